@@ -1,0 +1,76 @@
+# Beatbook developer tasks.  `make run` sets everything up and serves the app;
+# `make test` runs the test suite (no server needed).
+
+PYTHON      ?= python3
+VENV        ?= .venv
+PIP         := $(VENV)/bin/pip
+FLASK       := $(VENV)/bin/flask --app app
+GUNICORN    := $(VENV)/bin/gunicorn
+PYTEST      := $(VENV)/bin/pytest
+HOST        ?= 127.0.0.1
+PORT        ?= 5000
+PYTEST_ARGS ?=
+
+# Stamps: redo the slow installs only when their inputs change.
+VENV_STAMP  := $(VENV)/.installed-requirements
+NPM_STAMP   := node_modules/.installed-package-lock
+
+.PHONY: help venv vendor migrate seed run test test-browser clean
+
+help:
+	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
+	@echo "make vendor        npm ci (when package-lock.json changed) and copy into static/vendor/"
+	@echo "make migrate       flask db upgrade"
+	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
+	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
+	@echo "make test          pytest -q \$$PYTEST_ARGS"
+	@echo "make test-browser  pytest -q tests/browser (needs /usr/bin/chromium)"
+	@echo "make clean         remove node_modules, static/vendor and caches (keeps $(VENV) and instance/)"
+
+# --- Python -----------------------------------------------------------------
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+# --- Front-end libraries (npm registry -> static/vendor/) --------------------
+
+vendor: $(NPM_STAMP)
+	$(PYTHON) scripts/vendor.py
+
+# --ignore-scripts: no package may run install hooks (and so download browsers).
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# --- Database and server ----------------------------------------------------
+
+migrate: venv
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+run: venv vendor migrate seed
+	@echo "Beatbook: serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(GUNICORN) -w 2 -b $(HOST):$(PORT) --access-logfile - app:app
+
+# --- Tests ------------------------------------------------------------------
+
+# pytest exits 5 when it collects no tests; that fails the build like any other error.
+test: venv vendor
+	@$(PYTEST) -q $(PYTEST_ARGS) || { rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
+	  exit $$rc; }
+
+test-browser: venv vendor
+	$(PYTEST) -q tests/browser $(PYTEST_ARGS)
+
+# --- Housekeeping -----------------------------------------------------------
+
+clean:
+	rm -rf node_modules static/vendor .pytest_cache test-artifacts
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
