@@ -1,0 +1,104 @@
+"""Who may do what: the one place access rules live.
+
+Every view declares the roles that may call it with @require(...) or says it is
+@public. Object-level rules are pure functions `can_<verb>_<noun>(user, obj)`, and
+`visible_entries(user)` is the same rule as a SQL clause for lists, so a list
+never shows what the detail page would refuse. Records a user may not see are
+answered with 404, never 403: their existence is itself information.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from .extensions import login_manager
+from .models import Entry, EntryKind, EntryStatus, Role, SecurityMarking, User, WelfareCheck
+
+ALL_ROLES = tuple(Role)
+LOGGERS = (Role.PCSO, Role.SUPERVISOR)  # who logs entries on the street
+READERS = (Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING)
+PUBLIC = "public"
+
+
+def require(*roles: Role) -> Callable:
+    """Only signed-in users with one of `roles` may call the view."""
+    if not roles:
+        raise ValueError("require() needs at least one role; use @public for open routes")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.access = frozenset(roles)
+        return wrapped
+
+    return decorator
+
+
+def public(view: Callable) -> Callable:
+    """Anyone may call the view, signed in or not (login page, health check)."""
+    view.access = PUBLIC
+    return view
+
+
+# --- entries -----------------------------------------------------------------
+
+WELFARE_READERS = (Role.SUPERVISOR, Role.SAFEGUARDING)
+SENSITIVE_READERS = (Role.SUPERVISOR, Role.ANALYST)
+OFFICIAL_READERS = (Role.SUPERVISOR, Role.ANALYST)
+
+
+def can_view_entry(user: User, entry: Entry) -> bool:
+    if entry.author_id == user.id:
+        return True
+    if entry.status == EntryStatus.DRAFT:
+        return False  # a draft is its author's until submitted
+    if entry.kind == EntryKind.WELFARE_CHECK:
+        return user.role in WELFARE_READERS or entry.spoc_id == user.id
+    if entry.marking == SecurityMarking.OFFICIAL_SENSITIVE:
+        return user.role in SENSITIVE_READERS
+    if user.role in OFFICIAL_READERS:
+        return True
+    return user.role == Role.PCSO and entry.beat_id in user.beat_ids
+
+
+def visible_entries(user: User) -> sa.ColumnElement[bool]:
+    """can_view_entry() as a WHERE clause on Entry. Keep the two in step (a test checks)."""
+    own = Entry.author_id == user.id
+    submitted = Entry.status != EntryStatus.DRAFT
+    is_welfare = Entry.kind == EntryKind.WELFARE_CHECK
+    if user.role in WELFARE_READERS:
+        welfare = sa.true()
+    else:
+        welfare = Entry.id.in_(sa.select(WelfareCheck.id).where(WelfareCheck.spoc_id == user.id))
+    if user.role in OFFICIAL_READERS:
+        other = (Entry.marking != SecurityMarking.OFFICIAL_SENSITIVE) | sa.literal(
+            user.role in SENSITIVE_READERS
+        )
+    elif user.role == Role.PCSO and user.beat_ids:
+        other = (Entry.marking != SecurityMarking.OFFICIAL_SENSITIVE) & Entry.beat_id.in_(user.beat_ids)
+    else:
+        other = sa.false()
+    return own | (submitted & sa.case((is_welfare, welfare), else_=other))
+
+
+def can_log_entries(user: User) -> bool:
+    return user.role in LOGGERS
+
+
+def can_edit_entry(user: User, entry: Entry) -> bool:
+    """Only the author changes an entry, and only while it is a draft."""
+    return entry.author_id == user.id and entry.status == EntryStatus.DRAFT
+
+
+def can_see_audit_trail(user: User) -> bool:
+    return user.role in (Role.SUPERVISOR, Role.ADMIN)

@@ -1,0 +1,85 @@
+"""Server-side login sessions: a cookie holds a random token, the database its hash.
+
+Logging out, an idle timeout, disabling the account or changing the password end the
+session record, so a copied cookie replayed later no longer works.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import audit
+from ..extensions import db
+from ..models import AuditAction, User, UserSession
+from ..timeutil import utcnow
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(collar_number: str, password: str) -> User | None:
+    user = db.session.scalar(sa.select(User).where(User.collar_number == collar_number.strip().upper()))
+    if user is None or not user.is_enabled or not user.check_password(password):
+        audit.record(AuditAction.LOGIN_FAILED, actor=user, object_type="user",
+                     object_id=user.id if user else None)
+        return None
+    return user
+
+
+def start_session(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id))
+    user.session_token = token
+    audit.record(AuditAction.LOGIN, user, actor=user)
+    return token
+
+
+def load_session_user(token: str) -> User | None:
+    """The user behind a session token, if the session is still live. Commits its own touch."""
+    record = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if record is None or record.ended_at is not None:
+        return None
+    now = utcnow()
+    user = record.user
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    reason = None
+    if not user.is_enabled:
+        reason = "disabled"
+    elif record.created_at < user.password_changed_at:
+        reason = "password_changed"
+    elif now - record.last_seen_at > idle:
+        reason = "idle_timeout"
+    if reason:
+        record.ended_at, record.end_reason = now, reason
+        db.session.commit()
+        return None
+    if now - record.last_seen_at > TOUCH_EVERY:
+        record.last_seen_at = now
+        db.session.commit()
+    user.session_token = token
+    return user
+
+
+def end_session(user: User, token: str | None, reason: str = "logout") -> None:
+    if token:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), end_reason=reason)
+        )
+    audit.record(AuditAction.LOGOUT, user, actor=user)
+
+
+def end_all_sessions(user: User, reason: str) -> None:
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )

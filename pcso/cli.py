@@ -1,0 +1,160 @@
+"""Operator commands: flask beats ..., flask schools ..., flask users ..., flask seed-demo."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from .extensions import db
+from .geo import BoundaryError, parse_boundaries
+from .models import Beat, Role, User
+
+beats_cli = AppGroup("beats", help="Import beat boundaries and find the beat for a point.")
+schools_cli = AppGroup("schools", help="Import the school list.")
+users_cli = AppGroup("users", help="Create users and assign them to beats.")
+
+
+def _read(path: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from error
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{path} is not UTF-8 text") from error
+
+
+@beats_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--code-property", default="code", show_default=True, help="GeoJSON property with the beat code")
+@click.option("--name-property", default="name", show_default=True, help="GeoJSON property with the beat name")
+@click.option("--code", help="Beat code, for a data.police.uk boundary (a list of points)")
+@click.option("--name", help="Beat name, for a data.police.uk boundary")
+@click.option("--district", help="District the beats belong to (e.g. a CSP area)")
+def beats_import(path, code_property, name_property, code, name, district):
+    """Import beats from a GeoJSON FeatureCollection or a data.police.uk boundary.
+
+    Everything is checked before anything is written: a bad file changes nothing.
+    Importing again updates beats with the same code.
+    """
+    from .beats.services import import_beats
+
+    try:
+        shapes = parse_boundaries(_read(path), code_property=code_property, name_property=name_property,
+                                  code=code, name=name)
+    except BoundaryError as error:
+        raise click.ClickException(str(error)) from error
+    summary = import_beats(shapes, district=district)
+    db.session.commit()
+    click.echo(f"{len(shapes)} beats read: {summary.created} created, {summary.updated} updated, "
+               f"{summary.unchanged} unchanged.")
+
+
+@beats_cli.command("locate", context_settings={"ignore_unknown_options": True})
+@click.argument("lat", type=float)
+@click.argument("lon", type=float)
+def beats_locate(lat, lon):
+    """Print the code of the beat containing LAT LON; exit 1 when no beat does."""
+    from .beats.services import locate_beat
+
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise click.BadParameter("latitude must be -90..90 and longitude -180..180")
+    beat = locate_beat(lat, lon)
+    db.session.rollback()
+    if beat is None:
+        click.echo(f"No beat contains {lat}, {lon}.", err=True)
+        sys.exit(1)
+    click.echo(beat.code)
+
+
+@beats_cli.command("list")
+def beats_list():
+    """List beats with their officers."""
+    for beat in db.session.scalars(sa.select(Beat).order_by(Beat.code)):
+        officers = ", ".join(u.collar_number for u in beat.officers) or "-"
+        click.echo(f"{beat.code}  {beat.name}  [{officers}]")
+
+
+@schools_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+def schools_import(path):
+    """Import schools from the GIAS extract CSV (URN, name, location); each placed on its beat."""
+    from .schools.services import SchoolImportError, import_schools
+
+    try:
+        summary = import_schools(_read(path))
+    except SchoolImportError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{summary.created} schools created, {summary.updated} updated, "
+               f"{summary.outside_beats} outside every beat.")
+    for problem in summary.problems:
+        click.echo(f"skipped {problem}", err=True)
+
+
+def _beats_by_code(codes) -> list[Beat]:
+    beats = []
+    for code in codes:
+        beat = db.session.scalar(sa.select(Beat).where(Beat.code == code))
+        if beat is None:
+            raise click.ClickException(f"no beat with code {code}")
+        beats.append(beat)
+    return beats
+
+
+@users_cli.command("create")
+@click.option("--collar", "collar_number", required=True, help="Collar number, the login name")
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--beat", "beat_codes", multiple=True, help="Beat code to assign (repeatable)")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when not given (at least 12 characters)")
+def users_create(collar_number, display_name, role, beat_codes, password):
+    """Create a user. The password is asked for, never echoed."""
+    collar_number = collar_number.strip().upper()
+    if len(password) < 12:
+        raise click.ClickException("the password must be at least 12 characters")
+    if db.session.scalar(sa.select(User).where(User.collar_number == collar_number)):
+        raise click.ClickException(f"collar number {collar_number} is already in use")
+    user = User(collar_number=collar_number, display_name=display_name.strip(), role=Role(role))
+    user.set_password(password)
+    user.beats = _beats_by_code(beat_codes)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {user.collar_number} ({user.role.label}).")
+
+
+@users_cli.command("assign")
+@click.argument("collar_number")
+@click.argument("beat_codes", nargs=-1, required=True)
+def users_assign(collar_number, beat_codes):
+    """Assign a user to beats (replacing their current beats)."""
+    from .beats.services import assign_beats
+
+    user = db.session.scalar(sa.select(User).where(User.collar_number == collar_number.upper()))
+    if user is None:
+        raise click.ClickException(f"no user with collar number {collar_number}")
+    assign_beats(user, _beats_by_code(beat_codes), actor=None)
+    db.session.commit()
+    click.echo(f"{user.collar_number}: {', '.join(b.code for b in user.beats)}")
+
+
+@users_cli.command("list")
+def users_list():
+    for user in db.session.scalars(sa.select(User).order_by(User.collar_number)):
+        state = "" if user.is_enabled else " (disabled)"
+        click.echo(f"{user.collar_number}  {user.role.value:<12} {user.display_name}{state}")
+
+
+def register_cli(app: Flask) -> None:
+    from .seed import seed_demo_command
+
+    app.cli.add_command(beats_cli)
+    app.cli.add_command(schools_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,88 @@
+"""Configuration: safe defaults, overridden from the environment.
+
+Every setting can be set as an environment variable of the same name. Production
+(`BEATBOOK_ENV=production`) refuses to start without a real secret key and with
+insecure cookies.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in TRUE
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if not value else int(value)
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, or a random one kept in instance/ for development."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators write postgres:// or postgresql:// and still get psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(instance_path: Path) -> dict:
+    env = os.environ.get("BEATBOOK_ENV", "development")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'beatbook.sqlite'}"
+    production = env == "production"
+    config = {
+        "BEATBOOK_ENV": env,
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 5000),
+        # Sessions: short-lived cookie, revocable server-side record behind it.
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_COOKIE_NAME": "beatbook_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_DURATION": 0,
+        "WTF_CSRF_TIME_LIMIT": None,  # the login session bounds the token's life
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        # Rate limits (Flask-Limiter); memory:// per process, redis://127.0.0.1:6379 shared.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Geography
+        "POSTCODES_PATH": os.environ.get("POSTCODES_PATH", ""),
+        "GEOCODER": os.environ.get("GEOCODER", ""),  # "" (offline only) or "nominatim"
+        "GEOCODER_DOMAIN": os.environ.get("GEOCODER_DOMAIN", ""),
+        "GEOCODER_TIMEOUT": float(os.environ.get("GEOCODER_TIMEOUT", "3")),
+        "LOCATION_WARN_ACCURACY_M": _int("LOCATION_WARN_ACCURACY_M", 100),
+        "LOCATION_MAX_ACCURACY_M": _int("LOCATION_MAX_ACCURACY_M", 2000),
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),  # none: beat outlines only, no network
+        "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),
+        "DISPLAY_TIMEZONE": "Europe/London",
+        "FORCE_NAME": os.environ.get("FORCE_NAME", "Trafford (demo)"),
+    }
+    if production:
+        if not os.environ.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
+            raise RuntimeError("BEATBOOK_ENV=production needs SECRET_KEY of at least 32 characters")
+        if not config["SESSION_COOKIE_SECURE"]:
+            raise RuntimeError("BEATBOOK_ENV=production needs SESSION_COOKIE_SECURE")
+    return config

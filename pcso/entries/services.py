@@ -1,0 +1,232 @@
+"""Writing entries: log, update, submit, end a patrol. Services flush and audit; views commit."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..beats.services import locate_beat
+from ..extensions import db
+from ..models import (
+    AsbIncident, AsbPerson, AsbVehicle, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus,
+    LocationSource, Patrol, SchoolVisit, SecurityMarking, User, WelfareCheck, normalise_vrm,
+)
+from ..timeutil import utcnow
+from .forms import EntryForm
+
+MODEL_FOR = {
+    EntryKind.PATROL: Patrol,
+    EntryKind.ASB_INCIDENT: AsbIncident,
+    EntryKind.SCHOOL_VISIT: SchoolVisit,
+    EntryKind.WELFARE_CHECK: WelfareCheck,
+}
+NOT_TRACKED = {"id", "kind", "author_id", "client_key", "recorded_at", "updated_at"}
+
+
+class EntryRejected(ValueError):
+    """The form was valid but the entry can't be placed (e.g. no beat): a message for the form."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def open_patrol(user: User) -> Patrol | None:
+    return db.session.scalar(
+        sa.select(Patrol).where(Patrol.author_id == user.id, Patrol.ended_at.is_(None))
+        .order_by(Patrol.started_at.desc()).limit(1)
+    )
+
+
+def find_by_client_key(user: User, client_key: str) -> Entry | None:
+    return db.session.scalar(sa.select(Entry).where(Entry.author_id == user.id, Entry.client_key == client_key))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def snapshot(entry: Entry) -> dict[str, Any]:
+    """Every tracked field's value, as JSON, for revision diffs."""
+    data = {
+        attr.key: _jsonable(getattr(entry, attr.key))
+        for attr in sa.inspect(type(entry)).column_attrs
+        if attr.key not in NOT_TRACKED
+    }
+    if isinstance(entry, AsbIncident):
+        data["people"] = [[p.name, p.role.value, p.description] for p in entry.people]
+        data["vehicles"] = [[v.vrm, v.description] for v in entry.vehicles]
+    return data
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+
+
+def _place(entry: Entry, form: EntryForm) -> None:
+    """Location and beat: the beat comes from the point unless the officer chose one."""
+    place = form.resolved
+    entry.lat, entry.lon, entry.accuracy_m = place.lat, place.lon, place.accuracy_m
+    entry.location_source = LocationSource(place.source)
+    located = locate_beat(place.lat, place.lon) if place.lat is not None else None
+    chosen = db.session.get(Beat, int(form.beat_id.data)) if form.beat_id.data else None
+    if chosen is None and located is None:
+        if place.lat is None:
+            raise EntryRejected("beat_id", "Give a location, or choose the beat by hand")
+        raise EntryRejected("beat_id", "This location is outside every beat: choose the beat by hand")
+    entry.located_beat_id = located.id if located else None
+    entry.beat_id = (chosen or located).id
+    entry.is_beat_overridden = chosen is not None and (located is None or chosen.id != located.id)
+    entry.location_text = form.location_text.data or (place.postcode if place.postcode else None)
+
+
+def _kind_fields(entry: Entry, form: EntryForm) -> None:
+    if isinstance(entry, Patrol):
+        entry.started_at = form.occurred_at_utc
+        entry.mode = form.mode.data
+        entry.purpose = form.purpose.data.strip()
+        entry.notes = form.notes.data or None
+        entry.summary = (form.summary.data or "").strip() or f"{entry.mode.title()} patrol: {entry.purpose}"[:200]
+    elif isinstance(entry, AsbIncident):
+        entry.nsir_category = form.nsir_category.data
+        entry.asb_type = form.asb_type.data
+        entry.description = form.description.data
+        entry.action_taken = form.action_taken.data or None
+        entry.control_room_ref = (form.control_room_ref.data or "").strip().upper() or None
+        entry.victim_risk = form.victim_risk.data or None
+        entry.people = [
+            AsbPerson(position=i, name=p.form.name.data.strip(), role=p.form.role.data,
+                      description=p.form.description.data or None)
+            for i, p in enumerate(f for f in form.people if f.form.name.data)
+        ]
+        entry.vehicles = [
+            AsbVehicle(position=i, vrm=normalise_vrm(v.form.vrm.data), description=v.form.description.data or None)
+            for i, v in enumerate(f for f in form.vehicles if f.form.vrm.data)
+        ]
+    elif isinstance(entry, SchoolVisit):
+        entry.school_id = int(form.school_id.data)
+        entry.visit_type = form.visit_type.data
+        entry.topic = form.topic.data.strip()
+        entry.year_groups = ", ".join(form.year_groups.data) or None
+        entry.audience_size = form.audience_size.data
+        entry.follow_ups = form.follow_ups.data or None
+    elif isinstance(entry, WelfareCheck):
+        entry.child_name = form.child_name.data.strip()
+        entry.child_born_on = form.child_born_on.data
+        entry.spoc_id = int(form.spoc_id.data)
+        entry.visit_type = form.visit_type.data
+        entry.is_seen_alone = form.is_seen_alone.data == "yes"
+        entry.others_present = form.others_present.data or None
+        entry.child_words = form.child_words.data or None
+        entry.observations = form.observations.data or None
+        entry.indicators = list(form.indicators.data)
+        entry.risk_level = form.risk_level.data
+        entry.is_intelligence_raised = form.is_intelligence_raised.data
+        entry.is_mash_referral = form.is_mash_referral.data
+        entry.mash_reference = (form.mash_reference.data or "").strip() or None
+        entry.is_partner_informed = form.is_partner_informed.data
+        entry.next_visit_on = form.next_visit_on.data
+
+
+def _apply_form(entry: Entry, form: EntryForm) -> None:
+    entry.occurred_at = form.occurred_at_utc
+    entry.summary = (form.summary.data or "").strip()
+    entry.marking = SecurityMarking(form.marking.data or SecurityMarking.OFFICIAL)
+    _place(entry, form)
+    _kind_fields(entry, form)
+    if isinstance(entry, WelfareCheck):
+        entry.marking = SecurityMarking.OFFICIAL_SENSITIVE  # always, whatever was posted
+
+
+def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = False) -> tuple[Entry, bool]:
+    """Create an entry from a valid form. Returns (entry, created).
+
+    A retried submission (same author and client key) returns the entry made the first
+    time, created=False, whether the retry comes after or races with the first.
+    """
+    existing = find_by_client_key(actor, form.client_key.data)
+    if existing is not None:
+        return existing, False
+    entry = MODEL_FOR[kind](author_id=actor.id, client_key=form.client_key.data, status=EntryStatus.DRAFT)
+    _apply_form(entry, form)
+    if kind != EntryKind.PATROL:
+        patrol = open_patrol(actor)
+        if patrol is not None and patrol.started_at <= entry.occurred_at:
+            entry.patrol_id = patrol.id
+    elif open_patrol(actor) is not None:
+        raise EntryRejected("mode", "You already have a patrol running: end it before starting another")
+    if submit:
+        entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_by_client_key(actor, form.client_key.data)
+        if existing is None:
+            raise
+        return existing, False
+    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action="created",
+                                 changes=_diff({}, snapshot(entry))))
+    audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=kind.value,
+                 status=entry.status.value)
+    return entry, True
+
+
+def update_entry(entry: Entry, form: EntryForm, *, actor: User, submit: bool = False) -> Entry:
+    before = snapshot(entry)
+    _apply_form(entry, form)
+    if submit:
+        entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
+    entry.updated_at = utcnow()
+    db.session.flush()
+    changes = _diff(before, snapshot(entry))
+    if changes:
+        db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id,
+                                     action="submitted" if submit else "updated", changes=changes))
+        audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=sorted(changes))
+    return entry
+
+
+def submit_entry(entry: Entry, *, actor: User) -> Entry:
+    if isinstance(entry, Patrol) and entry.is_open:
+        raise EntryRejected("status", "End the patrol before submitting it")
+    before = snapshot(entry)
+    entry.status, entry.submitted_at, entry.updated_at = EntryStatus.SUBMITTED, utcnow(), utcnow()
+    db.session.flush()
+    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action="submitted",
+                                 changes=_diff(before, snapshot(entry))))
+    audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["status"])
+    return entry
+
+
+def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: User) -> Patrol:
+    if not patrol.is_open:
+        raise EntryRejected("ended_at", "This patrol has already ended")
+    if ended_at < patrol.started_at:
+        raise EntryRejected("ended_at", "The end time is before the patrol started")
+    if ended_at > utcnow() + timedelta(minutes=10):
+        raise EntryRejected("ended_at", "The end time is in the future")
+    before = snapshot(patrol)
+    patrol.ended_at = ended_at
+    if notes:
+        patrol.notes = f"{patrol.notes}\n\n{notes}" if patrol.notes else notes
+    patrol.updated_at = utcnow()
+    db.session.flush()
+    db.session.add(EntryRevision(entry_id=patrol.id, actor_id=actor.id, action="ended",
+                                 changes=_diff(before, snapshot(patrol))))
+    audit.record(AuditAction.UPDATE, patrol, actor=actor, object_type="entry", fields=["ended_at"])
+    return patrol
+
+
+def record_view(entry: Entry, *, actor: User) -> None:
+    """Consultation is logged (DPA 2018 s.62); welfare checks above all."""
+    audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value)

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import LOGGERS, READERS, can_edit_entry, require
+from ..auth.forms import EmptyForm
+from ..beats.services import all_beats
+from ..extensions import db
+from ..models import EntryKind, EntryStatus, Patrol, Role, School, User, WelfareCheck
+from ..timeutil import to_london, utcnow
+from .forms import AsbIncidentForm, EndPatrolForm, PatrolForm, SchoolVisitForm, WelfareCheckForm
+from .queries import entry_map_points, get_visible_entry, my_entries, recent_visible_entries
+from .services import EntryRejected, end_patrol, log_entry, open_patrol, record_view, submit_entry, update_entry
+
+bp = Blueprint("entries", __name__)
+
+FORM_FOR = {
+    EntryKind.PATROL: PatrolForm,
+    EntryKind.ASB_INCIDENT: AsbIncidentForm,
+    EntryKind.SCHOOL_VISIT: SchoolVisitForm,
+    EntryKind.WELFARE_CHECK: WelfareCheckForm,
+}
+KIND_BY_SLUG = {kind.slug: kind for kind in EntryKind}
+
+
+def _make_form(kind: EntryKind, obj=None):
+    extra = {}
+    if kind == EntryKind.SCHOOL_VISIT:
+        extra["schools"] = db.session.scalars(sa.select(School).order_by(School.name))
+    if kind == EntryKind.WELFARE_CHECK:
+        extra["spocs"] = db.session.scalars(
+            sa.select(User).where(User.role.in_(LOGGERS), User.is_enabled).order_by(User.display_name))
+    form = FORM_FOR[kind](obj=obj, beats=all_beats(), **extra)
+    if obj is None and request.method == "GET":
+        form.occurred_at.data = to_london(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
+        if kind == EntryKind.WELFARE_CHECK:
+            form.spoc_id.data = str(current_user.id)
+    return form
+
+
+def _save_action() -> bool:
+    """True when the officer pressed Submit rather than Save draft."""
+    return request.form.get("action") == "submit"
+
+
+def _reject(form, error: EntryRejected) -> None:
+    db.session.rollback()
+    getattr(form, error.field, form.summary).errors.append(error.message)
+
+
+@bp.get("/entries")
+@require(*LOGGERS)
+def index():
+    kind = KIND_BY_SLUG.get(request.args.get("kind", ""))
+    beat_id = request.args.get("beat", type=int)
+    status = EntryStatus(request.args["status"]) if request.args.get("status") in set(EntryStatus) else None
+    page = my_entries(current_user, kind=kind, beat_id=beat_id, status=status,
+                      page=request.args.get("page", 1, type=int))
+    return render_template("entries/index.html", page=page, kind=kind, beat_id=beat_id, status=status,
+                           kinds=list(EntryKind), beats=all_beats())
+
+
+@bp.get("/entries/new")
+@require(*LOGGERS)
+def choose():
+    return render_template("entries/choose.html", kinds=list(EntryKind), patrol=open_patrol(current_user))
+
+
+@bp.route("/<any('patrols','asb-incidents','school-visits','welfare-checks'):slug>/new", methods=["GET", "POST"])
+@require(*LOGGERS)
+def new(slug: str):
+    kind = KIND_BY_SLUG[slug]
+    form = _make_form(kind)
+    if form.validate_on_submit():
+        try:
+            entry, created = log_entry(kind, form, actor=current_user, submit=_save_action())
+        except EntryRejected as error:
+            _reject(form, error)
+        else:
+            db.session.commit()
+            flash(f"{kind.label} saved." if created else "This was already saved: here it is.", "success")
+            return redirect(url_for("entries.detail", entry_id=entry.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("entries/form.html", form=form, kind=kind, entry=None,
+                           patrol=open_patrol(current_user)), status
+
+
+@bp.get("/entries/<int:entry_id>")
+@require(*READERS)
+def detail(entry_id: int):
+    entry = get_visible_entry(current_user, entry_id) or abort(404)
+    record_view(entry, actor=current_user)
+    db.session.commit()
+    logged = recent_visible_entries(current_user, patrol_id=entry.id) if isinstance(entry, Patrol) else []
+    end_form = EndPatrolForm(ended_at=to_london(utcnow()).replace(tzinfo=None, second=0, microsecond=0))
+    return render_template("entries/detail.html", entry=entry, logged=logged, end_form=end_form,
+                           button_form=EmptyForm(), points=entry_map_points([entry]))
+
+
+def _editable(entry_id: int):
+    entry = get_visible_entry(current_user, entry_id) or abort(404)
+    if not can_edit_entry(current_user, entry):
+        abort(403)
+    return entry
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@require(*LOGGERS)
+def edit(entry_id: int):
+    entry = _editable(entry_id)
+    form = _make_form(entry.kind, obj=entry)
+    if request.method == "GET":
+        form.load_location(entry)
+        _load_kind_fields(form, entry)
+    elif form.validate_on_submit():
+        try:
+            update_entry(entry, form, actor=current_user, submit=_save_action())
+        except EntryRejected as error:
+            _reject(form, error)
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("entries.detail", entry_id=entry.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("entries/form.html", form=form, kind=entry.kind, entry=entry, patrol=None), status
+
+
+def _load_kind_fields(form, entry) -> None:
+    """What WTForms' obj= can't map by itself: lists, ids and yes/no radios."""
+    if entry.kind == EntryKind.ASB_INCIDENT:
+        for row, person in zip(form.people, entry.people):
+            row.form.name.data, row.form.role.data, row.form.description.data = (
+                person.name, person.role.value, person.description)
+        for _ in range(len(entry.people) - len(form.people) + 1):
+            form.people.append_entry()
+        for row, vehicle in zip(form.vehicles, entry.vehicles):
+            row.form.vrm.data, row.form.description.data = vehicle.vrm, vehicle.description
+        form.victim_risk.data = entry.victim_risk.value if entry.victim_risk else ""
+    elif entry.kind == EntryKind.SCHOOL_VISIT:
+        form.school_id.data = str(entry.school_id)
+        form.year_groups.data = [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]
+    elif entry.kind == EntryKind.WELFARE_CHECK:
+        form.spoc_id.data = str(entry.spoc_id)
+        form.is_seen_alone.data = "yes" if entry.is_seen_alone else "no"
+    for field in ("marking", "mode", "nsir_category", "asb_type", "visit_type", "risk_level"):
+        value = getattr(entry, field, None)
+        if field in form and value is not None:
+            form[field].data = value.value
+
+
+@bp.post("/entries/<int:entry_id>/submit")
+@require(*LOGGERS)
+def submit(entry_id: int):
+    entry = _editable(entry_id)
+    try:
+        submit_entry(entry, actor=current_user)
+    except EntryRejected as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{entry.kind.label} submitted for review.", "success")
+    return redirect(url_for("entries.detail", entry_id=entry_id))
+
+
+@bp.post("/patrols/<int:patrol_id>/end")
+@require(*LOGGERS)
+def end(patrol_id: int):
+    patrol = _editable(patrol_id)
+    if not isinstance(patrol, Patrol):
+        abort(404)
+    form = EndPatrolForm()
+    if form.validate_on_submit():
+        from ..timeutil import from_london
+
+        try:
+            end_patrol(patrol, from_london(form.ended_at.data), form.notes.data, actor=current_user)
+        except EntryRejected as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("Patrol ended. Submit it when your notes are complete.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("entries.detail", entry_id=patrol_id))

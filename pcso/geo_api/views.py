@@ -1,0 +1,39 @@
+"""Small JSON endpoints the entry forms call to show the beat before saving.
+
+POST with a JSON body and the CSRF token in X-CSRFToken: a postcode or a point is
+where something happened, so it stays out of URLs and access logs.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ..access import LOGGERS, require
+from ..beats.services import locate_beat
+from ..entries.location import lookup_postcode, parse_point
+
+bp = Blueprint("geo_api", __name__, url_prefix="/geo")
+
+
+def _beat_json(beat):
+    return None if beat is None else {"id": beat.id, "code": beat.code, "name": beat.name}
+
+
+@bp.post("/locate")
+@require(*LOGGERS)
+def locate():
+    data = request.get_json(silent=True) or {}
+    point = parse_point(data.get("lat"), data.get("lon"))
+    if point is None:
+        return jsonify(error="Give a latitude and longitude in decimal degrees."), 400
+    return jsonify(beat=_beat_json(locate_beat(*point)))
+
+
+@bp.post("/postcode")
+@require(*LOGGERS)
+def postcode():
+    data = request.get_json(silent=True) or {}
+    found = lookup_postcode(str(data.get("postcode") or "")[:16])
+    if found is None:
+        return jsonify(error="Postcode not found. Check it, or use your location or the map."), 404
+    return jsonify(postcode=found.postcode, lat=found.lat, lon=found.lon,
+                   beat=_beat_json(locate_beat(found.lat, found.lon)))

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..access import ALL_ROLES, LOGGERS, public, require
+from ..entries.queries import my_entries
+from ..entries.services import open_patrol
+from ..extensions import db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@public
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if current_user.role in LOGGERS:
+        recent = my_entries(current_user, per_page=5).items
+        return render_template("main/home.html", patrol=open_patrol(current_user), recent=recent)
+    return render_template("main/home.html", patrol=None, recent=[])
+
+
+@bp.get("/data-sources")
+@require(*ALL_ROLES)
+def data_sources():
+    return render_template("main/data_sources.html")
+
+
+@bp.get("/healthz")
+@public
+def health():
+    db.session.execute(db.text("SELECT 1"))
+    db.session.rollback()
+    return jsonify(status="ok")

@@ -1,0 +1,138 @@
+"""The common entry every kind of log shares, and its revision history."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .beat import Beat
+from .types import UTCDateTime, enum_type
+from .user import User
+
+
+class EntryKind(StrEnum):
+    PATROL = "patrol"
+    ASB_INCIDENT = "asb_incident"
+    SCHOOL_VISIT = "school_visit"
+    WELFARE_CHECK = "welfare_check"
+
+    @property
+    def label(self) -> str:
+        return {
+            "patrol": "Patrol",
+            "asb_incident": "ASB incident",
+            "school_visit": "School visit",
+            "welfare_check": "Welfare check",
+        }[self.value]
+
+    @property
+    def slug(self) -> str:
+        """The kebab-case plural used in URLs: asb_incident -> asb-incidents."""
+        return self.value.replace("_", "-") + "s"
+
+
+class EntryStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+    @property
+    def label(self) -> str:
+        return self.value.title()
+
+
+class SecurityMarking(StrEnum):
+    OFFICIAL = "OFFICIAL"
+    OFFICIAL_SENSITIVE = "OFFICIAL-SENSITIVE"
+
+
+class LocationSource(StrEnum):
+    GPS = "gps"
+    POSTCODE = "postcode"
+    MAP = "map"
+    SCHOOL = "school"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return {"gps": "Device location", "postcode": "Postcode", "map": "Pin on map", "school": "School's address",
+                "none": "No location"}[
+            self.value
+        ]
+
+
+class Entry(db.Model):
+    """Base of everything a PCSO logs (joined-table inheritance on `kind`)."""
+
+    __tablename__ = "entry"
+    __table_args__ = (
+        # A retried submission carries the same key and must not make a second record.
+        sa.UniqueConstraint("author_id", "client_key", name="uq_entry_author_client_key"),
+        sa.Index("ix_entry_beat_occurred", "beat_id", "occurred_at"),
+        sa.Index("ix_entry_author_recorded", "author_id", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EntryKind] = mapped_column(enum_type(EntryKind))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    beat_id: Mapped[int] = mapped_column(sa.ForeignKey("beat.id"))
+    located_beat_id: Mapped[int | None] = mapped_column(sa.ForeignKey("beat.id"))
+    is_beat_overridden: Mapped[bool] = mapped_column(default=False)
+    patrol_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entry.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    location_source: Mapped[LocationSource] = mapped_column(
+        enum_type(LocationSource), default=LocationSource.NONE
+    )
+    location_text: Mapped[str | None] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[EntryStatus] = mapped_column(enum_type(EntryStatus), default=EntryStatus.DRAFT)
+    marking: Mapped[SecurityMarking] = mapped_column(
+        enum_type(SecurityMarking), default=SecurityMarking.OFFICIAL
+    )
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    beat: Mapped[Beat] = relationship(foreign_keys=[beat_id])
+    located_beat: Mapped[Beat | None] = relationship(foreign_keys=[located_beat_id])
+    revisions: Mapped[list["EntryRevision"]] = relationship(
+        back_populates="entry", order_by="EntryRevision.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"polymorphic_on": "kind"}
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == EntryStatus.DRAFT
+
+    @property
+    def has_location(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+
+class EntryRevision(db.Model):
+    """One change to an entry: who, when, and each field's old and new value."""
+
+    __tablename__ = "entry_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(sa.String(32))  # created, updated, submitted, ended
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    entry: Mapped[Entry] = relationship(back_populates="revisions")
+    actor: Mapped[User] = relationship()

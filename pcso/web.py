@@ -1,0 +1,98 @@
+"""Request-wide behaviour: security headers, error pages, template helpers."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
+
+from . import access
+from .extensions import db
+from .timeutil import format_london, to_london
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+ERROR_TITLES = {
+    400: "Something in the request was not right",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    413: "Too much was sent",
+    429: "Too many attempts",
+    500: "Sorry, something went wrong",
+}
+
+
+def register_web(app: Flask) -> None:
+    tiles = app.config.get("MAP_TILE_URL")
+    tile_origin = ""
+    if tiles:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(tiles.replace("{s}", "a"))
+        tile_origin = f" {parts.scheme}://{parts.netloc}"
+    csp = CSP.format(tiles=tile_origin)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
+        if not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    def wants_json() -> bool:
+        return request.path.startswith("/geo/") or request.accept_mimetypes.best == "application/json"
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        code = error.code or 500
+        message = error.description if code in (400, 413, 429) else None
+        if code == 413:
+            limit_kb = app.config["MAX_CONTENT_LENGTH"] // 1024
+            message = f"The form sent more than {limit_kb} KB. Shorten the longest text and send it again."
+        if wants_json():
+            return jsonify(error=ERROR_TITLES.get(code, error.name), detail=message), code
+        return (
+            render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, error.name),
+                            message=message),
+            code,
+        )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        db.session.rollback()
+        message = "This form had expired or was sent from elsewhere. Go back, reload the page and send it again."
+        if wants_json():
+            return jsonify(error="CSRF check failed", detail=message), 400
+        return render_template("errors/error.html", code=400, title="The form could not be accepted",
+                               message=message), 400
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("errors/error.html", code=500, title=ERROR_TITLES[500], message=None), 500
+
+    app.jinja_env.filters["london"] = format_london
+    app.jinja_env.filters["london_date"] = lambda v: format_london(v, "%d %b %Y") if v else ""
+    app.jinja_env.filters["iso_local"] = lambda v: to_london(v).strftime("%Y-%m-%dT%H:%M") if v else ""
+    app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(escape(text or "").split("\n"))
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "access": access,
+            "force_name": app.config["FORCE_NAME"],
+            "current_beats": current_user.beats if current_user.is_authenticated else [],
+        }
