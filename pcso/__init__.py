@@ -49,4 +49,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    # geopy logs full request URLs (addresses) at DEBUG: never let that through.
+    logging.getLogger("geopy").setLevel(logging.WARNING)
     return app

@@ -89,6 +89,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["iso_local"] = lambda v: to_london(v).strftime("%Y-%m-%dT%H:%M") if v else ""
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(escape(text or "").split("\n"))
 
+    app.jinja_env.globals["form_problems"] = form_problems
+
     @app.context_processor
     def template_helpers():
         return {
@@ -96,3 +98,20 @@ def register_web(app: Flask) -> None:
             "force_name": app.config["FORCE_NAME"],
             "current_beats": current_user.beats if current_user.is_authenticated else [],
         }
+
+
+def form_problems(form) -> list[tuple[str, str]]:
+    """(field id, message) for every error on a form, nested lists included, in page order."""
+    problems = [("main", message) for message in getattr(form, "form_errors", [])]
+
+    def walk(fields):
+        for field in fields:
+            if field.type == "FieldList":
+                walk(field.entries)
+            elif field.type == "FormField":
+                walk(field.form)
+            else:
+                problems.extend((field.id, message) for message in field.errors)
+
+    walk(form)
+    return problems

@@ -155,7 +155,7 @@ class EndPatrolForm(FlaskForm):
 
 class PersonForm(Form):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
-    role = SelectField("Role", choices=_choices(InvolvementRole, blank="Choose a role"))
+    role = SelectField("Role", choices=_choices(InvolvementRole, blank="Choose a role"), default="")
     description = StringField("Description", validators=[Optional(), Length(max=300)])
 
     def validate_role(self, field):

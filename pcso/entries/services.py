@@ -12,11 +12,13 @@ from .. import audit
 from ..beats.services import locate_beat
 from ..extensions import db
 from ..models import (
-    AsbIncident, AsbPerson, AsbVehicle, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus,
-    LocationSource, Patrol, SchoolVisit, SecurityMarking, User, WelfareCheck, normalise_vrm,
+    AsbIncident, AsbPerson, AsbType, AsbVehicle, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus,
+    InvolvementRole, LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel, School, SchoolVisit,
+    SchoolVisitType, SecurityMarking, User, WelfareCheck, WelfareVisitType, normalise_vrm,
 )
 from ..timeutil import utcnow
 from .forms import EntryForm
+from .location import ResolvedLocation
 
 MODEL_FOR = {
     EntryKind.PATROL: Patrol,
@@ -74,6 +76,10 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
 def _place(entry: Entry, form: EntryForm) -> None:
     """Location and beat: the beat comes from the point unless the officer chose one."""
     place = form.resolved
+    if place.lat is None and isinstance(entry, SchoolVisit):
+        school = db.session.get(School, entry.school_id)
+        if school is not None and school.lat is not None:
+            place = ResolvedLocation(school.lat, school.lon, None, LocationSource.SCHOOL.value)
     entry.lat, entry.lon, entry.accuracy_m = place.lat, place.lon, place.accuracy_m
     entry.location_source = LocationSource(place.source)
     located = locate_beat(place.lat, place.lon) if place.lat is not None else None
@@ -91,19 +97,19 @@ def _place(entry: Entry, form: EntryForm) -> None:
 def _kind_fields(entry: Entry, form: EntryForm) -> None:
     if isinstance(entry, Patrol):
         entry.started_at = form.occurred_at_utc
-        entry.mode = form.mode.data
+        entry.mode = PatrolMode(form.mode.data)
         entry.purpose = form.purpose.data.strip()
         entry.notes = form.notes.data or None
         entry.summary = (form.summary.data or "").strip() or f"{entry.mode.title()} patrol: {entry.purpose}"[:200]
     elif isinstance(entry, AsbIncident):
-        entry.nsir_category = form.nsir_category.data
-        entry.asb_type = form.asb_type.data
+        entry.nsir_category = NsirCategory(form.nsir_category.data)
+        entry.asb_type = AsbType(form.asb_type.data)
         entry.description = form.description.data
         entry.action_taken = form.action_taken.data or None
         entry.control_room_ref = (form.control_room_ref.data or "").strip().upper() or None
-        entry.victim_risk = form.victim_risk.data or None
+        entry.victim_risk = RiskLevel(form.victim_risk.data) if form.victim_risk.data else None
         entry.people = [
-            AsbPerson(position=i, name=p.form.name.data.strip(), role=p.form.role.data,
+            AsbPerson(position=i, name=p.form.name.data.strip(), role=InvolvementRole(p.form.role.data),
                       description=p.form.description.data or None)
             for i, p in enumerate(f for f in form.people if f.form.name.data)
         ]
@@ -113,7 +119,7 @@ def _kind_fields(entry: Entry, form: EntryForm) -> None:
         ]
     elif isinstance(entry, SchoolVisit):
         entry.school_id = int(form.school_id.data)
-        entry.visit_type = form.visit_type.data
+        entry.visit_type = SchoolVisitType(form.visit_type.data)
         entry.topic = form.topic.data.strip()
         entry.year_groups = ", ".join(form.year_groups.data) or None
         entry.audience_size = form.audience_size.data
@@ -122,13 +128,13 @@ def _kind_fields(entry: Entry, form: EntryForm) -> None:
         entry.child_name = form.child_name.data.strip()
         entry.child_born_on = form.child_born_on.data
         entry.spoc_id = int(form.spoc_id.data)
-        entry.visit_type = form.visit_type.data
+        entry.visit_type = WelfareVisitType(form.visit_type.data)
         entry.is_seen_alone = form.is_seen_alone.data == "yes"
         entry.others_present = form.others_present.data or None
         entry.child_words = form.child_words.data or None
         entry.observations = form.observations.data or None
         entry.indicators = list(form.indicators.data)
-        entry.risk_level = form.risk_level.data
+        entry.risk_level = RiskLevel(form.risk_level.data)
         entry.is_intelligence_raised = form.is_intelligence_raised.data
         entry.is_mash_referral = form.is_mash_referral.data
         entry.mash_reference = (form.mash_reference.data or "").strip() or None
@@ -140,8 +146,8 @@ def _apply_form(entry: Entry, form: EntryForm) -> None:
     entry.occurred_at = form.occurred_at_utc
     entry.summary = (form.summary.data or "").strip()
     entry.marking = SecurityMarking(form.marking.data or SecurityMarking.OFFICIAL)
-    _place(entry, form)
     _kind_fields(entry, form)
+    _place(entry, form)
     if isinstance(entry, WelfareCheck):
         entry.marking = SecurityMarking.OFFICIAL_SENSITIVE  # always, whatever was posted
 

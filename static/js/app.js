@@ -1,0 +1,196 @@
+/* Beatbook progressive enhancement: location, postcode lookup, maps. Pages work without it
+   (except the map itself). No inline script anywhere: the CSP forbids it. */
+(function () {
+  "use strict";
+
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  /* ---- maps ------------------------------------------------------------ */
+  var maps = [];
+
+  function initMap(el) {
+    if (!window.L) { return null; }
+    el.innerHTML = "";
+    var map = L.map(el, { zoomSnap: 0.25, attributionControl: Boolean(el.dataset.tiles) });
+    if (el.dataset.tiles) {
+      L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
+    }
+    map.setView([53.42, -2.33], 11);
+    var highlight = el.dataset.highlight ? Number(el.dataset.highlight) : null;
+    var state = { el: el, map: map, pin: null, bounds: null };
+    var points = el.dataset.points ? JSON.parse(el.dataset.points) : [];
+    var pointLayer = L.featureGroup().addTo(map);
+    points.forEach(function (p) {
+      var marker = L.circleMarker([p.lat, p.lon], { radius: 8, weight: 2, color: "#0b2545", fillColor: "#f47738", fillOpacity: 0.9 });
+      var link = document.createElement("a");
+      link.href = p.url; link.textContent = p.label;
+      marker.bindPopup(link).addTo(pointLayer);
+    });
+    fetch(el.dataset.outlinesUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (outlines) {
+        if (!outlines) { return; }
+        var highlighted = null;
+        var layer = L.geoJSON(outlines, {
+          style: function (f) {
+            var on = highlight !== null && f.properties.id === highlight;
+            return { color: on ? "#1d70b8" : "#6f777b", weight: on ? 3 : 1, fillColor: on ? "#1d70b8" : "#ffffff",
+                     fillOpacity: on ? 0.12 : 0.35 };
+          },
+          onEachFeature: function (f, l) {
+            l.bindTooltip(f.properties.name, { sticky: true });
+            if (highlight !== null && f.properties.id === highlight) { highlighted = l; }
+          }
+        }).addTo(map);
+        layer.bringToBack();
+        var target = highlighted ? highlighted.getBounds() : layer.getBounds();
+        if (points.length && !highlighted) { target = pointLayer.getBounds(); }
+        if (points.length === 1 && highlighted) { target = highlighted.getBounds().extend(pointLayer.getBounds()); }
+        if (target.isValid()) { map.fitBounds(target, { padding: [10, 10], maxZoom: 17 }); }
+        state.bounds = layer.getBounds();
+      });
+    maps.push(state);
+    return state;
+  }
+
+  function setPin(state, lat, lon) {
+    if (!state) { return; }
+    if (state.pin) { state.pin.setLatLng([lat, lon]); }
+    else {
+      state.pin = L.circleMarker([lat, lon], { radius: 10, weight: 3, color: "#0b2545", fillColor: "#ffdd00", fillOpacity: 1 })
+        .addTo(state.map);
+    }
+    state.map.setView([lat, lon], Math.max(state.map.getZoom(), 16));
+  }
+
+  /* ---- the location widget on entry forms ---------------------------- */
+  function initLocation(widget) {
+    var form = widget.closest("form");
+    var field = function (name) { return form.querySelector('[name="' + name + '"]'); };
+    var status = widget.querySelector("[data-location-status]");
+    var useButton = widget.querySelector("[data-use-location]");
+    var lookupButton = widget.querySelector("[data-postcode-lookup]");
+    var beatSelect = field("beat_id");
+    var warnAt = Number(document.body.dataset.warnAccuracy || 100);
+    var mapEl = widget.querySelector("[data-map]");
+    var mapState = mapEl ? initMap(mapEl) : null;
+    var hint = widget.querySelector("[data-map-hint]");
+    if (mapState && hint) { hint.hidden = false; }
+
+    function say(text, kind) {
+      status.hidden = false;
+      status.textContent = text;
+      status.className = "location-status" + (kind ? " location-status--" + kind : "");
+    }
+
+    function showBeat(prefix, beat, kind) {
+      if (beat) { say(prefix + " Beat: " + beat.name + " (" + beat.code + ").", kind); }
+      else { say(prefix + " This is outside every beat: choose the beat below.", "warn"); }
+    }
+
+    function setPoint(lat, lon, accuracy, source) {
+      field("lat").value = lat.toFixed(6);
+      field("lon").value = lon.toFixed(6);
+      field("accuracy_m").value = accuracy === null ? "" : Math.round(accuracy);
+      field("location_source").value = source;
+      setPin(mapState, lat, lon);
+    }
+
+    function locate(prefix, kind) {
+      postJSON("/geo/locate", { lat: Number(field("lat").value), lon: Number(field("lon").value) })
+        .then(function (res) { showBeat(prefix, res.ok ? res.data.beat : null, kind); })
+        .catch(function () { say(prefix + " (Could not check the beat: no signal. It will be worked out when you save.)", kind); });
+    }
+
+    if (useButton && navigator.geolocation) {
+      useButton.hidden = false;
+      useButton.addEventListener("click", function () {
+        say("Finding your location…");
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          var acc = pos.coords.accuracy;
+          setPoint(pos.coords.latitude, pos.coords.longitude, acc, "gps");
+          field("postcode").value = "";
+          var poor = acc > warnAt;
+          var text = "Location found, accurate to ±" + Math.round(acc) + " m." +
+            (poor ? " That is poor: try again in the open, type a postcode, or drop a pin." : "");
+          say(text, poor ? "warn" : null);
+          locate(text, poor ? "warn" : null);
+        }, function (err) {
+          var why = err.code === 1 ? "Location permission was refused." : "Your location could not be found.";
+          say(why + " Type a postcode or tap the map instead.", "error");
+        }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+      });
+    }
+
+    function lookupPostcode() {
+      var value = field("postcode").value.trim();
+      if (!value) { say("Type a postcode first.", "error"); return; }
+      say("Looking up " + value.toUpperCase() + "…");
+      postJSON("/geo/postcode", { postcode: value }).then(function (res) {
+        if (!res.ok) { say(res.data.error || "Postcode not found.", "error"); return; }
+        // The server resolves the postcode again on save; clear any device fix so it is used.
+        field("lat").value = ""; field("lon").value = ""; field("accuracy_m").value = "";
+        field("location_source").value = "postcode";
+        field("postcode").value = res.data.postcode;
+        setPin(mapState, res.data.lat, res.data.lon);
+        showBeat(res.data.postcode + " found.", res.data.beat);
+      }).catch(function () { say("No signal: the postcode will be looked up when you save.", "warn"); });
+    }
+
+    if (lookupButton) {
+      lookupButton.hidden = false;
+      lookupButton.addEventListener("click", lookupPostcode);
+      field("postcode").addEventListener("keydown", function (e) {
+        if (e.key === "Enter") { e.preventDefault(); lookupPostcode(); }
+      });
+    }
+
+    if (mapState) {
+      mapState.map.on("click", function (e) {
+        setPoint(e.latlng.lat, e.latlng.lng, null, "map");
+        field("postcode").value = "";
+        locate("Pin dropped.", null);
+      });
+      if (field("lat").value && field("lon").value) {
+        setPin(mapState, Number(field("lat").value), Number(field("lon").value));
+      }
+    }
+    if (beatSelect) {
+      beatSelect.addEventListener("change", function () {
+        if (beatSelect.value) { say("Beat chosen by hand: the override will be recorded.", "warn"); }
+      });
+    }
+  }
+
+  /* ---- forms: one submission per tap ------------------------------------ */
+  function guardDoubleSubmit(form) {
+    form.addEventListener("submit", function (e) {
+      if (form.dataset.submitting) { e.preventDefault(); return; }
+      form.dataset.submitting = "1";
+      window.setTimeout(function () { delete form.dataset.submitting; }, 8000);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-location-widget]").forEach(initLocation);
+    document.querySelectorAll("[data-map]").forEach(function (el) {
+      if (!el.closest("[data-location-widget]")) { initMap(el); }
+    });
+    document.querySelectorAll("form[data-entry-form]").forEach(guardDoubleSubmit);
+    var summary = document.querySelector("[data-testid=error-summary]");
+    if (summary) { summary.focus(); }
+  });
+})();

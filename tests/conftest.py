@@ -1,0 +1,116 @@
+"""Shared fixtures. The whole suite runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+
+One database per backend per session, migrated with Alembic (never create_all), with the
+Trafford beats and schools loaded once. After each test every other table is emptied.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from pcso import create_app
+from pcso.config import normalise_database_url
+from pcso.extensions import db
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "pcso" / "data"
+WARDS = DATA / "trafford_ward_2023_generalised.geojson"
+SCHOOLS = DATA / "trafford_schools_and_colleges.csv"
+KEEP = {"beat", "school", "alembic_version"}
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_app(url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SECRET_KEY": "test-secret-key-of-a-decent-length-0123456789",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def load_reference_data(app) -> None:
+    from pcso.beats.services import import_beats
+    from pcso.geo import parse_boundaries
+    from pcso.schools.services import import_schools
+
+    with app.app_context():
+        shapes = parse_boundaries(WARDS.read_text(), code_property="area_code", name_property="area_name")
+        import_beats(shapes, district="Trafford")
+        import_schools(SCHOOLS.read_text())
+        db.session.commit()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    url = normalise_database_url(os.environ["TEST_DATABASE_URL"])
+    reset_postgres(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def session_app(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+    load_reference_data(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in KEEP:
+                    conn.execute(table.delete())
+            conn.execute(sa.text("DELETE FROM audit_event WHERE object_type IN ('beat', 'school')"))
+
+
+@pytest.fixture
+def app(session_app):
+    with session_app.app_context():
+        yield session_app
+        db.session.remove()
+    _empty_tables(session_app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """An app on its own empty, migrated SQLite database (for imports and seeding)."""
+    app = make_app(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    with app.app_context():
+        upgrade()
+        yield app
+        db.session.remove()
+        db.engine.dispose()

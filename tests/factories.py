@@ -1,0 +1,85 @@
+"""Build users and entries directly for tests that are not about the forms."""
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from pcso.extensions import db
+from pcso.models import (
+    AsbIncident, AsbType, Beat, EntryStatus, LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel, Role,
+    School, SchoolVisit, SchoolVisitType, SecurityMarking, User, WelfareCheck, WelfareVisitType,
+)
+from pcso.timeutil import utcnow
+
+PASSWORD = "correct-horse-battery"
+_numbers = itertools.count(1000)
+
+
+def beat(code: str = "E05015247") -> Beat:
+    return db.session.scalar(sa.select(Beat).where(Beat.code == code))
+
+
+def user(role: Role = Role.PCSO, *, beats=(), collar: str | None = None, name: str | None = None) -> User:
+    number = next(_numbers)
+    person = User(collar_number=collar or f"{role.value[:2].upper()}{number}",
+                  display_name=name or f"{role.label} {number}", role=role)
+    person.set_password(PASSWORD)
+    person.beats = [beat(code) if isinstance(code, str) else code for code in beats]
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def _common(author: User, beat_code: str, status: EntryStatus, **kw) -> dict:
+    b = beat(beat_code)
+    return dict(
+        author_id=author.id, beat_id=b.id, located_beat_id=b.id, occurred_at=kw.pop("occurred_at", utcnow()),
+        lat=(b.min_lat + b.max_lat) / 2, lon=(b.min_lon + b.max_lon) / 2, location_source=LocationSource.MAP,
+        summary=kw.pop("summary", "Test entry"), status=status, client_key=str(uuid.uuid4()),
+        submitted_at=utcnow() if status == EntryStatus.SUBMITTED else None, **kw,
+    )
+
+
+def patrol(author: User, beat_code="E05015247", status=EntryStatus.SUBMITTED, **kw) -> Patrol:
+    entry = Patrol(**_common(author, beat_code, status, **kw), started_at=utcnow() - timedelta(hours=2),
+                   ended_at=utcnow() - timedelta(hours=1), mode=PatrolMode.FOOT, purpose="Hotspot patrol")
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def asb(author: User, beat_code="E05015247", status=EntryStatus.SUBMITTED, **kw) -> AsbIncident:
+    entry = AsbIncident(**_common(author, beat_code, status, **kw), nsir_category=NsirCategory.NUISANCE,
+                        asb_type=AsbType.ROWDY_BEHAVIOUR, description="Youths shouting", victim_risk=RiskLevel.LOW)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def school_visit(author: User, beat_code="E05015247", status=EntryStatus.SUBMITTED, **kw) -> SchoolVisit:
+    school = db.session.scalars(sa.select(School).limit(1)).first()
+    entry = SchoolVisit(**_common(author, beat_code, status, **kw), school_id=school.id,
+                        visit_type=SchoolVisitType.TALK, topic="Online safety")
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def welfare(author: User, spoc: User | None = None, beat_code="E05015247", status=EntryStatus.SUBMITTED,
+            **kw) -> WelfareCheck:
+    kw.setdefault("marking", SecurityMarking.OFFICIAL_SENSITIVE)
+    child_name = kw.pop("child_name", "Jordan Testchild")
+    entry = WelfareCheck(**_common(author, beat_code, status, **kw), child_name=child_name,
+                         child_born_on=date.today().replace(year=date.today().year - 14), spoc_id=(spoc or author).id,
+                         visit_type=WelfareVisitType.PLANNED, is_seen_alone=True, risk_level=RiskLevel.MEDIUM,
+                         indicators=["new_phone"])
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def login(client, person: User, password: str = PASSWORD):
+    return client.post("/login", data={"collar_number": person.collar_number, "password": password})
