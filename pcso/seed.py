@@ -1,11 +1,877 @@
-"""Deterministic demo data: `flask seed-demo`. (Placeholder until written in full.)"""
+"""Deterministic demo data: `flask seed-demo`.
+
+Imports the 21 Trafford wards as beats and the Trafford schools, creates one demo user per
+role (fixed collar numbers and passwords, printed at the end) and N entries of every kind
+over the last D days. The same --seed on the same day gives the same data: every choice
+comes from one random.Random(seed), and time is anchored to the latest 06:00 UTC (so the
+"demo day" runs from 06:00 to 06:00 UTC).
+
+Safety: a database holding anything but demo data (a user whose collar number is not a
+demo one, or an entry by such a user) is refused without --force, and so is
+BEATBOOK_ENV=production. Running again on a demo-only database replaces the demo entries.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
 import click
+import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
+
+from . import audit
+from .beats.services import assign_beats, beat_index, import_beats
+from .extensions import db
+from .geo import DATA_DIR, DEFAULT_POSTCODES_PATH, PostcodePoint, load_postcode_book, parse_boundaries
+from .models import (
+    AsbIncident, AsbPerson, AsbType, AsbVehicle, AuditAction, Beat, Entry, EntryKind, EntryRevision,
+    EntryStatus, ExploitationIndicator, InvolvementRole, LocationSource, NsirCategory, Patrol, PatrolMode,
+    RiskLevel, Role, School, SchoolVisit, SchoolVisitType, SecurityMarking, User, WelfareCheck,
+    WelfareVisitType,
+)
+from .schools.services import import_schools
+from .timeutil import LONDON, age_on, from_london, to_london, utcnow
+
+WARDS_PATH = DATA_DIR / "trafford_ward_2023_generalised.geojson"
+SCHOOLS_PATH = DATA_DIR / "trafford_schools_and_colleges.csv"
+DISTRICT = "Trafford"
+ANCHOR_HOUR_UTC = 6
+
+
+# --- Demo users -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    collar_number: str
+    display_name: str
+    role: Role
+    password: str
+    beat_names: tuple[str, ...] = ()
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("PC1001", "Priya Shah", Role.PCSO, "pcso-demo-pass",
+             ("Stretford & Humphrey Park", "Gorse Hill & Cornbrook", "Old Trafford")),
+    DemoUser("PC1002", "Tom Whitworth", Role.PCSO, "pcso2-demo-pass",
+             ("Altrincham", "Timperley Central", "Broadheath")),
+    DemoUser("SG2001", "Claire Holroyd", Role.SUPERVISOR, "sergeant-demo-pass"),  # beats: both PCSOs'
+    DemoUser("AN3001", "Marcus Bell", Role.ANALYST, "analyst-demo-pass"),
+    DemoUser("SL4001", "Fiona McLean", Role.SAFEGUARDING, "safeguarding-demo-pass"),
+    DemoUser("AD5001", "Gareth Lloyd", Role.ADMIN, "admin-demo-pass"),
+)
+DEMO_COLLARS: tuple[str, ...] = tuple(u.collar_number for u in DEMO_USERS)
+# Share of the entries by kind; welfare checks follow the SPOC schedule and take up to their share.
+KIND_SHARE = {EntryKind.PATROL: 0.30, EntryKind.ASB_INCIDENT: 0.35, EntryKind.SCHOOL_VISIT: 0.20,
+              EntryKind.WELFARE_CHECK: 0.15}
+
+
+# --- Word lists (fictional people; real Trafford streets and places) --------------------------
+
+FIRST_NAMES = (
+    "Margaret", "Joan", "Sandra", "Karen", "Julie", "Tracey", "Leanne", "Chloe", "Jade", "Bethany",
+    "Aisha", "Zainab", "Nasreen", "Shazia", "Grace", "Marcia", "Siobhan", "Kathleen", "Agnieszka", "Ewa",
+    "David", "Paul", "Stephen", "Anthony", "Gary", "Dean", "Lee", "Kyle", "Connor", "Liam", "Jordan",
+    "Mohammed", "Tariq", "Imran", "Bilal", "Chidi", "Tunde", "Winston", "Delroy", "Declan", "Patrick",
+    "Tomasz", "Piotr", "Ravi", "Sunil",
+)
+SURNAMES = (
+    "Walsh", "Hughes", "Taylor", "Kaur", "Begum", "Khan", "Hussain", "Patel", "Brown", "Clarke", "Murphy",
+    "Kowalski", "Nowak", "Okafor", "Adeyemi", "Campbell", "Thompson", "Wright", "Holt", "Ashworth",
+    "Booth", "Whittaker", "Barlow", "Kenyon", "Lomax", "Pickering", "Heywood", "Birchall", "Mellor",
+    "Greenhalgh", "Royle", "Ogden", "Cunliffe", "O'Brien", "McCann", "Doyle", "Ahmed", "Singh", "Dunne",
+)
+STREETS = {
+    "Stretford & Humphrey Park": ("Chester Road", "King Street", "Barton Road", "Kingsway", "Derbyshire Lane",
+                                  "Edge Lane", "Sandy Lane", "Urmston Lane"),
+    "Gorse Hill & Cornbrook": ("Chester Road", "Talbot Road", "Great Stone Road", "Cavendish Road",
+                               "Railway Road", "Gorse Crescent", "Burleigh Road"),
+    "Old Trafford": ("Shrewsbury Street", "Ayres Road", "Seymour Grove", "Northumberland Road",
+                     "Clifford Road", "Milton Street", "Skerton Road"),
+    "Altrincham": ("Moss Lane", "George Street", "Stamford New Road", "Railway Street", "Regent Road",
+                   "Oakfield Road", "Lloyd Street"),
+    "Timperley Central": ("Park Road", "Stockport Road", "Thorley Lane", "Wood Lane", "Moss Lane",
+                          "Shaftesbury Avenue"),
+    "Broadheath": ("Manchester Road", "Atlantic Street", "Sinderland Road", "Lindsell Road", "Navigation Road",
+                   "Craven Road"),
+}
+GENERIC_STREETS = ("Church Road", "Station Road", "Park Road", "Manchester Road", "Moss Lane", "Cross Street")
+PLACES = {
+    "Stretford & Humphrey Park": ("Stretford Mall", "Turn Moss playing fields", "Stretford tram stop",
+                                  "King Street shops"),
+    "Gorse Hill & Cornbrook": ("Gorse Hill Park", "Trafford Bar tram stop", "White City Retail Park",
+                               "Chester Road subway"),
+    "Old Trafford": ("Seymour Park", "Ayres Road shops", "Hullard Park", "Shrewsbury Street precinct"),
+    "Altrincham": ("Altrincham Interchange", "Altrincham Market", "Stamford New Road precinct",
+                   "Goose Green"),
+    "Timperley Central": ("Timperley Village", "Timperley tram stop", "Thorley Lane shops",
+                          "Timperley recreation ground"),
+    "Broadheath": ("Altrincham Retail Park", "Bridgewater Canal towpath", "Navigation Road tram stop",
+                   "Broadheath Retail Park"),
+}
+GENERIC_PLACES = ("the local shops", "the park", "the tram stop", "the precinct")
+NEAR_TEMPLATES = ("outside {n} {street}", "{street}, near the junction with {street2}", "rear alley off {street}",
+                  "{place}", "shops on {street}", "bus stop on {street}", "{place}, {street} side")
+
+PATROL_PURPOSES = (
+    "Hotspot patrol: vehicle crime on {street} overnight",
+    "High-visibility patrol near {place} after shop thefts",
+    "Reassurance patrol around {street} after reports of youths on off-road bikes",
+    "ASB hotspot: {place} after dark",
+    "School gate patrol at home time, {street}",
+    "Evening economy: licensed premises on {street}",
+    "Bin fire prevention: alleyways off {street}",
+    "Street drinking hotspot: {place}",
+    "Burglary reassurance: door-knocking on {street} after two break-ins",
+    "Catalytic converter thefts: car parks near {place}",
+    "Speedwatch support with volunteers on {street}",
+    "Beat surgery and walkabout: {place}",
+)
+PATROL_NOTES = (
+    "Spoke to {k} residents; advice given on vehicle security and catalytic converter marking. No damaged "
+    "vehicles found.",
+    "Area quiet. Group of {k} youths at {place} moved on without issue; names not taken.",
+    "Shop staff at {place} report fewer thefts since last week; handed out shop-watch leaflets.",
+    "Checked the alleyways: two overflowing bins reported to Trafford Council for collection.",
+    "Visible presence at {place}; spoke to the manager, no issues this evening.",
+    "Found an insecure garage on {street}: owner contacted and advised.",
+    "Cans and bottles cleared from the bench area at {place}; no drinkers present.",
+    "Spoke to {k} members of the public, mostly about parking and e-scooters on the pavement.",
+)
+
+# (type, category, description, summary) - the NSIR category follows the description:
+# targeted at someone -> personal; the community at large -> nuisance; surroundings -> environmental.
+ASB_KINDS = (
+    (AsbType.NUISANCE_NEIGHBOURS, NsirCategory.PERSONAL,
+     "Reporter says the neighbours at {street} played loud music and shouted until 2am, and banged on the "
+     "shared wall when asked to stop. Fourth night this week.", "loud music and shouting from neighbours"),
+    (AsbType.NUISANCE_NEIGHBOURS, NsirCategory.PERSONAL,
+     "Ongoing dispute over parking on {street}: neighbour blocking the reporter's drive and swearing at her "
+     "in front of her children.", "neighbour dispute over parking, verbal abuse"),
+    (AsbType.MALICIOUS_COMMUNICATIONS, NsirCategory.PERSONAL,
+     "Victim receiving abusive messages on social media from a former friend living on {street}; "
+     "screenshots shown to PCSO.", "abusive messages on social media"),
+    (AsbType.ROWDY_BEHAVIOUR, NsirCategory.PERSONAL,
+     "Group of youths knocking on an elderly resident's door and windows on {street} and running off. "
+     "Victim frightened to go out after dark.", "youths targeting elderly resident"),
+    (AsbType.ROWDY_BEHAVIOUR, NsirCategory.NUISANCE,
+     "Group of about {k} youths shouting, swearing and riding bikes at pedestrians at {place}.",
+     "rowdy youths at {place}"),
+    (AsbType.NOISE, NsirCategory.NUISANCE,
+     "House party on {street} with amplified music into the early hours; several calls from the street.",
+     "late-night party noise"),
+    (AsbType.STREET_DRINKING, NsirCategory.NUISANCE,
+     "{k} adults drinking on the benches at {place}, shouting at passers-by; cans left behind.",
+     "street drinking at {place}"),
+    (AsbType.BEGGING_VAGRANCY, NsirCategory.NUISANCE,
+     "Male begging outside the cash machine on {street}, approaching customers. Outreach details given.",
+     "begging at cash machine"),
+    (AsbType.FIREWORKS, NsirCategory.NUISANCE,
+     "Fireworks let off in the street and thrown towards cars on {street} by a group of teenagers.",
+     "fireworks thrown in the street"),
+    (AsbType.VEHICLE_NUISANCE, NsirCategory.NUISANCE,
+     "Cars meeting in the car park at {place} revving engines and doing doughnuts after 10pm.",
+     "car meet, revving and doughnuts"),
+    (AsbType.VEHICLE_NUISANCE, NsirCategory.NUISANCE,
+     "Off-road bike ridden on the pavement and through {place}; rider wearing a balaclava.",
+     "off-road bike on pavement"),
+    (AsbType.HOAX_CALLS, NsirCategory.NUISANCE,
+     "Repeated hoax 999 calls traced to the phone box on {street}.", "hoax 999 calls"),
+    (AsbType.SOLVENT_MISUSE, NsirCategory.NUISANCE,
+     "Nitrous oxide canisters being used by a group in a parked car on {street}.", "nitrous oxide use in car"),
+    (AsbType.TRESPASS, NsirCategory.NUISANCE,
+     "Youths climbing onto the roof of the closed unit at {place}; site manager called it in.",
+     "youths on roof of empty unit"),
+    (AsbType.ANIMAL_PROBLEMS, NsirCategory.NUISANCE,
+     "Large dog off its lead at {place} jumping up at children; owner refused to put it on a lead.",
+     "dog out of control at {place}"),
+    (AsbType.LITTERING_DRUGS, NsirCategory.ENVIRONMENTAL,
+     "Used needles and foil found in the alley off {street}; area cordoned and council called.",
+     "drug paraphernalia in alleyway"),
+    (AsbType.LITTERING_DRUGS, NsirCategory.ENVIRONMENTAL,
+     "Fly-tipped mattresses and rubbish bags blocking the back alley off {street}.", "fly-tipping in back alley"),
+    (AsbType.ABANDONED_VEHICLE, NsirCategory.ENVIRONMENTAL,
+     "Vehicle parked on {street} for three weeks, untaxed, flat tyres, rear window smashed.",
+     "abandoned untaxed vehicle"),
+)
+ASB_ACTIONS = (
+    "Words of advice given; group moved on.",
+    "Referred to Trafford Council ASB team for a joint visit.",
+    "Letter of warning to be delivered to the address.",
+    "Reporter given advice and the reference; extra patrols planned this week.",
+    "Contacted the housing provider about the tenancy.",
+    "Reported to Trafford Council for removal.",
+    "Area checked, no trace of those involved on arrival.",
+    "Dispersal powers considered with the duty inspector; group left before authority was needed.",
+    "CCTV requested from the shop; reporter to keep a diary sheet.",
+)
+SUSPECT_DESCRIPTIONS = (
+    "White male, about 16, black North Face jacket, on an e-scooter",
+    "Male, 15-17, grey tracksuit, black balaclava",
+    "Female, about 40, long dark hair, lives at the address",
+    "Asian male, about 20, white hoodie, driving a black Audi",
+    "White male, 30s, shaved head, with a large grey dog",
+    "Group leader: male, about 17, red puffer jacket",
+    "Black male, about 18, green jacket, on a bicycle",
+)
+VEHICLES = (
+    "Silver Vauxhall Corsa", "Black Audi A3, tinted windows", "White Ford Transit van", "Blue Ford Fiesta",
+    "Grey BMW 1 Series", "Red Nissan Micra", "Black Mercedes C-Class", "White Toyota Prius, private hire",
+    "Black Volkswagen Golf", "Green Honda CRF off-road bike, no plates seen",
+)
+VRM_AREAS = ("MA", "MF", "MJ", "ML", "MT", "MW", "MX", "MY", "DK", "DE", "YB", "BD")
+VRM_AGES = ("58", "09", "61", "12", "64", "15", "66", "17", "68", "19", "69", "70", "21", "71", "72", "73", "24")
+VRM_LETTERS = "ABCDEFGHJKLMNOPRSTUVWXYZ"
+
+SCHOOL_TOPICS = {  # (topic, visit type, year groups wanted: "lower", "upper", "all", "staff", "parents")
+    "secondary": (
+        ("Knife Crime Awareness Week assembly", SchoolVisitType.ASSEMBLY, "lower"),
+        ("Online safety talk: sharing images and sextortion", SchoolVisitType.TALK, "upper"),
+        ("County lines and criminal exploitation awareness", SchoolVisitType.TALK, "upper"),
+        ("Vaping, e-scooters and the law: lunchtime drop-in", SchoolVisitType.DROP_IN, "all"),
+        ("Bike marking drop-in", SchoolVisitType.DROP_IN, "all"),
+        ("ASB and its consequences workshop", SchoolVisitType.TALK, "lower"),
+        ("Meeting with the DSL: groups gathering after school", SchoolVisitType.MEETING, "staff"),
+        ("Hate crime awareness session", SchoolVisitType.TALK, "upper"),
+        ("Fireworks and bonfire safety assembly", SchoolVisitType.ASSEMBLY, "lower"),
+    ),
+    "primary": (
+        ("Road safety at the school gate", SchoolVisitType.ASSEMBLY, "all"),
+        ("Online safety talk", SchoolVisitType.TALK, "upper"),
+        ("'People who help us': meet the PCSO", SchoolVisitType.TALK, "lower"),
+        ("Bike marking drop-in", SchoolVisitType.DROP_IN, "parents"),
+        ("Parking at drop-off: meeting with the head teacher", SchoolVisitType.MEETING, "staff"),
+        ("Anti-bullying week assembly", SchoolVisitType.ASSEMBLY, "all"),
+        ("Moving up to high school: staying safe", SchoolVisitType.TALK, "upper"),
+    ),
+}
+SCHOOL_FOLLOW_UPS = (
+    "DSL to send dates for a follow-up session with the next year group.",
+    "Return next term for bike marking.",
+    "Head teacher asked for a PCSO presence at home time on Fridays.",
+    "Two pupils asked how to report online bullying: signposted to the DSL.",
+    "Posters and leaflets left at reception.",
+    "Parking complaints passed to Trafford Council parking enforcement.",
+)
+
+# The SPOC's list: fictional children. (name, age at the anchor, SPOC index, beat index, profile, base risk)
+CHILDREN = (
+    ("Kyle Mellor", 15, 0, 0, "county_lines", RiskLevel.HIGH),
+    ("Jade Royle", 14, 1, 0, "cse", RiskLevel.HIGH),
+    ("Reece Ogden", 16, 0, 2, "county_lines", RiskLevel.MEDIUM),
+    ("Tyler Doyle", 13, 1, 1, "missing", RiskLevel.MEDIUM),
+    ("Amira Hussain", 14, 0, 1, "cse", RiskLevel.MEDIUM),
+    ("Callum Birchall", 15, 1, 2, "improving", RiskLevel.LOW),
+    ("Leon Campbell", 16, 0, 0, "missing", RiskLevel.HIGH),
+    ("Ellie Barlow", 13, 1, 0, "improving", RiskLevel.LOW),
+    ("Dominik Nowak", 14, 0, 2, "county_lines", RiskLevel.MEDIUM),
+    ("Skye Heywood", 15, 1, 1, "cse", RiskLevel.MEDIUM),
+    ("Jayden Okafor", 12, 0, 1, "improving", RiskLevel.LOW),
+    ("Mason Greenhalgh", 16, 1, 2, "missing", RiskLevel.MEDIUM),
+)
+PROFILE_INDICATORS = {
+    "county_lines": (ExploitationIndicator.NEW_PHONE, ExploitationIndicator.MONEY_OR_CLOTHES,
+                     ExploitationIndicator.OLDER_ASSOCIATES, ExploitationIndicator.UNEXPLAINED_TRAVEL,
+                     ExploitationIndicator.DRUGS, ExploitationIndicator.SCHOOL_ATTENDANCE),
+    "cse": (ExploitationIndicator.NEW_PHONE, ExploitationIndicator.OLDER_ASSOCIATES,
+            ExploitationIndicator.MONEY_OR_CLOTHES, ExploitationIndicator.SCHOOL_ATTENDANCE),
+    "missing": (ExploitationIndicator.MISSING_SINCE_LAST_VISIT, ExploitationIndicator.UNEXPLAINED_TRAVEL,
+                ExploitationIndicator.OLDER_ASSOCIATES, ExploitationIndicator.INJURIES),
+    "improving": (ExploitationIndicator.SCHOOL_ATTENDANCE,),
+}
+CHILD_WORDS = {
+    "county_lines": ("I'm just helping my mate out, it's nothing.", "They said I owe them for the phone.",
+                     "I went to Blackpool with my cousin, that's all.", "I don't want to talk about it."),
+    "cse": ("He's just a friend, he's 19, he gives me lifts.", "I'm fine, stop asking.",
+            "I don't want to go back to that flat."),
+    "missing": ("I stayed at my mate's, I didn't think anyone would worry.", "I just needed to get out of the house.",
+                "I slept at a friend's in Sale, I had my phone off."),
+    "improving": ("I've been going to school more, Miss says I'm doing better.", "Football's helping, I train twice a week.",
+                  "I'm not hanging round with them lot any more."),
+}
+OBSERVATIONS = {
+    "county_lines": ("Wearing new designer trainers (approx £150) that mum cannot account for. Second phone seen.",
+                     "Appeared tired and withdrawn; cash in his room according to mum.",
+                     "Smell of cannabis in the bedroom; evasive about where he was at the weekend."),
+    "cse": ("New phone and clothes; mum reports older males collecting her in a car.",
+            "Quiet and guarded; would not say who bought the new phone.",
+            "Attendance at school down to 62% this half term."),
+    "missing": ("Returned after 2 nights away; small graze on hand, says from falling off a bike.",
+                "Tired and hungry on return; would not say where he stayed.",
+                "Calm, engaged well; agreed to keep his phone on."),
+    "improving": ("Engaged well and was chatty. Attendance up to 91%.",
+                  "Settled at home; mum positive about the last month.",
+                  "Joined a boxing club in Stretford; proud of it."),
+}
+OTHERS_PRESENT = ("Mother present throughout", "Foster carer present", "Social worker (Trafford Children's Services)",
+                  "Father present for part of the visit", "Head of year present (at school)")
+
+
+# --- The command ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SeedSummary:
+    beats: int = 0
+    schools: int = 0
+    users: int = 0
+    replaced: int = 0
+    kinds: Counter = field(default_factory=Counter)
+    drafts: int = 0
+    asb_people: int = 0
+    asb_vehicles: int = 0
+    repeat_victims: int = 0
+    children: int = 0
+
+
+def demo_anchor(now: datetime) -> datetime:
+    """The latest 06:00 UTC not after `now`: runs on the same demo day give the same data."""
+    anchor = now.astimezone(timezone.utc).replace(hour=ANCHOR_HOUR_UTC, minute=0, second=0, microsecond=0)
+    return anchor if anchor <= now else anchor - timedelta(days=1)
+
+
+def real_data_counts() -> tuple[int, int]:
+    """(users, entries) that are not demo data: non-demo collar numbers and their entries."""
+    users = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.collar_number.not_in(DEMO_COLLARS)))
+    entries = db.session.scalar(
+        sa.select(sa.func.count(Entry.id)).join(User, Entry.author_id == User.id)
+        .where(User.collar_number.not_in(DEMO_COLLARS))
+    )
+    return users or 0, entries or 0
+
+
+def _echo_logins() -> None:
+    present = set(db.session.scalars(sa.select(User.collar_number).where(User.collar_number.in_(DEMO_COLLARS))))
+    if not present:
+        click.echo("No demo logins in this database.")
+        return
+    click.echo("Demo logins:")
+    click.echo(f"  {'collar':<8} {'role':<18} {'name':<16} password")
+    for user in DEMO_USERS:
+        if user.collar_number in present:
+            click.echo(f"  {user.collar_number:<8} {user.role.label:<18} {user.display_name:<16} {user.password}")
 
 
 @click.command("seed-demo")
-@click.option("--if-empty", is_flag=True)
-@click.option("--force", is_flag=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
+@click.option("--force", is_flag=True, help="Seed even into a database holding real (non-demo) data, "
+              "or when BEATBOOK_ENV=production.")
+@click.option("--entries", "n_entries", type=click.IntRange(0, 20_000), default=400, show_default=True,
+              help="How many entries to create.")
+@click.option("--days", type=click.IntRange(7, 365), default=60, show_default=True,
+              help="Spread the entries over this many days before today.")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Random seed: same seed, same data.")
 @with_appcontext
-def seed_demo_command(if_empty, force):
-    click.echo("seed-demo: not yet written")
+def seed_demo_command(if_empty, force, n_entries, days, seed):
+    """Load demo beats, schools, users and entries (deterministic for a given --seed and day)."""
+    if if_empty:
+        users = db.session.scalar(sa.select(sa.func.count(User.id)))
+        if users:
+            click.echo(f"Data already present ({users} users): nothing seeded.")
+            _echo_logins()
+            db.session.rollback()
+            return
+    if current_app.config.get("BEATBOOK_ENV") == "production" and not force:
+        raise click.ClickException("BEATBOOK_ENV is production: refusing to load demo data (use --force "
+                                   "if you really mean to).")
+    real_users, real_entries = real_data_counts()
+    if (real_users or real_entries) and not force:
+        db.session.rollback()
+        raise click.ClickException(
+            f"This database holds real data ({real_users} non-demo users, {real_entries} entries by them): "
+            "refusing to add demo data. Use --force to add it anyway (nothing real is deleted)."
+        )
+    started = time.perf_counter()
+    try:
+        summary = seed_demo(n_entries=n_entries, days=days, seed=seed, anchor=demo_anchor(utcnow()))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    elapsed = time.perf_counter() - started
+    if summary.replaced:
+        click.echo(f"Replaced {summary.replaced} demo entries from an earlier run.")
+    click.echo(f"Seeded in {elapsed:.1f} s: {summary.beats} beats ({DISTRICT}), {summary.schools} schools, "
+               f"{summary.users} users.")
+    for kind in EntryKind:
+        click.echo(f"  {kind.label + 's':<16} {summary.kinds[kind]:>5}")
+    click.echo(f"  {'total':<16} {sum(summary.kinds.values()):>5}  ({summary.drafts} drafts; "
+               f"{summary.asb_people} people and {summary.asb_vehicles} vehicles on ASB incidents; "
+               f"{summary.repeat_victims} repeat victims; {summary.children} children on SPOC lists)")
+    _echo_logins()
+
+
+# --- The seed -------------------------------------------------------------------------------------
+
+
+def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime) -> SeedSummary:
+    """Write the demo data. Flushes and audits; the caller commits once."""
+    summary = SeedSummary()
+    shapes = parse_boundaries(WARDS_PATH.read_text(encoding="utf-8"), code_property="area_code",
+                              name_property="area_name")
+    import_beats(shapes, district=DISTRICT)
+    summary.beats = len(shapes)
+    summary.schools = import_schools(SCHOOLS_PATH.read_text(encoding="utf-8-sig")).created
+    summary.schools = db.session.scalar(sa.select(sa.func.count(School.id)))
+
+    users = _upsert_users()
+    summary.users = len(users)
+    demo_ids = [u.id for u in users.values()]
+    summary.replaced = db.session.execute(
+        sa.delete(Entry).where(Entry.author_id.in_(demo_ids)).execution_options(synchronize_session=False)
+    ).rowcount or 0
+    if summary.replaced:
+        audit.record(AuditAction.ERASE, actor=None, object_type="entry", source="seed-demo", count=summary.replaced)
+
+    entries = _Builder(random.Random(seed), anchor, days, users, summary).build(n_entries)
+    summary.kinds = Counter(e.kind for e in entries)
+    summary.drafts = sum(e.status == EntryStatus.DRAFT for e in entries)
+    db.session.flush()
+    audit.record(AuditAction.IMPORT, actor=None, object_type="entry", source="seed-demo", seed=seed, days=days,
+                 **{kind.value: summary.kinds[kind] for kind in EntryKind})
+    return summary
+
+
+def _upsert_users() -> dict[str, User]:
+    beats_by_name = {b.name: b for b in db.session.scalars(sa.select(Beat).order_by(Beat.code))}
+    existing = {u.collar_number: u for u in
+                db.session.scalars(sa.select(User).where(User.collar_number.in_(DEMO_COLLARS)))}
+    users: dict[str, User] = {}
+    for demo in DEMO_USERS:
+        user = existing.get(demo.collar_number)
+        created = user is None
+        if created:
+            user = User(collar_number=demo.collar_number)
+            db.session.add(user)
+        user.display_name, user.role, user.is_enabled = demo.display_name, demo.role, True
+        user.set_password(demo.password)
+        db.session.flush()
+        if created:
+            audit.record(AuditAction.CREATE, user, actor=None, source="seed-demo")
+        else:
+            audit.record(AuditAction.UPDATE, user, actor=None, source="seed-demo",
+                         fields=["display_name", "role", "password", "is_enabled"])
+        users[demo.collar_number] = user
+    supervised: list[Beat] = []
+    for demo in DEMO_USERS:
+        missing = [name for name in demo.beat_names if name not in beats_by_name]
+        if missing:
+            raise click.ClickException(f"demo beats not found in {WARDS_PATH.name}: {', '.join(missing)}")
+        beats = [beats_by_name[name] for name in demo.beat_names]
+        supervised += beats
+        if demo.role != Role.SUPERVISOR:
+            assign_beats(users[demo.collar_number], beats, actor=None)
+    for demo in DEMO_USERS:
+        if demo.role == Role.SUPERVISOR:
+            assign_beats(users[demo.collar_number], supervised, actor=None)
+    return users
+
+
+@dataclass
+class _Spot:
+    """Where an entry happened."""
+
+    beat: Beat
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    source: LocationSource
+    text: str
+
+
+class _Builder:
+    """Makes the entries. Every random choice goes through self.rng, in a fixed order."""
+
+    def __init__(self, rng: random.Random, anchor: datetime, days: int, users: dict[str, User],
+                 summary: SeedSummary) -> None:
+        self.rng, self.anchor, self.days, self.summary = rng, anchor, days, summary
+        self.pcsos = [users[d.collar_number] for d in DEMO_USERS if d.role == Role.PCSO]
+        self.supervisor = next(users[d.collar_number] for d in DEMO_USERS if d.role == Role.SUPERVISOR)
+        self.beats_of = {u.id: [b for name in d.beat_names for b in u.beats if b.name == name]
+                         for d in DEMO_USERS for u in [users[d.collar_number]] if d.role == Role.PCSO}
+        self.index = beat_index()
+        beats = [b for user in self.pcsos for b in self.beats_of[user.id]]
+        self.beats_by_id = {b.id: b for b in beats}
+        self.points = self._postcode_points(beats)
+        self.hotspots = {b.id: rng.sample(self.points[b.id], min(3, len(self.points[b.id]))) for b in beats}
+        self.schools = {b.id: list(db.session.scalars(
+            sa.select(School).where(School.beat_id == b.id, School.lat.is_not(None)).order_by(School.urn)))
+            for b in beats}
+        self.patrols: dict[int, list[Patrol]] = {u.id: [] for u in [*self.pcsos, self.supervisor]}
+        self.vehicle_pool = [(self._vrm(), rng.choice(VEHICLES)) for _ in range(6)]
+
+    # -- helpers --
+
+    def _postcode_points(self, beats: list[Beat]) -> dict[int, list[PostcodePoint]]:
+        """Postcode centroids of each beat's ward that the beat polygon really contains.
+
+        The generalised ward outlines leave a few centroids just outside their own ward.
+        """
+        book = load_postcode_book(DEFAULT_POSTCODES_PATH)
+        by_code = {b.code: b for b in beats}
+        candidates = [p for p in book if p.ward_code in by_code]
+        located = self.index.locate_many((p.lat, p.lon) for p in candidates)
+        points: dict[int, list[PostcodePoint]] = {b.id: [] for b in beats}
+        for point, beat_id in zip(candidates, located):
+            if beat_id == by_code[point.ward_code].id:
+                points[beat_id].append(point)
+        empty = [b.name for b in beats if not points[b.id]]
+        if empty:
+            raise click.ClickException(f"no postcodes found inside beat(s): {', '.join(empty)}")
+        return points
+
+    def _key(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128)))
+
+    def _name(self) -> str:
+        return f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(SURNAMES)}"
+
+    def _vrm(self) -> str:
+        letters = "".join(self.rng.choice(VRM_LETTERS) for _ in range(3))
+        return f"{self.rng.choice(VRM_AREAS)}{self.rng.choice(VRM_AGES)}{letters}"
+
+    def _words(self, beat: Beat) -> dict[str, str]:
+        streets = STREETS.get(beat.name, GENERIC_STREETS)
+        street, street2 = self.rng.sample(streets, 2)
+        return {"street": street, "street2": street2, "place": self.rng.choice(PLACES.get(beat.name, GENERIC_PLACES)),
+                "n": str(self.rng.randint(2, 180)), "k": str(self.rng.randint(3, 9))}
+
+    def _spot(self, beat: Beat, point: PostcodePoint | None = None, words: dict[str, str] | None = None) -> _Spot:
+        """A point on `beat`: a postcode centroid (hotspots more often), or a GPS fix near one."""
+        if point is None:
+            pool = self.hotspots[beat.id] if self.rng.random() < 0.35 else self.points[beat.id]
+            point = self.rng.choice(pool)
+        words = words or self._words(beat)
+        text = self.rng.choice(NEAR_TEMPLATES).format(**words)
+        if self.rng.random() < 0.55:
+            accuracy = round(self.rng.uniform(5, 60), 1)
+            distance, bearing = self.rng.uniform(0, accuracy), self.rng.uniform(0, 2 * math.pi)
+            lat = point.lat + distance * math.cos(bearing) / 111_320
+            lon = point.lon + distance * math.sin(bearing) / (111_320 * math.cos(math.radians(point.lat)))
+            if self.index.locate(lat, lon) == beat.id:
+                return _Spot(beat, round(lat, 6), round(lon, 6), accuracy, LocationSource.GPS, text)
+        return _Spot(beat, point.lat, point.lon, None, LocationSource.POSTCODE, f"{text} ({point.postcode})")
+
+    def _when(self, hours: tuple[int, int], *, weekdays_only: bool = False, minutes: int = 0) -> datetime:
+        """A London wall-clock time in `hours` on a day in the window, ending `minutes` before the anchor."""
+        anchor_day = to_london(self.anchor).date()
+        for _ in range(20):
+            day = anchor_day - timedelta(days=self.rng.randint(0, self.days - 1))
+            if weekdays_only and day.weekday() >= 5:
+                continue
+            local = datetime.combine(day, datetime.min.time()) + timedelta(
+                minutes=self.rng.randint(hours[0] * 60, hours[1] * 60 - 1))
+            when = from_london(local)
+            if when + timedelta(minutes=minutes + 15) <= self.anchor:
+                return when
+        return self.anchor - timedelta(days=1, minutes=minutes + 15)
+
+    def _new(self, cls, *, author: User, spot: _Spot, occurred_at: datetime, summary: str, **fields) -> Entry:
+        located = self.index.locate(spot.lat, spot.lon)
+        beat_id = located if located is not None else spot.beat.id
+        recorded = min(occurred_at + timedelta(minutes=self.rng.randint(2, 180)), self.anchor)
+        entry = cls(
+            author_id=author.id, client_key=self._key(), beat_id=beat_id, located_beat_id=located,
+            is_beat_overridden=False, occurred_at=occurred_at, recorded_at=recorded, lat=spot.lat, lon=spot.lon,
+            accuracy_m=spot.accuracy_m, location_source=spot.source, location_text=spot.text[:200],
+            summary=summary[:200], status=EntryStatus.SUBMITTED, marking=SecurityMarking.OFFICIAL, **fields,
+        )
+        entry.revisions.append(EntryRevision(actor_id=author.id, action="created", changes={}, at=recorded))
+        return entry
+
+    # -- the entries --
+
+    def build(self, n: int) -> list[Entry]:
+        welfare = self._welfare_checks(round(n * KIND_SHARE[EntryKind.WELFARE_CHECK]))
+        rest = n - len(welfare)
+        others = sum(KIND_SHARE[k] for k in (EntryKind.PATROL, EntryKind.ASB_INCIDENT, EntryKind.SCHOOL_VISIT))
+        n_patrols = round(rest * KIND_SHARE[EntryKind.PATROL] / others)
+        n_schools = round(rest * KIND_SHARE[EntryKind.SCHOOL_VISIT] / others)
+        n_asb = rest - n_patrols - n_schools
+        patrols = [self._patrol() for _ in range(n_patrols)]
+        db.session.add_all(patrols)
+        db.session.flush()  # patrol ids, for incidents logged during a patrol
+        entries = patrols + self._asb_incidents(n_asb) + [self._school_visit() for _ in range(n_schools)] + welfare
+        self._finish(entries)
+        db.session.add_all(entries)
+        return entries
+
+    def _author(self) -> User:
+        return self.rng.choice(self.pcsos)
+
+    def _beat_for(self, user: User) -> Beat:
+        beats = self.beats_of.get(user.id) or list(self.beats_by_id.values())
+        return self.rng.choices(beats, weights=[3, 2, 2][:len(beats)] + [1] * max(0, len(beats) - 3))[0]
+
+    def _patrol(self) -> Patrol:
+        author = self.supervisor if self.rng.random() < 0.06 else self._author()
+        if author is self.supervisor:
+            beat = self.rng.choice(list(self.beats_by_id.values()))
+        else:
+            beat = self._beat_for(author)
+        mode = self.rng.choices(list(PatrolMode), weights=[6, 3, 1])[0]
+        duration = timedelta(minutes=self.rng.randint(30, 240))
+        for _ in range(10):  # one officer, one patrol at a time
+            started = self._when((7, 22), minutes=int(duration.total_seconds() // 60))
+            ended = started + duration
+            if not any(p.started_at < ended and started < p.ended_at for p in self.patrols[author.id]):
+                break
+        words = self._words(beat)
+        spot = self._spot(beat, words=words)
+        purpose = self.rng.choice(PATROL_PURPOSES).format(**words)
+        patrol = self._new(Patrol, author=author, spot=spot, occurred_at=started,
+                           summary=f"{mode.label} patrol: {purpose}", started_at=started, ended_at=ended,
+                           mode=mode, purpose=purpose[:200], notes=self.rng.choice(PATROL_NOTES).format(**words))
+        patrol.recorded_at = started + timedelta(minutes=self.rng.randint(0, 3))
+        patrol.revisions[0].at = patrol.recorded_at
+        self.patrols[author.id].append(patrol)
+        return patrol
+
+    def _asb_incidents(self, n: int) -> list[AsbIncident]:
+        incidents = self._repeat_victims(n)
+        while len(incidents) < n:
+            incidents.append(self._asb())
+        return incidents
+
+    def _asb_kind(self, when: datetime) -> tuple:
+        local = to_london(when).date()
+        bonfire = (local.month == 10 and local.day >= 15) or (local.month == 11 and local.day <= 12)
+        weights = [(6.0 if bonfire else 0.3) if kind[0] == AsbType.FIREWORKS else 1.0 for kind in ASB_KINDS]
+        return self.rng.choices(ASB_KINDS, weights=weights)[0]
+
+    def _asb(self) -> AsbIncident:
+        author = self._author()
+        patrol = None
+        if self.patrols[author.id] and self.rng.random() < 0.3:
+            patrol = self.rng.choice(self.patrols[author.id])
+            minutes = int((patrol.ended_at - patrol.started_at).total_seconds() // 60)
+            when = patrol.started_at + timedelta(minutes=self.rng.randint(5, max(5, minutes - 5)))
+            beat = self.beats_by_id.get(patrol.beat_id) or self._beat_for(author)
+        else:
+            when, beat = self._when((8, 24)), self._beat_for(author)
+        asb_type, category, description, short = self._asb_kind(when)
+        words = self._words(beat)
+        people = self._people(category)
+        incident = self._incident(author, beat, when, asb_type, category, description.format(**words),
+                                  short.format(**words), people, words)
+        if patrol is not None:
+            incident.patrol_id = patrol.id
+        return incident
+
+    def _people(self, category: NsirCategory) -> list[tuple[str, InvolvementRole, str | None]]:
+        count = self.rng.choices([0, 1, 2, 3], weights=[2, 4, 3, 2])[0]
+        roles = ([InvolvementRole.VICTIM] if category == NsirCategory.PERSONAL else []) + self.rng.sample(
+            [InvolvementRole.REPORTER, InvolvementRole.WITNESS, InvolvementRole.SUSPECT], 3)
+        people = []
+        for role in roles[:max(count, 1 if category == NsirCategory.PERSONAL else 0)]:
+            description = self.rng.choice(SUSPECT_DESCRIPTIONS) if role == InvolvementRole.SUSPECT else None
+            people.append((self._name(), role, description))
+        return people
+
+    def _incident(self, author, beat, when, asb_type, category, description, short, people, words,
+                  spot: _Spot | None = None, risk: RiskLevel | None = None) -> AsbIncident:
+        spot = spot or self._spot(beat, words=words)
+        has_victim = any(role == InvolvementRole.VICTIM for _, role, _ in people)
+        if has_victim and risk is None:
+            risk = self.rng.choices(list(RiskLevel), weights=[6, 3, 1])[0]
+        vehicles = []
+        if asb_type in (AsbType.ABANDONED_VEHICLE, AsbType.VEHICLE_NUISANCE, AsbType.SOLVENT_MISUSE):
+            count = 1 if asb_type == AsbType.ABANDONED_VEHICLE else self.rng.randint(1, 2)
+            vehicles = [self.rng.choice(self.vehicle_pool) if self.rng.random() < 0.5
+                        else (self._vrm(), self.rng.choice(VEHICLES)) for _ in range(count)]
+        elif self.rng.random() < 0.12:
+            vehicles = [(self._vrm(), self.rng.choice(VEHICLES))]
+        ref = None
+        if self.rng.random() < 0.6:
+            ref = f"GMP-{to_london(when):%Y%m%d}-{self.rng.randint(1, 2400):04d}"
+        incident = self._new(
+            AsbIncident, author=author, spot=spot, occurred_at=when,
+            summary=f"{asb_type.label}: {short}, {words['street']}", nsir_category=category, asb_type=asb_type,
+            description=description, action_taken=self.rng.choice(ASB_ACTIONS), control_room_ref=ref,
+            victim_risk=risk if has_victim else None,
+            people=[AsbPerson(position=i, name=name, role=role, description=desc)
+                    for i, (name, role, desc) in enumerate(people)],
+            vehicles=[AsbVehicle(position=i, vrm=vrm, description=desc) for i, (vrm, desc) in enumerate(vehicles)],
+        )
+        if risk == RiskLevel.HIGH or self.rng.random() < 0.05:
+            incident.marking = SecurityMarking.OFFICIAL_SENSITIVE
+        self.summary.asb_people += len(people)
+        self.summary.asb_vehicles += len(vehicles)
+        return incident
+
+    def _repeat_victims(self, budget: int) -> list[AsbIncident]:
+        """A few victims targeted again and again at home: 3 to 5 incidents within 3 months."""
+        personal = [kind for kind in ASB_KINDS if kind[1] == NsirCategory.PERSONAL]
+        incidents: list[AsbIncident] = []
+        for _ in range(min(4, budget // 8)):
+            author = self._author()
+            beat = self._beat_for(author)
+            home, victim = self.rng.choice(self.points[beat.id]), self._name()
+            asb_type, category, description, short = self.rng.choice(personal)
+            words = self._words(beat)
+            count = self.rng.randint(3, 5)
+            span = min(self.days - 1, 80)
+            first = self.rng.randint(count, span)  # days before the anchor
+            days_ago = sorted({first - self.rng.randint(0, first - 1) for _ in range(count - 1)} | {first},
+                              reverse=True)
+            for i, ago in enumerate(days_ago):
+                day = to_london(self.anchor).date() - timedelta(days=ago)
+                when = from_london(datetime.combine(day, datetime.min.time())
+                                   + timedelta(minutes=self.rng.randint(17 * 60, 23 * 60)))
+                when = min(when, self.anchor - timedelta(hours=1))
+                people = [(victim, InvolvementRole.VICTIM, None)]
+                if self.rng.random() < 0.6:
+                    people.append((self._name(), InvolvementRole.SUSPECT, self.rng.choice(SUSPECT_DESCRIPTIONS)))
+                risk = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.HIGH][i]
+                spot = self._spot(beat, point=home, words=words)
+                incidents.append(self._incident(author, beat, when, asb_type, category, description.format(**words),
+                                                short.format(**words), people, words, spot=spot, risk=risk))
+            self.summary.repeat_victims += 1
+        return incidents
+
+    def _school_visit(self) -> SchoolVisit:
+        author = self._author()
+        beats = [b for b in self.beats_of[author.id] if self.schools[b.id]] or [
+            b for b in self.beats_by_id.values() if self.schools[b.id]]
+        beat = self.rng.choice(beats)
+        school = self.rng.choice(self.schools[beat.id])
+        phase, groups = _phase_and_groups(school)
+        topic, visit_type, wanted = self.rng.choice(SCHOOL_TOPICS[phase])
+        if wanted == "staff":
+            year_groups, audience = "Staff", self.rng.randint(1, 4)
+        elif wanted == "parents":
+            year_groups, audience = "Parents", self.rng.randint(8, 40)
+        else:
+            pupils = [g for g in groups if g not in ("Nursery",)] or groups
+            half = len(pupils) // 2
+            choose_from = {"lower": pupils[:max(half, 1)], "upper": pupils[half:], "all": pupils}[wanted]
+            size = min(len(choose_from), self.rng.randint(1, 3))
+            start = self.rng.randint(0, len(choose_from) - size)
+            year_groups = ", ".join(choose_from[start:start + size])
+            audience = {SchoolVisitType.ASSEMBLY: self.rng.randint(90, 320), SchoolVisitType.TALK:
+                        self.rng.randint(20, 65), SchoolVisitType.DROP_IN: self.rng.randint(8, 45)}.get(
+                visit_type, self.rng.randint(1, 4))
+        when = self._when((9, 15), weekdays_only=True)
+        spot = _Spot(beat, school.lat, school.lon, None, LocationSource.SCHOOL, school.name)
+        follow_ups = self.rng.choice(SCHOOL_FOLLOW_UPS) if self.rng.random() < 0.45 else None
+        return self._new(SchoolVisit, author=author, spot=spot, occurred_at=when,
+                         summary=f"{topic} at {school.name}", school_id=school.id, visit_type=visit_type,
+                         topic=topic, year_groups=year_groups, audience_size=audience, follow_ups=follow_ups)
+
+    def _welfare_checks(self, budget: int) -> list[WelfareCheck]:
+        """Each child on a SPOC's list seen roughly monthly, and again after a missing episode."""
+        if budget <= 0:
+            return []
+        anchor_day = to_london(self.anchor).date()
+        schedules = []
+        for name, age, spoc_index, beat_index_, profile, base_risk in CHILDREN:
+            spoc = self.pcsos[spoc_index % len(self.pcsos)]
+            beat = self.beats_of[spoc.id][beat_index_ % len(self.beats_of[spoc.id])]
+            born_on = anchor_day - timedelta(days=round(age * 365.25) + self.rng.randint(20, 340))
+            home = self.rng.choice(self.points[beat.id])
+            visits: list[tuple[int, WelfareVisitType]] = []  # (days before the anchor, type)
+            ago = self.days - self.rng.randint(1, 28)
+            while ago >= 1:
+                visits.append((ago, WelfareVisitType.PLANNED))
+                ago -= self.rng.randint(27, 33)
+            if profile == "missing" or (base_risk == RiskLevel.HIGH and self.rng.random() < 0.6):
+                visits.append((self.rng.randint(1, self.days - 1), WelfareVisitType.AFTER_MISSING))
+            if base_risk == RiskLevel.HIGH and self.rng.random() < 0.5:
+                visits.append((self.rng.randint(1, self.days - 1), WelfareVisitType.AD_HOC))
+            visits.sort(reverse=True)
+            schedules.append((name, born_on, spoc, beat, home, profile, base_risk, visits))
+        chosen, total = [], 0
+        for schedule in schedules:
+            if total + len(schedule[-1]) <= budget:
+                chosen.append(schedule)
+                total += len(schedule[-1])
+        if not chosen:
+            first = schedules[0]
+            chosen = [(*first[:-1], first[-1][:budget])]
+        checks = []
+        for name, born_on, spoc, beat, home, profile, base_risk, visits in chosen:
+            for i, (ago, visit_type) in enumerate(visits):
+                checks.append(self._welfare_check(name, born_on, spoc, beat, home, profile, base_risk, ago,
+                                                  visit_type, next_ago=visits[i + 1][0] if i + 1 < len(visits) else None))
+        self.summary.children = len(chosen)
+        return checks
+
+    def _welfare_check(self, name, born_on, spoc, beat, home, profile, base_risk, ago, visit_type, next_ago):
+        day = to_london(self.anchor).date() - timedelta(days=ago)
+        when = from_london(datetime.combine(day, datetime.min.time())
+                           + timedelta(minutes=self.rng.randint(10 * 60, 19 * 60)))
+        when = min(when, self.anchor - timedelta(hours=1))
+        risk = RiskLevel.HIGH if visit_type == WelfareVisitType.AFTER_MISSING else base_risk
+        if profile == "improving" and self.rng.random() < 0.2:
+            risk = RiskLevel.MEDIUM
+        pool = list(PROFILE_INDICATORS[profile])
+        indicators = self.rng.sample(pool, self.rng.randint(0 if risk == RiskLevel.LOW else 1, min(3, len(pool))))
+        if visit_type == WelfareVisitType.AFTER_MISSING and ExploitationIndicator.MISSING_SINCE_LAST_VISIT not in indicators:
+            indicators.append(ExploitationIndicator.MISSING_SINCE_LAST_VISIT)
+        indicators = [i.value for i in ExploitationIndicator if i in indicators]  # the standard order
+        seen_alone = self.rng.random() < 0.45
+        mash = risk == RiskLevel.HIGH and self.rng.random() < 0.5
+        where = self.rng.random()
+        if where < 0.7:
+            spot = self._spot(beat, point=home, words={**self._words(beat), "place": "Home address"})
+            spot.text = "Home address (on file)"
+        elif where < 0.85:
+            spot = self._spot(beat, point=home)
+            spot.text = "At school, pastoral office"
+        else:
+            spot = self._spot(beat)
+        interval = 7 if visit_type == WelfareVisitType.AFTER_MISSING else 28
+        initials = "".join(part[0] for part in name.split())
+        check = self._new(
+            WelfareCheck, author=spoc, spot=spot, occurred_at=when,
+            summary=f"{visit_type.label} SPOC visit: {initials}, risk {risk.value}",
+            child_name=name, child_born_on=born_on, spoc_id=spoc.id, visit_type=visit_type,
+            is_seen_alone=seen_alone, others_present=None if seen_alone else self.rng.choice(OTHERS_PRESENT),
+            child_words=self.rng.choice(CHILD_WORDS[profile]), observations=self.rng.choice(OBSERVATIONS[profile]),
+            indicators=indicators, risk_level=risk, is_intelligence_raised=risk != RiskLevel.LOW and self.rng.random() < 0.4,
+            is_mash_referral=mash, mash_reference=f"MASH-{day.year}-{self.rng.randint(1, 9999):04d}" if mash else None,
+            is_partner_informed=risk != RiskLevel.LOW and self.rng.random() < 0.6,
+            next_visit_on=day + timedelta(days=interval),
+        )
+        check.marking = SecurityMarking.OFFICIAL_SENSITIVE
+        assert age_on(born_on, day) < 18
+        return check
+
+    def _finish(self, entries: list[Entry]) -> None:
+        """Recent entries are partly still drafts; the rest were submitted after recording."""
+        by_time = sorted(entries, key=lambda e: e.occurred_at, reverse=True)
+        recent = by_time[:max(1, round(len(entries) * 0.15))] if entries else []
+        drafts = {id(e) for e in recent if self.rng.random() < 2 / 3}
+        for entry in entries:
+            done = entry.ended_at if isinstance(entry, Patrol) else entry.recorded_at
+            if id(entry) in drafts:
+                entry.status, entry.submitted_at = EntryStatus.DRAFT, None
+                entry.updated_at = entry.recorded_at
+            else:
+                entry.status = EntryStatus.SUBMITTED
+                entry.submitted_at = min(max(done, entry.recorded_at) + timedelta(minutes=self.rng.randint(5, 480)),
+                                         self.anchor)
+                entry.updated_at = entry.submitted_at
+
+
+def _phase_and_groups(school: School) -> tuple[str, list[str]]:
+    """'primary' or 'secondary', and the year groups the school's age range covers."""
+    try:
+        low, high = (int(x) for x in (school.age_range or "").split("-"))
+    except ValueError:
+        low, high = 4, 11
+    groups = (["Nursery"] if low <= 3 else []) + (["Reception"] if low <= 4 < high else [])
+    groups += [f"Y{y}" for y in range(max(1, low - 4), min(13, high - 5) + 1)]
+    if not groups:
+        groups = ["Y12", "Y13"]
+    phase = "secondary" if high > 11 else "primary"
+    return phase, groups
+
+
+__all__ = ["DEMO_COLLARS", "DEMO_USERS", "demo_anchor", "real_data_counts", "seed_demo", "seed_demo_command"]

@@ -8,8 +8,8 @@ from ..access import LOGGERS, READERS, can_edit_entry, require
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
 from ..extensions import db
-from ..models import EntryKind, EntryStatus, Patrol, Role, School, User, WelfareCheck
-from ..timeutil import to_london, utcnow
+from ..models import EntryKind, EntryStatus, Patrol, School, User
+from ..timeutil import from_london, to_london, utcnow
 from .forms import AsbIncidentForm, EndPatrolForm, PatrolForm, SchoolVisitForm, WelfareCheckForm
 from .queries import entry_map_points, get_visible_entry, my_entries, recent_visible_entries
 from .services import EntryRejected, end_patrol, log_entry, open_patrol, record_view, submit_entry, update_entry
@@ -47,7 +47,8 @@ def _save_action() -> bool:
 
 def _reject(form, error: EntryRejected) -> None:
     db.session.rollback()
-    getattr(form, error.field, form.summary).errors.append(error.message)
+    field = getattr(form, error.field, None)
+    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 @bp.get("/entries")
@@ -93,10 +94,14 @@ def detail(entry_id: int):
     entry = get_visible_entry(current_user, entry_id) or abort(404)
     record_view(entry, actor=current_user)
     db.session.commit()
-    logged = recent_visible_entries(current_user, patrol_id=entry.id) if isinstance(entry, Patrol) else []
     end_form = EndPatrolForm(ended_at=to_london(utcnow()).replace(tzinfo=None, second=0, microsecond=0))
+    return _render_detail(entry, end_form)
+
+
+def _render_detail(entry, end_form, status: int = 200):
+    logged = recent_visible_entries(current_user, patrol_id=entry.id) if isinstance(entry, Patrol) else []
     return render_template("entries/detail.html", entry=entry, logged=logged, end_form=end_form,
-                           button_form=EmptyForm(), points=entry_map_points([entry]))
+                           button_form=EmptyForm(), points=entry_map_points([entry])), status
 
 
 def _editable(entry_id: int):
@@ -159,9 +164,9 @@ def submit(entry_id: int):
     except EntryRejected as error:
         db.session.rollback()
         flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{entry.kind.label} submitted for review.", "success")
+        return _render_detail(entry, EndPatrolForm(), status=409)
+    db.session.commit()
+    flash(f"{entry.kind.label} submitted for review.", "success")
     return redirect(url_for("entries.detail", entry_id=entry_id))
 
 
@@ -173,16 +178,12 @@ def end(patrol_id: int):
         abort(404)
     form = EndPatrolForm()
     if form.validate_on_submit():
-        from ..timeutil import from_london
-
         try:
             end_patrol(patrol, from_london(form.ended_at.data), form.notes.data, actor=current_user)
         except EntryRejected as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            _reject(form, error)
         else:
             db.session.commit()
             flash("Patrol ended. Submit it when your notes are complete.", "success")
-    else:
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-    return redirect(url_for("entries.detail", entry_id=patrol_id))
+            return redirect(url_for("entries.detail", entry_id=patrol_id))
+    return _render_detail(patrol, form, status=400)
