@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import click
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ from .models import (
     WelfareVisitType,
 )
 from .schools.services import import_schools
-from .timeutil import LONDON, age_on, from_london, to_london, utcnow
+from .timeutil import from_london, to_london, utcnow
 
 WARDS_PATH = DATA_DIR / "trafford_ward_2023_generalised.geojson"
 SCHOOLS_PATH = DATA_DIR / "trafford_schools_and_colleges.csv"
@@ -251,6 +251,7 @@ SCHOOL_TOPICS = {  # (topic, visit type, year groups wanted: "lower", "upper", "
         ("Moving up to high school: staying safe", SchoolVisitType.TALK, "upper"),
     ),
 }
+SECONDARY_GROUPS = tuple(f"Y{n}" for n in range(7, 14))
 SCHOOL_FOLLOW_UPS = (
     "DSL to send dates for a follow-up session with the next year group.",
     "Return next term for bike marking.",
@@ -417,7 +418,7 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime) -> Seed
                               name_property="area_name")
     import_beats(shapes, district=DISTRICT)
     summary.beats = len(shapes)
-    summary.schools = import_schools(SCHOOLS_PATH.read_text(encoding="utf-8-sig")).created
+    import_schools(SCHOOLS_PATH.read_text(encoding="utf-8-sig"))
     summary.schools = db.session.scalar(sa.select(sa.func.count(School.id)))
 
     users = _upsert_users()
@@ -642,7 +643,7 @@ class _Builder:
     def _asb_kind(self, when: datetime) -> tuple:
         local = to_london(when).date()
         bonfire = (local.month == 10 and local.day >= 15) or (local.month == 11 and local.day <= 12)
-        weights = [(6.0 if bonfire else 0.3) if kind[0] == AsbType.FIREWORKS else 1.0 for kind in ASB_KINDS]
+        weights = [(3.0 if bonfire else 0.3) if kind[0] == AsbType.FIREWORKS else 1.0 for kind in ASB_KINDS]
         return self.rng.choices(ASB_KINDS, weights=weights)[0]
 
     def _asb(self) -> AsbIncident:
@@ -718,8 +719,7 @@ class _Builder:
             count = self.rng.randint(3, 5)
             span = min(self.days - 1, 80)
             first = self.rng.randint(count, span)  # days before the anchor
-            days_ago = sorted({first - self.rng.randint(0, first - 1) for _ in range(count - 1)} | {first},
-                              reverse=True)
+            days_ago = sorted([first, *self.rng.sample(range(1, first), count - 1)], reverse=True)
             for i, ago in enumerate(days_ago):
                 day = to_london(self.anchor).date() - timedelta(days=ago)
                 when = from_london(datetime.combine(day, datetime.min.time())
@@ -748,7 +748,9 @@ class _Builder:
         elif wanted == "parents":
             year_groups, audience = "Parents", self.rng.randint(8, 40)
         else:
-            pupils = [g for g in groups if g not in ("Nursery",)] or groups
+            pupils = [g for g in groups if g != "Nursery"] or groups
+            if phase == "secondary":
+                pupils = [g for g in pupils if g in SECONDARY_GROUPS] or pupils
             half = len(pupils) // 2
             choose_from = {"lower": pupils[:max(half, 1)], "upper": pupils[half:], "all": pupils}[wanted]
             size = min(len(choose_from), self.rng.randint(1, 3))
@@ -817,13 +819,13 @@ class _Builder:
         indicators = [i.value for i in ExploitationIndicator if i in indicators]  # the standard order
         seen_alone = self.rng.random() < 0.45
         mash = risk == RiskLevel.HIGH and self.rng.random() < 0.5
-        where = self.rng.random()
-        if where < 0.7:
-            spot = self._spot(beat, point=home, words={**self._words(beat), "place": "Home address"})
-            spot.text = "Home address (on file)"
+        where, schools = self.rng.random(), self.schools[beat.id]
+        if where < 0.15 and schools:
+            school = self.rng.choice(schools)
+            spot = _Spot(beat, school.lat, school.lon, None, LocationSource.SCHOOL, f"{school.name}, pastoral office")
         elif where < 0.85:
             spot = self._spot(beat, point=home)
-            spot.text = "At school, pastoral office"
+            spot.text = "Home address (on file)"
         else:
             spot = self._spot(beat)
         interval = 7 if visit_type == WelfareVisitType.AFTER_MISSING else 28
@@ -839,8 +841,7 @@ class _Builder:
             is_partner_informed=risk != RiskLevel.LOW and self.rng.random() < 0.6,
             next_visit_on=day + timedelta(days=interval),
         )
-        check.marking = SecurityMarking.OFFICIAL_SENSITIVE
-        assert age_on(born_on, day) < 18
+        check.marking = SecurityMarking.OFFICIAL_SENSITIVE  # always, as the entry service does
         return check
 
     def _finish(self, entries: list[Entry]) -> None:

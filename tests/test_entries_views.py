@@ -142,7 +142,8 @@ def test_editing_a_draft_keeps_a_revision(client):
     entry = db.session.scalar(sa.select(Entry))
     page = client.get(f"/entries/{entry.id}/edit")
     assert soup(page).select_one("#description").get_text().strip() == "Loud"
-    client.post(f"/entries/{entry.id}/edit", data={**data, "description": "Very loud", "action": "submit"})
+    response = client.post(f"/entries/{entry.id}/edit", data={**data, "description": "Very loud", "action": "submit"})
+    assert response.location == f"/entries/{entry.id}", soup(response).select_one("[data-testid=error-summary]")
     revisions = db.session.scalars(sa.select(EntryRevision).where(EntryRevision.entry_id == entry.id)
                                    .order_by(EntryRevision.id)).all()
     assert [r.action for r in revisions] == ["created", "submitted"]

@@ -27,6 +27,11 @@ CLIENT_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 YEAR_GROUPS = ["Nursery", "Reception"] + [f"Y{n}" for n in range(1, 14)] + ["Staff", "Parents"]
 
 
+def _as_str(value) -> str:
+    """Coerce for choice fields filled from a model: None -> "", an enum -> its value."""
+    return "" if value is None else str(value)
+
+
 def _choices(enum_cls, blank: str | None = None):
     choices = [(member.value, member.label) for member in enum_cls]
     return [("", blank)] + choices if blank is not None else choices
@@ -36,6 +41,13 @@ def long_text(label: str, required: str | None = None, **kwargs) -> TextAreaFiel
     validators = [DataRequired(required)] if required else [Optional()]
     validators.append(Length(max=LONG_TEXT, message=f"Keep this under {LONG_TEXT:,} characters"))
     return TextAreaField(label, validators=validators, **kwargs)
+
+
+class OptionalRadioField(RadioField):
+    """A radio group whose blank choice stands for None in the model."""
+
+    def process_data(self, value):
+        super().process_data("" if value is None else value)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -51,7 +63,7 @@ class EntryForm(FlaskForm):
                                      validators=[InputRequired("Enter the date and time")])
     summary = StringField("Summary", validators=[DataRequired("Enter a short summary"), Length(max=200)],
                           description="One line that says what this is. It shows in lists.")
-    marking = RadioField("Security marking", choices=[(m.value, m.value) for m in SecurityMarking],
+    marking = RadioField("Security marking", coerce=_as_str, choices=[(m.value, m.value) for m in SecurityMarking],
                          default=SecurityMarking.OFFICIAL.value)
     lat = HiddenField()
     lon = HiddenField()
@@ -61,7 +73,7 @@ class EntryForm(FlaskForm):
                            render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     location_text = StringField("Where exactly?", validators=[Optional(), Length(max=200)],
                                 description="Street, landmark or building")
-    beat_id = SelectField("Beat", coerce=str, validate_choice=True)
+    beat_id = SelectField("Beat", coerce=str, default="")
 
     resolved: ResolvedLocation | None = None
 
@@ -78,6 +90,8 @@ class EntryForm(FlaskForm):
             raise ValidationError("This form is missing its key: reload the page and try again")
 
     def validate_occurred_at(self, field):
+        if field.data is None:
+            return  # unreadable: the field already says so
         when = from_london(field.data)
         if when > utcnow() + timedelta(minutes=10):
             raise ValidationError("The time is in the future")
@@ -139,7 +153,7 @@ class PatrolForm(EntryForm):
                                      validators=[InputRequired("Enter the start time")])
     summary = StringField("Summary", validators=[Optional(), Length(max=200)],
                           description="Optional: the purpose is used if left blank.")
-    mode = RadioField("How are you patrolling?", choices=_choices(PatrolMode),
+    mode = RadioField("How are you patrolling?", coerce=_as_str, choices=_choices(PatrolMode),
                       validators=[InputRequired("Choose foot, cycle or vehicle")])
     purpose = StringField("Purpose or target", validators=[DataRequired("Say what the patrol is for"),
                                                            Length(max=200)],
@@ -155,7 +169,7 @@ class EndPatrolForm(FlaskForm):
 
 class PersonForm(Form):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
-    role = SelectField("Role", choices=_choices(InvolvementRole, blank="Choose a role"), default="")
+    role = SelectField("Role", coerce=_as_str, choices=_choices(InvolvementRole, blank="Choose a role"), default="")
     description = StringField("Description", validators=[Optional(), Length(max=300)])
 
     def validate_role(self, field):
@@ -178,17 +192,17 @@ class VehicleForm(Form):
 
 
 class AsbIncidentForm(EntryForm):
-    nsir_category = RadioField("NSIR category", choices=_choices(NsirCategory),
+    nsir_category = RadioField("NSIR category", coerce=_as_str, choices=_choices(NsirCategory),
                                validators=[InputRequired("Choose the NSIR category")])
-    asb_type = SelectField("Type", choices=_choices(AsbType, blank="Choose the type"),
+    asb_type = SelectField("Type", coerce=_as_str, choices=_choices(AsbType, blank="Choose the type"),
                            validators=[DataRequired("Choose the type of ASB")])
     description = long_text("What happened?", required="Describe what happened")
     people = FieldList(FormField(PersonForm), min_entries=3, max_entries=20)
     vehicles = FieldList(FormField(VehicleForm), min_entries=2, max_entries=20)
     action_taken = long_text("Action taken")
     control_room_ref = StringField("Control room reference", validators=[Optional(), Length(max=40)])
-    victim_risk = RadioField("Victim risk", choices=_choices(RiskLevel, blank="Not assessed"), default="",
-                             validators=[Optional()])
+    # No Optional(): it would stop the chain before validate_victim_risk runs.
+    victim_risk = OptionalRadioField("Victim risk", coerce=_as_str, choices=_choices(RiskLevel, blank="Not assessed"), default="")
 
     def validate_victim_risk(self, field):
         has_victim = any(p.form.role.data == InvolvementRole.VICTIM for p in self.people)
@@ -198,7 +212,7 @@ class AsbIncidentForm(EntryForm):
 
 class SchoolVisitForm(EntryForm):
     school_id = SelectField("School", coerce=str, validators=[DataRequired("Choose the school")])
-    visit_type = RadioField("Visit type", choices=_choices(SchoolVisitType),
+    visit_type = RadioField("Visit type", coerce=_as_str, choices=_choices(SchoolVisitType),
                             validators=[InputRequired("Choose the visit type")])
     topic = StringField("Topic", validators=[DataRequired("Enter the topic"), Length(max=200)],
                         description="e.g. Knife Crime Awareness Week")
@@ -222,7 +236,7 @@ class WelfareCheckForm(EntryForm):
     child_born_on = DateField("Child's date of birth", validators=[InputRequired("Enter the date of birth")])
     spoc_id = SelectField("SPOC (single point of contact)", coerce=str,
                           validators=[DataRequired("Choose the child's SPOC")])
-    visit_type = RadioField("Visit type", choices=_choices(WelfareVisitType),
+    visit_type = RadioField("Visit type", coerce=_as_str, choices=_choices(WelfareVisitType),
                             validators=[InputRequired("Choose the visit type")])
     is_seen_alone = RadioField("Was the child seen alone?", choices=YES_NO,
                                validators=[InputRequired("Say whether the child was seen alone")])
@@ -230,11 +244,11 @@ class WelfareCheckForm(EntryForm):
     child_words = long_text("The child's own words")
     observations = long_text("Wellbeing observations")
     indicators = MultiCheckboxField("Exploitation indicators", choices=_choices(ExploitationIndicator))
-    risk_level = RadioField("Risk level", choices=_choices(RiskLevel),
+    risk_level = RadioField("Risk level", coerce=_as_str, choices=_choices(RiskLevel),
                             validators=[InputRequired("Choose the risk level")])
     is_intelligence_raised = BooleanField("Intelligence report raised")
     is_mash_referral = BooleanField("MASH referral made")
-    mash_reference = StringField("MASH reference", validators=[Optional(), Length(max=40)])
+    mash_reference = StringField("MASH reference", validators=[Length(max=40)])
     is_partner_informed = BooleanField("Partner agency informed")
     next_visit_on = DateField("Next visit due", validators=[Optional()])
 
@@ -249,7 +263,7 @@ class WelfareCheckForm(EntryForm):
 
     def validate_child_born_on(self, field):
         visit_on = self._visit_date()
-        if visit_on is None:
+        if visit_on is None or field.data is None:
             return
         if field.data > visit_on:
             raise ValidationError("The date of birth is after the visit")

@@ -4,11 +4,12 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..access import LOGGERS, READERS, can_edit_entry, require
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
 from ..extensions import db
-from ..models import EntryKind, EntryStatus, Patrol, School, User
+from ..models import AuditAction, EntryKind, EntryStatus, Patrol, School, User
 from ..timeutil import from_london, to_london, utcnow
 from .forms import AsbIncidentForm, EndPatrolForm, PatrolForm, SchoolVisitForm, WelfareCheckForm
 from .queries import entry_map_points, get_visible_entry, my_entries, recent_visible_entries
@@ -59,6 +60,11 @@ def index():
     status = EntryStatus(request.args["status"]) if request.args.get("status") in set(EntryStatus) else None
     page = my_entries(current_user, kind=kind, beat_id=beat_id, status=status,
                       page=request.args.get("page", 1, type=int))
+    if kind or beat_id or status:
+        audit.record(AuditAction.SEARCH, actor=current_user, object_type="entry", scope="mine",
+                     kind=kind.value if kind else None, beat_id=beat_id,
+                     status=status.value if status else None, results=page.total)
+        db.session.commit()
     return render_template("entries/index.html", page=page, kind=kind, beat_id=beat_id, status=status,
                            kinds=list(EntryKind), beats=all_beats())
 
