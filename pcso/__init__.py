@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .db import configure_engine
+    from .database import configure_engine
 
     configure_engine(app)
 

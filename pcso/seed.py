@@ -18,7 +18,8 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 import click
 import sqlalchemy as sa
@@ -74,18 +75,19 @@ KIND_SHARE = {EntryKind.PATROL: 0.30, EntryKind.ASB_INCIDENT: 0.35, EntryKind.SC
 
 # --- Word lists (fictional people; real Trafford streets and places) --------------------------
 
-FIRST_NAMES = (
-    "Margaret", "Joan", "Sandra", "Karen", "Julie", "Tracey", "Leanne", "Chloe", "Jade", "Bethany",
-    "Aisha", "Zainab", "Nasreen", "Shazia", "Grace", "Marcia", "Siobhan", "Kathleen", "Agnieszka", "Ewa",
-    "David", "Paul", "Stephen", "Anthony", "Gary", "Dean", "Lee", "Kyle", "Connor", "Liam", "Jordan",
-    "Mohammed", "Tariq", "Imran", "Bilal", "Chidi", "Tunde", "Winston", "Delroy", "Declan", "Patrick",
-    "Tomasz", "Piotr", "Ravi", "Sunil",
-)
-SURNAMES = (
-    "Walsh", "Hughes", "Taylor", "Kaur", "Begum", "Khan", "Hussain", "Patel", "Brown", "Clarke", "Murphy",
-    "Kowalski", "Nowak", "Okafor", "Adeyemi", "Campbell", "Thompson", "Wright", "Holt", "Ashworth",
-    "Booth", "Whittaker", "Barlow", "Kenyon", "Lomax", "Pickering", "Heywood", "Birchall", "Mellor",
-    "Greenhalgh", "Royle", "Ogden", "Cunliffe", "O'Brien", "McCann", "Doyle", "Ahmed", "Singh", "Dunne",
+# (weight, female first names, male first names, surnames): names that go together.
+NAME_GROUPS = (
+    (10, ("Margaret", "Joan", "Sandra", "Karen", "Julie", "Tracey", "Leanne", "Chloe", "Jade", "Bethany", "Emma"),
+     ("David", "Paul", "Stephen", "Anthony", "Gary", "Dean", "Lee", "Kyle", "Connor", "Liam", "Jordan", "Craig"),
+     ("Walsh", "Hughes", "Taylor", "Brown", "Wright", "Holt", "Ashworth", "Booth", "Whittaker", "Barlow", "Kenyon",
+      "Lomax", "Pickering", "Heywood", "Birchall", "Mellor", "Greenhalgh", "Royle", "Ogden", "Cunliffe")),
+    (3, ("Aisha", "Zainab", "Nasreen", "Shazia", "Amina"), ("Mohammed", "Tariq", "Imran", "Bilal", "Usman"),
+     ("Khan", "Hussain", "Ahmed", "Iqbal", "Akhtar")),
+    (1, ("Priya", "Sunita"), ("Ravi", "Sunil"), ("Patel", "Sharma", "Mistry")),
+    (1, ("Agnieszka", "Ewa"), ("Tomasz", "Piotr"), ("Nowak", "Wojcik", "Mazur")),
+    (1, ("Grace", "Chioma"), ("Chidi", "Tunde"), ("Okafor", "Adeyemi", "Okonkwo")),
+    (2, ("Marcia", "Simone"), ("Winston", "Delroy", "Marcus"), ("Campbell", "Thompson", "Clarke", "Francis")),
+    (2, ("Siobhan", "Kathleen"), ("Declan", "Patrick"), ("Murphy", "O'Brien", "McCann", "Doyle", "Dunne")),
 )
 STREETS = {
     "Stretford & Humphrey Park": ("Chester Road", "King Street", "Barton Road", "Kingsway", "Derbyshire Lane",
@@ -120,9 +122,9 @@ NEAR_TEMPLATES = ("outside {n} {street}", "{street}, near the junction with {str
                   "{place}", "shops on {street}", "bus stop on {street}", "{place}, {street} side")
 
 PATROL_PURPOSES = (
-    "Hotspot patrol: vehicle crime on {street} overnight",
-    "High-visibility patrol near {place} after shop thefts",
-    "Reassurance patrol around {street} after reports of youths on off-road bikes",
+    "Hotspot: vehicle crime on {street} overnight",
+    "High visibility near {place} after shop thefts",
+    "Reassurance around {street} after reports of youths on off-road bikes",
     "ASB hotspot: {place} after dark",
     "School gate patrol at home time, {street}",
     "Evening economy: licensed premises on {street}",
@@ -139,87 +141,117 @@ PATROL_NOTES = (
     "Area quiet. Group of {k} youths at {place} moved on without issue; names not taken.",
     "Shop staff at {place} report fewer thefts since last week; handed out shop-watch leaflets.",
     "Checked the alleyways: two overflowing bins reported to Trafford Council for collection.",
-    "Visible presence at {place}; spoke to the manager, no issues this evening.",
+    "Visible presence at {place}; spoke to the manager, no issues today.",
     "Found an insecure garage on {street}: owner contacted and advised.",
     "Cans and bottles cleared from the bench area at {place}; no drinkers present.",
     "Spoke to {k} members of the public, mostly about parking and e-scooters on the pavement.",
 )
 
-# (type, category, description, summary) - the NSIR category follows the description:
-# targeted at someone -> personal; the community at large -> nuisance; surroundings -> environmental.
+class AsbKind(NamedTuple):
+    """One kind of incident. The NSIR category follows the description: targeted at someone ->
+    personal; the community at large -> nuisance; the surroundings -> environmental."""
+
+    asb_type: AsbType
+    category: NsirCategory
+    description: str
+    summary: str
+    suspects: str  # key into SUSPECTS, or "" when nobody is seen
+    actions: tuple[str, ...]
+
+
+ADVICE = "Words of advice given; group moved on."
+NO_TRACE = "Area checked, no trace of those involved on arrival."
+ASB_TEAM = "Referred to Trafford Council ASB team for a joint visit."
+DIARY = "Reporter given the reference and diary sheets; extra patrols planned this week."
+COUNCIL = "Reported to Trafford Council for removal."
 ASB_KINDS = (
-    (AsbType.NUISANCE_NEIGHBOURS, NsirCategory.PERSONAL,
-     "Reporter says the neighbours at {street} played loud music and shouted until 2am, and banged on the "
-     "shared wall when asked to stop. Fourth night this week.", "loud music and shouting from neighbours"),
-    (AsbType.NUISANCE_NEIGHBOURS, NsirCategory.PERSONAL,
-     "Ongoing dispute over parking on {street}: neighbour blocking the reporter's drive and swearing at her "
-     "in front of her children.", "neighbour dispute over parking, verbal abuse"),
-    (AsbType.MALICIOUS_COMMUNICATIONS, NsirCategory.PERSONAL,
-     "Victim receiving abusive messages on social media from a former friend living on {street}; "
-     "screenshots shown to PCSO.", "abusive messages on social media"),
-    (AsbType.ROWDY_BEHAVIOUR, NsirCategory.PERSONAL,
-     "Group of youths knocking on an elderly resident's door and windows on {street} and running off. "
-     "Victim frightened to go out after dark.", "youths targeting elderly resident"),
-    (AsbType.ROWDY_BEHAVIOUR, NsirCategory.NUISANCE,
-     "Group of about {k} youths shouting, swearing and riding bikes at pedestrians at {place}.",
-     "rowdy youths at {place}"),
-    (AsbType.NOISE, NsirCategory.NUISANCE,
-     "House party on {street} with amplified music into the early hours; several calls from the street.",
-     "late-night party noise"),
-    (AsbType.STREET_DRINKING, NsirCategory.NUISANCE,
-     "{k} adults drinking on the benches at {place}, shouting at passers-by; cans left behind.",
-     "street drinking at {place}"),
-    (AsbType.BEGGING_VAGRANCY, NsirCategory.NUISANCE,
-     "Male begging outside the cash machine on {street}, approaching customers. Outreach details given.",
-     "begging at cash machine"),
-    (AsbType.FIREWORKS, NsirCategory.NUISANCE,
-     "Fireworks let off in the street and thrown towards cars on {street} by a group of teenagers.",
-     "fireworks thrown in the street"),
-    (AsbType.VEHICLE_NUISANCE, NsirCategory.NUISANCE,
-     "Cars meeting in the car park at {place} revving engines and doing doughnuts after 10pm.",
-     "car meet, revving and doughnuts"),
-    (AsbType.VEHICLE_NUISANCE, NsirCategory.NUISANCE,
-     "Off-road bike ridden on the pavement and through {place}; rider wearing a balaclava.",
-     "off-road bike on pavement"),
-    (AsbType.HOAX_CALLS, NsirCategory.NUISANCE,
-     "Repeated hoax 999 calls traced to the phone box on {street}.", "hoax 999 calls"),
-    (AsbType.SOLVENT_MISUSE, NsirCategory.NUISANCE,
-     "Nitrous oxide canisters being used by a group in a parked car on {street}.", "nitrous oxide use in car"),
-    (AsbType.TRESPASS, NsirCategory.NUISANCE,
-     "Youths climbing onto the roof of the closed unit at {place}; site manager called it in.",
-     "youths on roof of empty unit"),
-    (AsbType.ANIMAL_PROBLEMS, NsirCategory.NUISANCE,
-     "Large dog off its lead at {place} jumping up at children; owner refused to put it on a lead.",
-     "dog out of control at {place}"),
-    (AsbType.LITTERING_DRUGS, NsirCategory.ENVIRONMENTAL,
-     "Used needles and foil found in the alley off {street}; area cordoned and council called.",
-     "drug paraphernalia in alleyway"),
-    (AsbType.LITTERING_DRUGS, NsirCategory.ENVIRONMENTAL,
-     "Fly-tipped mattresses and rubbish bags blocking the back alley off {street}.", "fly-tipping in back alley"),
-    (AsbType.ABANDONED_VEHICLE, NsirCategory.ENVIRONMENTAL,
-     "Vehicle parked on {street} for three weeks, untaxed, flat tyres, rear window smashed.",
-     "abandoned untaxed vehicle"),
+    AsbKind(AsbType.NUISANCE_NEIGHBOURS, NsirCategory.PERSONAL,
+            "Reporter says the neighbours on {street} played loud music and shouted until 2am, and banged on "
+            "the shared wall when asked to stop. Fourth night this week.",
+            "Loud music and shouting from neighbours on {street}", "neighbour",
+            (ASB_TEAM, DIARY, "Contacted the housing provider about the tenancy.")),
+    AsbKind(AsbType.NUISANCE_NEIGHBOURS, NsirCategory.PERSONAL,
+            "Ongoing dispute over parking on {street}: neighbour blocking the reporter's drive and swearing at "
+            "the reporter in front of their children.", "Neighbour dispute over parking on {street}, verbal abuse",
+            "neighbour",
+            (DIARY, "Both parties spoken to; mediation offered through Trafford Council.")),
+    AsbKind(AsbType.MALICIOUS_COMMUNICATIONS, NsirCategory.PERSONAL,
+            "Victim receiving abusive messages on social media from a former friend who lives on {street}; "
+            "screenshots shown to the PCSO.", "Abusive messages on social media, {street}", "adult",
+            ("Screenshots saved; advice on blocking and reporting given.", "Letter of warning to be delivered "
+             "to the sender's address.")),
+    AsbKind(AsbType.ROWDY_BEHAVIOUR, NsirCategory.PERSONAL,
+            "Group of youths knocking on an elderly resident's door and windows on {street} and running off. "
+            "Victim frightened to go out after dark.", "Youths targeting elderly resident on {street}", "youth",
+            (DIARY, "Door cam fitted by Trafford Council; youths identified and parents visited.", NO_TRACE)),
+    AsbKind(AsbType.ROWDY_BEHAVIOUR, NsirCategory.NUISANCE,
+            "Group of about {k} youths shouting, swearing and riding bikes at pedestrians at {place}.",
+            "Rowdy youths at {place}", "youth",
+            (ADVICE, NO_TRACE, "Dispersal powers considered with the duty inspector; group left before "
+             "authority was needed.")),
+    AsbKind(AsbType.NOISE, NsirCategory.NUISANCE,
+            "House party on {street} with amplified music until 3am; several calls from the street.",
+            "Late-night party noise on {street}", "neighbour",
+            ("Occupier spoken to; music turned down.", "Referred to Trafford Council noise team.")),
+    AsbKind(AsbType.STREET_DRINKING, NsirCategory.NUISANCE,
+            "{k} adults drinking on the benches at {place}, shouting at passers-by; cans left behind.",
+            "Street drinking at {place}", "adult",
+            ("Alcohol seized under the PSPO; group moved on.", ADVICE)),
+    AsbKind(AsbType.BEGGING_VAGRANCY, NsirCategory.NUISANCE,
+            "Male begging outside the cash machine on {street}, approaching customers.",
+            "Begging at the cash machine on {street}", "",
+            ("Outreach team details given; referred to Trafford Council's homelessness team.", ADVICE)),
+    AsbKind(AsbType.FIREWORKS, NsirCategory.NUISANCE,
+            "Fireworks let off in the street and thrown towards cars on {street} by a group of teenagers.",
+            "Fireworks thrown at cars on {street}", "youth", (ADVICE, NO_TRACE)),
+    AsbKind(AsbType.VEHICLE_NUISANCE, NsirCategory.NUISANCE,
+            "Cars meeting in the car park at {place}, revving engines and doing doughnuts.",
+            "Car meet at {place}, revving and doughnuts", "driver",
+            ("Drivers spoken to; section 59 warnings considered.", NO_TRACE)),
+    AsbKind(AsbType.VEHICLE_NUISANCE, NsirCategory.NUISANCE,
+            "Off-road bike ridden on the pavement and through {place}; rider wearing a balaclava.",
+            "Off-road bike ridden through {place}", "youth",
+            (NO_TRACE, "Passed to the off-road bike team with the route taken.")),
+    AsbKind(AsbType.HOAX_CALLS, NsirCategory.NUISANCE,
+            "Repeated hoax 999 calls traced to the phone box on {street}.", "Hoax 999 calls from {street}", "",
+            (NO_TRACE, "Phone box reported to the operator; patrols at school home time.")),
+    AsbKind(AsbType.SOLVENT_MISUSE, NsirCategory.NUISANCE,
+            "Nitrous oxide canisters being used by a group in a parked car on {street}.",
+            "Nitrous oxide use in a parked car, {street}", "driver",
+            ("Canisters seized; occupants given words of advice.", NO_TRACE)),
+    AsbKind(AsbType.TRESPASS, NsirCategory.NUISANCE,
+            "Youths climbing onto the roof of the closed unit at {place}; site manager called it in.",
+            "Youths on the roof of an empty unit, {place}", "youth",
+            (ADVICE, "Site manager advised on securing the fencing.")),
+    AsbKind(AsbType.ANIMAL_PROBLEMS, NsirCategory.NUISANCE,
+            "Large dog off its lead at {place} jumping up at children; owner refused to put it on a lead.",
+            "Dog out of control at {place}", "dog",
+            ("Owner given words of advice; referred to the council dog warden.",)),
+    AsbKind(AsbType.LITTERING_DRUGS, NsirCategory.ENVIRONMENTAL,
+            "Used needles and foil found in the alley off {street}; area cordoned and council called.",
+            "Drug paraphernalia in the alley off {street}", "", (COUNCIL,)),
+    AsbKind(AsbType.LITTERING_DRUGS, NsirCategory.ENVIRONMENTAL,
+            "Fly-tipped mattresses and rubbish bags blocking the back alley off {street}.",
+            "Fly-tipping in the back alley off {street}", "", (COUNCIL, "Bags searched for an address; "
+                                                                "passed to the council's enforcement officer.")),
+    AsbKind(AsbType.ABANDONED_VEHICLE, NsirCategory.ENVIRONMENTAL,
+            "Vehicle parked on {street} for three weeks, untaxed, flat tyres, rear window smashed.",
+            "Abandoned untaxed vehicle on {street}", "", ("Checked on PNC: no report as stolen. " + COUNCIL,)),
 )
-ASB_ACTIONS = (
-    "Words of advice given; group moved on.",
-    "Referred to Trafford Council ASB team for a joint visit.",
-    "Letter of warning to be delivered to the address.",
-    "Reporter given advice and the reference; extra patrols planned this week.",
-    "Contacted the housing provider about the tenancy.",
-    "Reported to Trafford Council for removal.",
-    "Area checked, no trace of those involved on arrival.",
-    "Dispersal powers considered with the duty inspector; group left before authority was needed.",
-    "CCTV requested from the shop; reporter to keep a diary sheet.",
-)
-SUSPECT_DESCRIPTIONS = (
-    "White male, about 16, black North Face jacket, on an e-scooter",
-    "Male, 15-17, grey tracksuit, black balaclava",
-    "Female, about 40, long dark hair, lives at the address",
-    "Asian male, about 20, white hoodie, driving a black Audi",
-    "White male, 30s, shaved head, with a large grey dog",
-    "Group leader: male, about 17, red puffer jacket",
-    "Black male, about 18, green jacket, on a bicycle",
-)
+SUSPECTS = {  # (gender, description): the name given goes with the description
+    "youth": (("m", "Male, about 16, black North Face jacket, on an e-scooter"),
+              ("m", "Male, 15-17, grey tracksuit, black balaclava"),
+              ("m", "Group leader: male, about 17, red puffer jacket"),
+              ("m", "Male, about 15, green jacket, on a bicycle"), ("f", "Female, about 14, pink hoodie, school bag")),
+    "neighbour": (("f", "Female, about 40, long dark hair, lives at the address"),
+                  ("m", "Male, 50s, grey beard, lives next door"), ("m", "Male, 30s, lives in the flat above")),
+    "adult": (("m", "Male, 30s, thin build, blue jeans and black coat"), ("m", "Male, 50s, grey beard, walking stick"),
+              ("f", "Female, 40s, blonde hair, pink coat")),
+    "driver": (("m", "Male, about 20, white hoodie, driver"), ("m", "Male, about 19, black cap, driver"),
+               ("m", "Male, early 20s, front passenger, filming on his phone")),
+    "dog": (("m", "Male, 30s, shaved head, with a large grey dog"),
+            ("f", "Female, 20s, with a brown Staffordshire bull terrier")),
+}
 VEHICLES = (
     "Silver Vauxhall Corsa", "Black Audi A3, tinted windows", "White Ford Transit van", "Blue Ford Fiesta",
     "Grey BMW 1 Series", "Red Nissan Micra", "Black Mercedes C-Class", "White Toyota Prius, private hire",
@@ -293,8 +325,8 @@ CHILD_WORDS = {
             "I don't want to go back to that flat."),
     "missing": ("I stayed at my mate's, I didn't think anyone would worry.", "I just needed to get out of the house.",
                 "I slept at a friend's in Sale, I had my phone off."),
-    "improving": ("I've been going to school more, Miss says I'm doing better.", "Football's helping, I train twice a week.",
-                  "I'm not hanging round with them lot any more."),
+    "improving": ("I've been going to school more, Miss says I'm doing better.",
+                  "Football's helping, I train twice a week.", "I'm not hanging round with them lot any more."),
 }
 OBSERVATIONS = {
     "county_lines": ("Wearing new designer trainers (approx £150) that mum cannot account for. Second phone seen.",
@@ -311,7 +343,7 @@ OBSERVATIONS = {
                   "Joined a boxing club in Stretford; proud of it."),
 }
 OTHERS_PRESENT = ("Mother present throughout", "Foster carer present", "Social worker (Trafford Children's Services)",
-                  "Father present for part of the visit", "Head of year present (at school)")
+                  "Father present for part of the visit", "Older sister present")
 
 
 # --- The command ----------------------------------------------------------------------------------
@@ -421,7 +453,7 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime) -> Seed
     import_schools(SCHOOLS_PATH.read_text(encoding="utf-8-sig"))
     summary.schools = db.session.scalar(sa.select(sa.func.count(School.id)))
 
-    users = _upsert_users()
+    users = _upsert_users({shape.name: shape.code for shape in shapes})
     summary.users = len(users)
     demo_ids = [u.id for u in users.values()]
     summary.replaced = db.session.execute(
@@ -439,8 +471,10 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime) -> Seed
     return summary
 
 
-def _upsert_users() -> dict[str, User]:
-    beats_by_name = {b.name: b for b in db.session.scalars(sa.select(Beat).order_by(Beat.code))}
+def _upsert_users(codes_by_name: dict[str, str]) -> dict[str, User]:
+    """Create the demo users, or reset them (name, role, password, beats) if they exist."""
+    beats = db.session.scalars(sa.select(Beat).where(Beat.code.in_(list(codes_by_name.values()))))
+    beats_by_code = {b.code: b for b in beats}
     existing = {u.collar_number: u for u in
                 db.session.scalars(sa.select(User).where(User.collar_number.in_(DEMO_COLLARS)))}
     users: dict[str, User] = {}
@@ -461,10 +495,10 @@ def _upsert_users() -> dict[str, User]:
         users[demo.collar_number] = user
     supervised: list[Beat] = []
     for demo in DEMO_USERS:
-        missing = [name for name in demo.beat_names if name not in beats_by_name]
+        missing = [name for name in demo.beat_names if name not in codes_by_name]
         if missing:
             raise click.ClickException(f"demo beats not found in {WARDS_PATH.name}: {', '.join(missing)}")
-        beats = [beats_by_name[name] for name in demo.beat_names]
+        beats = [beats_by_code[codes_by_name[name]] for name in demo.beat_names]
         supervised += beats
         if demo.role != Role.SUPERVISOR:
             assign_beats(users[demo.collar_number], beats, actor=None)
@@ -486,6 +520,20 @@ class _Spot:
     text: str
 
 
+@dataclass
+class _Child:
+    """A child on a SPOC's list and their visits: (days before the anchor, visit type)."""
+
+    name: str
+    born_on: date
+    spoc: User
+    beat: Beat
+    home: PostcodePoint
+    profile: str
+    risk: RiskLevel
+    visits: list[tuple[int, WelfareVisitType]] = field(default_factory=list)
+
+
 class _Builder:
     """Makes the entries. Every random choice goes through self.rng, in a fixed order."""
 
@@ -494,8 +542,11 @@ class _Builder:
         self.rng, self.anchor, self.days, self.summary = rng, anchor, days, summary
         self.pcsos = [users[d.collar_number] for d in DEMO_USERS if d.role == Role.PCSO]
         self.supervisor = next(users[d.collar_number] for d in DEMO_USERS if d.role == Role.SUPERVISOR)
-        self.beats_of = {u.id: [b for name in d.beat_names for b in u.beats if b.name == name]
-                         for d in DEMO_USERS for u in [users[d.collar_number]] if d.role == Role.PCSO}
+        self.beats_of = {}  # each PCSO's beats, in the order DEMO_USERS names them
+        for demo in DEMO_USERS:
+            if demo.role == Role.PCSO:
+                user = users[demo.collar_number]
+                self.beats_of[user.id] = sorted(user.beats, key=lambda b: demo.beat_names.index(b.name))
         self.index = beat_index()
         beats = [b for user in self.pcsos for b in self.beats_of[user.id]]
         self.beats_by_id = {b.id: b for b in beats}
@@ -530,8 +581,14 @@ class _Builder:
     def _key(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128)))
 
-    def _name(self) -> str:
-        return f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(SURNAMES)}"
+    def _name(self, gender: str | None = None) -> str:
+        _, female, male, surnames = self.rng.choices(NAME_GROUPS, weights=[g[0] for g in NAME_GROUPS])[0]
+        gender = gender or self.rng.choice("fm")
+        return f"{self.rng.choice(female if gender == 'f' else male)} {self.rng.choice(surnames)}"
+
+    def _suspect(self, kind: AsbKind) -> tuple[str, InvolvementRole, str]:
+        gender, description = self.rng.choice(SUSPECTS[kind.suspects])
+        return self._name(gender), InvolvementRole.SUSPECT, description
 
     def _vrm(self) -> str:
         letters = "".join(self.rng.choice(VRM_LETTERS) for _ in range(3))
@@ -640,62 +697,63 @@ class _Builder:
             incidents.append(self._asb())
         return incidents
 
-    def _asb_kind(self, when: datetime) -> tuple:
+    def _asb_kind(self, when: datetime) -> AsbKind:
         local = to_london(when).date()
         bonfire = (local.month == 10 and local.day >= 15) or (local.month == 11 and local.day <= 12)
-        weights = [(3.0 if bonfire else 0.3) if kind[0] == AsbType.FIREWORKS else 1.0 for kind in ASB_KINDS]
+        weights = [(3.0 if bonfire else 0.3) if kind.asb_type == AsbType.FIREWORKS else 1.0 for kind in ASB_KINDS]
         return self.rng.choices(ASB_KINDS, weights=weights)[0]
 
     def _asb(self) -> AsbIncident:
         author = self._author()
         patrol = None
-        if self.patrols[author.id] and self.rng.random() < 0.3:
+        if self.patrols[author.id] and self.rng.random() < 0.3:  # came across it on patrol
             patrol = self.rng.choice(self.patrols[author.id])
             minutes = int((patrol.ended_at - patrol.started_at).total_seconds() // 60)
             when = patrol.started_at + timedelta(minutes=self.rng.randint(5, max(5, minutes - 5)))
             beat = self.beats_by_id.get(patrol.beat_id) or self._beat_for(author)
         else:
             when, beat = self._when((8, 24)), self._beat_for(author)
-        asb_type, category, description, short = self._asb_kind(when)
-        words = self._words(beat)
-        people = self._people(category)
-        incident = self._incident(author, beat, when, asb_type, category, description.format(**words),
-                                  short.format(**words), people, words)
+        kind = self._asb_kind(when)
+        incident = self._incident(author, beat, when, kind, self._words(beat), self._people(kind))
         if patrol is not None:
             incident.patrol_id = patrol.id
         return incident
 
-    def _people(self, category: NsirCategory) -> list[tuple[str, InvolvementRole, str | None]]:
+    def _people(self, kind: AsbKind) -> list[tuple[str, InvolvementRole, str | None]]:
+        """0-3 people; a personal incident always has its victim."""
+        others = [InvolvementRole.REPORTER, InvolvementRole.WITNESS]
+        if kind.suspects:
+            others.append(InvolvementRole.SUSPECT)
+        roles = ([InvolvementRole.VICTIM] if kind.category == NsirCategory.PERSONAL else []) + self.rng.sample(
+            others, len(others))
         count = self.rng.choices([0, 1, 2, 3], weights=[2, 4, 3, 2])[0]
-        roles = ([InvolvementRole.VICTIM] if category == NsirCategory.PERSONAL else []) + self.rng.sample(
-            [InvolvementRole.REPORTER, InvolvementRole.WITNESS, InvolvementRole.SUSPECT], 3)
         people = []
-        for role in roles[:max(count, 1 if category == NsirCategory.PERSONAL else 0)]:
-            description = self.rng.choice(SUSPECT_DESCRIPTIONS) if role == InvolvementRole.SUSPECT else None
-            people.append((self._name(), role, description))
+        for role in roles[:max(count, 1 if kind.category == NsirCategory.PERSONAL else 0)]:
+            people.append(self._suspect(kind) if role == InvolvementRole.SUSPECT else (self._name(), role, None))
         return people
 
-    def _incident(self, author, beat, when, asb_type, category, description, short, people, words,
-                  spot: _Spot | None = None, risk: RiskLevel | None = None) -> AsbIncident:
+    def _incident(self, author: User, beat: Beat, when: datetime, kind: AsbKind, words: dict[str, str],
+                  people: list[tuple[str, InvolvementRole, str | None]], *, spot: _Spot | None = None,
+                  risk: RiskLevel | None = None) -> AsbIncident:
         spot = spot or self._spot(beat, words=words)
         has_victim = any(role == InvolvementRole.VICTIM for _, role, _ in people)
         if has_victim and risk is None:
             risk = self.rng.choices(list(RiskLevel), weights=[6, 3, 1])[0]
         vehicles = []
-        if asb_type in (AsbType.ABANDONED_VEHICLE, AsbType.VEHICLE_NUISANCE, AsbType.SOLVENT_MISUSE):
-            count = 1 if asb_type == AsbType.ABANDONED_VEHICLE else self.rng.randint(1, 2)
-            vehicles = [self.rng.choice(self.vehicle_pool) if self.rng.random() < 0.5
+        if kind.asb_type in (AsbType.ABANDONED_VEHICLE, AsbType.VEHICLE_NUISANCE, AsbType.SOLVENT_MISUSE):
+            count = 1 if kind.asb_type == AsbType.ABANDONED_VEHICLE else self.rng.randint(1, 2)
+            vehicles = [self.rng.choice(self.vehicle_pool) if self.rng.random() < 0.5  # the usual suspects
                         else (self._vrm(), self.rng.choice(VEHICLES)) for _ in range(count)]
-        elif self.rng.random() < 0.12:
+        elif self.rng.random() < 0.1:
             vehicles = [(self._vrm(), self.rng.choice(VEHICLES))]
+        vehicles = list(dict.fromkeys(vehicles))
         ref = None
-        if self.rng.random() < 0.6:
+        if self.rng.random() < 0.6:  # called in through the control room
             ref = f"GMP-{to_london(when):%Y%m%d}-{self.rng.randint(1, 2400):04d}"
         incident = self._new(
-            AsbIncident, author=author, spot=spot, occurred_at=when,
-            summary=f"{asb_type.label}: {short}, {words['street']}", nsir_category=category, asb_type=asb_type,
-            description=description, action_taken=self.rng.choice(ASB_ACTIONS), control_room_ref=ref,
-            victim_risk=risk if has_victim else None,
+            AsbIncident, author=author, spot=spot, occurred_at=when, summary=kind.summary.format(**words),
+            nsir_category=kind.category, asb_type=kind.asb_type, description=kind.description.format(**words),
+            action_taken=self.rng.choice(kind.actions), control_room_ref=ref, victim_risk=risk if has_victim else None,
             people=[AsbPerson(position=i, name=name, role=role, description=desc)
                     for i, (name, role, desc) in enumerate(people)],
             vehicles=[AsbVehicle(position=i, vrm=vrm, description=desc) for i, (vrm, desc) in enumerate(vehicles)],
@@ -708,30 +766,29 @@ class _Builder:
 
     def _repeat_victims(self, budget: int) -> list[AsbIncident]:
         """A few victims targeted again and again at home: 3 to 5 incidents within 3 months."""
-        personal = [kind for kind in ASB_KINDS if kind[1] == NsirCategory.PERSONAL]
+        personal = [kind for kind in ASB_KINDS if kind.category == NsirCategory.PERSONAL]
         incidents: list[AsbIncident] = []
+        anchor_day = to_london(self.anchor).date()
         for _ in range(min(4, budget // 8)):
             author = self._author()
             beat = self._beat_for(author)
             home, victim = self.rng.choice(self.points[beat.id]), self._name()
-            asb_type, category, description, short = self.rng.choice(personal)
-            words = self._words(beat)
+            kind, words = self.rng.choice(personal), self._words(beat)
+            suspect = self._suspect(kind) if kind.suspects else None
             count = self.rng.randint(3, 5)
-            span = min(self.days - 1, 80)
-            first = self.rng.randint(count, span)  # days before the anchor
+            first = self.rng.randint(count, min(self.days - 1, 80))  # days before the anchor
             days_ago = sorted([first, *self.rng.sample(range(1, first), count - 1)], reverse=True)
             for i, ago in enumerate(days_ago):
-                day = to_london(self.anchor).date() - timedelta(days=ago)
-                when = from_london(datetime.combine(day, datetime.min.time())
-                                   + timedelta(minutes=self.rng.randint(17 * 60, 23 * 60)))
-                when = min(when, self.anchor - timedelta(hours=1))
+                local = datetime.combine(anchor_day - timedelta(days=ago), datetime.min.time())
+                when = min(from_london(local + timedelta(minutes=self.rng.randint(17 * 60, 23 * 60))),
+                           self.anchor - timedelta(hours=1))
                 people = [(victim, InvolvementRole.VICTIM, None)]
-                if self.rng.random() < 0.6:
-                    people.append((self._name(), InvolvementRole.SUSPECT, self.rng.choice(SUSPECT_DESCRIPTIONS)))
-                risk = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.HIGH][i]
+                if suspect and self.rng.random() < 0.6:
+                    people.append(suspect)
+                risk = (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.HIGH)[i]
                 spot = self._spot(beat, point=home, words=words)
-                incidents.append(self._incident(author, beat, when, asb_type, category, description.format(**words),
-                                                short.format(**words), people, words, spot=spot, risk=risk))
+                spot.text = f"Victim's home address, {words['street']} ({home.postcode})"
+                incidents.append(self._incident(author, beat, when, kind, words, people, spot=spot, risk=risk))
             self.summary.repeat_victims += 1
         return incidents
 
@@ -767,79 +824,87 @@ class _Builder:
                          topic=topic, year_groups=year_groups, audience_size=audience, follow_ups=follow_ups)
 
     def _welfare_checks(self, budget: int) -> list[WelfareCheck]:
-        """Each child on a SPOC's list seen roughly monthly, and again after a missing episode."""
+        """Each child on a SPOC's list is seen roughly monthly, and again after a missing episode.
+
+        Children join the lists in order while their visits fit the welfare share of the entries.
+        """
         if budget <= 0:
             return []
-        anchor_day = to_london(self.anchor).date()
-        schedules = []
-        for name, age, spoc_index, beat_index_, profile, base_risk in CHILDREN:
-            spoc = self.pcsos[spoc_index % len(self.pcsos)]
-            beat = self.beats_of[spoc.id][beat_index_ % len(self.beats_of[spoc.id])]
-            born_on = anchor_day - timedelta(days=round(age * 365.25) + self.rng.randint(20, 340))
-            home = self.rng.choice(self.points[beat.id])
-            visits: list[tuple[int, WelfareVisitType]] = []  # (days before the anchor, type)
-            ago = self.days - self.rng.randint(1, 28)
-            while ago >= 1:
-                visits.append((ago, WelfareVisitType.PLANNED))
-                ago -= self.rng.randint(27, 33)
-            if profile == "missing" or (base_risk == RiskLevel.HIGH and self.rng.random() < 0.6):
-                visits.append((self.rng.randint(1, self.days - 1), WelfareVisitType.AFTER_MISSING))
-            if base_risk == RiskLevel.HIGH and self.rng.random() < 0.5:
-                visits.append((self.rng.randint(1, self.days - 1), WelfareVisitType.AD_HOC))
-            visits.sort(reverse=True)
-            schedules.append((name, born_on, spoc, beat, home, profile, base_risk, visits))
+        children = [self._child(*row) for row in CHILDREN]
         chosen, total = [], 0
-        for schedule in schedules:
-            if total + len(schedule[-1]) <= budget:
-                chosen.append(schedule)
-                total += len(schedule[-1])
+        for child in children:
+            if total + len(child.visits) <= budget:
+                chosen.append(child)
+                total += len(child.visits)
         if not chosen:
-            first = schedules[0]
-            chosen = [(*first[:-1], first[-1][:budget])]
-        checks = []
-        for name, born_on, spoc, beat, home, profile, base_risk, visits in chosen:
-            for i, (ago, visit_type) in enumerate(visits):
-                checks.append(self._welfare_check(name, born_on, spoc, beat, home, profile, base_risk, ago,
-                                                  visit_type, next_ago=visits[i + 1][0] if i + 1 < len(visits) else None))
+            children[0].visits = children[0].visits[:budget]
+            chosen = [children[0]]
         self.summary.children = len(chosen)
-        return checks
+        return [self._welfare_check(child, ago, visit_type) for child in chosen for ago, visit_type in child.visits]
 
-    def _welfare_check(self, name, born_on, spoc, beat, home, profile, base_risk, ago, visit_type, next_ago):
+    def _child(self, name: str, age: int, spoc_index: int, beat_index_: int, profile: str,
+               risk: RiskLevel) -> _Child:
+        spoc = self.pcsos[spoc_index % len(self.pcsos)]
+        beat = self.beats_of[spoc.id][beat_index_ % len(self.beats_of[spoc.id])]
+        born_on = to_london(self.anchor).date() - timedelta(days=round(age * 365.25) + self.rng.randint(20, 340))
+        child = _Child(name, born_on, spoc, beat, self.rng.choice(self.points[beat.id]), profile, risk)
+        ago = self.days - self.rng.randint(1, 28)
+        while ago >= 1:
+            child.visits.append((ago, WelfareVisitType.PLANNED))
+            ago -= self.rng.randint(27, 33)
+        extra = []
+        if profile == "missing" or (risk == RiskLevel.HIGH and self.rng.random() < 0.6):
+            extra.append(WelfareVisitType.AFTER_MISSING)
+        if risk == RiskLevel.HIGH and self.rng.random() < 0.5:
+            extra.append(WelfareVisitType.AD_HOC)
+        for visit_type in extra:
+            for _ in range(10):  # not within 3 days of another visit
+                ago = self.rng.randint(1, self.days - 1)
+                if all(abs(ago - other) > 3 for other, _ in child.visits):
+                    child.visits.append((ago, visit_type))
+                    break
+        child.visits.sort(reverse=True)
+        return child
+
+    def _welfare_check(self, child: _Child, ago: int, visit_type: WelfareVisitType) -> WelfareCheck:
         day = to_london(self.anchor).date() - timedelta(days=ago)
-        when = from_london(datetime.combine(day, datetime.min.time())
-                           + timedelta(minutes=self.rng.randint(10 * 60, 19 * 60)))
-        when = min(when, self.anchor - timedelta(hours=1))
-        risk = RiskLevel.HIGH if visit_type == WelfareVisitType.AFTER_MISSING else base_risk
-        if profile == "improving" and self.rng.random() < 0.2:
+        schools = self.schools[child.beat.id]
+        at_school = day.weekday() < 5 and schools and self.rng.random() < 0.15
+        hours = (10, 15) if at_school else (15, 20)
+        when = min(from_london(datetime.combine(day, datetime.min.time())
+                               + timedelta(minutes=self.rng.randint(hours[0] * 60, hours[1] * 60 - 1))),
+                   self.anchor - timedelta(hours=1))
+        if at_school:
+            school = self.rng.choice(schools)
+            spot = _Spot(child.beat, school.lat, school.lon, None, LocationSource.SCHOOL,
+                         f"{school.name}, pastoral office")
+            others = "Head of year present"
+        else:
+            spot = self._spot(child.beat, point=child.home)
+            spot.text = "Home address (on file)"
+            others = self.rng.choice(OTHERS_PRESENT)
+        risk = RiskLevel.HIGH if visit_type == WelfareVisitType.AFTER_MISSING else child.risk
+        if child.profile == "improving" and self.rng.random() < 0.2:
             risk = RiskLevel.MEDIUM
-        pool = list(PROFILE_INDICATORS[profile])
-        indicators = self.rng.sample(pool, self.rng.randint(0 if risk == RiskLevel.LOW else 1, min(3, len(pool))))
-        if visit_type == WelfareVisitType.AFTER_MISSING and ExploitationIndicator.MISSING_SINCE_LAST_VISIT not in indicators:
-            indicators.append(ExploitationIndicator.MISSING_SINCE_LAST_VISIT)
-        indicators = [i.value for i in ExploitationIndicator if i in indicators]  # the standard order
+        pool = PROFILE_INDICATORS[child.profile]
+        picked = set(self.rng.sample(pool, self.rng.randint(0 if risk == RiskLevel.LOW else 1, min(3, len(pool)))))
+        if visit_type == WelfareVisitType.AFTER_MISSING:
+            picked.add(ExploitationIndicator.MISSING_SINCE_LAST_VISIT)
         seen_alone = self.rng.random() < 0.45
         mash = risk == RiskLevel.HIGH and self.rng.random() < 0.5
-        where, schools = self.rng.random(), self.schools[beat.id]
-        if where < 0.15 and schools:
-            school = self.rng.choice(schools)
-            spot = _Spot(beat, school.lat, school.lon, None, LocationSource.SCHOOL, f"{school.name}, pastoral office")
-        elif where < 0.85:
-            spot = self._spot(beat, point=home)
-            spot.text = "Home address (on file)"
-        else:
-            spot = self._spot(beat)
-        interval = 7 if visit_type == WelfareVisitType.AFTER_MISSING else 28
-        initials = "".join(part[0] for part in name.split())
+        initials = "".join(part[0] for part in child.name.split())
         check = self._new(
-            WelfareCheck, author=spoc, spot=spot, occurred_at=when,
+            WelfareCheck, author=child.spoc, spot=spot, occurred_at=when,
             summary=f"{visit_type.label} SPOC visit: {initials}, risk {risk.value}",
-            child_name=name, child_born_on=born_on, spoc_id=spoc.id, visit_type=visit_type,
-            is_seen_alone=seen_alone, others_present=None if seen_alone else self.rng.choice(OTHERS_PRESENT),
-            child_words=self.rng.choice(CHILD_WORDS[profile]), observations=self.rng.choice(OBSERVATIONS[profile]),
-            indicators=indicators, risk_level=risk, is_intelligence_raised=risk != RiskLevel.LOW and self.rng.random() < 0.4,
+            child_name=child.name, child_born_on=child.born_on, spoc_id=child.spoc.id, visit_type=visit_type,
+            is_seen_alone=seen_alone, others_present=None if seen_alone else others,
+            child_words=self.rng.choice(CHILD_WORDS[child.profile]),
+            observations=self.rng.choice(OBSERVATIONS[child.profile]),
+            indicators=[i.value for i in ExploitationIndicator if i in picked],  # in the standard order
+            risk_level=risk, is_intelligence_raised=risk != RiskLevel.LOW and self.rng.random() < 0.4,
             is_mash_referral=mash, mash_reference=f"MASH-{day.year}-{self.rng.randint(1, 9999):04d}" if mash else None,
             is_partner_informed=risk != RiskLevel.LOW and self.rng.random() < 0.6,
-            next_visit_on=day + timedelta(days=interval),
+            next_visit_on=day + timedelta(days=7 if visit_type == WelfareVisitType.AFTER_MISSING else 28),
         )
         check.marking = SecurityMarking.OFFICIAL_SENSITIVE  # always, as the entry service does
         return check
