@@ -91,7 +91,7 @@ def schools_import(path):
     except SchoolImportError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    click.echo(f"{summary.created} schools created, {summary.updated} updated, "
+    click.echo(f"{summary.created} schools created, {summary.updated} updated, {summary.unchanged} unchanged, "
                f"{summary.outside_beats} outside every beat.")
     for problem in summary.problems:
         click.echo(f"skipped {problem}", err=True)

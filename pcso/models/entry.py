@@ -72,6 +72,8 @@ class Entry(db.Model):
     __table_args__ = (
         # A retried submission carries the same key and must not make a second record.
         sa.UniqueConstraint("author_id", "client_key", name="uq_entry_author_client_key"),
+        # A welfare check about a child is OFFICIAL-SENSITIVE, whoever writes the row.
+        sa.CheckConstraint("kind != 'welfare_check' OR marking = 'OFFICIAL-SENSITIVE'", name="welfare_is_sensitive"),
         sa.Index("ix_entry_beat_occurred", "beat_id", "occurred_at"),
         sa.Index("ix_entry_author_recorded", "author_id", "recorded_at"),
     )

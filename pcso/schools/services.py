@@ -24,6 +24,7 @@ class SchoolImportError(ValueError):
 class SchoolImportSummary:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     outside_beats: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -69,11 +70,13 @@ def import_schools(text: str, *, actor: User | None = None) -> SchoolImportSumma
             db.session.add(school)
             existing[urn] = school
             summary.created += 1
-        else:
+        elif any(getattr(school, key) != value for key, value in values.items()):
             for key, value in values.items():
                 setattr(school, key, value)
             summary.updated += 1
+        else:
+            summary.unchanged += 1
     db.session.flush()
     audit.record(AuditAction.IMPORT, actor=actor, object_type="school", created=summary.created,
-                 updated=summary.updated)
+                 updated=summary.updated, unchanged=summary.unchanged)
     return summary

@@ -96,6 +96,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['located_beat_id'], ['beat.id'], name=op.f('fk_entry_located_beat_id_beat')),
     sa.ForeignKeyConstraint(['patrol_id'], ['entry.id'], name=op.f('fk_entry_patrol_id_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entry')),
+    sa.CheckConstraint("kind != 'welfare_check' OR marking = 'OFFICIAL-SENSITIVE'", name=op.f('ck_entry_welfare_is_sensitive')),
     sa.UniqueConstraint('author_id', 'client_key', name='uq_entry_author_client_key')
     )
     with op.batch_alter_table('entry', schema=None) as batch_op:
