@@ -34,12 +34,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     configure_engine(app)
 
-    from . import auth, beats, entries, geo_api, main, admin
+    from . import admin, auth, beats, entries, geo_api, main
+    from .web import register_converters, register_web
 
+    register_converters(app)
     for module in (main, auth, beats, entries, geo_api, admin):
         app.register_blueprint(module.bp)
-
-    from .web import register_web
 
     register_web(app)
 

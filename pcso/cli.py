@@ -116,12 +116,16 @@ def _beats_by_code(codes) -> list[Beat]:
               help="Asked for when not given (at least 12 characters)")
 def users_create(collar_number, display_name, role, beat_codes, password):
     """Create a user. The password is asked for, never echoed."""
-    collar_number = collar_number.strip().upper()
+    collar_number, display_name = collar_number.strip().upper(), display_name.strip()
+    if not collar_number or len(collar_number) > 16:
+        raise click.ClickException("the collar number must be 1 to 16 characters")
+    if not display_name or len(display_name) > 120:
+        raise click.ClickException("the name must be 1 to 120 characters")
     if len(password) < 12:
         raise click.ClickException("the password must be at least 12 characters")
     if db.session.scalar(sa.select(User).where(User.collar_number == collar_number)):
         raise click.ClickException(f"collar number {collar_number} is already in use")
-    user = User(collar_number=collar_number, display_name=display_name.strip(), role=Role(role))
+    user = User(collar_number=collar_number, display_name=display_name, role=Role(role))
     user.set_password(password)
     user.beats = _beats_by_code(beat_codes)
     db.session.add(user)

@@ -2,17 +2,43 @@
 
 Python's sqlite3 starts transactions lazily and as DEFERRED; under several gunicorn
 workers a deferred transaction that reads and then writes fails with "database is
-locked" however long the busy timeout. So the driver's own transaction handling is
-switched off and every transaction starts with BEGIN IMMEDIATE, taking the write lock
-up front (readers in WAL mode are never blocked by it).
+locked" however long the busy timeout (the lock can't be upgraded once another writer
+has committed). So the driver's own transaction handling is switched off and we BEGIN
+ourselves:
+
+- IMMEDIATE (the write lock taken up front; other writers wait for the busy timeout)
+  for every POST/PUT/DELETE request, for CLI commands and scripts, and for GET views
+  marked @writes_on_read (those that record a view or search in the audit log);
+- DEFERRED for other GET requests, so plain reads run side by side under WAL.
+  A deferred transaction must never write after reading: the only write on such a
+  request, the session touch, runs in a transaction of its own that writes first.
 """
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Callable
+
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def writes_on_read(view: Callable) -> Callable:
+    """Mark a GET view that writes (an audit event): its transaction takes the write lock first."""
+    view.writes_on_read = True
+    return view
+
+
+def wants_write_lock() -> bool:
+    if not has_request_context():
+        return True
+    if request.method not in READ_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes_on_read", False))
 
 
 def configure_engine(app: Flask) -> None:
@@ -39,4 +65,4 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")

@@ -170,6 +170,18 @@ _UK_LAT = (49.0, 61.5)
 _UK_LON = (-9.0, 2.5)
 
 
+MAX_CODE_LENGTH = 32  # Beat.code
+MAX_NAME_LENGTH = 120  # Beat.name
+
+
+def _check_lengths(shape: BeatShape, where: str) -> BeatShape:
+    if len(shape.code) > MAX_CODE_LENGTH:
+        raise BoundaryError(f"{where}: the code {_short(shape.code)} is longer than {MAX_CODE_LENGTH} characters.")
+    if len(shape.name) > MAX_NAME_LENGTH:
+        raise BoundaryError(f"{where}: the name is longer than {MAX_NAME_LENGTH} characters.")
+    return shape
+
+
 def parse_boundaries(
     text: str | bytes,
     *,
@@ -202,7 +214,7 @@ def parse_boundaries(
         ring = _police_uk_ring(data)
         geometry = Polygon(ring)
         _check_geometry(geometry, f"Beat {_short(code)}")
-        return [BeatShape(code, name or code, geometry)]
+        return [_check_lengths(BeatShape(code, name or code, geometry), f"Beat {_short(code)}")]
 
     if not isinstance(data, dict):
         raise BoundaryError(
@@ -248,7 +260,8 @@ def parse_boundaries(
     shapes: list[BeatShape] = []
     seen: dict[str, int] = {}
     for index, feature in enumerate(features):
-        shape = _parse_feature(feature, index, code_property, name_property, code, name)
+        shape = _check_lengths(_parse_feature(feature, index, code_property, name_property, code, name),
+                               f"features[{index}]")
         if shape.code in seen:
             raise BoundaryError(
                 f"features[{index}]: the code {_short(shape.code)} is already used by "

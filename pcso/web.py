@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import access
 from .extensions import db
@@ -26,6 +27,29 @@ ERROR_TITLES = {
     429: "Too many attempts",
     500: "Sorry, something went wrong",
 }
+
+
+MAX_DB_INT = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in URLs, bounded to what the database's integer columns hold (beyond: 404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def positive_int(value: str) -> int:
+    """For request.args.get(..., type=positive_int): a database id or page number, or ValueError."""
+    number = int(value)
+    if not 0 < number <= MAX_DB_INT:
+        raise ValueError(value)
+    return number
+
+
+def register_converters(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_web(app: Flask) -> None:

@@ -61,8 +61,13 @@ def load_session_user(token: str) -> User | None:
         db.session.commit()
         return None
     if now - record.last_seen_at > TOUCH_EVERY:
-        record.last_seen_at = now
+        # End the read transaction first: the touch must be the first statement of its own
+        # transaction, or a deferred (GET) transaction would have to upgrade its lock.
+        record_id, user_id = record.id, user.id
+        db.session.rollback()
+        db.session.execute(sa.update(UserSession).where(UserSession.id == record_id).values(last_seen_at=now))
         db.session.commit()
+        user = db.session.get(User, user_id)
     user.session_token = token
     return user
 

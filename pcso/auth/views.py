@@ -19,7 +19,9 @@ login_manager.user_loader(load_session_user)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only a path on this site: no scheme, no host, no control characters or backslashes."""
+    if (target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
+            and target.isprintable() and "\\" not in target):
         return target
     return url_for("main.index")
 
@@ -50,7 +52,7 @@ def login():
 @require(*ALL_ROLES)
 def logout():
     # CSRFProtect has already checked the token on this POST.
-    end_session(current_user, current_user.session_token)
+    end_session(current_user._get_current_object(), current_user.session_token)
     db.session.commit()
     logout_user()
     session.clear()

@@ -13,7 +13,7 @@ def parse_point(lat, lon) -> tuple[float, float] | None:
     """Decimal degrees from form or JSON input, or None when missing or nonsense."""
     try:
         lat_f, lon_f = float(lat), float(lon)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if not (math.isfinite(lat_f) and math.isfinite(lon_f)):
         return None

@@ -167,8 +167,11 @@ def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = F
         patrol = open_patrol(actor)
         if patrol is not None and patrol.started_at <= entry.occurred_at:
             entry.patrol_id = patrol.id
-    elif open_patrol(actor) is not None:
-        raise EntryRejected("mode", "You already have a patrol running: end it before starting another")
+    else:
+        # Serialise patrol starts per officer (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already does).
+        db.session.execute(sa.select(User.id).where(User.id == actor.id).with_for_update())
+        if open_patrol(actor) is not None:
+            raise EntryRejected("mode", "You already have a patrol running: end it before starting another")
     if submit:
         entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
     try:

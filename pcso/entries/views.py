@@ -8,9 +8,11 @@ from .. import audit
 from ..access import LOGGERS, READERS, can_edit_entry, require
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
+from ..database import writes_on_read
 from ..extensions import db
 from ..models import AuditAction, EntryKind, EntryStatus, Patrol, School, User
 from ..timeutil import from_london, to_london, utcnow
+from ..web import positive_int
 from .forms import AsbIncidentForm, EndPatrolForm, PatrolForm, SchoolVisitForm, WelfareCheckForm
 from .queries import entry_map_points, get_visible_entry, my_entries, recent_visible_entries
 from .services import EntryRejected, end_patrol, log_entry, open_patrol, record_view, submit_entry, update_entry
@@ -54,12 +56,13 @@ def _reject(form, error: EntryRejected) -> None:
 
 @bp.get("/entries")
 @require(*LOGGERS)
+@writes_on_read
 def index():
     kind = KIND_BY_SLUG.get(request.args.get("kind", ""))
-    beat_id = request.args.get("beat", type=int)
+    beat_id = request.args.get("beat", type=positive_int)
     status = EntryStatus(request.args["status"]) if request.args.get("status") in set(EntryStatus) else None
     page = my_entries(current_user, kind=kind, beat_id=beat_id, status=status,
-                      page=request.args.get("page", 1, type=int))
+                      page=request.args.get("page", 1, type=positive_int))
     if kind or beat_id or status:
         audit.record(AuditAction.SEARCH, actor=current_user, object_type="entry", scope="mine",
                      kind=kind.value if kind else None, beat_id=beat_id,
@@ -96,6 +99,7 @@ def new(slug: str):
 
 @bp.get("/entries/<int:entry_id>")
 @require(*READERS)
+@writes_on_read
 def detail(entry_id: int):
     entry = get_visible_entry(current_user, entry_id) or abort(404)
     record_view(entry, actor=current_user)

@@ -14,6 +14,12 @@ from ..entries.location import lookup_postcode, parse_point
 bp = Blueprint("geo_api", __name__, url_prefix="/geo")
 
 
+def _body() -> dict:
+    """The JSON object sent, or {} for anything else (a list, a string, no body)."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
 def _beat_json(beat):
     return None if beat is None else {"id": beat.id, "code": beat.code, "name": beat.name}
 
@@ -21,7 +27,7 @@ def _beat_json(beat):
 @bp.post("/locate")
 @require(*LOGGERS)
 def locate():
-    data = request.get_json(silent=True) or {}
+    data = _body()
     point = parse_point(data.get("lat"), data.get("lon"))
     if point is None:
         return jsonify(error="Give a latitude and longitude in decimal degrees."), 400
@@ -31,7 +37,7 @@ def locate():
 @bp.post("/postcode")
 @require(*LOGGERS)
 def postcode():
-    data = request.get_json(silent=True) or {}
+    data = _body()
     found = lookup_postcode(str(data.get("postcode") or "")[:16])
     if found is None:
         return jsonify(error="Postcode not found. Check it, or use your location or the map."), 404

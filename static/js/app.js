@@ -59,7 +59,7 @@
         var target = highlighted ? highlighted.getBounds() : layer.getBounds();
         if (points.length && !highlighted) { target = pointLayer.getBounds(); }
         if (points.length === 1 && highlighted) { target = highlighted.getBounds().extend(pointLayer.getBounds()); }
-        if (target.isValid()) { map.fitBounds(target, { padding: [10, 10], maxZoom: 17 }); }
+        if (target.isValid() && !state.pin) { map.fitBounds(target, { padding: [10, 10], maxZoom: 17 }); }
         state.bounds = layer.getBounds();
       });
     maps.push(state);

@@ -1,0 +1,177 @@
+"""Migrations agree with the models, go down and up again; SQLite is set up for several workers.
+
+Each test gets its own empty database: a SQLite file, and on PostgreSQL (when TEST_DATABASE_URL
+is set) a database of its own created next to the shared one and dropped afterwards.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from pprint import pformat
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+import pcso
+from pcso.config import normalise_database_url
+from pcso.extensions import db
+from tests.conftest import BACKENDS, make_app
+
+MIGRATIONS = Path(pcso.__file__).resolve().parent / "migrations"
+TABLES = {
+    "alembic_version", "asb_incident", "asb_person", "asb_vehicle", "audit_event", "beat", "beat_assignment",
+    "entry", "entry_revision", "patrol", "school", "school_visit", "user", "user_session", "welfare_check",
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def blank_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        return
+    shared = sa.engine.make_url(normalise_database_url(os.environ["TEST_DATABASE_URL"]))
+    name = f"beatbook_migrations_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(shared.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield shared.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def blank_app(blank_url):
+    app = make_app(blank_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def flask_db(app, *args) -> str:
+    result = app.test_cli_runner().invoke(args=["db", *args])
+    assert result.exit_code == 0, f"flask db {' '.join(args)} failed:\n{result.output}\n{result.exception!r}"
+    return result.output
+
+
+def schema_diff() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        return compare_metadata(context, db.metadata)
+
+
+def table_names() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+def test_migrations_upgrade_to_models_down_to_base_and_up_again(blank_app):
+    assert table_names() == set()
+    flask_db(blank_app, "upgrade")
+    assert table_names() == TABLES
+    diff = schema_diff()
+    assert diff == [], "models and migrations disagree:\n" + pformat(diff)
+
+    flask_db(blank_app, "downgrade", "base")
+    assert table_names() == {"alembic_version"}
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 0
+
+    flask_db(blank_app, "upgrade")
+    assert table_names() == TABLES
+    diff = schema_diff()
+    assert diff == [], "models and migrations disagree after downgrade/upgrade:\n" + pformat(diff)
+
+
+def test_flask_db_check_and_a_single_head(blank_app):
+    flask_db(blank_app, "upgrade")
+    flask_db(blank_app, "check")  # exits non-zero when the models need a new migration
+    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    assert len(heads) == 1, heads
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == heads
+
+
+def test_the_diff_is_able_to_see_a_drift(blank_app):
+    """Guard for the test above: a column the migrations lack must show up in the diff."""
+    flask_db(blank_app, "upgrade")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE beat ADD COLUMN stray INTEGER")
+    diff = schema_diff()
+    assert [op[0] for op in diff] == ["remove_column"] and diff[0][3].name == "stray"
+    result = blank_app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code != 0
+
+
+# --- SQLite connection settings ------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    path = tmp_path / "engine.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    app.config["TEST_DB_PATH"] = path
+    with app.app_context():
+        flask_db(app, "upgrade")
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_sqlite_connection_uses_wal_foreign_keys_and_a_busy_timeout(sqlite_app):
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        busy = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert busy > 0 and busy == sqlite_app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+def test_sqlite_enforces_foreign_keys(sqlite_app):
+    with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO beat_assignment (user_id, beat_id) VALUES (999, 999)")
+
+
+def test_sqlite_transaction_takes_the_write_lock_up_front(sqlite_app):
+    """BEGIN IMMEDIATE: a transaction that has only read already holds the write lock.
+
+    With Python's default deferred BEGIN, `SELECT 1` takes no lock and the second writer below
+    would succeed; here it gets "database is locked" at once (busy_timeout 0).
+    """
+    other = sqlite3.connect(sqlite_app.config["TEST_DB_PATH"], timeout=0, isolation_level=None)
+    try:
+        with db.engine.connect() as first:
+            first.exec_driver_sql("SELECT 1")  # any statement starts the transaction
+            started = time.monotonic()
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("UPDATE beat SET name = name")
+            assert time.monotonic() - started < 1.0
+            # WAL: a plain reader is not blocked by the writer
+            assert other.execute("SELECT count(*) FROM beat").fetchone() == (0,)
+            first.rollback()
+            other.execute("UPDATE beat SET name = name")  # lock released: the write goes through
+    finally:
+        other.close()
+
+
+def test_sqlite_begin_statement_is_begin_immediate(sqlite_app):
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert seen[:2] == ["BEGIN IMMEDIATE", "SELECT 1"]
