@@ -127,6 +127,7 @@ def register_web(app: Flask) -> None:
 def form_problems(form) -> list[tuple[str, str]]:
     """(field id, message) for every error on a form, nested lists included, in page order."""
     problems = [("main", message) for message in getattr(form, "form_errors", [])]
+    order = {name: i for i, name in enumerate(getattr(form, "field_order", ()))}
 
     def walk(fields):
         for field in fields:
@@ -137,5 +138,5 @@ def form_problems(form) -> list[tuple[str, str]]:
             else:
                 problems.extend((field.id, message) for message in field.errors)
 
-    walk(form)
+    walk(sorted(form, key=lambda field: order.get(field.short_name, len(order))))
     return problems

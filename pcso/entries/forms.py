@@ -76,6 +76,13 @@ class EntryForm(FlaskForm):
     beat_id = SelectField("Beat", coerce=str, default="")
 
     resolved: ResolvedLocation | None = None
+    # The order fields appear on the page (the error summary follows it); kinds set KIND_ORDER.
+    KIND_ORDER: tuple[str, ...] = ("summary", "occurred_at")
+    PLACE_ORDER = ("postcode", "location_text", "beat_id", "marking")
+
+    @property
+    def field_order(self) -> tuple[str, ...]:
+        return self.KIND_ORDER + self.PLACE_ORDER
 
     def __init__(self, *args, beats=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,6 +156,7 @@ class EntryForm(FlaskForm):
 
 
 class PatrolForm(EntryForm):
+    KIND_ORDER = ("mode", "purpose", "occurred_at", "notes", "summary")
     occurred_at = DateTimeLocalField("Started at", format="%Y-%m-%dT%H:%M",
                                      validators=[InputRequired("Enter the start time")])
     summary = StringField("Summary", validators=[Optional(), Length(max=200)],
@@ -192,13 +200,15 @@ class VehicleForm(Form):
 
 
 class AsbIncidentForm(EntryForm):
+    KIND_ORDER = ("summary", "occurred_at", "nsir_category", "asb_type", "description", "people", "vehicles",
+                  "action_taken", "control_room_ref", "victim_risk")
     nsir_category = RadioField("NSIR category", coerce=_as_str, choices=_choices(NsirCategory),
                                validators=[InputRequired("Choose the NSIR category")])
     asb_type = SelectField("Type", coerce=_as_str, choices=_choices(AsbType, blank="Choose the type"),
                            validators=[DataRequired("Choose the type of ASB")])
     description = long_text("What happened?", required="Describe what happened")
-    people = FieldList(FormField(PersonForm), min_entries=3, max_entries=20)
-    vehicles = FieldList(FormField(VehicleForm), min_entries=2, max_entries=20)
+    people = FieldList(FormField(PersonForm), min_entries=1, max_entries=20)
+    vehicles = FieldList(FormField(VehicleForm), min_entries=1, max_entries=20)
     action_taken = long_text("Action taken")
     control_room_ref = StringField("Control room reference", validators=[Optional(), Length(max=40)])
     # No Optional(): it would stop the chain before validate_victim_risk runs.
@@ -211,6 +221,8 @@ class AsbIncidentForm(EntryForm):
 
 
 class SchoolVisitForm(EntryForm):
+    KIND_ORDER = ("summary", "school_id", "visit_type", "topic", "occurred_at", "year_groups", "audience_size",
+                  "follow_ups")
     school_id = SelectField("School", coerce=str, validators=[DataRequired("Choose the school")])
     visit_type = RadioField("Visit type", coerce=_as_str, choices=_choices(SchoolVisitType),
                             validators=[InputRequired("Choose the visit type")])
@@ -222,15 +234,27 @@ class SchoolVisitForm(EntryForm):
     follow_ups = long_text("Follow-ups", description="Anything to do next. A disclosure is its own "
                            "safeguarding record, not a note here.")
 
-    def __init__(self, *args, schools=(), **kwargs):
+    def __init__(self, *args, schools=(), near_beats=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.school_id.choices = [("", "Choose the school")] + [(str(s.id), s.name) for s in schools]
+        schools = list(schools)
+        mine = [(str(s.id), s.name) for s in schools if s.beat_id in near_beats]
+        others = [(str(s.id), s.name) for s in schools if s.beat_id not in near_beats]
+        self.school_id.choices = (
+            {"": [("", "Choose the school")], "On your beats": mine, "Other schools": others} if mine
+            else [("", "Choose the school")] + others
+        )
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
 class WelfareCheckForm(EntryForm):
+    KIND_ORDER = ("summary", "child_name", "child_born_on", "spoc_id", "occurred_at", "visit_type", "is_seen_alone",
+                  "others_present", "child_words", "observations", "indicators", "risk_level",
+                  "is_intelligence_raised", "is_mash_referral", "mash_reference", "is_partner_informed",
+                  "next_visit_on")
+    summary = StringField("Summary", validators=[DataRequired("Enter a short summary"), Length(max=200)],
+                          description="Shows in lists: do not put the child's name here.")
     child_name = StringField("Child's name", validators=[DataRequired("Enter the child's name"),
                                                           Length(max=120)])
     child_born_on = DateField("Child's date of birth", validators=[InputRequired("Enter the date of birth")])

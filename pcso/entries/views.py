@@ -32,6 +32,7 @@ def _make_form(kind: EntryKind, obj=None):
     extra = {}
     if kind == EntryKind.SCHOOL_VISIT:
         extra["schools"] = db.session.scalars(sa.select(School).order_by(School.name))
+        extra["near_beats"] = current_user.beat_ids
     if kind == EntryKind.WELFARE_CHECK:
         extra["spocs"] = db.session.scalars(
             sa.select(User).where(User.role.in_(LOGGERS), User.is_enabled).order_by(User.display_name))
@@ -41,6 +42,19 @@ def _make_form(kind: EntryKind, obj=None):
         if kind == EntryKind.WELFARE_CHECK:
             form.spoc_id.data = str(current_user.id)
     return form
+
+
+ADD_ROW = {"add-person": "people", "add-vehicle": "vehicles"}
+
+
+def _added_row(form) -> bool:
+    """'Add another person/vehicle' posts the form back with one more empty row; nothing is saved."""
+    rows = getattr(form, ADD_ROW.get(request.form.get("action", ""), ""), None)
+    if request.method != "POST" or rows is None:
+        return False
+    if len(rows) < rows.max_entries:
+        rows.append_entry()
+    return True
 
 
 def _save_action() -> bool:
@@ -83,6 +97,8 @@ def choose():
 def new(slug: str):
     kind = KIND_BY_SLUG[slug]
     form = _make_form(kind)
+    if _added_row(form):
+        return render_template("entries/form.html", form=form, kind=kind, entry=None, patrol=open_patrol(current_user))
     if form.validate_on_submit():
         try:
             entry, created = log_entry(kind, form, actor=current_user, submit=_save_action())
@@ -129,6 +145,8 @@ def edit(entry_id: int):
     if request.method == "GET":
         form.load_location(entry)
         _load_kind_fields(form, entry)
+    elif _added_row(form):
+        return render_template("entries/form.html", form=form, kind=entry.kind, entry=entry, patrol=None)
     elif form.validate_on_submit():
         try:
             update_entry(entry, form, actor=current_user, submit=_save_action())
@@ -190,10 +208,13 @@ def end(patrol_id: int):
     if form.validate_on_submit():
         try:
             end_patrol(patrol, from_london(form.ended_at.data), form.notes.data, actor=current_user)
+            if _save_action():
+                submit_entry(patrol, actor=current_user)
         except EntryRejected as error:
             _reject(form, error)
         else:
             db.session.commit()
-            flash("Patrol ended. Submit it when your notes are complete.", "success")
+            flash("Patrol ended and submitted for review." if _save_action()
+                  else "Patrol ended. Submit it when your notes are complete.", "success")
             return redirect(url_for("entries.detail", entry_id=patrol_id))
     return _render_detail(patrol, form, status=400)

@@ -31,6 +31,11 @@ class EntryKind(StrEnum):
         }[self.value]
 
     @property
+    def noun(self) -> str:
+        """As in a sentence: 'New ASB incident', 'Edit school visit'."""
+        return self.label if self == EntryKind.ASB_INCIDENT else self.label.lower()
+
+    @property
     def slug(self) -> str:
         """The kebab-case plural used in URLs: asb_incident -> asb-incidents."""
         return self.value.replace("_", "-") + "s"

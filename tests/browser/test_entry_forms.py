@@ -122,5 +122,5 @@ def test_asb_form_touch_targets_are_at_least_44px(page, make_user):
     page.goto("/asb-incidents/new")
     wait_for_map(page)
     result = page.evaluate(TOUCH_TARGETS)
-    assert result["checked"] >= 30, result  # the whole form was looked at, not a blank page
+    assert result["checked"] >= 20, result  # the whole form was looked at, not a blank page
     assert result["small"] == [], f"touch targets under 44 px: {result['small']}"

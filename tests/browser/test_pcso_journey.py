@@ -37,8 +37,7 @@ def test_pcso_can_patrol_log_three_entries_and_find_them(live_app, page, make_us
 
     # ASB incident
     start_entry(page, "ASB incident")
-    # case-blind: the page says "New asb incident" (kind.label|lower), which should read "New ASB incident"
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^New ASB incident$", re.I))
+    expect(page.get_by_role("heading", level=1)).to_have_text("New ASB incident")
     expect(page.locator(".notice")).to_contain_text("Logged during your patrol: Car crime on Shrewsbury Street")
     page.check("input[name=nsir_category][value=nuisance]")
     page.select_option("#asb_type", "rowdy_behaviour")
@@ -107,8 +106,8 @@ def test_pcso_can_patrol_log_three_entries_and_find_them(live_app, page, make_us
     assert entry_id_from_url(page) == patrol_id
     page.fill("#notes", "Spoke to two shopkeepers. Quiet otherwise.")
     check_page(page, "07-patrol-open")
-    page.get_by_role("button", name="End patrol").click()
-    expect(flash(page)).to_contain_text("Patrol ended.")
+    page.get_by_role("button", name="End and submit").click()
+    expect(flash(page)).to_contain_text("Patrol ended and submitted for review.")
     expect(summary_row(page, "Ended")).not_to_have_text("Still on patrol")
 
     # My entries lists all four
