@@ -160,3 +160,18 @@ def test_my_entries_filters_by_kind(client):
     page = soup(client.get("/entries?kind=asb-incidents"))
     assert len(page.select(".entry-item")) == 1
     assert "ASB incident" in page.select_one(".entry-item").get_text()
+
+
+def test_pcso_can_add_rows_for_more_people_without_saving(client):
+    pcso = factories.user(Role.PCSO)
+    db.session.commit()
+    factories.login(client, pcso)
+    data = base_form(nsir_category="nuisance", asb_type="noise", description="Loud",
+                     **{"people-0-name": "Sam Smith", "people-0-role": "victim"})
+    response = client.post("/asb-incidents/new", data={**data, "action": "add-person"})
+    page = soup(response)
+    assert response.status_code == 200
+    assert page.select_one("#people-0-name")["value"] == "Sam Smith"
+    assert page.select_one("#people-1-name") is not None
+    assert page.select_one("[data-testid=error-summary]") is None
+    assert db.session.scalar(sa.select(sa.func.count(Entry.id))) == 0

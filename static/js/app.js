@@ -191,6 +191,19 @@
     });
     document.querySelectorAll("form[data-entry-form]").forEach(guardDoubleSubmit);
     var summary = document.querySelector("[data-testid=error-summary]");
-    if (summary) { summary.focus(); }
+    if (summary) {
+      summary.focus();
+      // GOV.UK pattern: a link in the summary puts the cursor in the field, its label in view.
+      summary.addEventListener("click", function (e) {
+        var link = e.target.closest("a[href^='#']");
+        var target = link && document.getElementById(link.getAttribute("href").slice(1));
+        if (!target) { return; }
+        e.preventDefault();
+        var input = target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea");
+        var group = target.closest(".form-group") || target;
+        group.scrollIntoView({ block: "start" });
+        if (input) { input.focus({ preventScroll: true }); }
+      });
+    }
   });
 })();
