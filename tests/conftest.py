@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from pcso import create_app
@@ -33,6 +35,22 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+class RequestClient(FlaskClient):
+    """A test client whose every request starts with an empty flask.g, as in production.
+
+    The `app` fixture keeps one app context open for the whole test and Flask reuses it for
+    each request, so g (where Flask-Login caches the signed-in user) would otherwise carry over
+    from one request, and one client, to the next: a session ended on the server would still
+    look signed in.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 def make_app(url: str, **overrides):
     config = {
         "TESTING": True,
@@ -42,7 +60,9 @@ def make_app(url: str, **overrides):
         "SECRET_KEY": "test-secret-key-of-a-decent-length-0123456789",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = RequestClient
+    return app
 
 
 def load_reference_data(app) -> None:

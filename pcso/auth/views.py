@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..access import ALL_ROLES, public, require
@@ -16,6 +16,15 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Sign in to continue."
 login_manager.login_message_category = "info"
 login_manager.user_loader(load_session_user)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Pages send the officer to sign in; the JSON endpoints the forms call answer 401."""
+    if request.path.startswith("/geo/"):
+        return jsonify(error="Your session has ended. Sign in again, then try once more."), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def _safe_next(target: str | None) -> str:

@@ -111,7 +111,10 @@
 
     function locate(prefix, kind) {
       postJSON("/geo/locate", { lat: Number(field("lat").value), lon: Number(field("lon").value) })
-        .then(function (res) { showBeat(prefix, res.ok ? res.data.beat : null, kind); })
+        .then(function (res) {
+          if (res.status === 401) { say(prefix + " " + res.data.error, "warn"); return; }
+          showBeat(prefix, res.ok ? res.data.beat : null, kind);
+        })
         .catch(function () { say(prefix + " (Could not check the beat: no signal. It will be worked out when you save.)", kind); });
     }
 
