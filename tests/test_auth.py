@@ -7,7 +7,6 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from pcso.extensions import db, limiter

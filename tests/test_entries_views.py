@@ -142,6 +142,8 @@ def test_editing_a_draft_keeps_a_revision(client):
     entry = db.session.scalar(sa.select(Entry))
     page = client.get(f"/entries/{entry.id}/edit")
     assert soup(page).select_one("#description").get_text().strip() == "Loud"
+    assert soup(page).select_one("input[name=nsir_category][checked]")["value"] == "nuisance"
+    assert soup(page).select_one("#asb_type option[selected]")["value"] == "noise"
     response = client.post(f"/entries/{entry.id}/edit", data={**data, "description": "Very loud", "action": "submit"})
     assert response.location == f"/entries/{entry.id}", soup(response).select_one("[data-testid=error-summary]")
     revisions = db.session.scalars(sa.select(EntryRevision).where(EntryRevision.entry_id == entry.id)

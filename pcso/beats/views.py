@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template
+from flask_login import current_user
 
 from ..access import ALL_ROLES, READERS, require
-from ..extensions import db
 from ..entries.queries import entry_map_points, recent_visible_entries
+from ..extensions import db
 from ..models import Beat
 from .services import all_beats, outlines_geojson
-from flask_login import current_user
 
 bp = Blueprint("beats", __name__, url_prefix="/beats")
 

@@ -161,26 +161,21 @@ def edit(entry_id: int):
 
 
 def _load_kind_fields(form, entry) -> None:
-    """What WTForms' obj= can't map by itself: lists, ids and yes/no radios."""
+    """What WTForms' obj= can't map by itself: list rows, ids as strings, yes/no radios."""
     if entry.kind == EntryKind.ASB_INCIDENT:
-        for row, person in zip(form.people, entry.people):
+        for row, person in zip(form.people, entry.people, strict=False):
             row.form.name.data, row.form.role.data, row.form.description.data = (
                 person.name, person.role.value, person.description)
         for _ in range(len(entry.people) - len(form.people) + 1):
             form.people.append_entry()
-        for row, vehicle in zip(form.vehicles, entry.vehicles):
+        for row, vehicle in zip(form.vehicles, entry.vehicles, strict=False):
             row.form.vrm.data, row.form.description.data = vehicle.vrm, vehicle.description
-        form.victim_risk.data = entry.victim_risk.value if entry.victim_risk else ""
     elif entry.kind == EntryKind.SCHOOL_VISIT:
         form.school_id.data = str(entry.school_id)
         form.year_groups.data = [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]
     elif entry.kind == EntryKind.WELFARE_CHECK:
         form.spoc_id.data = str(entry.spoc_id)
         form.is_seen_alone.data = "yes" if entry.is_seen_alone else "no"
-    for field in ("marking", "mode", "nsir_category", "asb_type", "visit_type", "risk_level"):
-        value = getattr(entry, field, None)
-        if field in form and value is not None:
-            form[field].data = value.value
 
 
 @bp.post("/entries/<int:entry_id>/submit")

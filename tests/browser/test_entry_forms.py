@@ -30,13 +30,15 @@ def test_empty_asb_form_shows_a_focused_error_summary_and_saves_nothing(live_app
     links = summary.get_by_role("link")
     targets = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert {"#nsir_category", "#asb_type", "#description", "#summary"} <= set(targets), targets
+    assert targets.index("#summary") < targets.index("#nsir_category") < targets.index("#description"), \
+        "errors are listed in the order the fields appear on the page"
     for href in targets:
         expect(page.locator(href)).to_have_count(1)
     expect(page.locator("#description-error")).to_have_text("Describe what happened")
     check_page(page, "30-asb-errors")
 
     links.filter(has_text="Describe what happened").click()
-    assert page.evaluate("location.hash") == "#description"
+    expect(page.locator("#description")).to_be_focused()
     assert page.locator("#description").bounding_box()["y"] < 844, "the link should bring the field into view"
 
     count = in_db(lambda: db.session.scalar(sa.select(sa.func.count(Entry.id)).where(Entry.author_id == pcso.id)))
