@@ -77,6 +77,16 @@ def load_reference_data(app) -> None:
         db.session.commit()
 
 
+def migrated_app(path: Path, *, reference_data: bool = True, **overrides):
+    """An app on its own SQLite file, migrated, with the Trafford beats and schools unless told not to."""
+    app = make_app(f"sqlite:///{path}", **overrides)
+    with app.app_context():
+        upgrade()
+    if reference_data:
+        load_reference_data(app)
+    return app
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> str:
     if request.param == "sqlite":
@@ -128,9 +138,8 @@ def runner(app):
 @pytest.fixture
 def fresh_app(tmp_path):
     """An app on its own empty, migrated SQLite database (for imports and seeding)."""
-    app = make_app(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    app = migrated_app(tmp_path / "fresh.sqlite", reference_data=False)
     with app.app_context():
-        upgrade()
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -12,9 +12,11 @@ from pcso.models import (
     AsbIncident, AsbType, Beat, EntryStatus, LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel, Role,
     School, SchoolVisit, SchoolVisitType, SecurityMarking, User, WelfareCheck, WelfareVisitType,
 )
-from pcso.timeutil import utcnow
+from pcso.timeutil import to_london, utcnow
 
 PASSWORD = "correct-horse-battery"
+OLD_TRAFFORD = "E05015253"
+POINT = {"lat": "53.464903", "lon": "-2.260757"}  # M15 4AD, in Old Trafford
 _numbers = itertools.count(1000)
 
 
@@ -83,3 +85,13 @@ def welfare(author: User, spoc: User | None = None, beat_code="E05015247", statu
 
 def login(client, person: User, password: str = PASSWORD):
     return client.post("/login", data={"collar_number": person.collar_number, "password": password})
+
+
+def asb_form(**extra) -> dict:
+    """A complete, valid ASB incident form as the browser would post it (located in Old Trafford)."""
+    data = {"client_key": str(uuid.uuid4()), "occurred_at": to_london(utcnow()).strftime("%Y-%m-%dT%H:%M"),
+            "summary": "Youths on the tram platform", "marking": "OFFICIAL", **POINT, "accuracy_m": "12",
+            "location_source": "gps", "beat_id": "", "nsir_category": "nuisance", "asb_type": "noise",
+            "description": "Shouting", "action": "submit"}
+    data.update(extra)
+    return data

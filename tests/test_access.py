@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,12 +21,11 @@ from pcso.extensions import db
 from pcso.models import (
     AsbIncident, AuditAction, AuditEvent, Entry, EntryRevision, EntryStatus, Role, SecurityMarking, UserSession,
 )
-from pcso.timeutil import to_london, utcnow
 from tests import factories
 
-OLD_TRAFFORD = "E05015253"
+OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
-POINT = {"lat": "53.464903", "lon": "-2.260757"}  # M15 4AD, in Old Trafford
+POINT = factories.POINT
 
 
 @pytest.fixture(autouse=True)
@@ -63,15 +61,6 @@ def signed_in(app, person) -> FlaskClient:
 
 def listed_ids(response) -> set[int]:
     return {int(a["data-entry-id"]) for a in soup(response).select("[data-entry-id]")}
-
-
-def asb_form(**extra) -> dict:
-    data = {"client_key": str(uuid.uuid4()), "occurred_at": to_london(utcnow()).strftime("%Y-%m-%dT%H:%M"),
-            "summary": "Youths on the tram platform", "marking": "OFFICIAL", **POINT, "accuracy_m": "12",
-            "location_source": "gps", "beat_id": "", "nsir_category": "nuisance", "asb_type": "noise",
-            "description": "Shouting", "action": "submit"}
-    data.update(extra)
-    return data
 
 
 # --- the declared access of every endpoint, by hand -------------------------------------------------------
@@ -350,7 +339,7 @@ def test_pcso_cannot_edit_or_submit_another_pcsos_draft(app):
     draft = factories.asb(author, OLD_TRAFFORD, status=EntryStatus.DRAFT)
     db.session.commit()
     browser = signed_in(app, colleague)
-    assert browser.post(f"/entries/{draft.id}/edit", data=asb_form(description="Rewritten")).status_code == 404
+    assert browser.post(f"/entries/{draft.id}/edit", data=factories.asb_form(description="Rewritten")).status_code == 404
     assert browser.post(f"/entries/{draft.id}/submit").status_code == 404
     db.session.expire_all()
     draft = db.session.get(AsbIncident, draft.id)
@@ -363,7 +352,7 @@ def test_pcso_cannot_edit_or_resubmit_their_submitted_entry(app):
     entry = factories.asb(author, OLD_TRAFFORD)
     db.session.commit()
     browser = signed_in(app, author)
-    assert browser.post(f"/entries/{entry.id}/edit", data=asb_form(description="Rewritten")).status_code == 403
+    assert browser.post(f"/entries/{entry.id}/edit", data=factories.asb_form(description="Rewritten")).status_code == 403
     assert browser.post(f"/entries/{entry.id}/submit").status_code == 403
     db.session.expire_all()
     assert db.session.get(AsbIncident, entry.id).description == "Youths shouting"
@@ -374,10 +363,10 @@ def test_analyst_cannot_log_an_asb_incident(app):
     analyst = factories.user(Role.ANALYST)
     pcso = factories.user(Role.PCSO)
     db.session.commit()
-    assert signed_in(app, analyst).post("/asb-incidents/new", data=asb_form()).status_code == 403
+    assert signed_in(app, analyst).post("/asb-incidents/new", data=factories.asb_form()).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(Entry.id))) == 0
     # the same form from a PCSO is accepted, so the 403 is about the role, not the form
-    response = signed_in(app, pcso).post("/asb-incidents/new", data=asb_form())
+    response = signed_in(app, pcso).post("/asb-incidents/new", data=factories.asb_form())
     assert response.location == f"/entries/{db.session.scalar(sa.select(Entry.id))}"
 
 

@@ -7,13 +7,12 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
-from flask_migrate import upgrade
 
 from pcso.extensions import db, limiter
 from pcso.models import AuditAction, AuditEvent, Role, User, UserSession
 from pcso.timeutil import utcnow
 from tests import factories
-from tests.conftest import make_app
+from tests.conftest import migrated_app
 
 COOKIE = "beatbook_session"
 NOT_RECOGNISED = "Collar number or password not recognised."
@@ -227,9 +226,8 @@ def limited_app(tmp_path):
     and a decorated view checks it in any app: put it back afterwards, or the session app's logins
     would start being limited too."""
     was_enabled = limiter.enabled
-    app = make_app(f"sqlite:///{tmp_path / 'limited.sqlite'}", RATELIMIT_ENABLED=True)
+    app = migrated_app(tmp_path / "limited.sqlite", reference_data=False, RATELIMIT_ENABLED=True)
     with app.app_context():
-        upgrade()
         officer = factories.user(Role.PCSO, collar="PC7777")
         db.session.commit()
         assert officer.id

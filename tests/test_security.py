@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,18 +11,16 @@ import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pcso.extensions import db
 from pcso.models import AsbIncident, Entry, EntryStatus, Role, User, UserSession
-from pcso.timeutil import to_london, utcnow
 from tests import factories
-from tests.conftest import load_reference_data, make_app
+from tests.conftest import migrated_app
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-OLD_TRAFFORD = "E05015253"
-POINT = {"lat": "53.464903", "lon": "-2.260757"}  # M15 4AD, in Old Trafford
+OLD_TRAFFORD = factories.OLD_TRAFFORD
+POINT = factories.POINT
 COOKIE = "beatbook_session"
 
 
@@ -49,25 +46,13 @@ def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
-def asb_form(**extra) -> dict:
-    data = {"client_key": str(uuid.uuid4()), "occurred_at": to_london(utcnow()).strftime("%Y-%m-%dT%H:%M"),
-            "summary": "Youths on the tram platform", "marking": "OFFICIAL", **POINT, "accuracy_m": "12",
-            "location_source": "gps", "beat_id": "", "nsir_category": "nuisance", "asb_type": "noise",
-            "description": "Shouting", "action": "submit"}
-    data.update(extra)
-    return data
-
-
 # --- CSRF -------------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def csrf_app(tmp_path_factory):
     """An app with CSRF protection on, as in production, on its own migrated SQLite database.
     Requests run outside any app context, so each one gets a fresh one, as in production."""
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('csrf') / 'csrf.sqlite'}", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        upgrade()
-    load_reference_data(app)
+    app = migrated_app(tmp_path_factory.mktemp("csrf") / "csrf.sqlite", WTF_CSRF_ENABLED=True)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -122,11 +107,11 @@ def test_sign_in_with_the_token_from_the_form_works(csrf_app):
 def test_officer_cannot_log_an_entry_without_a_csrf_token(csrf_app):
     browser = sign_in_with_token(csrf_app, officer_in(csrf_app))
     before = count(csrf_app, Entry)
-    assert browser.post("/asb-incidents/new", data=asb_form()).status_code == 400
+    assert browser.post("/asb-incidents/new", data=factories.asb_form()).status_code == 400
     assert count(csrf_app, Entry) == before
 
     form_page = browser.get("/asb-incidents/new")
-    response = browser.post("/asb-incidents/new", data=asb_form(csrf_token=token_in(form_page)))
+    response = browser.post("/asb-incidents/new", data=factories.asb_form(csrf_token=token_in(form_page)))
     assert response.status_code == 302 and response.location.startswith("/entries/")
     assert count(csrf_app, Entry) == before + 1
 
@@ -261,13 +246,13 @@ def test_a_five_megabyte_post_is_refused_and_nothing_changes(client):
     factories.login(client, officer)
     huge = "x" * (5 * 1024 * 1024)
 
-    response = client.post("/asb-incidents/new", data=asb_form(description=huge))
+    response = client.post("/asb-incidents/new", data=factories.asb_form(description=huge))
     assert response.status_code == 413
     page = soup(response)
     assert page.select_one("h1").get_text(strip=True) == "Too much was sent"
     assert "KB" in page.select_one("main p").get_text()
 
-    response = client.post(f"/entries/{draft.id}/edit", data=asb_form(description=huge, summary="Changed"))
+    response = client.post(f"/entries/{draft.id}/edit", data=factories.asb_form(description=huge, summary="Changed"))
     assert response.status_code == 413
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Entry.id))) == 1

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from playwright.sync_api import Error as PlaywrightError, Page, expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pcso.extensions import db
 from pcso.models import Beat, Role, School
 from tests import factories
-from tests.conftest import load_reference_data, make_app
+from tests.conftest import migrated_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,10 +42,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
-    app = make_app(f"sqlite:///{tmp}/browser.sqlite", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        upgrade()
-    load_reference_data(app)
+    app = migrated_app(tmp / "browser.sqlite", WTF_CSRF_ENABLED=True)
     yield app
     with app.app_context():
         db.engine.dispose()
