@@ -1,0 +1,33 @@
+"""Every page each role can open fits a 390 px phone: no sideways scroll, nothing the CSP blocks."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from pcso.models import EntryStatus, Role
+from tests import factories
+from tests.browser.conftest import OLD_TRAFFORD, beat_id, check_page, login
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, page):
+    officer = make_user(role)
+    entry_id = in_db(lambda: factories.asb(factories.user(Role.PCSO, beats=[OLD_TRAFFORD]),
+                                           OLD_TRAFFORD, status=EntryStatus.SUBMITTED).id)
+    login(page, officer)
+    pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/"}
+    if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING):
+        pages["beat"] = f"/beats/{beat_id(live_app)}"
+    if role in (Role.PCSO, Role.SUPERVISOR):
+        pages |= {"my-entries": "/entries", "choose": "/entries/new", "patrol-form": "/patrols/new",
+                  "asb-form": "/asb-incidents/new", "school-form": "/school-visits/new",
+                  "welfare-form": "/welfare-checks/new"}
+    if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST):
+        pages["entry"] = f"/entries/{entry_id}"
+    if role == Role.ADMIN:
+        pages |= {"users": "/admin/users", "user": f"/admin/users/{officer.id}"}
+    for name, url in pages.items():
+        response = page.goto(url)
+        assert response.status == 200, f"{role} {url} answered {response.status}"
+        expect(page.get_by_test_id("current-beat")).to_be_visible()
+        check_page(page, f"40-{role.value}-{name}")
