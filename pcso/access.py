@@ -99,6 +99,3 @@ def can_edit_entry(user: User, entry: Entry) -> bool:
     """Only the author changes an entry, and only while it is a draft."""
     return entry.author_id == user.id and entry.status == EntryStatus.DRAFT
 
-
-def can_see_audit_trail(user: User) -> bool:
-    return user.role in (Role.SUPERVISOR, Role.ADMIN)

@@ -1,0 +1,187 @@
+"""Concurrent entry logging through gunicorn: are writes durable, and how fast are reads meanwhile?
+
+Starts the real app under gunicorn (several workers) on a scratch database, seeds the demo
+users, then runs WRITERS threads that each sign in and log ASB incidents through the real form
+(CSRF and all), while READERS threads page through "My entries" and a beat page. At the end
+it counts the rows in the database and prints throughput, latency percentiles and any losses.
+
+    .venv/bin/python bench/concurrent_writes.py                       # SQLite in a temp dir
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/concurrent_writes.py
+
+Only talks to 127.0.0.1. Bounded: WRITES_PER_WRITER posts per writer, a deadline of 300 s.
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+WRITERS = int(os.environ.get("BENCH_WRITERS", "8"))
+READERS = int(os.environ.get("BENCH_READERS", "4"))
+WRITES_PER_WRITER = int(os.environ.get("BENCH_WRITES", "150"))
+DEADLINE_S = 300
+LOGINS = [("PC1001", "pcso-demo-pass"), ("PC1002", "pcso2-demo-pass"), ("SG2001", "sergeant-demo-pass")]
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """A cookie-keeping HTTP client that does not follow redirects (we want to see the 302)."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), self._NoRedirect)
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str, float]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        started = time.perf_counter()
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=30) as response:
+                status, text = response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read().decode(errors="replace")
+        return status, text, time.perf_counter() - started
+
+    def token(self, path: str) -> str:
+        status, text, _ = self.request(path)
+        match = TOKEN.search(text)
+        if status != 200 or not match:
+            raise RuntimeError(f"no CSRF token on {path} (HTTP {status})")
+        return match.group(1) or match.group(2)
+
+    def login(self, collar: str, password: str) -> None:
+        status, _, _ = self.request("/login", {"csrf_token": self.token("/login"), "collar_number": collar,
+                                               "password": password})
+        if status != 302:
+            raise RuntimeError(f"login as {collar} failed (HTTP {status})")
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if len(values) > 1 else 0.0
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="beatbook-bench-"))
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite'}"
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "RATELIMIT_LOGIN": "1000 per minute"}
+    flask = [str(VENV_BIN / "flask"), "--app", "app"]
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(flask + ["seed-demo", "--entries", "0"], cwd=ROOT, env=env, check=True, capture_output=True)
+
+    port = free_port()
+    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "app:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        return run(base, url, tmp)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def run(base: str, url: str, tmp: Path) -> int:
+    write_times: list[float] = []
+    read_times: list[float] = []
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+    deadline = time.monotonic() + DEADLINE_S
+    stop_reading = threading.Event()
+
+    def writer(n: int) -> None:
+        browser = Browser(base)
+        browser.login(*LOGINS[n % len(LOGINS)])
+        token = browser.token("/asb-incidents/new")
+        for i in range(WRITES_PER_WRITER):
+            if time.monotonic() > deadline:
+                break
+            status, _, took = browser.request("/asb-incidents/new", {
+                "csrf_token": token, "client_key": str(uuid.uuid4()),
+                "occurred_at": time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() - 3600)),
+                "summary": f"Bench writer {n} entry {i}", "marking": "OFFICIAL", "postcode": "M15 4AD",
+                "nsir_category": "nuisance", "asb_type": "noise", "description": "Loud music from a parked car.",
+                "vehicles-0-vrm": "MA19 XKE", "action": "submit"})
+            with lock:
+                write_times.append(took)
+                outcomes[str(status)] = outcomes.get(str(status), 0) + 1
+
+    def reader(n: int) -> None:
+        browser = Browser(base)
+        browser.login(*LOGINS[n % len(LOGINS)])
+        pages = ["/entries", "/", "/beats/"]
+        i = 0
+        while not stop_reading.is_set() and time.monotonic() < deadline:
+            status, _, took = browser.request(pages[i % len(pages)])
+            i += 1
+            with lock:
+                read_times.append(took)
+                if status != 200:
+                    outcomes[f"read {status}"] = outcomes.get(f"read {status}", 0) + 1
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    readers = [threading.Thread(target=reader, args=(n,)) for n in range(READERS)]
+    started = time.perf_counter()
+    for thread in writers + readers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    stop_reading.set()
+    for thread in readers:
+        thread.join()
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM entry")).scalar_one()
+    engine.dispose()
+    ok = outcomes.get("302", 0)
+    backend = url.split(":", 1)[0]
+    print(f"backend {backend}, gunicorn workers {WORKERS}, writers {WRITERS}, readers {READERS}")
+    print(f"writes: {len(write_times)} sent, {ok} answered 302, {stored} rows stored, "
+          f"lost {ok - stored}, other answers {({k: v for k, v in outcomes.items() if k != '302'})}")
+    print(f"write throughput {ok / elapsed:.0f}/s over {elapsed:.1f} s; "
+          f"write latency p50 {pct(write_times, 50):.0f} ms, p95 {pct(write_times, 95):.0f} ms")
+    print(f"reads meanwhile: {len(read_times)}, p50 {pct(read_times, 50):.0f} ms, p95 {pct(read_times, 95):.0f} ms")
+    return 0 if ok == stored and ok == len(write_times) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
