@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
-from .extensions import login_manager
+from .extensions import db, login_manager
 from .models import Entry, EntryKind, EntryStatus, Role, SecurityMarking, User, WelfareCheck
 
 ALL_ROLES = tuple(Role)
@@ -99,3 +99,26 @@ def can_edit_entry(user: User, entry: Entry) -> bool:
     """Only the author changes an entry, and only while it is a draft."""
     return entry.author_id == user.id and entry.status == EntryStatus.DRAFT
 
+
+
+# --- POLE records --------------------------------------------------------------
+
+def visible_links(user: User) -> sa.ColumnElement[bool]:
+    """Links into entries the user may see: the only way a POLE record becomes visible."""
+    from .models import Link
+
+    return Link.entry_id.in_(sa.select(Entry.id).where(visible_entries(user)))
+
+
+def can_view_record(user: User, record) -> bool:
+    """A person, vehicle, location or organisation is visible through an entry the user may see.
+
+    A child known only from a welfare check is therefore invisible to anyone who cannot open
+    that check, and so is every link that would expose it.
+    """
+    from .models import Link
+
+    column = getattr(Link, f"{type(record).__tablename__}_id")
+    return db.session.scalar(
+        sa.select(sa.exists().where(column == record.id, visible_links(user)))
+    )

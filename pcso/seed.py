@@ -31,10 +31,9 @@ from .beats.services import assign_beats, beat_index, import_beats
 from .extensions import db
 from .geo import DATA_DIR, DEFAULT_POSTCODES_PATH, PostcodePoint, load_postcode_book, parse_boundaries
 from .models import (
-    AsbIncident, AsbPerson, AsbType, AsbVehicle, AuditAction, Beat, Entry, EntryKind, EntryRevision,
-    EntryStatus, ExploitationIndicator, InvolvementRole, LocationSource, NsirCategory, Patrol, PatrolMode,
-    RiskLevel, Role, School, SchoolVisit, SchoolVisitType, SecurityMarking, User, WelfareCheck,
-    WelfareVisitType,
+    AsbIncident, AsbType, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus, ExploitationIndicator,
+    InvolvementRole, Link, LinkRole, LocationSource, NsirCategory, Patrol, PatrolMode, Person, RiskLevel, Role,
+    School, SchoolVisit, SchoolVisitType, SecurityMarking, User, Vehicle, WelfareCheck, WelfareVisitType, name_key,
 )
 from .schools.services import import_schools
 from .timeutil import from_london, to_london, utcnow
@@ -422,7 +421,8 @@ def seed_demo_command(if_empty, force, n_entries, days, seed):
         )
     started = time.perf_counter()
     try:
-        summary = seed_demo(n_entries=n_entries, days=days, seed=seed, anchor=demo_anchor(utcnow()))
+        summary = seed_demo(n_entries=n_entries, days=days, seed=seed, anchor=demo_anchor(utcnow()),
+                            demo_only=not (real_users or real_entries))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -443,7 +443,7 @@ def seed_demo_command(if_empty, force, n_entries, days, seed):
 # --- The seed -------------------------------------------------------------------------------------
 
 
-def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime) -> SeedSummary:
+def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_only: bool = True) -> SeedSummary:
     """Write the demo data. Flushes and audits; the caller commits once."""
     summary = SeedSummary()
     shapes = parse_boundaries(WARDS_PATH.read_text(encoding="utf-8"), code_property="area_code",
@@ -461,6 +461,10 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime) -> Seed
     ).rowcount or 0
     if summary.replaced:
         audit.record(AuditAction.ERASE, actor=None, object_type="entry", source="seed-demo", count=summary.replaced)
+    if demo_only:  # the demo's people and vehicles went with its entries: clear the records left unlinked
+        for model, column in ((Person, Link.person_id), (Vehicle, Link.vehicle_id)):
+            db.session.execute(sa.delete(model).where(~sa.exists().where(column == model.id))
+                               .execution_options(synchronize_session=False))
 
     entries = _Builder(random.Random(seed), anchor, days, users, summary).build(n_entries)
     summary.kinds = Counter(e.kind for e in entries)
@@ -557,6 +561,23 @@ class _Builder:
             for b in beats}
         self.patrols: dict[int, list[Patrol]] = {u.id: [] for u in [*self.pcsos, self.supervisor]}
         self.vehicle_pool = [(self._vrm(), rng.choice(VEHICLES)) for _ in range(6)]
+        self.people: dict[tuple[str, date | None], Person] = {}  # in the demo, one name is one person
+        self.vehicles: dict[str, Vehicle] = {}
+
+    def _person(self, name: str, born_on: date | None = None) -> Person:
+        person = self.people.get((name, born_on))
+        if person is None:
+            person = Person(full_name=name, name_key=name_key(name), born_on=born_on)
+            self.people[(name, born_on)] = person
+        return person
+
+    def _vehicle(self, vrm: str, seen: str) -> Vehicle:
+        vehicle = self.vehicles.get(vrm)
+        if vehicle is None:
+            colour, make, *model = seen.split(",")[0].split()
+            vehicle = Vehicle(vrm=vrm, colour=colour, make=make, model=" ".join(model) or None)
+            self.vehicles[vrm] = vehicle
+        return vehicle
 
     # -- helpers --
 
@@ -754,9 +775,10 @@ class _Builder:
             AsbIncident, author=author, spot=spot, occurred_at=when, summary=kind.summary.format(**words),
             nsir_category=kind.category, asb_type=kind.asb_type, description=kind.description.format(**words),
             action_taken=self.rng.choice(kind.actions), control_room_ref=ref, victim_risk=risk if has_victim else None,
-            people=[AsbPerson(position=i, name=name, role=role, description=desc)
-                    for i, (name, role, desc) in enumerate(people)],
-            vehicles=[AsbVehicle(position=i, vrm=vrm, description=desc) for i, (vrm, desc) in enumerate(vehicles)],
+            links=[Link(person=self._person(name), role=LinkRole(role.value), note=desc, position=i)
+                   for i, (name, role, desc) in enumerate(people)]
+            + [Link(vehicle=self._vehicle(vrm, seen), role=LinkRole.MENTIONED, note=seen, position=100 + i)
+               for i, (vrm, seen) in enumerate(vehicles)],
         )
         if risk == RiskLevel.HIGH or self.rng.random() < 0.05:
             incident.marking = SecurityMarking.OFFICIAL_SENSITIVE
@@ -896,7 +918,8 @@ class _Builder:
         check = self._new(
             WelfareCheck, author=child.spoc, spot=spot, occurred_at=when,
             summary=f"{visit_type.label} SPOC visit: {initials}, risk {risk.value}",
-            child_name=child.name, child_born_on=child.born_on, spoc_id=child.spoc.id, visit_type=visit_type,
+            links=[Link(person=self._person(child.name, child.born_on), role=LinkRole.SUBJECT)],
+            spoc_id=child.spoc.id, visit_type=visit_type,
             is_seen_alone=seen_alone, others_present=None if seen_alone else others,
             child_words=self.rng.choice(CHILD_WORDS[child.profile]),
             observations=self.rng.choice(OBSERVATIONS[child.profile]),

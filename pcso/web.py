@@ -30,6 +30,7 @@ ERROR_TITLES = {
 
 
 MAX_DB_INT = 2**31 - 1
+JSON_PATHS = ("/geo/", "/people/suggest", "/vehicles/suggest")  # endpoints the page scripts call
 
 
 class IdConverter(IntegerConverter):
@@ -76,7 +77,7 @@ def register_web(app: Flask) -> None:
         return response
 
     def wants_json() -> bool:
-        return request.path.startswith("/geo/") or request.accept_mimetypes.best == "application/json"
+        return request.path.startswith(JSON_PATHS) or request.accept_mimetypes.best == "application/json"
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AsbType, Beat, EntryStatus, LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel, Role,
-    School, SchoolVisit, SchoolVisitType, SecurityMarking, User, WelfareCheck, WelfareVisitType,
+    AsbIncident, AsbType, Beat, EntryStatus, Link, LinkRole, LocationSource, NsirCategory, Patrol, PatrolMode, Person,
+    RiskLevel, Role, School, SchoolVisit, SchoolVisitType, SecurityMarking, User, WelfareCheck, WelfareVisitType,
+    name_key,
 )
 from pcso.timeutil import to_london, utcnow
 
@@ -74,8 +75,10 @@ def welfare(author: User, spoc: User | None = None, beat_code="E05015247", statu
             **kw) -> WelfareCheck:
     kw.setdefault("marking", SecurityMarking.OFFICIAL_SENSITIVE)
     child_name = kw.pop("child_name", "Jordan Testchild")
-    entry = WelfareCheck(**_common(author, beat_code, status, **kw), child_name=child_name,
-                         child_born_on=date.today().replace(year=date.today().year - 14), spoc_id=(spoc or author).id,
+    child = Person(full_name=child_name, name_key=name_key(child_name),
+                   born_on=date.today().replace(year=date.today().year - 14))
+    entry = WelfareCheck(**_common(author, beat_code, status, **kw), links=[Link(person=child, role=LinkRole.SUBJECT)],
+                         spoc_id=(spoc or author).id,
                          visit_type=WelfareVisitType.PLANNED, is_seen_alone=True, risk_level=RiskLevel.MEDIUM,
                          indicators=["new_phone"])
     db.session.add(entry)

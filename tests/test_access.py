@@ -84,6 +84,8 @@ ACCESS = {
     "entries.end": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.locate": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.postcode": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "pole.suggest_people": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "pole.suggest_vehicles": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "admin.users": frozenset({Role.ADMIN}),
     "admin.edit_user": frozenset({Role.ADMIN}),
 }
@@ -133,6 +135,8 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/patrols/{sensitive}/end":    (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/geo/locate":                 (401,      400,   400,   403,   403,   403),
     "/geo/postcode":               (401,      404,   404,   403,   403,   403),
+    "/people/suggest":             (401,      200,   200,   403,   403,   403),
+    "/vehicles/suggest":           (401,      200,   200,   403,   403,   403),
     "/logout":                     (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # last: it signs out
 }
 

@@ -52,7 +52,8 @@ def test_pcso_can_start_log_and_end_a_patrol(client):
     incident = db.session.scalar(sa.select(AsbIncident))
     assert response.location == f"/entries/{incident.id}"
     assert incident.patrol_id == patrol.id
-    assert [v.vrm for v in incident.vehicles] == ["AB12CDE"]
+    assert [link.vehicle.vrm for link in incident.vehicle_links] == ["AB12CDE"]
+    assert [(link.person.full_name, link.role) for link in incident.people_links] == [("Sam Smith", "victim")]
     assert incident.status == EntryStatus.SUBMITTED
 
     page = soup(client.get(f"/entries/{patrol.id}"))

@@ -25,8 +25,9 @@ from tests.conftest import BACKENDS, make_app
 
 MIGRATIONS = Path(pcso.__file__).resolve().parent / "migrations"
 TABLES = {
-    "alembic_version", "asb_incident", "asb_person", "asb_vehicle", "audit_event", "beat", "beat_assignment",
-    "entry", "entry_revision", "patrol", "school", "school_visit", "user", "user_session", "welfare_check",
+    "alembic_version", "asb_incident", "audit_event", "beat", "beat_assignment", "entry", "entry_revision",
+    "link", "location", "organisation", "patrol", "person", "school", "school_visit", "user", "user_session",
+    "vehicle", "welfare_check",
 }
 
 
@@ -89,6 +90,67 @@ def test_migrations_upgrade_to_models_down_to_base_and_up_again(blank_app):
     assert table_names() == TABLES
     diff = schema_diff()
     assert diff == [], "models and migrations disagree after downgrade/upgrade:\n" + pformat(diff)
+
+
+FOUNDATION_ROWS = [
+    "INSERT INTO \"user\" (id, collar_number, display_name, role, password_hash, is_enabled, created_at, "
+    "password_changed_at) VALUES (1, 'PC1', 'P One', 'pcso', 'x', true, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    "INSERT INTO beat (id, code, name, boundary, min_lat, min_lon, max_lat, max_lon, created_at, updated_at) "
+    "VALUES (1, 'B1', 'Beat', '{}', 0, 0, 1, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+] + [
+    "INSERT INTO entry (id, kind, author_id, beat_id, is_beat_overridden, occurred_at, recorded_at, updated_at, "
+    f"location_source, summary, status, marking, client_key) VALUES ({i}, '{kind}', 1, 1, false, "
+    f"'2026-01-0{i} 10:00:00', '2026-01-0{i} 10:00:00', '2026-01-0{i} 10:00:00', 'none', 's', 'submitted', "
+    f"'{marking}', 'key-{i}')"
+    for i, kind, marking in [(1, "asb_incident", "OFFICIAL"), (2, "asb_incident", "OFFICIAL"),
+                             (3, "welfare_check", "OFFICIAL-SENSITIVE"), (4, "welfare_check", "OFFICIAL-SENSITIVE")]
+] + [
+    f"INSERT INTO asb_incident (id, nsir_category, asb_type, description) VALUES ({i}, 'nuisance', 'noise', 'd')"
+    for i in (1, 2)
+] + [
+    "INSERT INTO asb_person (incident_id, position, name, role, description) VALUES "
+    "(1, 0, 'Sam Smith', 'victim', 'Owner of the Corsa'), (1, 1, 'Lee Jones', 'suspect', NULL), "
+    "(2, 0, 'Sam Smith', 'reporter', NULL)",
+    "INSERT INTO asb_vehicle (incident_id, position, vrm, description) VALUES "
+    "(1, 0, 'AB12CDE', 'Blue Vauxhall Corsa'), (2, 0, 'AB12CDE', 'Blue Corsa again')",
+] + [
+    "INSERT INTO welfare_check (id, child_name, child_born_on, spoc_id, visit_type, is_seen_alone, indicators, "
+    f"risk_level, is_intelligence_raised, is_mash_referral, is_partner_informed) VALUES ({i}, 'Alex Example', "
+    "'2012-05-01', 1, 'planned', true, '[]', 'medium', false, false, false)"
+    for i in (3, 4)
+]
+
+
+def test_free_text_people_and_vehicles_move_into_records_and_back(blank_app):
+    flask_db(blank_app, "upgrade", "0001")
+    with db.engine.begin() as conn:
+        for statement in FOUNDATION_ROWS:
+            conn.exec_driver_sql(statement)
+    flask_db(blank_app, "upgrade")
+    with db.engine.connect() as conn:
+        people = conn.exec_driver_sql("SELECT full_name, born_on FROM person ORDER BY id").all()
+        links = conn.exec_driver_sql(
+            "SELECT l.entry_id, l.role, l.note, p.full_name, v.vrm FROM link l LEFT JOIN person p ON p.id = l.person_id "
+            "LEFT JOIN vehicle v ON v.id = l.vehicle_id ORDER BY l.entry_id, l.position").all()
+        vehicles = conn.exec_driver_sql("SELECT vrm FROM vehicle").scalars().all()
+    # every ASB person is kept (a name alone does not merge); one child; one vehicle per registration
+    assert [p[0] for p in people] == ["Sam Smith", "Lee Jones", "Sam Smith", "Alex Example"]
+    assert vehicles == ["AB12CDE"]
+    assert [(l[0], l[1], l[2], l[3] or l[4]) for l in links] == [
+        (1, "victim", "Owner of the Corsa", "Sam Smith"), (1, "suspect", None, "Lee Jones"),
+        (1, "mentioned", "Blue Vauxhall Corsa", "AB12CDE"), (2, "reporter", None, "Sam Smith"),
+        (2, "mentioned", "Blue Corsa again", "AB12CDE"), (3, "subject", None, "Alex Example"),
+        (4, "subject", None, "Alex Example")]
+
+    flask_db(blank_app, "downgrade", "0001")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT incident_id, name, role, description FROM asb_person ORDER BY incident_id, position").all() == [
+            (1, "Sam Smith", "victim", "Owner of the Corsa"), (1, "Lee Jones", "suspect", None),
+            (2, "Sam Smith", "reporter", None)]
+        assert conn.exec_driver_sql("SELECT vrm, description FROM asb_vehicle ORDER BY id").all() == [
+            ("AB12CDE", "Blue Vauxhall Corsa"), ("AB12CDE", "Blue Corsa again")]
+        assert conn.exec_driver_sql("SELECT child_name FROM welfare_check").scalars().all() == ["Alex Example"] * 2
 
 
 def test_flask_db_check_and_a_single_head(blank_app):

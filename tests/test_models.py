@@ -12,8 +12,8 @@ from werkzeug.security import generate_password_hash
 from pcso.extensions import db
 from pcso.models import user as user_model
 from pcso.models import (
-    AsbIncident, AsbPerson, AsbVehicle, AuditAction, AuditEvent, Entry, EntryKind, EntryRevision, InvolvementRole,
-    Role, SecurityMarking, User, normalise_vrm,
+    AsbIncident, AuditAction, AuditEvent, Entry, EntryKind, EntryRevision, Link, LinkRole, Person, Role,
+    SecurityMarking, User, Vehicle, normalise_vrm,
 )
 from pcso.models.types import UTCDateTime
 from pcso.timeutil import utcnow
@@ -208,9 +208,10 @@ def test_client_key_constraint_also_holds_through_the_orm(app):
 def _incident_with_children() -> AsbIncident:
     author = factories.user()
     incident = factories.asb(author)
-    incident.people = [AsbPerson(position=0, name="Sam Smith", role=InvolvementRole.VICTIM),
-                       AsbPerson(position=1, name="Jo Bloggs", role=InvolvementRole.WITNESS)]
-    incident.vehicles = [AsbVehicle(position=0, vrm="AB12CDE")]
+    incident.links = [
+        Link(person=Person(full_name="Sam Smith", name_key="sam smith"), role=LinkRole.VICTIM, position=0),
+        Link(person=Person(full_name="Jo Bloggs", name_key="jo bloggs"), role=LinkRole.WITNESS, position=1),
+        Link(vehicle=Vehicle(vrm="AB12CDE"), role=LinkRole.MENTIONED, position=100)]
     db.session.add(EntryRevision(entry_id=incident.id, actor_id=author.id, action="created", changes={}))
     db.session.add(EntryRevision(entry_id=incident.id, actor_id=author.id, action="updated", changes={}))
     db.session.commit()
@@ -221,8 +222,7 @@ def _child_counts(entry_id: int) -> dict[str, int]:
     return {
         "entry": raw("SELECT count(*) FROM entry WHERE id = :id", id=entry_id).scalar(),
         "asb_incident": raw("SELECT count(*) FROM asb_incident WHERE id = :id", id=entry_id).scalar(),
-        "asb_person": raw("SELECT count(*) FROM asb_person WHERE incident_id = :id", id=entry_id).scalar(),
-        "asb_vehicle": raw("SELECT count(*) FROM asb_vehicle WHERE incident_id = :id", id=entry_id).scalar(),
+        "link": raw("SELECT count(*) FROM link WHERE entry_id = :id", id=entry_id).scalar(),
         "entry_revision": raw("SELECT count(*) FROM entry_revision WHERE entry_id = :id", id=entry_id).scalar(),
     }
 
@@ -230,7 +230,7 @@ def _child_counts(entry_id: int) -> dict[str, int]:
 def test_deleting_an_entry_through_the_orm_deletes_its_children(app):
     incident = _incident_with_children()
     entry_id = incident.id
-    assert _child_counts(entry_id) == {"entry": 1, "asb_incident": 1, "asb_person": 2, "asb_vehicle": 1,
+    assert _child_counts(entry_id) == {"entry": 1, "asb_incident": 1, "link": 3,
                                        "entry_revision": 2}
     db.session.delete(incident)
     db.session.commit()

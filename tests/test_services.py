@@ -156,7 +156,8 @@ def test_created_revision_records_the_fields_that_were_set(app):
     [revision] = entry.revisions
     assert revision.action == "created" and revision.actor_id == pcso_user.id
     assert revision.changes["description"] == [None, "Loud music"]
-    assert revision.changes["vehicles"] == [None, [["AB12CDE", None]]]
+    [link] = entry.vehicle_links
+    assert revision.changes["links"] == [None, [["vehicle", link.vehicle_id, "mentioned", None]]]
     assert "action_taken" not in revision.changes  # still empty: not a change
     assert "client_key" not in revision.changes and "updated_at" not in revision.changes
 
@@ -177,12 +178,17 @@ def test_update_records_only_the_changed_fields(app):
     assert event.details == {"fields": ["description"]} and event.actor_id == pcso_user.id
 
 
+def as_edit_form(entry, data: dict) -> dict:
+    """What the edit page posts back: the same fields, with each linked person's record id."""
+    return {**data, **{f"people-{i}-person_id": str(link.person_id) for i, link in enumerate(entry.people_links)}}
+
+
 def test_update_with_nothing_changed_writes_no_revision(app):
     pcso_user = factories.user(Role.PCSO)
     data = asb_data(**{"people-0-name": "Sam Smith", "people-0-role": "witness"})
     entry, _ = log_asb(pcso_user, data)
     db.session.commit()
-    update_entry(entry, valid_form(AsbIncidentForm, data), actor=pcso_user)
+    update_entry(entry, valid_form(AsbIncidentForm, as_edit_form(entry, data)), actor=pcso_user)
     db.session.commit()
     assert count(EntryRevision, EntryRevision.entry_id == entry.id) == 1
     assert audits(AuditAction.UPDATE, entry.id) == []
@@ -193,14 +199,51 @@ def test_update_of_a_person_and_a_submit_are_recorded(app):
     data = asb_data(**{"people-0-name": "Sam Smith", "people-0-role": "witness"})
     entry, _ = log_asb(pcso_user, data)
     db.session.commit()
-    update_entry(entry, valid_form(AsbIncidentForm, {**data, "people-0-role": "reporter"}), actor=pcso_user,
-                 submit=True)
+    person_id = entry.people_links[0].person_id
+    update_entry(entry, valid_form(AsbIncidentForm, {**as_edit_form(entry, data), "people-0-role": "reporter"}),
+                 actor=pcso_user, submit=True)
     db.session.commit()
     revision = entry.revisions[-1]
     assert revision.action == "submitted"
-    assert set(revision.changes) == {"people", "status", "submitted_at"}
-    assert revision.changes["people"] == [[["Sam Smith", "witness", None]], [["Sam Smith", "reporter", None]]]
+    assert set(revision.changes) == {"links", "status", "submitted_at"}
+    assert revision.changes["links"] == [[["person", person_id, "witness", None]],
+                                         [["person", person_id, "reporter", None]]]
     assert revision.changes["status"] == ["draft", "submitted"]
+
+
+def test_a_name_typed_over_a_picked_person_makes_a_new_record(app):
+    pcso_user = factories.user(Role.PCSO)
+    data = asb_data(**{"people-0-name": "Sam Smith", "people-0-role": "witness"})
+    entry, _ = log_asb(pcso_user, data)
+    db.session.commit()
+    sam = entry.people_links[0].person_id
+    update_entry(entry, valid_form(AsbIncidentForm, {**as_edit_form(entry, data), "people-0-name": "Kim Lee"}),
+                 actor=pcso_user)
+    assert entry.people_links[0].person_id != sam
+    assert entry.people_links[0].person.full_name == "Kim Lee"
+
+
+def test_same_name_and_date_of_birth_is_the_same_person_a_name_alone_is_not(app):
+    pcso_user = factories.user(Role.PCSO)
+    first, _ = log_asb(pcso_user, asb_data(**{"people-0-name": "Sam  smith", "people-0-role": "victim",
+                                              "people-0-born_on": "1990-02-03", "victim_risk": "low"}))
+    second, _ = log_asb(pcso_user, asb_data(**{"people-0-name": "sam smith", "people-0-role": "reporter",
+                                               "people-0-born_on": "1990-02-03"}))
+    third, _ = log_asb(pcso_user, asb_data(**{"people-0-name": "Sam Smith", "people-0-role": "witness"}))
+    assert first.people_links[0].person_id == second.people_links[0].person_id
+    assert third.people_links[0].person_id != first.people_links[0].person_id
+
+
+def test_a_picked_person_the_officer_may_not_see_is_refused(app):
+    other = factories.user(Role.PCSO)
+    hidden = factories.welfare(other)  # the child is known only from another officer's welfare check
+    db.session.commit()
+    child_id = hidden.child.id
+    pcso_user = factories.user(Role.PCSO)
+    form = valid_form(AsbIncidentForm, asb_data(**{"people-0-name": hidden.child.full_name,
+                                                   "people-0-role": "witness", "people-0-person_id": str(child_id)}))
+    with pytest.raises(EntryRejected):
+        log_entry(EntryKind.ASB_INCIDENT, form, actor=pcso_user)
 
 
 # --- patrols -------------------------------------------------------------------------------------

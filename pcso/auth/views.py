@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..access import ALL_ROLES, public, require
 from ..extensions import db, limiter, login_manager
+from ..web import JSON_PATHS
 from .forms import LoginForm
 from .services import authenticate, end_session, load_session_user, start_session
 
@@ -21,7 +22,7 @@ login_manager.user_loader(load_session_user)
 @login_manager.unauthorized_handler
 def unauthorized():
     """Pages send the officer to sign in; the JSON endpoints the forms call answer 401."""
-    if request.path.startswith("/geo/"):
+    if request.path.startswith(JSON_PATHS):
         return jsonify(error="Your session has ended. Sign in again, then try once more."), 401
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

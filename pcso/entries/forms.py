@@ -176,8 +176,10 @@ class EndPatrolForm(FlaskForm):
 
 
 class PersonForm(Form):
+    person_id = HiddenField()  # set when an existing record is picked from the suggestions
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     role = SelectField("Role", coerce=_as_str, choices=_choices(InvolvementRole, blank="Choose a role"), default="")
+    born_on = DateField("Date of birth", validators=[Optional()], description="If known: it tells people apart")
     description = StringField("Description", validators=[Optional(), Length(max=300)])
 
     def validate_role(self, field):
@@ -186,16 +188,22 @@ class PersonForm(Form):
         if field.data and not self.name.data:
             raise ValidationError("Enter the person's name, or clear the role")
 
+    def validate_born_on(self, field):
+        if field.data and field.data > to_london(utcnow()).date():
+            raise ValidationError("The date of birth is in the future")
+
 
 class VehicleForm(Form):
     vrm = StringField("Registration", validators=[Optional(), Length(max=12)],
                       render_kw={"autocapitalize": "characters"})
-    description = StringField("Make, model, colour", validators=[Optional(), Length(max=200)])
+    colour = StringField("Colour", validators=[Optional(), Length(max=30)])
+    make = StringField("Make", validators=[Optional(), Length(max=40)])
+    model = StringField("Model", validators=[Optional(), Length(max=40)])
 
     def validate_vrm(self, field):
         if field.data and not VRM_ALLOWED.match(normalise_vrm(field.data)):
             raise ValidationError("A registration is 2 to 8 letters and numbers, e.g. AB12 CDE")
-        if self.description.data and not field.data:
+        if (self.make.data or self.model.data or self.colour.data) and not field.data:
             raise ValidationError("Enter the registration")
 
 
@@ -255,6 +263,7 @@ class WelfareCheckForm(EntryForm):
                   "next_visit_on")
     summary = StringField("Summary", validators=[DataRequired("Enter a short summary"), Length(max=200)],
                           description="Shows in lists: do not put the child's name here.")
+    child_id = HiddenField()  # set when an existing record is picked from the suggestions
     child_name = StringField("Child's name", validators=[DataRequired("Enter the child's name"),
                                                           Length(max=120)])
     child_born_on = DateField("Child's date of birth", validators=[InputRequired("Enter the date of birth")])

@@ -12,10 +12,11 @@ from .. import audit
 from ..beats.services import locate_beat
 from ..extensions import db
 from ..models import (
-    AsbIncident, AsbPerson, AsbType, AsbVehicle, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus,
-    InvolvementRole, LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel, School, SchoolVisit,
-    SchoolVisitType, SecurityMarking, User, WelfareCheck, WelfareVisitType, normalise_vrm,
+    AsbIncident, AsbType, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus, LinkRole,
+    LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel, School, SchoolVisit, SchoolVisitType,
+    SecurityMarking, User, WelfareCheck, WelfareVisitType,
 )
+from ..pole.services import RecordNotFound, link, person_for, vehicle_for
 from ..timeutil import utcnow
 from .forms import EntryForm
 from .location import ResolvedLocation
@@ -63,9 +64,10 @@ def snapshot(entry: Entry) -> dict[str, Any]:
         for attr in sa.inspect(type(entry)).column_attrs
         if attr.key not in NOT_TRACKED
     }
-    if isinstance(entry, AsbIncident):
-        data["people"] = [[p.name, p.role.value, p.description] for p in entry.people]
-        data["vehicles"] = [[v.vrm, v.description] for v in entry.vehicles]
+    data["links"] = [
+        [type(link.target).__tablename__, link.target.id, link.role.value, link.note]
+        for link in entry.links if link.target is not None
+    ]
     return data
 
 
@@ -94,7 +96,21 @@ def _place(entry: Entry, form: EntryForm) -> None:
     entry.location_text = form.location_text.data or (place.postcode if place.postcode else None)
 
 
-def _kind_fields(entry: Entry, form: EntryForm) -> None:
+def _int(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _picked(find, field: str):
+    try:
+        return find()
+    except RecordNotFound:
+        raise EntryRejected(field, "That record is no longer available: type the name again") from None
+
+
+def _kind_fields(entry: Entry, form: EntryForm, actor: User) -> None:
     if isinstance(entry, Patrol):
         entry.started_at = form.occurred_at_utc
         entry.mode = PatrolMode(form.mode.data)
@@ -108,15 +124,18 @@ def _kind_fields(entry: Entry, form: EntryForm) -> None:
         entry.action_taken = form.action_taken.data or None
         entry.control_room_ref = (form.control_room_ref.data or "").strip().upper() or None
         entry.victim_risk = RiskLevel(form.victim_risk.data) if form.victim_risk.data else None
-        entry.people = [
-            AsbPerson(position=i, name=p.form.name.data.strip(), role=InvolvementRole(p.form.role.data),
-                      description=p.form.description.data or None)
-            for i, p in enumerate(f for f in form.people if f.form.name.data)
-        ]
-        entry.vehicles = [
-            AsbVehicle(position=i, vrm=normalise_vrm(v.form.vrm.data), description=v.form.description.data or None)
-            for i, v in enumerate(f for f in form.vehicles if f.form.vrm.data)
-        ]
+        # Resolve every record before the old links go: a picked person is visible through them.
+        people = [(row, _picked(lambda row=row: person_for(
+            user=actor, person_id=_int(row.person_id.data), full_name=row.name.data,
+            born_on=row.born_on.data, description=row.description.data), "people"))
+            for row in (r.form for r in form.people if r.form.name.data)]
+        vehicles = [vehicle_for(vrm=row.vrm.data, make=row.make.data, model=row.model.data, colour=row.colour.data)
+                    for row in (r.form for r in form.vehicles if r.form.vrm.data)]
+        entry.links = []
+        for i, (row, person) in enumerate(people):
+            link(entry, person, LinkRole(row.role.data), note=row.description.data, position=i)
+        for i, vehicle in enumerate(vehicles):
+            link(entry, vehicle, LinkRole.MENTIONED, position=100 + i)
     elif isinstance(entry, SchoolVisit):
         entry.school_id = int(form.school_id.data)
         entry.visit_type = SchoolVisitType(form.visit_type.data)
@@ -125,8 +144,11 @@ def _kind_fields(entry: Entry, form: EntryForm) -> None:
         entry.audience_size = form.audience_size.data
         entry.follow_ups = form.follow_ups.data or None
     elif isinstance(entry, WelfareCheck):
-        entry.child_name = form.child_name.data.strip()
-        entry.child_born_on = form.child_born_on.data
+        child = _picked(lambda: person_for(user=actor, person_id=_int(form.child_id.data),
+                                           full_name=form.child_name.data, born_on=form.child_born_on.data),
+                        "child_name")
+        entry.links = [link for link in entry.links if link.role != LinkRole.SUBJECT]
+        link(entry, child, LinkRole.SUBJECT)
         entry.spoc_id = int(form.spoc_id.data)
         entry.visit_type = WelfareVisitType(form.visit_type.data)
         entry.is_seen_alone = form.is_seen_alone.data == "yes"
@@ -142,11 +164,11 @@ def _kind_fields(entry: Entry, form: EntryForm) -> None:
         entry.next_visit_on = form.next_visit_on.data
 
 
-def _apply_form(entry: Entry, form: EntryForm) -> None:
+def _apply_form(entry: Entry, form: EntryForm, actor: User) -> None:
     entry.occurred_at = form.occurred_at_utc
     entry.summary = (form.summary.data or "").strip()
     entry.marking = SecurityMarking(form.marking.data or SecurityMarking.OFFICIAL)
-    _kind_fields(entry, form)
+    _kind_fields(entry, form, actor)
     _place(entry, form)
     if isinstance(entry, WelfareCheck):
         entry.marking = SecurityMarking.OFFICIAL_SENSITIVE  # always, whatever was posted
@@ -162,7 +184,7 @@ def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = F
     if existing is not None:
         return existing, False
     entry = MODEL_FOR[kind](author_id=actor.id, client_key=form.client_key.data, status=EntryStatus.DRAFT)
-    _apply_form(entry, form)
+    _apply_form(entry, form, actor)
     if kind != EntryKind.PATROL:
         patrol = open_patrol(actor)
         if patrol is not None and patrol.started_at <= entry.occurred_at:
@@ -192,7 +214,7 @@ def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = F
 
 def update_entry(entry: Entry, form: EntryForm, *, actor: User, submit: bool = False) -> Entry:
     before = snapshot(entry)
-    _apply_form(entry, form)
+    _apply_form(entry, form, actor)
     if submit:
         entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
     entry.updated_at = utcnow()

@@ -161,21 +161,30 @@ def edit(entry_id: int):
 
 
 def _load_kind_fields(form, entry) -> None:
-    """What WTForms' obj= can't map by itself: list rows, ids as strings, yes/no radios."""
+    """What WTForms' obj= can't map by itself: linked records, ids as strings, yes/no radios."""
     if entry.kind == EntryKind.ASB_INCIDENT:
-        for row, person in zip(form.people, entry.people, strict=False):
-            row.form.name.data, row.form.role.data, row.form.description.data = (
-                person.name, person.role.value, person.description)
-        for _ in range(len(entry.people) - len(form.people) + 1):
+        people, vehicles = entry.people_links, entry.vehicle_links
+        while len(form.people) < len(people) + 1:
             form.people.append_entry()
-        for row, vehicle in zip(form.vehicles, entry.vehicles, strict=False):
-            row.form.vrm.data, row.form.description.data = vehicle.vrm, vehicle.description
+        while len(form.vehicles) < len(vehicles) + 1:
+            form.vehicles.append_entry()
+        for row, item in zip(form.people, people, strict=False):
+            row.form.person_id.data, row.form.name.data = str(item.person.id), item.person.full_name
+            row.form.role.data, row.form.born_on.data = item.role.value, item.person.born_on
+            row.form.description.data = item.note
+        for row, item in zip(form.vehicles, vehicles, strict=False):
+            vehicle = item.vehicle
+            row.form.vrm.data, row.form.make.data = vehicle.vrm, vehicle.make
+            row.form.model.data, row.form.colour.data = vehicle.model, vehicle.colour
     elif entry.kind == EntryKind.SCHOOL_VISIT:
         form.school_id.data = str(entry.school_id)
         form.year_groups.data = [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]
     elif entry.kind == EntryKind.WELFARE_CHECK:
         form.spoc_id.data = str(entry.spoc_id)
         form.is_seen_alone.data = "yes" if entry.is_seen_alone else "no"
+        if entry.child is not None:
+            form.child_id.data = str(entry.child.id)
+            form.child_name.data, form.child_born_on.data = entry.child.full_name, entry.child.born_on
 
 
 @bp.post("/entries/<int:entry_id>/submit")

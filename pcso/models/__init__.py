@@ -1,18 +1,20 @@
 """All models, imported here so Alembic and the app see every table."""
-from .asb import AsbIncident, AsbPerson, AsbType, AsbVehicle, InvolvementRole, NsirCategory, RiskLevel, normalise_vrm
+from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel, normalise_vrm
 from .audit import AuditAction, AuditEvent
 from .beat import Beat
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
 from .patrol import Patrol, PatrolMode
+from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
 from .school import School
 from .school_visit import SchoolVisit, SchoolVisitType
 from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "AsbIncident", "AsbPerson", "AsbType", "AsbVehicle", "AuditAction", "AuditEvent", "Beat", "Entry",
+    "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "Entry",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
-    "LocationSource", "NsirCategory", "Patrol", "PatrolMode", "RiskLevel", "Role", "School",
+    "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
+    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "RiskLevel", "Role", "School",
     "SchoolVisit", "SchoolVisitType", "SecurityMarking", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]

@@ -5,9 +5,8 @@ import re
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
 from .entry import Entry, EntryKind
 from .types import enum_type
 
@@ -111,42 +110,4 @@ class AsbIncident(Entry):
     control_room_ref: Mapped[str | None] = mapped_column(sa.String(40))
     victim_risk: Mapped[RiskLevel | None] = mapped_column(enum_type(RiskLevel))
 
-    people: Mapped[list["AsbPerson"]] = relationship(
-        back_populates="incident", order_by="AsbPerson.position", cascade="all, delete-orphan"
-    )
-    vehicles: Mapped[list["AsbVehicle"]] = relationship(
-        back_populates="incident", order_by="AsbVehicle.position", cascade="all, delete-orphan"
-    )
-
     __mapper_args__ = {"polymorphic_identity": EntryKind.ASB_INCIDENT}
-
-
-class AsbPerson(db.Model):
-    """A person involved in an incident, with their role (s.38 DPA: kept distinct)."""
-
-    __tablename__ = "asb_person"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("asb_incident.id", ondelete="CASCADE"), index=True
-    )
-    position: Mapped[int] = mapped_column(default=0)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    role: Mapped[InvolvementRole] = mapped_column(enum_type(InvolvementRole))
-    description: Mapped[str | None] = mapped_column(sa.String(300))
-
-    incident: Mapped[AsbIncident] = relationship(back_populates="people")
-
-
-class AsbVehicle(db.Model):
-    __tablename__ = "asb_vehicle"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("asb_incident.id", ondelete="CASCADE"), index=True
-    )
-    position: Mapped[int] = mapped_column(default=0)
-    vrm: Mapped[str] = mapped_column(sa.String(10), index=True)
-    description: Mapped[str | None] = mapped_column(sa.String(200))
-
-    incident: Mapped[AsbIncident] = relationship(back_populates="vehicles")

@@ -114,12 +114,23 @@ class Entry(db.Model):
     revisions: Mapped[list["EntryRevision"]] = relationship(
         back_populates="entry", order_by="EntryRevision.id", cascade="all, delete-orphan"
     )
+    links: Mapped[list["Link"]] = relationship(  # noqa: F821
+        back_populates="entry", order_by="Link.position", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"polymorphic_on": "kind"}
 
     @property
     def is_draft(self) -> bool:
         return self.status == EntryStatus.DRAFT
+
+    @property
+    def people_links(self) -> list:
+        return [link for link in self.links if link.person_id is not None]
+
+    @property
+    def vehicle_links(self) -> list:
+        return [link for link in self.links if link.vehicle_id is not None]
 
     @property
     def has_location(self) -> bool:

@@ -51,8 +51,6 @@ class WelfareCheck(Entry):
     __tablename__ = "welfare_check"
 
     id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
-    child_name: Mapped[str] = mapped_column(sa.String(120))
-    child_born_on: Mapped[date]
     spoc_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     visit_type: Mapped[WelfareVisitType] = mapped_column(enum_type(WelfareVisitType))
     is_seen_alone: Mapped[bool]
@@ -70,6 +68,11 @@ class WelfareCheck(Entry):
     spoc: Mapped[User] = relationship(foreign_keys=[spoc_id])
 
     __mapper_args__ = {"polymorphic_identity": EntryKind.WELFARE_CHECK}
+
+    @property
+    def child(self):
+        """The child visited: the Person linked as the check's subject."""
+        return next((link.person for link in self.links if link.role == "subject" and link.person_id), None)
 
     @property
     def indicator_labels(self) -> list[str]:

@@ -178,6 +178,61 @@
     }
   }
 
+  /* ---- type-ahead: pick an existing person or vehicle --------------------- */
+  function initSuggest(input) {
+    var group = input.closest("fieldset") || input.form;
+    var hidden = input.dataset.suggestId ? document.getElementById(input.dataset.suggestId) : null;
+    var list = document.createElement("ul");
+    list.className = "suggestions";
+    list.id = input.id + "-suggestions";
+    list.hidden = true;
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.closest(".form-group").appendChild(list);
+    var timer = null;
+    var sibling = function (suffix) { return group.querySelector('[name$="' + suffix + '"]'); };
+
+    function pick(item) {
+      if (item.vrm !== undefined) {
+        input.value = item.vrm;
+        ["colour", "make", "model"].forEach(function (name) {
+          var field = sibling("-" + name);
+          if (field && item[name]) { field.value = item[name]; }
+        });
+      } else {
+        input.value = item.name;
+        if (hidden) { hidden.value = item.id; }
+        var born = sibling("born_on");
+        if (born && item.born_on) { born.value = item.born_on; }
+      }
+      list.hidden = true;
+      list.innerHTML = "";
+    }
+
+    input.addEventListener("input", function () {
+      if (hidden) { hidden.value = ""; }  // typed over: no longer the record picked
+      window.clearTimeout(timer);
+      var text = input.value.trim();
+      if (text.length < 2) { list.hidden = true; return; }
+      timer = window.setTimeout(function () {
+        postJSON(input.dataset.suggest, { q: text }).then(function (res) {
+          list.innerHTML = "";
+          var results = (res.ok && res.data.results) || [];
+          results.forEach(function (item) {
+            var li = document.createElement("li");
+            var button = document.createElement("button");
+            button.type = "button";
+            button.textContent = item.label;
+            button.addEventListener("click", function () { pick(item); input.focus(); });
+            li.appendChild(button);
+            list.appendChild(li);
+          });
+          list.hidden = results.length === 0;
+        }).catch(function () { list.hidden = true; });
+      }, 250);
+    });
+  }
+
   /* ---- forms: one submission per tap ------------------------------------ */
   function guardDoubleSubmit(form) {
     form.addEventListener("submit", function (e) {
@@ -193,6 +248,7 @@
       if (!el.closest("[data-location-widget]")) { initMap(el); }
     });
     document.querySelectorAll("form[data-entry-form]").forEach(guardDoubleSubmit);
+    document.querySelectorAll("input[data-suggest]").forEach(initSuggest);
     var summary = document.querySelector("[data-testid=error-summary]");
     if (summary) {
       summary.focus();

@@ -1,0 +1,178 @@
+"""POLE records: people, objects (vehicles), locations and organisations, linked to entries.
+
+One real person is one Person, seen in many entries through Links, each with the role they
+played there. Merging two records moves the links and keeps the loser, marked merged_into.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .beat import Beat
+from .entry import Entry
+from .school import School
+from .types import UTCDateTime, enum_type
+
+
+class LinkRole(StrEnum):
+    VICTIM = "victim"
+    WITNESS = "witness"
+    REPORTER = "reporter"
+    SUSPECT = "suspect"
+    SUBJECT = "subject"
+    ASSOCIATE = "associate"
+    MENTIONED = "mentioned"
+
+    @property
+    def label(self) -> str:
+        return self.value.title()
+
+
+class WarningMarker(StrEnum):
+    """Officer-safety markers in the style of the PNC's warning signals."""
+
+    VIOLENT = "violent"
+    WEAPONS = "weapons"
+    DRUGS = "drugs"
+    MENTAL_HEALTH = "mental_health"
+    SELF_HARM = "self_harm"
+    ESCAPER = "escaper"
+    CONTAGIOUS = "contagious"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class OrganisationType(StrEnum):
+    SCHOOL = "school"
+    SHOP = "shop"
+    CLUB = "club"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.title()
+
+
+def name_key(name: str) -> str:
+    """Lower case, single spaces, letters/digits/apostrophes/hyphens only: for matching names."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w' -]", " ", name or "").lower()).strip()
+
+
+class _Record:
+    """Columns every POLE record has."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+
+class Person(_Record, db.Model):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    name_key: Mapped[str] = mapped_column(sa.String(120), index=True)
+    aliases: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    born_on: Mapped[date | None] = mapped_column(index=True)
+    approx_age: Mapped[int | None]
+    description: Mapped[str | None] = mapped_column(sa.String(300))
+    warning_markers: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id}>"
+
+
+class Vehicle(_Record, db.Model):
+    __tablename__ = "vehicle"
+    __table_args__ = (
+        # One live record per registration; merged-away records keep theirs.
+        sa.Index("uq_vehicle_live_vrm", "vrm", unique=True,
+                 sqlite_where=sa.text("merged_into_id IS NULL"),
+                 postgresql_where=sa.text("merged_into_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vrm: Mapped[str] = mapped_column(sa.String(10))
+    make: Mapped[str | None] = mapped_column(sa.String(40))
+    model: Mapped[str | None] = mapped_column(sa.String(40))
+    colour: Mapped[str | None] = mapped_column(sa.String(30))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vehicle.id"))
+
+    @property
+    def description(self) -> str:
+        return " ".join(part for part in (self.colour, self.make, self.model) if part)
+
+    def __repr__(self) -> str:
+        return f"<Vehicle {self.vrm}>"
+
+
+class Location(_Record, db.Model):
+    __tablename__ = "location"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(200))
+    postcode: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    beat_id: Mapped[int | None] = mapped_column(sa.ForeignKey("beat.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("location.id"))
+
+    beat: Mapped[Beat | None] = relationship()
+
+
+class Organisation(_Record, db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    org_type: Mapped[OrganisationType] = mapped_column(enum_type(OrganisationType))
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"), unique=True)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+
+    school: Mapped[School | None] = relationship()
+
+
+_ONE_TARGET = " + ".join(
+    f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)"
+    for column in ("person_id", "vehicle_id", "location_id", "organisation_id")
+)
+
+
+class Link(db.Model):
+    """A POLE record's part in an entry: exactly one of the four targets, with a role."""
+
+    __tablename__ = "link"
+    __table_args__ = (sa.CheckConstraint(f"{_ONE_TARGET} = 1", name="one_target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    vehicle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vehicle.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("location.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    role: Mapped[LinkRole] = mapped_column(enum_type(LinkRole))
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[Entry] = relationship(back_populates="links")
+    person: Mapped[Person | None] = relationship()
+    vehicle: Mapped[Vehicle | None] = relationship()
+    location: Mapped[Location | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def target(self):
+        return self.person or self.vehicle or self.location or self.organisation

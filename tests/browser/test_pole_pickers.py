@@ -1,0 +1,65 @@
+"""Picking an existing person or vehicle while logging: one real person stays one record."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from pcso.extensions import db
+from pcso.models import AsbIncident, Link, Person, Role
+from tests import factories
+from tests.browser.conftest import OLD_TRAFFORD, check_page, login
+
+
+def log_asb(page, summary: str) -> None:
+    page.goto("/asb-incidents/new")
+    page.fill("#summary", summary)
+    page.check("input[name=nsir_category][value=nuisance]")
+    page.select_option("#asb_type", "street_drinking")
+    page.fill("#description", "Drinking on the benches outside the precinct.")
+    page.fill("#postcode", "M15 4AD")
+
+
+def test_pcso_picks_a_person_and_vehicle_seen_before(page, make_user, in_db):
+    pcso = make_user()
+    login(page, pcso)
+    log_asb(page, "Street drinking at the precinct")
+    page.fill("#people-0-name", "Dale Wrigley")
+    page.select_option("#people-0-role", "suspect")
+    page.fill("#people-0-born_on", "1988-07-14")
+    page.fill("#vehicles-0-vrm", "mx65 tkz")
+    page.fill("#vehicles-0-colour", "Grey")
+    page.fill("#vehicles-0-make", "Ford")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_test_id("people")).to_contain_text("Dale Wrigley")
+
+    log_asb(page, "Street drinking again")
+    page.fill("#people-0-name", "dale w")
+    suggestion = page.locator("#people-0-name-suggestions button")
+    expect(suggestion).to_have_text("Dale Wrigley (born 14 Jul 1988)")
+    suggestion.click()
+    expect(page.locator("#people-0-born_on")).to_have_value("1988-07-14")
+    page.select_option("#people-0-role", "suspect")
+    page.fill("#vehicles-0-vrm", "MX65")
+    page.locator("#vehicles-0-vrm-suggestions button").click()
+    expect(page.locator("#vehicles-0-make")).to_have_value("Ford")
+    check_page(page, "50-asb-picked-person")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_test_id("vehicles")).to_contain_text("MX65TKZ")
+
+    def records():
+        people = db.session.scalars(sa.select(Person).where(Person.name_key == "dale wrigley")).all()
+        links = db.session.scalars(sa.select(Link).where(Link.person_id.in_([p.id for p in people]))).all()
+        return len(people), len(links)
+
+    assert in_db(records) == (1, 2)
+
+
+def test_suggestions_never_offer_a_child_known_only_from_someone_elses_welfare_check(page, make_user, in_db):
+    in_db(lambda: factories.welfare(factories.user(Role.PCSO, beats=[OLD_TRAFFORD]), child_name="Tyler Hidden"))
+    pcso = make_user()
+    login(page, pcso)
+    log_asb(page, "Youths at the precinct")
+    with page.expect_response("**/people/suggest") as answer:
+        page.fill("#people-0-name", "Tyler")
+    assert answer.value.json() == {"results": []}
+    expect(page.locator("#people-0-name-suggestions")).to_be_hidden()
