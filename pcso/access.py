@@ -79,7 +79,10 @@ def visible_entries(user: User) -> sa.ColumnElement[bool]:
     if user.role in WELFARE_READERS:
         welfare = sa.true()
     else:
-        welfare = Entry.id.in_(sa.select(WelfareCheck.id).where(WelfareCheck.spoc_id == user.id))
+        # A probe per welfare row, not IN (SELECT ...): PostgreSQL costs a hashed subquery as if it ran
+        # again for every index lookup, and so hashes the whole entry table instead (search at scale).
+        checks = WelfareCheck.__table__.alias("spoc_check")
+        welfare = sa.exists().where(checks.c.id == Entry.id, checks.c.spoc_id == user.id)
     if user.role in OFFICIAL_READERS:
         other = (Entry.marking != SecurityMarking.OFFICIAL_SENSITIVE) | sa.literal(
             user.role in SENSITIVE_READERS
@@ -100,8 +103,53 @@ def can_edit_entry(user: User, entry: Entry) -> bool:
     return entry.author_id == user.id and entry.status == EntryStatus.DRAFT
 
 
+# --- intelligence ----------------------------------------------------------------
+
+SOURCE_READERS = (Role.SUPERVISOR, Role.ANALYST)  # who may read who a source is
+RESTRICTED_FIELDS = frozenset({"source_details"})  # never in lists, search, snippets or revision displays
+RAISE_FROM_KINDS = (EntryKind.ASB_INCIDENT, EntryKind.WELFARE_CHECK)
+
+
+def can_view_source(user: User, report: Entry) -> bool:
+    """Source details: supervisors and analysts who may open the report, and its author while it is a draft.
+
+    The author knows the source already, so hiding the field from them protects no one while they
+    write and correct it (and only the author edits a draft). Once submitted, the sergeant and the
+    analysts handle the source: a PCSO's phone is the device most likely to be lost or read over a
+    shoulder on the street, and it should not carry a list of every source its officer has recorded.
+    """
+    if not can_view_entry(user, report):
+        return False
+    return user.role in SOURCE_READERS or (report.author_id == user.id and report.status == EntryStatus.DRAFT)
+
+
+def can_raise_intelligence(user: User, entry: Entry) -> bool:
+    """'Raise intelligence report' from an ASB incident or welfare check the officer may open.
+
+    Visibility already limits who that is: for a welfare check the author, the SPOC and supervisors
+    (safeguarding leads log nothing); for an ASB incident also colleagues on the beat, who may know
+    more about the same people.
+    """
+    return user.role in LOGGERS and entry.kind in RAISE_FROM_KINDS and can_view_entry(user, entry)
+
+
+def visible_changes(user: User, entry: Entry, changes: dict) -> dict:
+    """A revision's changes without the restricted fields the user may not read (names and values)."""
+    if entry.kind == EntryKind.INTELLIGENCE_REPORT and can_view_source(user, entry):
+        return dict(changes)
+    return {name: change for name, change in changes.items() if name not in RESTRICTED_FIELDS}
+
+
 
 # --- POLE records --------------------------------------------------------------
+
+MERGERS = (Role.SUPERVISOR, Role.ANALYST)  # who may merge two records of one person or vehicle
+
+
+def can_merge_records(user: User) -> bool:
+    """Merging needs both records visible too: views find each through visible_record()."""
+    return user.role in MERGERS
+
 
 def visible_links(user: User) -> sa.ColumnElement[bool]:
     """Links into entries the user may see: the only way a POLE record becomes visible."""

@@ -1,4 +1,4 @@
-"""Operator commands: flask beats ..., flask schools ..., flask users ..., flask seed-demo."""
+"""Operator commands: flask beats ..., flask schools ..., flask users ..., flask search ..., flask seed-demo."""
 from __future__ import annotations
 
 import sys
@@ -16,6 +16,7 @@ from .models import Beat, Role, User
 beats_cli = AppGroup("beats", help="Import beat boundaries and find the beat for a point.")
 schools_cli = AppGroup("schools", help="Import the school list.")
 users_cli = AppGroup("users", help="Create users and assign them to beats.")
+search_cli = AppGroup("search", help="Rebuild the search index.")
 
 
 def _read(path: str) -> str:
@@ -155,10 +156,21 @@ def users_list():
         click.echo(f"{user.collar_number}  {user.role.value:<12} {user.display_name}{state}")
 
 
+@search_cli.command("reindex")
+def search_reindex():
+    """Rebuild every entry's search text with the current rules (after changing them, or after a restore)."""
+    from .search.services import reindex_entries
+
+    count = reindex_entries()
+    db.session.commit()
+    click.echo(f"Reindexed {count} entries.")
+
+
 def register_cli(app: Flask) -> None:
     from .seed import seed_demo_command
 
     app.cli.add_command(beats_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(seed_demo_command)

@@ -32,10 +32,12 @@ from .extensions import db
 from .geo import DATA_DIR, DEFAULT_POSTCODES_PATH, PostcodePoint, load_postcode_book, parse_boundaries
 from .models import (
     AsbIncident, AsbType, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus, ExploitationIndicator,
-    InvolvementRole, Link, LinkRole, LocationSource, NsirCategory, Patrol, PatrolMode, Person, RiskLevel, Role,
-    School, SchoolVisit, SchoolVisitType, SecurityMarking, User, Vehicle, WelfareCheck, WelfareVisitType, name_key,
+    HandlingCode, IntelAssessment, IntelligenceReport, InvolvementRole, Link, LinkRole, LocationSource, NsirCategory,
+    Patrol, PatrolMode, Person, RiskLevel, Role, School, SchoolVisit, SchoolVisitType, SecurityMarking,
+    SourceEvaluation, User, Vehicle, WelfareCheck, WelfareVisitType, name_key,
 )
 from .schools.services import import_schools
+from .search.services import index_entries
 from .timeutil import from_london, to_london, utcnow
 
 WARDS_PATH = DATA_DIR / "trafford_ward_2023_generalised.geojson"
@@ -68,8 +70,10 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 DEMO_COLLARS: tuple[str, ...] = tuple(u.collar_number for u in DEMO_USERS)
 # Share of the entries by kind; welfare checks follow the SPOC schedule and take up to their share.
-KIND_SHARE = {EntryKind.PATROL: 0.30, EntryKind.ASB_INCIDENT: 0.35, EntryKind.SCHOOL_VISIT: 0.20,
-              EntryKind.WELFARE_CHECK: 0.15}
+KIND_SHARE = {EntryKind.PATROL: 0.28, EntryKind.ASB_INCIDENT: 0.32, EntryKind.SCHOOL_VISIT: 0.17,
+              EntryKind.WELFARE_CHECK: 0.15, EntryKind.INTELLIGENCE_REPORT: 0.08}
+# Of the intelligence reports, the share raised from an ASB incident and from a welfare check.
+RAISED_SHARE = {EntryKind.ASB_INCIDENT: 0.3, EntryKind.WELFARE_CHECK: 0.2}
 
 
 # --- Word lists (fictional people; real Trafford streets and places) --------------------------
@@ -341,6 +345,64 @@ OBSERVATIONS = {
                   "Settled at home; mum positive about the last month.",
                   "Joined a boxing club in Stretford; proud of it."),
 }
+# Intelligence: (summary, what was seen or said, the officer's opinion kept apart). Names are the subjects',
+# never the source's; the source, where recorded, is in INTEL_SOURCES (the restricted field).
+VEHICLE_INTEL = (
+    ("{vrm} meeting youths on bikes, {street}",
+     "{vehicle} {vrm} parked on {street} between 8pm and 10pm on at least four evenings in the last fortnight. "
+     "Youths on bikes ride up to the driver's window and leave within a minute.",
+     "Officer's assessment: consistent with street-level dealing. Not seen by the officer."),
+    ("{vrm} used by the group at {place}",
+     "{vehicle} {vrm} drops off and collects the same group at {place} most Friday nights. The driver waits with "
+     "the engine running.",
+     "Officer's assessment: the vehicle may be moving people between Trafford and Manchester city centre."),
+    ("{vrm} on false plates, seen at {place}",
+     "{vehicle} showing {vrm} seen at {place}. The plates are said to have been taken from a car of the same "
+     "model in Sale.",
+     "Officer's assessment: likely cloned. PNC check on the plates advised before any stop."),
+    ("Catalytic converter thefts: {vrm} seen scouting {street}",
+     "{vehicle} {vrm} driven slowly along {street} in the early hours twice last week, stopping beside parked "
+     "hybrids.", "Officer's assessment: matches the pattern of the converter thefts on the beat."),
+)
+PERSON_INTEL = (  # those naming an {associate} are used only when there is one
+    ("{name} said to be dealing from a flat on {street}",
+     "{name} is said to be selling cannabis and cocaine from a flat above the shops on {street}; callers stay "
+     "a few minutes, mostly after 10pm.", "Officer's assessment: matches the footfall seen on late patrols."),
+    ("{name} storing stolen bikes off {street}",
+     "{name} is storing stolen pedal bikes and an e-scooter in a lock-up garage off {street}. {associate} "
+     "helps move them at night.", "Officer's assessment: fits the rise in bike thefts at {place}."),
+    ("{name} said to be carrying a knife at {place}",
+     "{name} was seen at {place} on Saturday evening showing others a kitchen knife kept in a bum bag.",
+     "Officer's assessment: credible; {name} has been involved in disorder at {place} before."),
+    ("{name} and {associate} selling cannabis at {place}",
+     "{name} and {associate} sell cannabis from the benches at {place} after school, mostly to teenagers.",
+     "Officer's assessment: explains the groups gathering there after 3pm."),
+    ("{name} recruiting younger children, {street}",
+     "{name} has been giving younger children on {street} cash and new trainers and asking them to carry bags.",
+     "Officer's assessment: possible criminal exploitation. Safeguarding informed."),
+)
+WELFARE_INTEL = (
+    ("Child on the SPOC list collected by an older associate in {vrm}",
+     "A child on the SPOC list is being collected from near {place} by an older associate, {associate}, driving "
+     "{vehicle} {vrm}. Seen three times in the last month, always after 9pm.",
+     "Officer's assessment: consistent with county lines grooming."),
+    ("Older associate {associate} giving a child phones and cash",
+     "{associate} is said to be giving a child on the SPOC list new phones and cash, and to have driven the child "
+     "out of Trafford in {vehicle} {vrm}.", "Officer's assessment: criminal exploitation indicators; MASH aware."),
+)
+INTEL_SOURCES = (
+    "Resident of {street}; contact through the PCSO's work phone only, never at home.",
+    "Works near {place}; spoke to the PCSO in confidence on patrol.",
+    "Goes to {place} most days; known to the PCSO for two years and has given accurate information before.",
+    "Taxi driver who works the rank near {place}; will speak again.",
+    "Parent of a pupil at a local school; asked not to be named to the school.",
+)
+INTEL_CONDITIONS = (
+    "Not to be shared with partner agencies without the sergeant's agreement.",
+    "Police only: not to be disclosed to the housing provider.",
+    "Do not act on this without consulting the intelligence unit: the source could be identified.",
+)
+
 OTHERS_PRESENT = ("Mother present throughout", "Foster carer present", "Social worker (Trafford Children's Services)",
                   "Father present for part of the visit", "Older sister present")
 
@@ -360,6 +422,7 @@ class SeedSummary:
     asb_vehicles: int = 0
     repeat_victims: int = 0
     children: int = 0
+    intel_raised: int = 0
 
 
 def demo_anchor(now: datetime) -> datetime:
@@ -433,10 +496,11 @@ def seed_demo_command(if_empty, force, n_entries, days, seed):
     click.echo(f"Seeded in {elapsed:.1f} s: {summary.beats} beats ({DISTRICT}), {summary.schools} schools, "
                f"{summary.users} users.")
     for kind in EntryKind:
-        click.echo(f"  {kind.label + 's':<16} {summary.kinds[kind]:>5}")
-    click.echo(f"  {'total':<16} {sum(summary.kinds.values()):>5}  ({summary.drafts} drafts; "
+        click.echo(f"  {kind.label + 's':<21} {summary.kinds[kind]:>5}")
+    click.echo(f"  {'total':<21} {sum(summary.kinds.values()):>5}  ({summary.drafts} drafts; "
                f"{summary.asb_people} people and {summary.asb_vehicles} vehicles on ASB incidents; "
-               f"{summary.repeat_victims} repeat victims; {summary.children} children on SPOC lists)")
+               f"{summary.repeat_victims} repeat victims; {summary.children} children on SPOC lists; "
+               f"{summary.intel_raised} intelligence reports raised from incidents and checks)")
     _echo_logins()
 
 
@@ -456,6 +520,10 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_on
     users = _upsert_users({shape.name: shape.code for shape in shapes})
     summary.users = len(users)
     demo_ids = [u.id for u in users.values()]
+    demo_entries = sa.select(Entry.id).where(Entry.author_id.in_(demo_ids)).scalar_subquery()
+    # Reports raised from a demo entry lose that link first (PostgreSQL checks the key before it cascades).
+    db.session.execute(sa.update(IntelligenceReport).where(IntelligenceReport.raised_from_id.in_(demo_entries))
+                       .values(raised_from_id=None).execution_options(synchronize_session=False))
     summary.replaced = db.session.execute(
         sa.delete(Entry).where(Entry.author_id.in_(demo_ids)).execution_options(synchronize_session=False)
     ).rowcount or 0
@@ -470,6 +538,7 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_on
     summary.kinds = Counter(e.kind for e in entries)
     summary.drafts = sum(e.status == EntryStatus.DRAFT for e in entries)
     db.session.flush()
+    index_entries(entries)
     audit.record(AuditAction.IMPORT, actor=None, object_type="entry", source="seed-demo", seed=seed, days=days,
                  **{kind.value: summary.kinds[kind] for kind in EntryKind})
     return summary
@@ -668,7 +737,8 @@ class _Builder:
 
     def build(self, n: int) -> list[Entry]:
         welfare = self._welfare_checks(round(n * KIND_SHARE[EntryKind.WELFARE_CHECK]))
-        rest = n - len(welfare)
+        n_intel = min(round(n * KIND_SHARE[EntryKind.INTELLIGENCE_REPORT]), n - len(welfare))
+        rest = n - len(welfare) - n_intel
         others = sum(KIND_SHARE[k] for k in (EntryKind.PATROL, EntryKind.ASB_INCIDENT, EntryKind.SCHOOL_VISIT))
         n_patrols = round(rest * KIND_SHARE[EntryKind.PATROL] / others)
         n_schools = round(rest * KIND_SHARE[EntryKind.SCHOOL_VISIT] / others)
@@ -676,7 +746,11 @@ class _Builder:
         patrols = [self._patrol() for _ in range(n_patrols)]
         db.session.add_all(patrols)
         db.session.flush()  # patrol ids, for incidents logged during a patrol
-        entries = patrols + self._asb_incidents(n_asb) + [self._school_visit() for _ in range(n_schools)] + welfare
+        incidents = self._asb_incidents(n_asb)
+        entries = patrols + incidents + [self._school_visit() for _ in range(n_schools)] + welfare
+        db.session.add_all(entries)
+        db.session.flush()  # ids, for intelligence raised from incidents and checks
+        entries += self._intelligence_reports(n_intel, incidents, welfare)
         self._finish(entries)
         db.session.add_all(entries)
         return entries
@@ -931,6 +1005,135 @@ class _Builder:
         )
         check.marking = SecurityMarking.OFFICIAL_SENSITIVE  # always, as the entry service does
         return check
+
+    # -- intelligence --
+
+    def _intelligence_reports(self, n: int, incidents: list[AsbIncident], checks: list[WelfareCheck]
+                              ) -> list[IntelligenceReport]:
+        """Graded reports about the beat's faces and vehicles, reusing their records so links build associations.
+
+        Some are raised from an ASB incident (its suspects and vehicles, never its victims or reporters) or
+        from a welfare check (the child, an older associate, a car), as the "Raise intelligence report"
+        button does.
+        """
+        if n <= 0:
+            return []
+        suspects: dict[int, list[Person]] = {}  # by author: the faces on their beats
+        for incident in incidents:
+            for link in incident.links:
+                if link.role == LinkRole.SUSPECT and link.person not in suspects.setdefault(incident.author_id, []):
+                    suspects[incident.author_id].append(link.person)
+        raisable = [i for i in incidents if any(link.role == LinkRole.SUSPECT or link.vehicle for link in i.links)]
+        at_risk = [c for c in checks if c.risk_level != RiskLevel.LOW]
+        n_asb = min(len(raisable), round(n * RAISED_SHARE[EntryKind.ASB_INCIDENT]))
+        n_welfare = min(len(at_risk), round(n * RAISED_SHARE[EntryKind.WELFARE_CHECK]), n - n_asb)
+        reports = [self._intel_from_incident(i) for i in self.rng.sample(raisable, n_asb)]
+        reports += [self._intel_from_check(c, suspects) for c in self.rng.sample(at_risk, n_welfare)]
+        self.summary.intel_raised = len(reports)
+        while len(reports) < n:
+            reports.append(self._intel_on_the_beat(suspects))
+        return reports
+
+    def _face(self, suspects: dict[int, list[Person]], author: User, *, besides: Person | None = None) -> Person:
+        """A suspect already seen on the author's beats, now and then someone new."""
+        known = [p for p in suspects.get(author.id, []) if p is not besides]
+        if known and self.rng.random() < 0.75:
+            return self.rng.choice(known)
+        return self._person(self._name("m" if self.rng.random() < 0.8 else "f"))
+
+    def _pool_vehicle(self) -> Vehicle:
+        """One of the usual suspects' cars, now and then a new one (no plateless bikes: intelligence names a VRM)."""
+        cars = [(vrm, seen) for vrm, seen in self.vehicle_pool if "no plates" not in seen]
+        if cars and self.rng.random() < 0.7:
+            return self._vehicle(*self.rng.choice(cars))
+        return self._vehicle(self._vrm(), self.rng.choice([v for v in VEHICLES if "no plates" not in v]))
+
+    def _intel(self, author: User, spot: _Spot, when: datetime, words: dict[str, str], template: tuple[str, ...],
+               links: list[Link], *, sensitive: bool, raised_from: Entry | None = None) -> IntelligenceReport:
+        summary, fact, opinion = (part.format(**words) for part in template)
+        evaluation = self.rng.choices(list(SourceEvaluation), weights=[3, 6, 1])[0]
+        assessment = self.rng.choices(list(IntelAssessment), weights=[4, 3, 3, 1, 0.3])[0]
+        code = HandlingCode.CONDITIONS if self.rng.random() < 0.2 else HandlingCode.PERMITTED
+        source = self.rng.choice(INTEL_SOURCES).format(**words) if self.rng.random() < 0.6 else None
+        report = self._new(
+            IntelligenceReport, author=author, spot=spot, occurred_at=when, summary=summary,
+            source_evaluation=evaluation, assessment=assessment, handling_code=code,
+            handling_conditions=self.rng.choice(INTEL_CONDITIONS) if code == HandlingCode.CONDITIONS else None,
+            sanitised_text=f"{fact}\n\n{opinion}", source_details=source, links=links,
+            raised_from_id=raised_from.id if raised_from is not None else None,
+        )
+        # OFFICIAL-SENSITIVE by default; now and then lowered for the beat's briefing (never with conditions,
+        # never when it came from a welfare check or a sensitive incident).
+        lowered = code == HandlingCode.PERMITTED and not sensitive and self.rng.random() < 0.3
+        report.marking = SecurityMarking.OFFICIAL if lowered else SecurityMarking.OFFICIAL_SENSITIVE
+        return report
+
+    def _later(self, when: datetime) -> datetime:
+        return min(when + timedelta(minutes=self.rng.randint(0, 90)), self.anchor - timedelta(minutes=15))
+
+    def _intel_from_incident(self, incident: AsbIncident) -> IntelligenceReport:
+        author = next(u for u in self.pcsos if u.id == incident.author_id)
+        beat = self.beats_by_id[incident.beat_id]
+        words = self._words(beat)
+        people = [link for link in incident.links if link.role == LinkRole.SUSPECT]
+        cars = [link.vehicle for link in incident.links if link.vehicle is not None]
+        vehicle = cars[0] if cars else None
+        if people:
+            words["name"] = people[0].person.full_name
+            if len(people) > 1:
+                words["associate"] = people[1].person.full_name
+            template = self.rng.choice([t for t in PERSON_INTEL if len(people) > 1 or "{associate}" not in t[1]])
+        else:
+            template = self.rng.choice(VEHICLE_INTEL)
+        if vehicle is not None:
+            words |= {"vrm": vehicle.vrm, "vehicle": vehicle.description or "A car"}
+        links = [Link(person=link.person, role=LinkRole.SUSPECT, note=link.note, position=i)
+                 for i, link in enumerate(people)]
+        links += [Link(vehicle=car, role=LinkRole.MENTIONED, position=100 + i) for i, car in enumerate(cars)]
+        spot = _Spot(beat, incident.lat, incident.lon, incident.accuracy_m, incident.location_source,
+                     incident.location_text or "")
+        return self._intel(author, spot, self._later(incident.occurred_at), words, template, links,
+                           sensitive=incident.marking == SecurityMarking.OFFICIAL_SENSITIVE, raised_from=incident)
+
+    def _intel_from_check(self, check: WelfareCheck, suspects: dict[int, list[Person]]) -> IntelligenceReport:
+        author = next(u for u in self.pcsos if u.id == check.author_id)
+        beat = self.beats_by_id[check.beat_id]
+        words = self._words(beat)
+        associate, vehicle = self._face(suspects, author), self._pool_vehicle()
+        words |= {"associate": associate.full_name, "vrm": vehicle.vrm, "vehicle": vehicle.description or "A car"}
+        child = next(link.person for link in check.links if link.role == LinkRole.SUBJECT)
+        links = [Link(person=child, role=LinkRole.SUBJECT, position=0),
+                 Link(person=associate, role=LinkRole.ASSOCIATE, note="Older associate", position=1),
+                 Link(vehicle=vehicle, role=LinkRole.MENTIONED, position=100)]
+        check.is_intelligence_raised = True
+        spot = _Spot(beat, check.lat, check.lon, check.accuracy_m, check.location_source, check.location_text or "")
+        return self._intel(author, spot, self._later(check.occurred_at), words, self.rng.choice(WELFARE_INTEL),
+                           links, sensitive=True, raised_from=check)
+
+    def _intel_on_the_beat(self, suspects: dict[int, list[Person]]) -> IntelligenceReport:
+        author = self._author()
+        beat = self._beat_for(author)
+        words = self._words(beat)
+        links: list[Link] = []
+        if self.rng.random() < 0.5:
+            vehicle = self._pool_vehicle()
+            words |= {"vrm": vehicle.vrm, "vehicle": vehicle.description or "A car"}
+            template = self.rng.choice(VEHICLE_INTEL)
+            if self.rng.random() < 0.5:
+                links.append(Link(person=self._face(suspects, author), role=LinkRole.ASSOCIATE, note="Driver",
+                                  position=0))
+        else:
+            name = self._face(suspects, author)
+            associate = self._face(suspects, author, besides=name)
+            words |= {"name": name.full_name, "associate": associate.full_name}
+            template = self.rng.choice(PERSON_INTEL)
+            links += [Link(person=name, role=LinkRole.SUBJECT, position=0),
+                      Link(person=associate, role=LinkRole.ASSOCIATE, position=1)]
+            vehicle = self._pool_vehicle() if self.rng.random() < 0.4 else None
+        if vehicle is not None:
+            links.append(Link(vehicle=vehicle, role=LinkRole.MENTIONED, position=100))
+        return self._intel(author, self._spot(beat, words=words), self._when((8, 23)), words, template, links,
+                           sensitive=False)
 
     def _finish(self, entries: list[Entry]) -> None:
         """Recent entries are partly still drafts; the rest were submitted after recording."""

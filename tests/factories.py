@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AsbType, Beat, EntryStatus, Link, LinkRole, LocationSource, NsirCategory, Patrol, PatrolMode, Person,
-    RiskLevel, Role, School, SchoolVisit, SchoolVisitType, SecurityMarking, User, WelfareCheck, WelfareVisitType,
-    name_key,
+    AsbIncident, AsbType, Beat, EntryStatus, Link, LinkRole, Location, LocationSource, NsirCategory, Patrol, PatrolMode,
+    Person, RiskLevel, Role, School, SchoolVisit, SchoolVisitType, SecurityMarking, User, Vehicle, WelfareCheck,
+    WelfareVisitType, name_key, normalise_vrm,
 )
+from pcso.models import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from pcso.timeutil import to_london, utcnow
 
 PASSWORD = "correct-horse-battery"
@@ -86,6 +87,19 @@ def welfare(author: User, spoc: User | None = None, beat_code="E05015247", statu
     return entry
 
 
+def intel(author: User, beat_code="E05015247", status=EntryStatus.SUBMITTED, **kw) -> IntelligenceReport:
+    """An intelligence report graded 2 / B / P, OFFICIAL-SENSITIVE unless told otherwise."""
+    kw.setdefault("marking", SecurityMarking.OFFICIAL_SENSITIVE)
+    fields = dict(source_evaluation=SourceEvaluation.UNTESTED, assessment=IntelAssessment.CORROBORATED,
+                  handling_code=HandlingCode.PERMITTED, sanitised_text="Red Audi seen dropping off at the precinct",
+                  source_details="Shop worker on the precinct, rings on Tuesdays")
+    fields.update({name: kw.pop(name) for name in [*fields, "handling_conditions", "raised_from_id"] if name in kw})
+    entry = IntelligenceReport(**_common(author, beat_code, status, **kw), **fields)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
 def login(client, person: User, password: str = PASSWORD):
     return client.post("/login", data={"collar_number": person.collar_number, "password": password})
 
@@ -98,3 +112,33 @@ def asb_form(**extra) -> dict:
             "description": "Shouting", "action": "submit"}
     data.update(extra)
     return data
+
+
+# --- POLE records --------------------------------------------------------------------------------
+
+def person(full_name: str, born_on: date | None = None, **kw) -> Person:
+    record = Person(full_name=full_name, name_key=name_key(full_name), born_on=born_on, **kw)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def vehicle(vrm: str, **kw) -> Vehicle:
+    record = Vehicle(vrm=normalise_vrm(vrm), **kw)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def location(address: str, postcode: str | None = None, beat_code: str | None = None, **kw) -> Location:
+    record = Location(address=address, postcode=postcode, beat_id=beat(beat_code).id if beat_code else None, **kw)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def link(entry, record, role: LinkRole = LinkRole.MENTIONED, **kw) -> Link:
+    item = Link(entry_id=entry.id, role=role, **{f"{type(record).__tablename__}_id": record.id}, **kw)
+    db.session.add(item)
+    db.session.flush()
+    return item

@@ -19,7 +19,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from pcso.access import PUBLIC, can_view_entry, visible_entries
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AuditAction, AuditEvent, Entry, EntryRevision, EntryStatus, Role, SecurityMarking, UserSession,
+    AsbIncident, AuditAction, AuditEvent, Entry, EntryRevision, EntryStatus, LinkRole, Role, SecurityMarking,
+    UserSession, WelfareCheck,
 )
 from tests import factories
 
@@ -76,6 +77,7 @@ ACCESS = {
     "beats.outlines": EVERYONE,
     "beats.detail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "entries.detail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "search.index": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "entries.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.choose": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.new": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -86,6 +88,11 @@ ACCESS = {
     "geo_api.postcode": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "pole.suggest_people": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "pole.suggest_vehicles": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "pole.person": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole.vehicle": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole.location": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "admin.users": frozenset({Role.ADMIN}),
     "admin.edit_user": frozenset({Role.ADMIN}),
 }
@@ -94,6 +101,8 @@ ACCESS = {
 # {entry}: OFFICIAL ASB incident, submitted by another PCSO on the signed-in PCSO's beat
 # {sensitive}: the same, OFFICIAL-SENSITIVE     {welfare}: a welfare check by that PCSO, who is its SPOC
 # {draft}: the signed-in PCSO's own draft         {missing}: an id nothing has
+# {intel}: an intelligence report by that PCSO (OFFICIAL-SENSITIVE, as by default)
+# {person}, {vehicle}, {location}: records linked to {entry}   {child}: the child {welfare} is about
 # LOGIN: redirected to /login (with ?next= the page asked for); HOME: redirected to /
 # LOCKED: 403 for a record the user may see but not change (a route refusal is the plain 403)
 
@@ -111,20 +120,32 @@ GET_MATRIX = {
     "/beats/outlines.geojson":     (LOGIN,    200,   200,   200,   200,   200),
     "/beats/{beat}":               (LOGIN,    200,   200,   200,   200,   403),
     "/beats/{missing}":            (LOGIN,    404,   404,   404,   404,   403),
+    "/search":                     (LOGIN,    200,   200,   200,   200,   403),
     "/entries":                    LOGGER_PAGE,
     "/entries/new":                LOGGER_PAGE,
     "/patrols/new":                LOGGER_PAGE,
     "/asb-incidents/new":          LOGGER_PAGE,
     "/school-visits/new":          LOGGER_PAGE,
     "/welfare-checks/new":         LOGGER_PAGE,
+    "/intelligence-reports/new":   LOGGER_PAGE,
+    "/intelligence-reports/new?from={entry}":   (LOGIN, 200, 200, 403, 403, 403),
+    "/intelligence-reports/new?from={welfare}": (LOGIN, 404, 200, 403, 403, 403),
     "/entries/{entry}":            (LOGIN,    200,   200,   200,   404,   403),
     "/entries/{sensitive}":        (LOGIN,    404,   200,   200,   404,   403),
     "/entries/{welfare}":          (LOGIN,    404,   200,   404,   200,   403),
+    "/entries/{intel}":            (LOGIN,    404,   200,   200,   404,   403),
     "/entries/{draft}":            (LOGIN,    200,   404,   404,   404,   403),
     "/entries/{missing}":          (LOGIN,    404,   404,   404,   404,   403),
     "/entries/{entry}/edit":       (LOGIN,    LOCKED, LOCKED, 403,  403,   403),
     "/entries/{sensitive}/edit":   (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{draft}/edit":       (LOGIN,    200,   404,   403,   403,   403),
+    "/people/{person}":            (LOGIN,    200,   200,   200,   404,   403),
+    "/people/{child}":             (LOGIN,    404,   200,   404,   200,   403),
+    "/people/{missing}":           (LOGIN,    404,   404,   404,   404,   403),
+    "/vehicles/{vehicle}":         (LOGIN,    200,   200,   200,   404,   403),
+    "/vehicles/{missing}":         (LOGIN,    404,   404,   404,   404,   403),
+    "/locations/{location}":       (LOGIN,    200,   200,   200,   404,   403),
+    "/locations/{missing}":        (LOGIN,    404,   404,   404,   404,   403),
     "/admin/users":                (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{author}":       (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{missing}":      (LOGIN,    403,   403,   403,   403,   404),
@@ -137,13 +158,18 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/geo/postcode":               (401,      404,   404,   403,   403,   403),
     "/people/suggest":             (401,      200,   200,   403,   403,   403),
     "/vehicles/suggest":           (401,      200,   200,   403,   403,   403),
+    "/people/{person}/merge":      (LOGIN,    403,   400,   400,   403,   403),  # 400: no other record named
+    "/people/{child}/merge":       (LOGIN,    403,   400,   404,   403,   403),
+    "/vehicles/{vehicle}/merge":   (LOGIN,    403,   400,   400,   403,   403),
+    "/vehicles/{missing}/merge":   (LOGIN,    403,   404,   404,   403,   403),
     "/logout":                     (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # last: it signs out
 }
 
 
 def _endpoint(app, url: str, method: str) -> str:
-    return app.url_map.bind("localhost").match(url.format(**dict.fromkeys(
-        ["beat", "missing", "entry", "sensitive", "welfare", "draft", "author"], 1)), method=method)[0]
+    return app.url_map.bind("localhost").match(url.partition("?")[0].format(**dict.fromkeys(
+        ["beat", "missing", "entry", "sensitive", "welfare", "draft", "author", "intel", "person", "vehicle", "location",
+         "child"], 1)), method=method)[0]
 
 
 def test_every_endpoint_has_the_intended_access(app):
@@ -191,7 +217,13 @@ def matrix_objects(app):
         "sensitive": factories.asb(author, OLD_TRAFFORD, marking=SecurityMarking.OFFICIAL_SENSITIVE).id,
         "welfare": factories.welfare(author, beat_code=OLD_TRAFFORD).id,
         "draft": factories.asb(people[Role.PCSO], OLD_TRAFFORD, status=EntryStatus.DRAFT).id,
+        "intel": factories.intel(author, OLD_TRAFFORD).id,
     }
+    incident = db.session.get(AsbIncident, ids["entry"])
+    ids["person"] = factories.link(incident, factories.person("Matrix Person"), LinkRole.WITNESS).person_id
+    ids["vehicle"] = factories.link(incident, factories.vehicle("MA71 TRX")).vehicle_id
+    ids["location"] = factories.link(incident, factories.location("Matrix Road", "M16 0AA")).location_id
+    ids["child"] = db.session.get(WelfareCheck, ids["welfare"]).child.id
     ids["missing"] = max(ids.values()) + 10_000
     db.session.commit()
     return people, ids
@@ -310,7 +342,8 @@ def test_can_view_entry_and_visible_entries_agree_for_every_user(app):
     supervisor = factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD])
     users = [pcso_old, pcso_alt, pcso_both, pcso_none, spoc, supervisor, factories.user(Role.SUPERVISOR),
              factories.user(Role.ANALYST), factories.user(Role.SAFEGUARDING), factories.user(Role.ADMIN)]
-    makers = {"patrol": factories.patrol, "asb": factories.asb, "school_visit": factories.school_visit}
+    makers = {"patrol": factories.patrol, "asb": factories.asb, "school_visit": factories.school_visit,
+              "intel": factories.intel}
     authors = [(pcso_old, OLD_TRAFFORD), (pcso_alt, ALTRINCHAM), (supervisor, OLD_TRAFFORD),
                (pcso_old, ALTRINCHAM)]
     for (author, beat_code), status in itertools.product(authors, EntryStatus):

@@ -126,3 +126,22 @@ def test_legacy_model_query_is_not_used():
 ])
 def test_legacy_query_patterns_catch_model_query(line, flagged):
     assert any(pattern.search(line) for pattern in LEGACY_QUERY) is flagged
+
+
+# Who an intelligence source is: read only where access.can_view_source() guards it (the report's page and
+# form), written by the entry service and the demo seed. Lists, search, snippets, exports and revision
+# displays must never read it; a new reader belongs on this list only with a can_view_source() check.
+SOURCE_DETAILS_READERS = {
+    "pcso/access.py", "pcso/entries/forms.py", "pcso/entries/services.py", "pcso/models/intel.py", "pcso/seed.py",
+    "templates/entries/_detail_intelligence_report.html", "templates/entries/_fields_intelligence_report.html",
+}
+
+
+def test_source_details_are_read_only_where_access_guards_them():
+    root = PCSO_DIR.parent
+    files = python_sources() + sorted((root / "templates").rglob("*.html")) + sorted((root / "static").rglob("*.js"))
+    readers = {str(path.relative_to(root)) for path in files
+               if "vendor" not in path.parts and "source_details" in path.read_text(encoding="utf-8")}
+    unguarded = readers - SOURCE_DETAILS_READERS
+    assert not unguarded, f"source_details read outside the places access.can_view_source() guards: {unguarded}"
+    assert "pcso/access.py" in readers  # the check itself is looking in the right place

@@ -21,12 +21,15 @@ from alembic.script import ScriptDirectory
 import pcso
 from pcso.config import normalise_database_url
 from pcso.extensions import db
+from pcso.search.schema import include_name, include_object, is_backend_only_table
 from tests.conftest import BACKENDS, make_app
 
 MIGRATIONS = Path(pcso.__file__).resolve().parent / "migrations"
 TABLES = {
     "alembic_version", "asb_incident", "audit_event", "beat", "beat_assignment", "entry", "entry_revision",
-    "link", "location", "organisation", "patrol", "person", "school", "school_visit", "user", "user_session",
+    "intelligence_report",
+    "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
+    "user_session",
     "vehicle", "welfare_check",
 }
 
@@ -66,23 +69,60 @@ def flask_db(app, *args) -> str:
 
 def schema_diff() -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "compare_server_default": True,
+            "include_name": include_name, "include_object": include_object})
         return compare_metadata(context, db.metadata)
 
 
 def table_names() -> set[str]:
-    return set(sa.inspect(db.engine).get_table_names())
+    """Tables the models know; the full-text tables only SQLite has are checked on their own."""
+    return {name for name in sa.inspect(db.engine).get_table_names() if not is_backend_only_table(name)}
+
+
+def backend_only_tables() -> set[str]:
+    return {name for name in sa.inspect(db.engine).get_table_names() if is_backend_only_table(name)}
+
+
+FTS_TABLES = {"sqlite": {f"{table}{shadow}" for table in ("search_fts", "person_fts", "vehicle_fts")
+                         for shadow in ("", "_config", "_data", "_docsize", "_idx")},
+              "postgresql": set()}
+FTS_TRIGGERS = {f"{table}_{event}" for table in ("search_document", "person_fts", "vehicle_fts")
+                for event in ("ai", "ad", "au")}
+
+
+def sqlite_triggers() -> set[str]:
+    with db.engine.connect() as conn:
+        return set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+
+
+def backend_only_indexes() -> set[str]:
+    inspector = sa.inspect(db.engine)
+    return {index["name"] for table in ("search_document", "person", "vehicle")
+            for index in inspector.get_indexes(table) if not include_name(index["name"], "index", None)}
 
 
 def test_migrations_upgrade_to_models_down_to_base_and_up_again(blank_app):
     assert table_names() == set()
     flask_db(blank_app, "upgrade")
     assert table_names() == TABLES
+    dialect = db.engine.dialect.name
+    assert backend_only_tables() == FTS_TABLES[dialect]
+    if dialect == "postgresql":
+        assert backend_only_indexes() == {"ix_search_document_body_tsv", "ix_person_name_key_trgm",
+                                          "ix_person_aliases_trgm", "ix_vehicle_vrm_trgm"}
+        columns = {column["name"] for column in sa.inspect(db.engine).get_columns("search_document")}
+        assert columns == {"entry_id", "body", "body_tsv"}
+    else:
+        assert sqlite_triggers() == FTS_TRIGGERS
     diff = schema_diff()
     assert diff == [], "models and migrations disagree:\n" + pformat(diff)
 
     flask_db(blank_app, "downgrade", "base")
     assert table_names() == {"alembic_version"}
+    assert backend_only_tables() == set()
+    if dialect == "sqlite":
+        assert sqlite_triggers() == set()
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 0
 

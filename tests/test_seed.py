@@ -21,8 +21,8 @@ from pcso import seed
 from pcso.beats.services import locate_beat
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AuditAction, AuditEvent, Beat, Entry, EntryKind, EntryRevision, EntryStatus, InvolvementRole,
-    NsirCategory, Patrol, Role, SecurityMarking, User, WelfareCheck,
+    AsbIncident, AuditAction, AuditEvent, Beat, Entry, EntryKind, EntryRevision, EntryStatus, HandlingCode,
+    IntelligenceReport, InvolvementRole, LinkRole, NsirCategory, Patrol, Role, SecurityMarking, User, WelfareCheck,
 )
 from pcso.models.asb import VRM_ALLOWED
 from pcso.timeutil import age_on, to_london
@@ -173,6 +173,47 @@ def test_asb_incidents_are_recorded_to_the_standards(app):
     # A repeat victim: 3 or more incidents within 3 months.
     assert any(len(times) >= 3 and max(times) - min(times) <= timedelta(days=92) for times in victims.values())
     assert {i.marking for i in incidents} == {SecurityMarking.OFFICIAL, SecurityMarking.OFFICIAL_SENSITIVE}
+
+
+def test_intelligence_is_graded_linked_and_raised_from_incidents_and_checks(app):
+    seeded(app)
+
+    entries = all_entries()
+    by_id = {e.id: e for e in entries}
+    reports = [e for e in entries if isinstance(e, IntelligenceReport)]
+    assert len(reports) == round(ENTRIES * seed.KIND_SHARE[EntryKind.INTELLIGENCE_REPORT])
+    raised_from = defaultdict(list)
+    for report in reports:
+        assert re.fullmatch(r"[123] / [A-E] / [PC]", report.grading)
+        assert (report.handling_conditions is not None) == (report.handling_code == HandlingCode.CONDITIONS)
+        assert report.people_links or report.vehicle_links
+        assert not report.source_details or report.source_details not in report.sanitised_text + report.summary
+        if report.marking == SecurityMarking.OFFICIAL:
+            assert report.handling_code == HandlingCode.PERMITTED
+        if report.raised_from_id is not None:
+            source = by_id[report.raised_from_id]
+            raised_from[source.kind].append(report)
+            assert source.author_id == report.author_id and source.beat_id == report.beat_id
+            assert (source.lat, source.lon) == (report.lat, report.lon)
+            assert source.occurred_at <= report.occurred_at
+            roles = {link.role for link in report.people_links}
+            assert not roles & {LinkRole.VICTIM, LinkRole.REPORTER}
+            if isinstance(source, WelfareCheck):
+                assert source.is_intelligence_raised and report.marking == SecurityMarking.OFFICIAL_SENSITIVE
+                assert source.child.id in {link.person_id for link in report.people_links if link.role == "subject"}
+            else:
+                ours = {link.target.id for link in report.links}
+                assert ours == {link.target.id for link in source.links if link.role in ("suspect", "mentioned")}
+    assert raised_from[EntryKind.ASB_INCIDENT] and raised_from[EntryKind.WELFARE_CHECK]
+    assert {r.marking for r in reports} == {SecurityMarking.OFFICIAL, SecurityMarking.OFFICIAL_SENSITIVE}
+    assert {r.handling_code for r in reports} == set(HandlingCode)
+    assert any(r.source_details for r in reports) and not all(r.source_details for r in reports)
+    # The same faces and cars turn up in intelligence and in other entries: that is what links are for.
+    elsewhere = {(type(link.target), link.target.id) for e in entries if not isinstance(e, IntelligenceReport)
+                 for link in e.links}
+    shared = [link for r in reports if r.raised_from_id is None for link in r.links
+              if (type(link.target), link.target.id) in elsewhere]
+    assert shared
 
 
 def test_times_are_aware_ordered_and_in_the_past(app):

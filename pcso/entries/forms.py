@@ -15,8 +15,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import (
-    AsbType, ExploitationIndicator, InvolvementRole, NsirCategory, PatrolMode, RiskLevel, SchoolVisitType,
-    SecurityMarking, WelfareVisitType, normalise_vrm,
+    AsbType, ExploitationIndicator, HandlingCode, IntelAssessment, InvolvementRole, LinkRole, NsirCategory,
+    PatrolMode, RiskLevel, SchoolVisitType, SecurityMarking, SourceEvaluation, WelfareVisitType, normalise_vrm,
 )
 from ..models.asb import VRM_ALLOWED
 from ..timeutil import age_on, from_london, to_london, utcnow
@@ -316,3 +316,58 @@ class WelfareCheckForm(EntryForm):
         visit_on = self._visit_date()
         if field.data and visit_on and field.data < visit_on:
             raise ValidationError("The next visit must be after this one")
+
+
+# Who an intelligence report is about. Victim and reporter are left out on purpose: they are for what
+# happened to someone (ASB), and in intelligence the one who told us is the source, who is never a link.
+INTEL_ROLES = (LinkRole.SUBJECT, LinkRole.ASSOCIATE, LinkRole.SUSPECT, LinkRole.WITNESS, LinkRole.MENTIONED)
+
+
+class IntelPersonForm(PersonForm):
+    role = SelectField("Role", coerce=_as_str, default="",
+                       choices=[("", "Choose a role")] + [(role.value, role.label) for role in INTEL_ROLES])
+
+
+class IntelligenceReportForm(EntryForm):
+    """3x5x2 (College of Policing APP): source evaluation, intelligence assessment, handling code."""
+
+    KIND_ORDER = ("summary", "occurred_at", "sanitised_text", "source_evaluation", "assessment", "handling_code",
+                  "handling_conditions", "people", "vehicles", "source_details")
+    summary = StringField("Summary", validators=[DataRequired("Enter a short summary"), Length(max=200)],
+                          description="Shows in lists: nothing that could identify the source.")
+    occurred_at = DateTimeLocalField("When was this seen or heard?", format="%Y-%m-%dT%H:%M",
+                                     validators=[InputRequired("Enter the date and time")])
+    sanitised_text = long_text("Intelligence", required="Enter the intelligence",
+                               description="Keep fact apart from opinion. Write nothing that could identify the "
+                               "source: not who they are, where they live, or how they came to know.")
+    source_evaluation = RadioField("Source evaluation", coerce=_as_str, choices=_choices(SourceEvaluation),
+                                   validators=[InputRequired("Choose the source evaluation (1, 2 or 3)")])
+    assessment = RadioField("Intelligence assessment", coerce=_as_str, choices=_choices(IntelAssessment),
+                            validators=[InputRequired("Choose the intelligence assessment (A to E)")])
+    handling_code = RadioField("Handling code", coerce=_as_str, choices=_choices(HandlingCode),
+                               validators=[InputRequired("Choose the handling code (P or C)")])
+    # No Optional(): it would stop the chain before validate_handling_conditions runs.
+    handling_conditions = TextAreaField("Conditions for sharing", validators=[
+        Length(max=2000, message="Keep the conditions under 2,000 characters")],
+        description="Required for handling code C: who it may go to, and on what terms.")
+    people = FieldList(FormField(IntelPersonForm), min_entries=1, max_entries=20)
+    vehicles = FieldList(FormField(VehicleForm), min_entries=1, max_entries=20)
+    source_details = long_text("Source details", description="Restricted: only supervisors and analysts will "
+                               "see this. Who the source is, how to contact them, how they know.")
+    marking = RadioField("Security marking", coerce=_as_str, choices=[(m.value, m.value) for m in SecurityMarking],
+                         default=SecurityMarking.OFFICIAL_SENSITIVE.value,
+                         description="OFFICIAL-SENSITIVE: only you, supervisors and analysts can open it. "
+                         "OFFICIAL (handling code P only): officers on the beat see it in their briefing.")
+    raised_from_id = HiddenField()  # the entry it was raised from, posted back with the form
+    raised_from = None  # that entry, once the view has checked the officer may see it
+
+    def validate_handling_conditions(self, field):
+        conditions = (field.data or "").strip()
+        if self.handling_code.data == HandlingCode.CONDITIONS and not conditions:
+            raise ValidationError("Handling code C: record the conditions for sharing")
+        if self.handling_code.data == HandlingCode.PERMITTED and conditions:
+            raise ValidationError("Conditions go with handling code C: choose C, or clear the conditions")
+
+    def validate_marking(self, field):
+        if field.data == SecurityMarking.OFFICIAL and self.handling_code.data != HandlingCode.PERMITTED:
+            raise ValidationError("Intelligence with conditions on sharing stays OFFICIAL-SENSITIVE")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import with_polymorphic
 
 from ..access import visible_entries
 from ..extensions import db
-from ..models import Entry, EntryKind, EntryStatus, User
+from ..models import Entry, EntryKind, EntryStatus, IntelligenceReport, User
 
 AnyEntry = with_polymorphic(Entry, "*")
 
@@ -37,6 +37,13 @@ def recent_visible_entries(user: User, *, beat_id: int | None = None, patrol_id:
     if patrol_id is not None:
         query = query.where(AnyEntry.patrol_id == patrol_id)
     return list(db.session.scalars(query.order_by(AnyEntry.occurred_at.desc()).limit(limit)))
+
+
+def reports_raised_from(user: User, entry: Entry) -> list[IntelligenceReport]:
+    """Intelligence reports raised from `entry` that the user may open."""
+    return list(db.session.scalars(
+        sa.select(IntelligenceReport).where(IntelligenceReport.raised_from_id == entry.id, visible_entries(user))
+        .order_by(IntelligenceReport.occurred_at, IntelligenceReport.id)))
 
 
 def entry_map_points(entries: list[Entry]) -> list[dict]:

@@ -9,14 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..access import can_view_source
 from ..beats.services import locate_beat
 from ..extensions import db
 from ..models import (
-    AsbIncident, AsbType, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus, LinkRole,
-    LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel, School, SchoolVisit, SchoolVisitType,
-    SecurityMarking, User, WelfareCheck, WelfareVisitType,
+    AsbIncident, AsbType, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus, HandlingCode,
+    IntelAssessment, IntelligenceReport, LinkRole, LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel,
+    School, SchoolVisit, SchoolVisitType, SecurityMarking, SourceEvaluation, User, WelfareCheck, WelfareVisitType,
 )
 from ..pole.services import RecordNotFound, link, person_for, vehicle_for
+from ..search.services import index_entry  # same transaction: the entry and its search text commit together
 from ..timeutil import utcnow
 from .forms import EntryForm
 from .location import ResolvedLocation
@@ -26,6 +28,7 @@ MODEL_FOR = {
     EntryKind.ASB_INCIDENT: AsbIncident,
     EntryKind.SCHOOL_VISIT: SchoolVisit,
     EntryKind.WELFARE_CHECK: WelfareCheck,
+    EntryKind.INTELLIGENCE_REPORT: IntelligenceReport,
 }
 NOT_TRACKED = {"id", "kind", "author_id", "client_key", "recorded_at", "updated_at"}
 
@@ -110,6 +113,45 @@ def _picked(find, field: str):
         raise EntryRejected(field, "That record is no longer available: type the name again") from None
 
 
+def _link_people_and_vehicles(entry: Entry, form: EntryForm, actor: User) -> None:
+    """Replace the entry's people and vehicle links with the form's rows (ASB, intelligence); places stay."""
+    # Resolve every record before the old links go: a picked person is visible through them.
+    people = [(row, _picked(lambda row=row: person_for(
+        user=actor, person_id=_int(row.person_id.data), full_name=row.name.data,
+        born_on=row.born_on.data, description=row.description.data), "people"))
+        for row in (r.form for r in form.people if r.form.name.data)]
+    vehicles = [vehicle_for(vrm=row.vrm.data, make=row.make.data, model=row.model.data, colour=row.colour.data)
+                for row in (r.form for r in form.vehicles if r.form.vrm.data)]
+    entry.links = [item for item in entry.links if item.person is None and item.vehicle is None]
+    for i, (row, person) in enumerate(people):
+        link(entry, person, LinkRole(row.role.data), note=row.description.data, position=i)
+    for i, vehicle in enumerate(vehicles):
+        link(entry, vehicle, LinkRole.MENTIONED, position=100 + i)
+
+
+def _raised_from(report: IntelligenceReport, source: Entry, *, actor: User) -> None:
+    """A report newly raised from an entry: it links the entry's places too (people and vehicles come
+    through the form), and a welfare check gets its "intelligence report raised" ticked."""
+    for item in source.links:
+        if (item.location or item.organisation) is not None and all(
+                (mine.location or mine.organisation) is not item.target for mine in report.links):
+            link(report, item.target, item.role, note=item.note, position=200 + len(report.links))
+    if isinstance(source, WelfareCheck):
+        _mark_intelligence_raised(source, actor=actor)
+
+
+def _mark_intelligence_raised(check: WelfareCheck, *, actor: User) -> None:
+    """Tick the check's "intelligence report raised", with a revision (once)."""
+    if check.is_intelligence_raised:
+        return
+    before = snapshot(check)
+    check.is_intelligence_raised = True
+    check.updated_at = utcnow()
+    db.session.add(EntryRevision(entry_id=check.id, actor_id=actor.id, action="updated",
+                                 changes=_diff(before, snapshot(check))))
+    audit.record(AuditAction.UPDATE, check, actor=actor, object_type="entry", fields=["is_intelligence_raised"])
+
+
 def _kind_fields(entry: Entry, form: EntryForm, actor: User) -> None:
     if isinstance(entry, Patrol):
         entry.started_at = form.occurred_at_utc
@@ -124,18 +166,7 @@ def _kind_fields(entry: Entry, form: EntryForm, actor: User) -> None:
         entry.action_taken = form.action_taken.data or None
         entry.control_room_ref = (form.control_room_ref.data or "").strip().upper() or None
         entry.victim_risk = RiskLevel(form.victim_risk.data) if form.victim_risk.data else None
-        # Resolve every record before the old links go: a picked person is visible through them.
-        people = [(row, _picked(lambda row=row: person_for(
-            user=actor, person_id=_int(row.person_id.data), full_name=row.name.data,
-            born_on=row.born_on.data, description=row.description.data), "people"))
-            for row in (r.form for r in form.people if r.form.name.data)]
-        vehicles = [vehicle_for(vrm=row.vrm.data, make=row.make.data, model=row.model.data, colour=row.colour.data)
-                    for row in (r.form for r in form.vehicles if r.form.vrm.data)]
-        entry.links = []
-        for i, (row, person) in enumerate(people):
-            link(entry, person, LinkRole(row.role.data), note=row.description.data, position=i)
-        for i, vehicle in enumerate(vehicles):
-            link(entry, vehicle, LinkRole.MENTIONED, position=100 + i)
+        _link_people_and_vehicles(entry, form, actor)
     elif isinstance(entry, SchoolVisit):
         entry.school_id = int(form.school_id.data)
         entry.visit_type = SchoolVisitType(form.visit_type.data)
@@ -162,16 +193,41 @@ def _kind_fields(entry: Entry, form: EntryForm, actor: User) -> None:
         entry.mash_reference = (form.mash_reference.data or "").strip() or None
         entry.is_partner_informed = form.is_partner_informed.data
         entry.next_visit_on = form.next_visit_on.data
+    elif isinstance(entry, IntelligenceReport):
+        entry.source_evaluation = SourceEvaluation(form.source_evaluation.data)
+        entry.assessment = IntelAssessment(form.assessment.data)
+        entry.handling_code = HandlingCode(form.handling_code.data)
+        conditions = (form.handling_conditions.data or "").strip() or None
+        entry.handling_conditions = conditions if entry.handling_code == HandlingCode.CONDITIONS else None
+        entry.sanitised_text = form.sanitised_text.data
+        entry.source_details = (form.source_details.data or "").strip() or None
+        _link_people_and_vehicles(entry, form, actor)
+        source = form.raised_from  # checked visible to the actor by the view
+        if source is not None and entry.raised_from_id != source.id:
+            _raised_from(entry, source, actor=actor)
+        entry.raised_from_id = source.id if source is not None else None
 
 
 def _apply_form(entry: Entry, form: EntryForm, actor: User) -> None:
     entry.occurred_at = form.occurred_at_utc
     entry.summary = (form.summary.data or "").strip()
-    entry.marking = SecurityMarking(form.marking.data or SecurityMarking.OFFICIAL)
     _kind_fields(entry, form, actor)
     _place(entry, form)
+    entry.marking = _marking(entry, form)
+
+
+def _marking(entry: Entry, form: EntryForm) -> SecurityMarking:
+    """OFFICIAL unless chosen higher; welfare checks always, and intelligence by default, OFFICIAL-SENSITIVE."""
     if isinstance(entry, WelfareCheck):
-        entry.marking = SecurityMarking.OFFICIAL_SENSITIVE  # always, whatever was posted
+        return SecurityMarking.OFFICIAL_SENSITIVE  # always, whatever was posted
+    if isinstance(entry, IntelligenceReport):
+        # Lowered to OFFICIAL only for sanitised intelligence shared without conditions, and never when
+        # it came from a welfare check: it names the child, who must stay need-to-know.
+        if (form.marking.data == SecurityMarking.OFFICIAL and entry.handling_code == HandlingCode.PERMITTED
+                and not isinstance(form.raised_from, WelfareCheck)):
+            return SecurityMarking.OFFICIAL
+        return SecurityMarking.OFFICIAL_SENSITIVE
+    return SecurityMarking(form.marking.data or SecurityMarking.OFFICIAL)
 
 
 def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = False) -> tuple[Entry, bool]:
@@ -209,6 +265,7 @@ def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = F
                                  changes=_diff({}, snapshot(entry))))
     audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=kind.value,
                  status=entry.status.value)
+    index_entry(entry)
     return entry, True
 
 
@@ -224,6 +281,7 @@ def update_entry(entry: Entry, form: EntryForm, *, actor: User, submit: bool = F
         db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id,
                                      action="submitted" if submit else "updated", changes=changes))
         audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=sorted(changes))
+    index_entry(entry)
     return entry
 
 
@@ -236,6 +294,7 @@ def submit_entry(entry: Entry, *, actor: User) -> Entry:
     db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action="submitted",
                                  changes=_diff(before, snapshot(entry))))
     audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["status"])
+    index_entry(entry)
     return entry
 
 
@@ -255,9 +314,13 @@ def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: 
     db.session.add(EntryRevision(entry_id=patrol.id, actor_id=actor.id, action="ended",
                                  changes=_diff(before, snapshot(patrol))))
     audit.record(AuditAction.UPDATE, patrol, actor=actor, object_type="entry", fields=["ended_at"])
+    index_entry(patrol)
     return patrol
 
 
 def record_view(entry: Entry, *, actor: User) -> None:
-    """Consultation is logged (DPA 2018 s.62); welfare checks above all."""
-    audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value)
+    """Consultation is logged (DPA 2018 s.62); welfare checks above all, and who was shown a source."""
+    details = {}
+    if isinstance(entry, IntelligenceReport) and entry.source_details and can_view_source(actor, entry):
+        details["source_details"] = "shown"
+    audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)

@@ -5,16 +5,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from .. import audit
-from ..access import LOGGERS, READERS, can_edit_entry, require
+from ..access import LOGGERS, RAISE_FROM_KINDS, READERS, can_edit_entry, can_raise_intelligence, require
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
 from ..database import writes_on_read
 from ..extensions import db
-from ..models import AuditAction, EntryKind, EntryStatus, Patrol, School, User
+from ..models import AuditAction, EntryKind, EntryStatus, IntelligenceReport, LinkRole, Patrol, School, User
 from ..timeutil import from_london, to_london, utcnow
 from ..web import positive_int
-from .forms import AsbIncidentForm, EndPatrolForm, PatrolForm, SchoolVisitForm, WelfareCheckForm
-from .queries import entry_map_points, get_visible_entry, my_entries, recent_visible_entries
+from .forms import (
+    AsbIncidentForm, EndPatrolForm, IntelligenceReportForm, PatrolForm, SchoolVisitForm, WelfareCheckForm,
+)
+from .queries import (
+    entry_map_points, get_visible_entry, my_entries, recent_visible_entries, reports_raised_from,
+)
 from .services import EntryRejected, end_patrol, log_entry, open_patrol, record_view, submit_entry, update_entry
 
 bp = Blueprint("entries", __name__)
@@ -24,6 +28,7 @@ FORM_FOR = {
     EntryKind.ASB_INCIDENT: AsbIncidentForm,
     EntryKind.SCHOOL_VISIT: SchoolVisitForm,
     EntryKind.WELFARE_CHECK: WelfareCheckForm,
+    EntryKind.INTELLIGENCE_REPORT: IntelligenceReportForm,
 }
 KIND_BY_SLUG = {kind.slug: kind for kind in EntryKind}
 
@@ -92,11 +97,13 @@ def choose():
     return render_template("entries/choose.html", kinds=list(EntryKind), patrol=open_patrol(current_user))
 
 
-@bp.route("/<any('patrols','asb-incidents','school-visits','welfare-checks'):slug>/new", methods=["GET", "POST"])
+@bp.route("/<any('patrols','asb-incidents','school-visits','welfare-checks','intelligence-reports'):slug>/new",
+          methods=["GET", "POST"])
 @require(*LOGGERS)
 def new(slug: str):
     kind = KIND_BY_SLUG[slug]
     form = _make_form(kind)
+    _raise_from(form, prefill=True)
     if _added_row(form):
         return render_template("entries/form.html", form=form, kind=kind, entry=None, patrol=open_patrol(current_user))
     if form.validate_on_submit():
@@ -126,8 +133,12 @@ def detail(entry_id: int):
 
 def _render_detail(entry, end_form, status: int = 200):
     logged = recent_visible_entries(current_user, patrol_id=entry.id) if isinstance(entry, Patrol) else []
+    raised_from = (get_visible_entry(current_user, entry.raised_from_id)
+                   if isinstance(entry, IntelligenceReport) and entry.raised_from_id else None)
+    raised = reports_raised_from(current_user, entry) if entry.kind in RAISE_FROM_KINDS else []
     return render_template("entries/detail.html", entry=entry, logged=logged, end_form=end_form,
-                           button_form=EmptyForm(), points=entry_map_points([entry])), status
+                           button_form=EmptyForm(), points=entry_map_points([entry]), raised_from=raised_from,
+                           raised_reports=raised), status
 
 
 def _editable(entry_id: int):
@@ -142,6 +153,7 @@ def _editable(entry_id: int):
 def edit(entry_id: int):
     entry = _editable(entry_id)
     form = _make_form(entry.kind, obj=entry)
+    _raise_from(form, prefill=False)
     if request.method == "GET":
         form.load_location(entry)
         _load_kind_fields(form, entry)
@@ -160,22 +172,26 @@ def edit(entry_id: int):
     return render_template("entries/form.html", form=form, kind=entry.kind, entry=entry, patrol=None), status
 
 
+def _load_links(form, people: list, vehicles: list) -> None:
+    """Fill the people and vehicle rows from links, keeping one empty row of each to add to."""
+    while len(form.people) < len(people) + 1:
+        form.people.append_entry()
+    while len(form.vehicles) < len(vehicles) + 1:
+        form.vehicles.append_entry()
+    for row, item in zip(form.people, people, strict=False):
+        row.form.person_id.data, row.form.name.data = str(item.person.id), item.person.full_name
+        row.form.role.data, row.form.born_on.data = item.role.value, item.person.born_on
+        row.form.description.data = item.note
+    for row, item in zip(form.vehicles, vehicles, strict=False):
+        vehicle = item.vehicle
+        row.form.vrm.data, row.form.make.data = vehicle.vrm, vehicle.make
+        row.form.model.data, row.form.colour.data = vehicle.model, vehicle.colour
+
+
 def _load_kind_fields(form, entry) -> None:
     """What WTForms' obj= can't map by itself: linked records, ids as strings, yes/no radios."""
-    if entry.kind == EntryKind.ASB_INCIDENT:
-        people, vehicles = entry.people_links, entry.vehicle_links
-        while len(form.people) < len(people) + 1:
-            form.people.append_entry()
-        while len(form.vehicles) < len(vehicles) + 1:
-            form.vehicles.append_entry()
-        for row, item in zip(form.people, people, strict=False):
-            row.form.person_id.data, row.form.name.data = str(item.person.id), item.person.full_name
-            row.form.role.data, row.form.born_on.data = item.role.value, item.person.born_on
-            row.form.description.data = item.note
-        for row, item in zip(form.vehicles, vehicles, strict=False):
-            vehicle = item.vehicle
-            row.form.vrm.data, row.form.make.data = vehicle.vrm, vehicle.make
-            row.form.model.data, row.form.colour.data = vehicle.model, vehicle.colour
+    if entry.kind in (EntryKind.ASB_INCIDENT, EntryKind.INTELLIGENCE_REPORT):
+        _load_links(form, entry.people_links, entry.vehicle_links)
     elif entry.kind == EntryKind.SCHOOL_VISIT:
         form.school_id.data = str(entry.school_id)
         form.year_groups.data = [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]
@@ -185,6 +201,39 @@ def _load_kind_fields(form, entry) -> None:
         if entry.child is not None:
             form.child_id.data = str(entry.child.id)
             form.child_name.data, form.child_born_on.data = entry.child.full_name, entry.child.born_on
+
+
+# The people an intelligence report raised from an entry starts with, in the same roles (a welfare
+# check's child stays its subject). Victims, reporters and witnesses are left out: any of them may be
+# the source, and a link naming them would point at who told us. The officer adds them by hand when
+# the intelligence is about them.
+RAISED_ROLES = frozenset({LinkRole.SUBJECT, LinkRole.SUSPECT, LinkRole.ASSOCIATE, LinkRole.MENTIONED})
+
+
+def _raise_from(form, *, prefill: bool) -> None:
+    """The entry an intelligence report is raised from: ?from=<id> on a new form, then the hidden field.
+
+    An entry the officer may not open (or not raise from) answers 404, as if it did not exist.
+    A new form is filled from it: place, time, people, vehicles.
+    """
+    if not isinstance(form, IntelligenceReportForm):
+        return
+    first_visit = prefill and request.method == "GET"
+    raw = request.args.get("from") if first_visit else form.raised_from_id.data
+    if not raw:
+        return
+    try:
+        source = get_visible_entry(current_user, positive_int(raw))
+    except ValueError:
+        abort(404)
+    if source is None or not can_raise_intelligence(current_user, source):
+        abort(404)
+    form.raised_from = source
+    if first_visit:
+        form.raised_from_id.data = str(source.id)
+        form.load_location(source)
+        form.location_text.data = source.location_text
+        _load_links(form, [item for item in source.people_links if item.role in RAISED_ROLES], source.vehicle_links)
 
 
 @bp.post("/entries/<int:entry_id>/submit")

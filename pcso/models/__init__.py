@@ -3,18 +3,20 @@ from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel,
 from .audit import AuditAction, AuditEvent
 from .beat import Beat
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
+from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
 from .school import School
 from .school_visit import SchoolVisit, SchoolVisitType
+from .search import SearchDocument
 from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
     "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "Entry",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
-    "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
+    "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
     "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "RiskLevel", "Role", "School",
-    "SchoolVisit", "SchoolVisitType", "SecurityMarking", "User", "UserSession", "WelfareCheck",
+    "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]

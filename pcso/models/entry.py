@@ -20,6 +20,7 @@ class EntryKind(StrEnum):
     ASB_INCIDENT = "asb_incident"
     SCHOOL_VISIT = "school_visit"
     WELFARE_CHECK = "welfare_check"
+    INTELLIGENCE_REPORT = "intelligence_report"
 
     @property
     def label(self) -> str:
@@ -28,6 +29,7 @@ class EntryKind(StrEnum):
             "asb_incident": "ASB incident",
             "school_visit": "School visit",
             "welfare_check": "Welfare check",
+            "intelligence_report": "Intelligence report",
         }[self.value]
 
     @property

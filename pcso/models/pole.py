@@ -90,6 +90,19 @@ class Person(_Record, db.Model):
     warning_markers: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
 
+    @property
+    def age(self) -> int | None:
+        """Years old today, from the date of birth (approx_age is what an officer guessed)."""
+        if self.born_on is None:
+            return None
+        today = date.today()
+        return today.year - self.born_on.year - ((today.month, today.day) < (self.born_on.month, self.born_on.day))
+
+    @property
+    def warning_labels(self) -> list[str]:
+        known = {marker.value: marker.label for marker in WarningMarker}
+        return [known.get(value, value) for value in self.warning_markers or []]
+
     def __repr__(self) -> str:
         return f"<Person {self.id}>"
 

@@ -5,8 +5,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from .. import audit
 from ..extensions import db
-from ..models import Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
+from ..models import AuditAction, Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
+from ..timeutil import utcnow
 
 
 class RecordNotFound(LookupError):
@@ -58,6 +60,8 @@ def vehicle_for(*, vrm: str, make: str | None = None, model: str | None = None, 
     """One live record per registration: found, with blanks filled from what the officer saw, or made."""
     vrm = normalise_vrm(vrm)
     vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm, Vehicle.merged_into_id.is_(None)))
+    if vehicle is None:  # a registration merged away (a known mistyping) leads to its survivor
+        vehicle = survivor(db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm).limit(1)))
     if vehicle is None:
         vehicle = Vehicle(vrm=vrm)
         db.session.add(vehicle)
@@ -72,3 +76,92 @@ def link(entry: Entry, target, role: LinkRole, *, note: str | None = None, posit
     item = Link(role=role, note=note or None, position=position, **{type(target).__tablename__: target})
     entry.links.append(item)
     return item
+
+
+# --- merging two records of one real person or vehicle ------------------------------------------
+
+PERSON_DETAILS = ("born_on", "approx_age", "description")
+VEHICLE_DETAILS = ("make", "model", "colour")
+
+
+class MergeRefused(ValueError):
+    """Two records that can't be merged (the same record, or one already merged away)."""
+
+
+def _lock_both(model, survivor_record, loser):
+    """Reload both rows with a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    if survivor_record.id == loser.id:
+        raise MergeRefused("A record can't be merged into itself.")
+    rows = db.session.scalars(sa.select(model).where(model.id.in_([survivor_record.id, loser.id]))
+                              .with_for_update().execution_options(populate_existing=True)).all()
+    if len(rows) != 2 or any(row.is_merged for row in rows):
+        raise MergeRefused("One of these records has just been merged into another: open it again.")
+
+
+def _move_links(model, loser_id: int, survivor_id: int) -> int:
+    column = getattr(Link, f"{model.__tablename__}_id")
+    result = db.session.execute(sa.update(Link).where(column == loser_id).values({column.key: survivor_id})
+                                .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def _retire(model, keep, loser, *, actor: User, reason: str, filled: list[str], **details):
+    """Move the loser's links to the survivor, mark it merged, audit once on the survivor.
+
+    The reason is the one free text this audit event carries: the justification for altering the
+    records (DPA 2018 s.62), asked for as what was checked. The merged record's id, the links moved
+    and the fields filled are recorded too, so the merge can be traced and, by hand, undone.
+    """
+    db.session.flush()
+    moved = _move_links(model, loser.id, keep.id)
+    loser.merged_into_id, loser.merged_at = keep.id, utcnow()
+    db.session.flush()
+    db.session.expire_all()  # relationships loaded before the bulk UPDATE now point at the wrong record
+    return audit.record(AuditAction.UPDATE, object_type=model.__tablename__, object_id=keep.id, actor=actor,
+                        merged=loser.id, into=keep.id, links_moved=moved, filled=filled, reason=reason,
+                        **details)
+
+
+def merge_people(keep: Person, loser: Person, *, actor: User, reason: str):
+    """One real person, two records: `loser`'s links move to `keep`, nothing is lost.
+
+    `keep` keeps its name and gains the loser's name and aliases as aliases; its date of birth,
+    approximate age and description are filled from the loser where blank; warning markers are
+    the union. The loser stays in the table, marked merged_into and merged_at.
+    """
+    _lock_both(Person, keep, loser)
+    filled = []
+    known = {name_key(name) for name in [keep.full_name, *(keep.aliases or [])]}
+    aliases = list(keep.aliases or [])
+    for name in [loser.full_name, *(loser.aliases or [])]:
+        if name_key(name) and name_key(name) not in known:
+            known.add(name_key(name))
+            aliases.append(name)
+    if aliases != list(keep.aliases or []):
+        keep.aliases = aliases  # a new list: JSON columns only notice assignment
+        filled.append("aliases")
+    for field in PERSON_DETAILS:
+        if getattr(keep, field) in (None, "") and getattr(loser, field) not in (None, ""):
+            setattr(keep, field, getattr(loser, field))
+            filled.append(field)
+    markers = list(dict.fromkeys([*(keep.warning_markers or []), *(loser.warning_markers or [])]))
+    if markers != list(keep.warning_markers or []):
+        keep.warning_markers = markers
+        filled.append("warning_markers")
+    return _retire(Person, keep, loser, actor=actor, reason=reason, filled=filled)
+
+
+def merge_vehicles(keep: Vehicle, loser: Vehicle, *, actor: User, reason: str):
+    """Two records of one vehicle (a mistyped registration): `keep` keeps its VRM.
+
+    The loser's VRM stays on the loser's row (merged records are outside the one-live-VRM index)
+    and in the audit event; make, model and colour are filled where `keep` has none.
+    """
+    _lock_both(Vehicle, keep, loser)
+    filled = []
+    for field in VEHICLE_DETAILS:
+        if not getattr(keep, field) and getattr(loser, field):
+            setattr(keep, field, getattr(loser, field))
+            filled.append(field)
+    return _retire(Vehicle, keep, loser, actor=actor, reason=reason, filled=filled,
+                   vrm=keep.vrm, merged_vrm=loser.vrm)

@@ -1,13 +1,19 @@
-"""POLE records: type-ahead suggestions for the entry forms (and, later, profiles)."""
+"""POLE records: profiles of people, vehicles and places; merging duplicates; type-ahead for the forms."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import LOGGERS, require, visible_links
+from .. import audit
+from ..access import LOGGERS, MERGERS, READERS, can_merge_records, can_view_record, require, visible_links
+from ..database import writes_on_read
+from ..entries.queries import entry_map_points
 from ..extensions import db
-from ..models import Link, Person, Vehicle, name_key, normalise_vrm
+from ..models import AuditAction, Link, Location, Person, Vehicle, name_key, normalise_vrm
+from . import queries
+from .forms import MergeForm
+from .services import MergeRefused, RecordNotFound, merge_people, merge_vehicles, survivor, visible_record
 
 bp = Blueprint("pole", __name__)
 
@@ -58,3 +64,105 @@ def suggest_vehicles():
          "label": f"{v.vrm} {v.description}".strip()}
         for v in vehicles
     ])
+
+
+# --- profiles --------------------------------------------------------------------------------------
+
+PROFILE = {Person: ("pole.person", "person_id"), Vehicle: ("pole.vehicle", "vehicle_id"),
+           Location: ("pole.location", "location_id")}
+
+
+def _profile(model, record_id: int):
+    """The profile of a record the viewer can see; a merged-away record sends them to its survivor."""
+    record = db.session.get(model, record_id)
+    if record is not None and record.is_merged:
+        live = survivor(record)
+        if live is None or live.is_merged or not can_view_record(current_user, live):
+            abort(404)
+        flash(f"The record you opened was merged into this one on {record.merged_at:%d %b %Y}.", "info")
+        endpoint, parameter = PROFILE[model]
+        return redirect(url_for(endpoint, **{parameter: live.id}))
+    if record is None or not can_view_record(current_user, record):
+        abort(404)
+    timeline = queries.timeline(current_user, record)
+    duplicates = []
+    if can_merge_records(current_user):
+        find = {Person: queries.possible_duplicates, Vehicle: queries.possible_vehicle_duplicates}.get(model)
+        duplicates = find(current_user, record) if find else []
+    audit.record(AuditAction.VIEW, record, actor=current_user, entries=timeline.total)
+    page = render_template(
+        "pole/profile.html", kind=model.__tablename__, record=record, timeline=timeline,
+        associates=queries.associates(current_user, record), points=entry_map_points(timeline.entries),
+        merged_from=queries.merged_from(record), duplicates=duplicates, merge_form=MergeForm(formdata=None))
+    db.session.commit()  # after rendering: a commit expires every loaded entry, and reloading is a query each
+    return page
+
+
+@bp.get("/people/<int:person_id>")
+@require(*READERS)
+@writes_on_read
+def person(person_id: int):
+    return _profile(Person, person_id)
+
+
+@bp.get("/vehicles/<int:vehicle_id>")
+@require(*READERS)
+@writes_on_read
+def vehicle(vehicle_id: int):
+    return _profile(Vehicle, vehicle_id)
+
+
+@bp.get("/locations/<int:location_id>")
+@require(*READERS)
+@writes_on_read
+def location(location_id: int):
+    return _profile(Location, location_id)
+
+
+# --- merging ---------------------------------------------------------------------------------------
+
+MERGE = {Person: merge_people, Vehicle: merge_vehicles}
+
+
+def _merge(model, record_id: int):
+    """First post: both records side by side. Second post (action=merge, with a reason): merge."""
+    try:
+        keep = visible_record(model, record_id, current_user)
+    except RecordNotFound:
+        abort(404)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        abort(400, description=" ".join(m for messages in form.errors.values() for m in messages) or None)
+    try:
+        other = visible_record(model, form.other_id.data, current_user)
+    except RecordNotFound:
+        abort(404)
+    if other.id == keep.id:
+        abort(400, description="A record can't be merged into itself.")
+    if form.is_merge and form.reason_given():
+        endpoint, parameter = PROFILE[model]
+        keep_id = keep.id
+        try:
+            MERGE[model](keep, other, actor=current_user, reason=form.reason.data.strip())
+        except MergeRefused as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+        else:
+            db.session.commit()
+            flash("Records merged. Every entry of the other record is now linked here.", "success")
+        return redirect(url_for(endpoint, **{parameter: keep_id}))
+    sides = [(record, queries.timeline(current_user, record, limit=1)) for record in (keep, other)]
+    return render_template("pole/merge.html", model=model.__tablename__, keep=keep, other=other, sides=sides,
+                           form=form), 400 if form.is_merge else 200
+
+
+@bp.post("/people/<int:person_id>/merge")
+@require(*MERGERS)
+def merge_person(person_id: int):
+    return _merge(Person, person_id)
+
+
+@bp.post("/vehicles/<int:vehicle_id>/merge")
+@require(*MERGERS)
+def merge_vehicle(vehicle_id: int):
+    return _merge(Vehicle, vehicle_id)

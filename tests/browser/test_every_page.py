@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from pcso.models import EntryStatus, Role
+from pcso.models import EntryStatus, HandlingCode, Role
 from tests import factories
 from tests.browser.conftest import OLD_TRAFFORD, beat_id, check_page, login
 
@@ -14,16 +14,23 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
     officer = make_user(role)
     entry_id = in_db(lambda: factories.asb(factories.user(Role.PCSO, beats=[OLD_TRAFFORD]),
                                            OLD_TRAFFORD, status=EntryStatus.SUBMITTED).id)
+    intel_id = in_db(lambda: factories.intel(factories.user(Role.PCSO, beats=[OLD_TRAFFORD]), OLD_TRAFFORD,
+                                             handling_code=HandlingCode.CONDITIONS,
+                                             handling_conditions="Police only: not for partner agencies").id)
     login(page, officer)
     pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING):
         pages["beat"] = f"/beats/{beat_id(live_app)}"
+        pages["search"] = "/search"
     if role in (Role.PCSO, Role.SUPERVISOR):
         pages |= {"my-entries": "/entries", "choose": "/entries/new", "patrol-form": "/patrols/new",
                   "asb-form": "/asb-incidents/new", "school-form": "/school-visits/new",
-                  "welfare-form": "/welfare-checks/new"}
+                  "welfare-form": "/welfare-checks/new", "intel-form": "/intelligence-reports/new",
+                  "raise-intel-form": f"/intelligence-reports/new?from={entry_id}"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST):
         pages["entry"] = f"/entries/{entry_id}"
+    if role in (Role.SUPERVISOR, Role.ANALYST):
+        pages["intel"] = f"/entries/{intel_id}"  # with its source details
     if role == Role.ADMIN:
         pages |= {"users": "/admin/users", "user": f"/admin/users/{officer.id}"}
     for name, url in pages.items():

@@ -1,0 +1,36 @@
+"""What the models-versus-migrations comparison must not see: full-text machinery made in 0004 only.
+
+Used by pcso/migrations/env.py (so `flask db check` and autogenerate ignore it) and by
+tests/test_migrations.py (so its compare_metadata agrees): one list, imported from here.
+"""
+from __future__ import annotations
+
+# SQLite: the FTS5 tables (entry text; trigrams of names and registrations) and their shadow tables.
+FTS_TABLES = ("search_fts", "person_fts", "vehicle_fts")
+# PostgreSQL: indexes on expressions and operator classes the models cannot declare portably.
+BACKEND_ONLY_INDEXES = frozenset({"ix_search_document_body_tsv", "ix_person_name_key_trgm", "ix_person_aliases_trgm",
+                                  "ix_vehicle_vrm_trgm"})
+
+
+def is_backend_only_table(name: str | None) -> bool:
+    return bool(name) and any(name == table or name.startswith(table + "_") for table in FTS_TABLES)
+
+
+# PostgreSQL: the stored tsvector of search_document.body (a generated column).
+BACKEND_ONLY_COLUMNS = frozenset({("search_document", "body_tsv")})
+
+
+def include_name(name: str | None, type_: str, parent_names) -> bool:
+    """Alembic include_name hook: skip reflecting what only one backend has."""
+    if type_ == "table":
+        return not is_backend_only_table(name)
+    if type_ == "index":
+        return name not in BACKEND_ONLY_INDEXES
+    return True
+
+
+def include_object(obj, name: str | None, type_: str, reflected: bool, compare_to) -> bool:
+    """Alembic include_object hook, the same rule for objects that got past include_name, and columns."""
+    if type_ == "column":
+        return (getattr(getattr(obj, "table", None), "name", None), name) not in BACKEND_ONLY_COLUMNS
+    return include_name(name, type_, None)
