@@ -5,6 +5,7 @@ Trafford beats and schools loaded once. After each test every other table is emp
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from pcso import create_app
 from pcso.config import normalise_database_url
@@ -123,6 +125,19 @@ def app(session_app):
         yield session_app
         db.session.remove()
     _empty_tables(session_app)
+
+
+_generate_once = functools.cache(generate_password_hash)
+_check_once = functools.cache(check_password_hash)
+
+
+@pytest.fixture
+def memoised_hashing(monkeypatch):
+    """Real scrypt, computed once per password: for tests that sign many officers in (not test_auth)."""
+    from pcso.models import user as user_model
+
+    monkeypatch.setattr(user_model, "generate_password_hash", _generate_once)
+    monkeypatch.setattr(user_model, "check_password_hash", _check_once)
 
 
 @pytest.fixture

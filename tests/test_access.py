@@ -6,7 +6,6 @@ roles, or the rules in pcso/access.py, without changing these tables fails a tes
 """
 from __future__ import annotations
 
-import functools
 import itertools
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from pcso.access import PUBLIC, can_view_entry, visible_entries
 from pcso.extensions import db
@@ -29,19 +27,7 @@ ALTRINCHAM = "E05015239"
 POINT = factories.POINT
 
 
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """scrypt takes ~0.13 s a call, and these tests create and sign in dozens of officers with the same
-    password: compute each hash and each check once. They are still real scrypt hashes and checks
-    (both functions are memoised, not replaced); tests/test_auth.py covers hashing itself."""
-    from pcso.models import user as user_model
-
-    monkeypatch.setattr(user_model, "generate_password_hash", _generate_once)
-    monkeypatch.setattr(user_model, "check_password_hash", _check_once)
-
-
-_generate_once = functools.cache(generate_password_hash)
-_check_once = functools.cache(check_password_hash)
+pytestmark = pytest.mark.usefixtures("memoised_hashing")
 
 
 @pytest.fixture

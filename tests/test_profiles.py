@@ -6,7 +6,6 @@ exactly what the viewer's entries say, and nothing from an entry they may not op
 """
 from __future__ import annotations
 
-import functools
 import json
 from collections import Counter
 from datetime import date, timedelta
@@ -15,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from sqlalchemy import event
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from pcso.extensions import db
 from pcso.models import (
@@ -31,17 +29,7 @@ V, W, S, SUB, A, M = (LinkRole.VICTIM, LinkRole.WITNESS, LinkRole.SUSPECT, LinkR
                       LinkRole.MENTIONED)
 
 
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """As in test_access.py: real scrypt, computed once per password (each test signs in several officers)."""
-    from pcso.models import user as user_model
-
-    monkeypatch.setattr(user_model, "generate_password_hash", _generate_once)
-    monkeypatch.setattr(user_model, "check_password_hash", _check_once)
-
-
-_generate_once = functools.cache(generate_password_hash)
-_check_once = functools.cache(check_password_hash)
+pytestmark = pytest.mark.usefixtures("memoised_hashing")
 
 
 def soup(response) -> BeautifulSoup:

@@ -5,7 +5,6 @@ results are worked out here in Python from the objects made (never by asking the
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -13,7 +12,6 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from pcso.access import can_view_entry
 from pcso.extensions import db
@@ -35,17 +33,7 @@ ALTRINCHAM = "E05015239"
 M15_4AD = (53.464903, -2.260757)  # a postcode centroid in Old Trafford
 
 
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """The same memoised (still real) scrypt as tests/test_access.py: many sign-ins, one password."""
-    from pcso.models import user as user_model
-
-    monkeypatch.setattr(user_model, "generate_password_hash", _generate_once)
-    monkeypatch.setattr(user_model, "check_password_hash", _check_once)
-
-
-_generate_once = functools.cache(generate_password_hash)
-_check_once = functools.cache(check_password_hash)
+pytestmark = pytest.mark.usefixtures("memoised_hashing")
 
 
 def soup(response) -> BeautifulSoup:

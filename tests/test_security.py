@@ -1,7 +1,6 @@
 """CSRF, security headers, no inline script, hostile input, and what may appear in URLs and cookies."""
 from __future__ import annotations
 
-import functools
 import json
 import re
 from pathlib import Path
@@ -11,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from pcso.extensions import db
 from pcso.models import AsbIncident, Entry, EntryStatus, Role, User, UserSession
@@ -24,18 +22,7 @@ POINT = factories.POINT
 COOKIE = "beatbook_session"
 
 
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """scrypt takes ~0.13 s a call: compute each hash and each check of the test password once. They
-    are still real scrypt hashes and checks (memoised, not replaced); tests/test_auth.py covers hashing."""
-    from pcso.models import user as user_model
-
-    monkeypatch.setattr(user_model, "generate_password_hash", _generate_once)
-    monkeypatch.setattr(user_model, "check_password_hash", _check_once)
-
-
-_generate_once = functools.cache(generate_password_hash)
-_check_once = functools.cache(check_password_hash)
+pytestmark = pytest.mark.usefixtures("memoised_hashing")
 
 
 def anonymous(app) -> FlaskClient:

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from pcso.extensions import db
-from pcso.models import AsbIncident, Link, Person, Role
+from pcso.models import Link, Person, Role
 from tests import factories
 from tests.browser.conftest import OLD_TRAFFORD, check_page, login
 
