@@ -193,6 +193,41 @@ def test_free_text_people_and_vehicles_move_into_records_and_back(blank_app):
         assert conn.exec_driver_sql("SELECT child_name FROM welfare_check").scalars().all() == ["Alex Example"] * 2
 
 
+def _full_text(conn, word: str) -> set[int]:
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :word"
+    else:
+        sql = "SELECT entry_id FROM search_document WHERE body_tsv @@ plainto_tsquery('english', :word)"
+    return set(conn.execute(sa.text(sql), {"word": word}).scalars())
+
+
+def test_entries_made_before_search_are_indexed_by_the_migration(blank_app):
+    from pcso.search.services import reindex_entries
+
+    flask_db(blank_app, "upgrade", "0001")
+    with db.engine.begin() as conn:
+        for statement in FOUNDATION_ROWS:
+            conn.exec_driver_sql(statement)
+    flask_db(blank_app, "upgrade")
+    with db.engine.connect() as conn:
+        bodies = dict(conn.exec_driver_sql("SELECT entry_id, body FROM search_document").all())
+        assert set(bodies) == {1, 2, 3, 4}
+        assert bodies[1] == "s\nnoise\nd\nSam Smith\nOwner of the Corsa\nLee Jones\nAB12CDE\nBlue Vauxhall Corsa"
+        assert "Alex Example" in bodies[3]
+        assert _full_text(conn, "corsa") == {1, 2} and _full_text(conn, "alex") == {3, 4}
+        if conn.dialect.name == "sqlite":  # the trigram indexes over names and registrations
+            assert conn.exec_driver_sql("SELECT rowid FROM vehicle_fts WHERE vehicle_fts MATCH '\"b12c\"'").all()
+            assert len(conn.exec_driver_sql("SELECT rowid FROM person_fts WHERE person_fts MATCH '\"smit\"'").all()) == 2
+    # the app's own rules give the same text the migration wrote
+    reindex_entries()
+    db.session.commit()
+    with db.engine.connect() as conn:
+        assert dict(conn.exec_driver_sql("SELECT entry_id, body FROM search_document").all()) == bodies
+
+    flask_db(blank_app, "downgrade", "0003")
+    assert "search_document" not in table_names() and backend_only_tables() == set()
+
+
 def test_flask_db_check_and_a_single_head(blank_app):
     flask_db(blank_app, "upgrade")
     flask_db(blank_app, "check")  # exits non-zero when the models need a new migration

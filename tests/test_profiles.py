@@ -17,7 +17,7 @@ from sqlalchemy import event
 
 from pcso.extensions import db
 from pcso.models import (
-    AuditAction, AuditEvent, EntryStatus, Link, LinkRole, Person, Role, SecurityMarking, Vehicle, WarningMarker,
+    AuditAction, AuditEvent, EntryStatus, Link, LinkRole, Person, Role, SecurityMarking, Vehicle, WarningMarker, name_key,
 )
 from pcso.pole.queries import similar_names
 from pcso.timeutil import utcnow
@@ -516,3 +516,20 @@ def test_a_profile_takes_the_same_number_of_queries_however_many_links(app):
     browser = signed_in(app, supervisor)
     counts = [count_queries(app, lambda r=r: browser.get(f"/people/{r.id}")) for r in (few, many)]
     assert counts[0] == counts[1], counts
+
+
+def test_entries_moved_by_a_merge_are_found_by_the_survivors_name(app):
+    from pcso.pole.services import merge_people
+    from pcso.search.services import SearchQuery, reindex_entries, search
+
+    author = factories.user(Role.PCSO)
+    supervisor = factories.user(Role.SUPERVISOR)
+    typo = Person(full_name="Jon Smyth", name_key=name_key("Jon Smyth"))
+    right = Person(full_name="Johnathan Smithers", name_key=name_key("Johnathan Smithers"))
+    moved = factories.asb(author, links=[Link(person=typo, role=LinkRole.SUSPECT)])
+    kept = factories.asb(author, links=[Link(person=right, role=LinkRole.SUSPECT)])
+    reindex_entries([moved.id, kept.id])
+    assert {r.entry.id for r in search(supervisor, SearchQuery(text="Smithers")).results} == {kept.id}
+
+    merge_people(right, typo, actor=supervisor, reason="Same date of birth and address on both")
+    assert {r.entry.id for r in search(supervisor, SearchQuery(text="Smithers")).results} == {moved.id, kept.id}

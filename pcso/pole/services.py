@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from .. import audit
 from ..extensions import db
+from ..search.services import reindex_linked_to
 from ..models import AuditAction, Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
 from ..timeutil import utcnow
 
@@ -117,6 +118,7 @@ def _retire(model, keep, loser, *, actor: User, reason: str, filled: list[str], 
     loser.merged_into_id, loser.merged_at = keep.id, utcnow()
     db.session.flush()
     db.session.expire_all()  # relationships loaded before the bulk UPDATE now point at the wrong record
+    reindex_linked_to(keep)  # the moved entries' search text names the survivor now
     return audit.record(AuditAction.UPDATE, object_type=model.__tablename__, object_id=keep.id, actor=actor,
                         merged=loser.id, into=keep.id, links_moved=moved, filled=filled, reason=reason,
                         **details)

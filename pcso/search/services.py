@@ -2,17 +2,19 @@
 
 - index_entry(entry) writes the entry's searchable text (search_document) in the caller's
   transaction; the entry services call it on every create, update, submit and end. The full-text
-  index over that text is kept by the database (FTS5 triggers on SQLite, a GIN index on PostgreSQL).
+  index over that text is kept by the database (FTS5 triggers on SQLite; on PostgreSQL a stored,
+  GIN-indexed tsvector). After a person or vehicle is renamed or merged, reindex_linked_to(record).
 - search(user, query) answers a SearchQuery (built from an allow-listed form, never from column
   names in the request) with one page of ranked entries and the people and vehicles that match.
 
 Access: every statement carries access.visible_entries(user) in its WHERE clause, the same rule
 as the entry page, and POLE records are found only through links into entries the user may see.
 
-Speed (docs/PERFORMANCE.md): the full-text match drives the query. On SQLite the FTS5 table is
-joined to entry with CROSS JOIN, which fixes the join order: SQLite must not start from a
-(beat, date) index and re-run MATCH for every row it finds there. tests/test_search.py checks the
-plans with EXPLAIN QUERY PLAN.
+Speed (docs/PERFORMANCE.md, bench/search_1m.py): the full-text match drives the query. On SQLite the
+FTS5 table is joined to entry with CROSS JOIN, which fixes the join order: SQLite must not start from
+a (beat, date) index and re-run MATCH for every row it finds there. tests/test_search.py checks the
+plans with EXPLAIN QUERY PLAN. The page and its count come from one pass (count(*) OVER ()); words
+with no filter are read best first and counted only up to COUNT_CAP.
 """
 from __future__ import annotations
 
@@ -177,6 +179,12 @@ class SearchQuery:
         return bool(self.terms)
 
     @property
+    def has_filters(self) -> bool:
+        """Anything beyond the words that narrows the entries."""
+        return any(value not in (None, "", ()) for key, value in asdict(self).items()
+                   if key not in ("text", "near_postcode", "radius_m", "page"))
+
+    @property
     def person_key(self) -> str:
         return name_key(self.person)
 
@@ -228,6 +236,7 @@ class SearchPage:
     vehicles: list[Vehicle] = field(default_factory=list)
     more_people: bool = False
     more_vehicles: bool = False
+    is_capped: bool = False  # more than `total` (COUNT_CAP) match: words alone are counted only so far
 
     @property
     def pages(self) -> int:
@@ -279,8 +288,31 @@ def _kind_row(model, conditions) -> sa.ColumnElement[bool]:
     return sa.exists().where(table.c.id == Entry.id, *conditions(table.c))
 
 
+class _ArrayOf(sa.sql.expression.ColumnElement):
+    """PostgreSQL's ARRAY(subquery): evaluated once, then used as `= ANY(...)` on an index."""
+
+    inherit_cache = True
+
+    def __init__(self, select):
+        self.select = select.scalar_subquery()
+        self.type = sa.ARRAY(sa.Integer)
+
+
+@compiles(_ArrayOf, "postgresql")
+def _compile_array_of(element, compiler, **kw):
+    return "ARRAY" + compiler.process(element.select, **kw)
+
+
 def _linked_to(column, matching) -> sa.ColumnElement[bool]:
-    """The entry links a record among `matching` (a select of ids)."""
+    """The entry links a record among `matching` (a select of ids).
+
+    On PostgreSQL the records go in as `= ANY(ARRAY(...))`: found first (a trigram index), then their
+    links by index. As a join, the planner guesses the number of matches from a LIKE pattern and may
+    merge-join the whole link table instead.
+    """
+    if _dialect() == "postgresql":
+        matching = sa.select(Link.entry_id).where(column == sa.any_(_ArrayOf(matching)))
+        return Entry.id.in_(matching)
     return Entry.id.in_(sa.select(Link.entry_id).where(column.in_(matching)))
 
 
@@ -370,10 +402,12 @@ def _pg_tsquery(text: str):
     return sa.func.to_tsquery(_REGCONFIG, sa.bindparam("tsquery", text, type_=sa.Text))
 
 
-def _match_sqlite(query: SearchQuery):
-    """The FTS5 match as a subquery of (entry_id, rank): the table the CROSS JOIN starts from."""
-    return sa.select(sa.literal_column("rowid").label("entry_id"), sa.literal_column("rank").label("rank")) \
-        .select_from(sa.table("search_fts")) \
+def _match_sqlite(query: SearchQuery, *, ranked: bool = True):
+    """The FTS5 match as a subquery of (entry_id[, rank]): the table the CROSS JOIN starts from."""
+    columns = [sa.literal_column("rowid").label("entry_id")]
+    if ranked:
+        columns.append(sa.literal_column("rank").label("rank"))
+    return sa.select(*columns).select_from(sa.table("search_fts")) \
         .where(sa.literal_column("search_fts").op("MATCH")(sa.bindparam("fts", fts_query(query), type_=sa.Text))) \
         .subquery("fts_match")
 
@@ -384,30 +418,76 @@ def statements(user: User, query: SearchQuery, ring_ids: list[int] | None = None
     The page statement gives each id and, in the same pass, how many there are (count(*) OVER ()):
     a second pass over every match only to count them would double the time of a common word.
     With words, the full-text side drives: SQLite joins the FTS5 match to entry with CROSS JOIN (which
-    fixes the order); PostgreSQL ranks inside a subquery kept apart by OFFSET 0, so that only
-    (id, date, rank) reach the sort, which then keeps the top rows, not every match with its text.
+    fixes the order). PostgreSQL finds and ranks the matches inside a subquery kept apart by OFFSET 0,
+    so that only (id, date, rank) reach the sort, which then keeps the top rows.
     """
     conditions = entry_conditions(user, query, ring_ids)
     total = sa.func.count().over().label("total")
-    if not query.has_text:
-        return (sa.select(Entry.id, total).where(*conditions).order_by(Entry.occurred_at.desc(), Entry.id.desc()),
-                sa.select(sa.func.count()).select_from(Entry).where(*conditions))
     if _dialect() == "postgresql":
-        document = SearchDocument.__table__
-        tsquery = _pg_tsquery(fts_query(query))
-        source = document.join(Entry, Entry.id == document.c.entry_id)
-        where = [_PG_VECTOR.op("@@")(tsquery), *conditions]
-        ranked = sa.select(Entry.id.label("id"), Entry.occurred_at.label("occurred_at"),
-                           sa.func.ts_rank_cd(_PG_VECTOR, tsquery).label("rank")) \
+        # Everything that matches, ranked, behind OFFSET 0: the planner must not walk an index in date
+        # order hoping to stop after 25 rows (the count needs them all), nor carry the text to the sort.
+        source, where, rank = Entry.__table__, list(conditions), sa.literal(0.0)
+        if query.has_text:
+            document = SearchDocument.__table__
+            tsquery = _pg_tsquery(fts_query(query))
+            source = document.join(Entry, Entry.id == document.c.entry_id)
+            where.insert(0, _PG_VECTOR.op("@@")(tsquery))
+            rank = sa.func.ts_rank_cd(_PG_VECTOR, tsquery)
+        ranked = sa.select(Entry.id.label("id"), Entry.occurred_at.label("occurred_at"), rank.label("rank")) \
             .select_from(source).where(*where).offset(0).subquery("ranked")
         return (sa.select(ranked.c.id, total).order_by(ranked.c.rank.desc(), ranked.c.occurred_at.desc(),
                                                         ranked.c.id.desc()),
                 sa.select(sa.func.count()).select_from(source).where(*where))
+    if not query.has_text:
+        return (sa.select(Entry.id, total).where(*conditions).order_by(Entry.occurred_at.desc(), Entry.id.desc()),
+                sa.select(sa.func.count()).select_from(Entry).where(*conditions))
     match = _match_sqlite(query)
     source = _CrossJoin(match, Entry.__table__, match.c.entry_id == Entry.id)
     return (sa.select(Entry.id, total, match.c.rank).select_from(source).where(*conditions)
             .order_by(match.c.rank, Entry.occurred_at.desc(), Entry.id.desc()),
             sa.select(sa.func.count()).select_from(source).where(*conditions))
+
+
+COUNT_CAP = 1_000
+
+
+def walks_in_rank_order(query: SearchQuery) -> bool:
+    """Words and no filter: read the matches best first and stop at the page, counting to COUNT_CAP."""
+    return query.has_text and not query.has_filters
+
+
+def walk_statements(user: User, query: SearchQuery, head: int | None = None) -> tuple[sa.Select, sa.Select]:
+    """(page statement, capped count statement) for words alone.
+
+    The database ranks every match anyway (the bare full-text query does no less), but the access
+    rule is then checked only for the matches read until the page is full, and the count stops at
+    COUNT_CAP + 1: the page says "more than 1,000", and the officer adds a filter. On PostgreSQL
+    `head` keeps only the best `head` matches before the access rule (a top-N sort, as the bare
+    query does); search() reads again without it in the rare case that leaves the page short.
+    """
+    visible = visible_entries(user)
+    if _dialect() == "postgresql":
+        document = SearchDocument.__table__
+        tsquery = _pg_tsquery(fts_query(query))
+        matches = _PG_VECTOR.op("@@")(tsquery)
+        rank = sa.func.ts_rank_cd(_PG_VECTOR, tsquery)
+        ranked = sa.select(document.c.entry_id.label("id"), rank.label("rank")).where(matches) \
+            .order_by(rank.desc(), document.c.entry_id.desc())
+        ranked = (ranked.limit(head) if head else ranked.offset(0)).subquery("ranked")
+        page = sa.select(ranked.c.id).select_from(ranked.join(Entry, Entry.id == ranked.c.id)).where(visible) \
+            .order_by(ranked.c.rank.desc(), ranked.c.id.desc())
+        some = sa.select(sa.literal(1)).select_from(document.join(Entry, Entry.id == document.c.entry_id)) \
+            .where(matches, visible).limit(COUNT_CAP + 1).subquery("some")
+    else:
+        match = _match_sqlite(query)
+        # ORDER BY rank alone is handed to FTS5, which returns the matches best first
+        page = sa.select(Entry.id).select_from(_CrossJoin(match, Entry.__table__, match.c.entry_id == Entry.id)) \
+            .where(visible).order_by(match.c.rank)
+        unranked = _match_sqlite(query, ranked=False)
+        some = sa.select(sa.literal(1)).select_from(
+            _CrossJoin(unranked, Entry.__table__, unranked.c.entry_id == Entry.id)).where(visible) \
+            .limit(COUNT_CAP + 1).subquery("some")
+    return page, sa.select(sa.func.count()).select_from(some)
 
 
 # --- near a place: a box in SQL, then the circle -----------------------------------------------------------
@@ -459,18 +539,31 @@ def _ring_ids(query: SearchQuery) -> list[int]:
 
 def search(user: User, query: SearchQuery) -> SearchPage:
     """One page of the entries `user` may see that match `query`, best first, and the POLE records found."""
-    ring_ids = _ring_ids(query) if query.near is not None else None
-    page_statement, count_statement = statements(user, query, ring_ids)
     page = max(query.page, 1)
-    rows = db.session.execute(page_statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    if rows:
-        total = rows[0].total
-    else:
-        total = db.session.scalar(count_statement) or 0 if page > 1 else 0
-        last = max(1, math.ceil(total / PER_PAGE))
-        if page > last:  # past the end: show the last page
-            page = last
+    capped = False
+    if walks_in_rank_order(query):
+        _, count_statement = walk_statements(user, query)
+        total = db.session.scalar(count_statement) or 0
+        capped, total = total > COUNT_CAP, min(total, COUNT_CAP)
+        page = min(page, max(1, math.ceil(total / PER_PAGE)))
+        wanted = min(PER_PAGE, total - (page - 1) * PER_PAGE)
+        for head in (page * PER_PAGE * 8 + 1_000, None):
+            page_statement, _ = walk_statements(user, query, head)
             rows = db.session.execute(page_statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+            if len(rows) >= wanted:
+                break
+    else:
+        ring_ids = _ring_ids(query) if query.near is not None else None
+        page_statement, count_statement = statements(user, query, ring_ids)
+        rows = db.session.execute(page_statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+        if rows:
+            total = rows[0].total
+        else:
+            total = db.session.scalar(count_statement) or 0 if page > 1 else 0
+            last = max(1, math.ceil(total / PER_PAGE))
+            if page > last:  # past the end: show the last page
+                page = last
+                rows = db.session.execute(page_statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     page_ids = [row.id for row in rows]
     entries = _load(page_ids)
     snippets = _snippets(query, page_ids) if query.has_text else {}
@@ -485,13 +578,13 @@ def search(user: User, query: SearchQuery) -> SearchPage:
     people, more_people = _people(user, query)
     vehicles, more_vehicles = _vehicles(user, query)
     return SearchPage(criteria=query, results=results, total=total, page=page, people=people, vehicles=vehicles,
-                      more_people=more_people, more_vehicles=more_vehicles)
+                      more_people=more_people, more_vehicles=more_vehicles, is_capped=capped)
 
 
 def record_search(page: SearchPage, *, actor: User) -> None:
     """Every search is consultation (DPA 2018 s.62): its terms and what it found, in the same transaction."""
     audit.record(AuditAction.SEARCH, actor=actor, object_type="entry", scope="search",
-                 terms=page.criteria.audit_terms(), page=page.page, results=page.total,
+                 terms=page.criteria.audit_terms(), page=page.page, results=page.total, more=page.is_capped,
                  people=len(page.people), vehicles=len(page.vehicles))
 
 
@@ -599,7 +692,10 @@ def _compile_explain(element, compiler, **kw):
 
 def explain(user: User, query: SearchQuery, *, count: bool = False) -> list[str]:
     """The database's plan for the page (or count) statement: EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL."""
-    page_statement, count_statement = statements(user, query)
+    if walks_in_rank_order(query):
+        page_statement, count_statement = walk_statements(user, query)
+    else:
+        page_statement, count_statement = statements(user, query)
     statement = count_statement if count else page_statement.limit(PER_PAGE)
     rows = db.session.execute(_Explain(statement)).all()
     return [row[-1] for row in rows]

@@ -10,7 +10,6 @@ Create Date: 2026-11-22 20:32:11.296625
 from alembic import op
 import sqlalchemy as sa
 
-import pcso.models.types
 
 
 # revision identifiers, used by Alembic.

@@ -26,7 +26,6 @@ import re
 from alembic import op
 import sqlalchemy as sa
 
-import pcso.models.types
 
 
 # revision identifiers, used by Alembic.
