@@ -24,10 +24,6 @@ def from_london(local: datetime) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def london_today() -> date:
-    return utcnow().astimezone(LONDON).date()
-
-
 def format_london(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M") -> str:
     return "" if value is None else to_london(value).strftime(fmt)
 

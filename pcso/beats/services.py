@@ -12,6 +12,7 @@ from ..extensions import db
 from ..geo import BeatIndex, BeatShape
 from ..models import AuditAction, Beat, User
 from ..timeutil import utcnow
+from ..upsert import assign_changed
 
 
 @dataclass
@@ -38,9 +39,7 @@ def import_beats(shapes: list[BeatShape], *, district: str | None = None, actor:
         if beat is None:
             db.session.add(Beat(code=item.code, **values))
             summary.created += 1
-        elif any(getattr(beat, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(beat, key, value)
+        elif assign_changed(beat, values):
             beat.updated_at = utcnow()
             summary.updated += 1
         else:

@@ -12,6 +12,7 @@ from ..beats.services import beat_index
 from ..extensions import db
 from ..geo import normalise_postcode
 from ..models import AuditAction, School, User
+from ..upsert import assign_changed
 
 REQUIRED = {"name", "unique_reference_number", "lon", "lat"}
 
@@ -70,9 +71,7 @@ def import_schools(text: str, *, actor: User | None = None) -> SchoolImportSumma
             db.session.add(school)
             existing[urn] = school
             summary.created += 1
-        elif any(getattr(school, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(school, key, value)
+        elif assign_changed(school, values):
             summary.updated += 1
         else:
             summary.unchanged += 1
