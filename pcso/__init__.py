@@ -34,11 +34,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     configure_engine(app)
 
-    from . import admin, auth, beats, entries, geo_api, main, pole, search
+    from . import admin, auth, beats, briefing, dashboard, entries, geo_api, lists, main, pole, review, search
     from .web import register_converters, register_web
 
     register_converters(app)
-    for module in (main, auth, beats, entries, geo_api, pole, search, admin):
+    for module in (main, auth, beats, entries, review, dashboard, briefing, lists, geo_api, pole, search, admin):
         app.register_blueprint(module.bp)
 
     register_web(app)

@@ -99,8 +99,29 @@ def can_log_entries(user: User) -> bool:
 
 
 def can_edit_entry(user: User, entry: Entry) -> bool:
-    """Only the author changes an entry, and only while it is a draft."""
-    return entry.author_id == user.id and entry.status == EntryStatus.DRAFT
+    """Only the author changes an entry, and only while it is a draft or returned to them for correction."""
+    return entry.author_id == user.id and entry.is_editable_state
+
+
+# --- review and dashboards ---------------------------------------------------------
+
+REVIEWERS = (Role.SUPERVISOR,)
+DASHBOARD_VIEWERS = (Role.PCSO, Role.SUPERVISOR)
+
+
+def can_review_entry(user: User, entry: Entry) -> bool:
+    """A supervisor decides on a submitted entry they may open, but never on their own."""
+    return (user.role in REVIEWERS and entry.status == EntryStatus.SUBMITTED and entry.author_id != user.id
+            and can_view_entry(user, entry))
+
+
+def dashboard_beat_ids(user: User) -> set[int] | None:
+    """The beats whose dashboard the user may open: None means every beat (supervisors)."""
+    if user.role == Role.SUPERVISOR:
+        return None
+    if user.role == Role.PCSO:
+        return set(user.beat_ids)
+    return set()
 
 
 # --- intelligence ----------------------------------------------------------------
@@ -111,7 +132,8 @@ RAISE_FROM_KINDS = (EntryKind.ASB_INCIDENT, EntryKind.WELFARE_CHECK)
 
 
 def can_view_source(user: User, report: Entry) -> bool:
-    """Source details: supervisors and analysts who may open the report, and its author while it is a draft.
+    """Source details: supervisors and analysts who may open the report, and its author while it is a draft
+    (or returned to them for correction).
 
     The author knows the source already, so hiding the field from them protects no one while they
     write and correct it (and only the author edits a draft). Once submitted, the sergeant and the
@@ -120,7 +142,7 @@ def can_view_source(user: User, report: Entry) -> bool:
     """
     if not can_view_entry(user, report):
         return False
-    return user.role in SOURCE_READERS or (report.author_id == user.id and report.status == EntryStatus.DRAFT)
+    return user.role in SOURCE_READERS or (report.author_id == user.id and report.is_editable_state)
 
 
 def can_raise_intelligence(user: User, entry: Entry) -> bool:

@@ -26,8 +26,8 @@ from tests.conftest import BACKENDS, make_app
 
 MIGRATIONS = Path(pcso.__file__).resolve().parent / "migrations"
 TABLES = {
-    "alembic_version", "asb_incident", "audit_event", "beat", "beat_assignment", "entry", "entry_revision",
-    "intelligence_report",
+    "alembic_version", "asb_incident", "audit_event", "beat", "beat_assignment", "beat_priority", "entry",
+    "entry_review", "entry_revision", "intelligence_report", "shift", "street_crime",
     "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
     "user_session",
     "vehicle", "welfare_check",

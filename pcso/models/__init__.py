@@ -2,10 +2,13 @@
 from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel, normalise_vrm
 from .audit import AuditAction, AuditEvent
 from .beat import Beat
+from .briefing import BeatPriority, Shift
+from .context import StreetCrime
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
+from .review import EntryReview, ReviewDecision
 from .school import School
 from .school_visit import SchoolVisit, SchoolVisitType
 from .search import SearchDocument
@@ -13,10 +16,10 @@ from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "Entry",
+    "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
-    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "RiskLevel", "Role", "School",
-    "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "User", "UserSession", "WelfareCheck",
+    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "ReviewDecision", "RiskLevel", "Role", "School",
+    "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "Shift", "StreetCrime", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]

@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
     IMPORT = "import"
+    REVIEW = "review"
 
 
 class AuditEvent(db.Model):

@@ -44,12 +44,17 @@ class EntryKind(StrEnum):
 
 
 class EntryStatus(StrEnum):
+    """An entry's life: draft -> submitted -> approved, or returned to its author and submitted again."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
 
     @property
     def label(self) -> str:
-        return self.value.title()
+        return {"draft": "Draft", "submitted": "Awaiting review", "returned": "Returned for correction",
+                "approved": "Approved"}[self.value]
 
 
 class SecurityMarking(StrEnum):
@@ -83,6 +88,8 @@ class Entry(db.Model):
         sa.CheckConstraint("kind != 'welfare_check' OR marking = 'OFFICIAL-SENSITIVE'", name="welfare_is_sensitive"),
         sa.Index("ix_entry_beat_occurred", "beat_id", "occurred_at"),
         sa.Index("ix_entry_author_recorded", "author_id", "recorded_at"),
+        # The review queue: submitted entries of a beat, oldest first.
+        sa.Index("ix_entry_status_beat_submitted", "status", "beat_id", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +103,8 @@ class Entry(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     accuracy_m: Mapped[float | None]
@@ -111,6 +120,7 @@ class Entry(db.Model):
     client_key: Mapped[str] = mapped_column(sa.String(64))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
     beat: Mapped[Beat] = relationship(foreign_keys=[beat_id])
     located_beat: Mapped[Beat | None] = relationship(foreign_keys=[located_beat_id])
     revisions: Mapped[list["EntryRevision"]] = relationship(
@@ -119,12 +129,27 @@ class Entry(db.Model):
     links: Mapped[list["Link"]] = relationship(  # noqa: F821
         back_populates="entry", order_by="Link.position", cascade="all, delete-orphan"
     )
+    reviews: Mapped[list["EntryReview"]] = relationship(  # noqa: F821
+        back_populates="entry", order_by="EntryReview.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"polymorphic_on": "kind"}
 
     @property
     def is_draft(self) -> bool:
         return self.status == EntryStatus.DRAFT
+
+    @property
+    def is_editable_state(self) -> bool:
+        """Its author may change it: a draft, or returned to them for correction."""
+        return self.status in (EntryStatus.DRAFT, EntryStatus.RETURNED)
+
+    @property
+    def last_return(self) -> "EntryReview | None":  # noqa: F821
+        """The most recent 'returned' review, while the entry is still returned."""
+        if self.status != EntryStatus.RETURNED:
+            return None
+        return next((r for r in reversed(self.reviews) if r.decision == "returned"), None)
 
     @property
     def people_links(self) -> list:
@@ -151,7 +176,7 @@ class EntryRevision(db.Model):
     entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    action: Mapped[str] = mapped_column(sa.String(32))  # created, updated, submitted, ended
+    action: Mapped[str] = mapped_column(sa.String(32))  # created, updated, submitted, ended, approved, returned
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     entry: Mapped[Entry] = relationship(back_populates="revisions")
