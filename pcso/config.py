@@ -79,6 +79,8 @@ def load_config(instance_path: Path) -> dict:
         "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         "DISPLAY_TIMEZONE": "Europe/London",
         "FORCE_NAME": os.environ.get("FORCE_NAME", "Trafford (demo)"),
+        # Review: a submission waiting longer than this is flagged in the queue.
+        "REVIEW_TARGET_HOURS": _int("REVIEW_TARGET_HOURS", 72),
     }
     if production:
         if not os.environ.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:

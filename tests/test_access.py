@@ -79,6 +79,8 @@ ACCESS = {
     "pole.location": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "review.queue": frozenset({Role.SUPERVISOR}),
+    "review.decide": frozenset({Role.SUPERVISOR}),
     "admin.users": frozenset({Role.ADMIN}),
     "admin.edit_user": frozenset({Role.ADMIN}),
 }
@@ -132,6 +134,7 @@ GET_MATRIX = {
     "/vehicles/{missing}":         (LOGIN,    404,   404,   404,   404,   403),
     "/locations/{location}":       (LOGIN,    200,   200,   200,   404,   403),
     "/locations/{missing}":        (LOGIN,    404,   404,   404,   404,   403),
+    "/review":                     (LOGIN,    403,   200,   403,   403,   403),
     "/admin/users":                (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{author}":       (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{missing}":      (LOGIN,    403,   403,   403,   403,   404),
@@ -140,6 +143,8 @@ GET_MATRIX = {
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/entries/{sensitive}/submit": (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/patrols/{sensitive}/end":    (LOGIN,    404,   LOCKED, 403,  403,   403),
+    "/entries/{entry}/review":     (LOGIN,    403,   400,   403,   403,   403),  # 400: no decision chosen
+    "/entries/{draft}/review":     (LOGIN,    403,   404,   403,   403,   403),
     "/geo/locate":                 (401,      400,   400,   403,   403,   403),
     "/geo/postcode":               (401,      404,   404,   403,   403,   403),
     "/people/suggest":             (401,      200,   200,   403,   403,   403),

@@ -269,8 +269,14 @@ def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = F
     return entry, True
 
 
+def _submit_action(entry: Entry) -> str:
+    """'resubmitted' after a return for correction, so the history reads as what happened."""
+    return "resubmitted" if entry.status == EntryStatus.RETURNED else "submitted"
+
+
 def update_entry(entry: Entry, form: EntryForm, *, actor: User, submit: bool = False) -> Entry:
     before = snapshot(entry)
+    action = _submit_action(entry) if submit else "updated"
     _apply_form(entry, form, actor)
     if submit:
         entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
@@ -278,8 +284,7 @@ def update_entry(entry: Entry, form: EntryForm, *, actor: User, submit: bool = F
     db.session.flush()
     changes = _diff(before, snapshot(entry))
     if changes:
-        db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id,
-                                     action="submitted" if submit else "updated", changes=changes))
+        db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=action, changes=changes))
         audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=sorted(changes))
     index_entry(entry)
     return entry
@@ -289,9 +294,10 @@ def submit_entry(entry: Entry, *, actor: User) -> Entry:
     if isinstance(entry, Patrol) and entry.is_open:
         raise EntryRejected("status", "End the patrol before submitting it")
     before = snapshot(entry)
+    action = _submit_action(entry)
     entry.status, entry.submitted_at, entry.updated_at = EntryStatus.SUBMITTED, utcnow(), utcnow()
     db.session.flush()
-    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action="submitted",
+    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=action,
                                  changes=_diff(before, snapshot(entry))))
     audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["status"])
     index_entry(entry)

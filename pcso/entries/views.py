@@ -5,7 +5,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from .. import audit
-from ..access import LOGGERS, RAISE_FROM_KINDS, READERS, can_edit_entry, can_raise_intelligence, require
+from ..access import (
+    LOGGERS, RAISE_FROM_KINDS, READERS, can_edit_entry, can_raise_intelligence, can_review_entry, require,
+)
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
 from ..database import writes_on_read
@@ -127,18 +129,24 @@ def detail(entry_id: int):
     entry = get_visible_entry(current_user, entry_id) or abort(404)
     record_view(entry, actor=current_user)
     db.session.commit()
-    end_form = EndPatrolForm(ended_at=to_london(utcnow()).replace(tzinfo=None, second=0, microsecond=0))
-    return _render_detail(entry, end_form)
+    return render_detail(entry)
 
 
-def _render_detail(entry, end_form, status: int = 200):
+def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):
+    """The entry page, with the patrol-end and review forms where they apply (and their errors)."""
+    from ..review.views import review_form_for
+
+    if end_form is None:
+        end_form = EndPatrolForm(ended_at=to_london(utcnow()).replace(tzinfo=None, second=0, microsecond=0))
+    if review_form is None and can_review_entry(current_user, entry):
+        review_form = review_form_for(entry)
     logged = recent_visible_entries(current_user, patrol_id=entry.id) if isinstance(entry, Patrol) else []
     raised_from = (get_visible_entry(current_user, entry.raised_from_id)
                    if isinstance(entry, IntelligenceReport) and entry.raised_from_id else None)
     raised = reports_raised_from(current_user, entry) if entry.kind in RAISE_FROM_KINDS else []
     return render_template("entries/detail.html", entry=entry, logged=logged, end_form=end_form,
-                           button_form=EmptyForm(), points=entry_map_points([entry]), raised_from=raised_from,
-                           raised_reports=raised), status
+                           review_form=review_form, button_form=EmptyForm(), points=entry_map_points([entry]),
+                           raised_from=raised_from, raised_reports=raised), status
 
 
 def _editable(entry_id: int):
@@ -166,7 +174,7 @@ def edit(entry_id: int):
             _reject(form, error)
         else:
             db.session.commit()
-            flash("Changes saved.", "success")
+            flash("Submitted for review." if _save_action() else "Changes saved.", "success")
             return redirect(url_for("entries.detail", entry_id=entry.id))
     status = 400 if request.method == "POST" else 200
     return render_template("entries/form.html", form=form, kind=entry.kind, entry=entry, patrol=None), status
@@ -245,7 +253,7 @@ def submit(entry_id: int):
     except EntryRejected as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _render_detail(entry, EndPatrolForm(), status=409)
+        return render_detail(entry, end_form=EndPatrolForm(), status=409)
     db.session.commit()
     flash(f"{entry.kind.label} submitted for review.", "success")
     return redirect(url_for("entries.detail", entry_id=entry_id))
@@ -270,4 +278,4 @@ def end(patrol_id: int):
             flash("Patrol ended and submitted for review." if _save_action()
                   else "Patrol ended. Submit it when your notes are complete.", "success")
             return redirect(url_for("entries.detail", entry_id=patrol_id))
-    return _render_detail(patrol, form, status=400)
+    return render_detail(patrol, end_form=form, status=400)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..access import ALL_ROLES, LOGGERS, public, require
+from ..access import ALL_ROLES, LOGGERS, REVIEWERS, public, require
 from ..entries.queries import my_entries
 from ..entries.services import open_patrol
 from ..extensions import db
+from ..review.services import returned_to, review_queue
 
 bp = Blueprint("main", __name__)
 
@@ -18,8 +19,10 @@ def index():
         return redirect(url_for("auth.login"))
     if current_user.role in LOGGERS:
         recent = my_entries(current_user, per_page=5).items
-        return render_template("main/home.html", patrol=open_patrol(current_user), recent=recent)
-    return render_template("main/home.html", patrol=None, recent=[])
+        waiting = review_queue(current_user, limit=1) if current_user.role in REVIEWERS else None
+        return render_template("main/home.html", patrol=open_patrol(current_user), recent=recent,
+                               returned=returned_to(current_user), waiting=waiting)
+    return render_template("main/home.html", patrol=None, recent=[], returned=[], waiting=None)
 
 
 @bp.get("/data-sources")

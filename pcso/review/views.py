@@ -1,6 +1,79 @@
 """The review queue: supervisors approve submitted entries or return them to their authors."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import REVIEWERS, can_review_entry, require
+from ..beats.services import all_beats
+from ..entries.queries import get_visible_entry
+from ..extensions import db
+from ..models import EntryStatus, IntelligenceReport
+from ..web import positive_int
+from .forms import DECISIONS, IntelReviewForm, ReviewForm
+from .services import SCOPES, ReviewRejected, approve, next_in_queue, return_to_author, review_queue
 
 bp = Blueprint("review", __name__)
+
+
+def review_form_for(entry, decision: str | None = None) -> ReviewForm:
+    """The decision form for the entry's detail page; intelligence starts from its current grade."""
+    if isinstance(entry, IntelligenceReport):
+        form = IntelReviewForm(decision=decision)
+        if request.method == "GET":
+            form.source_evaluation.data = entry.source_evaluation.value
+            form.assessment.data = entry.assessment.value
+            form.handling_code.data = entry.handling_code.value
+            form.handling_conditions.data = entry.handling_conditions
+        return form
+    return ReviewForm(decision=decision)
+
+
+@bp.get("/review")
+@require(*REVIEWERS)
+def queue():
+    scope = request.args.get("scope", "mine")
+    if scope not in SCOPES:
+        abort(400, "Choose 'mine' or 'all'")
+    beat_id = request.args.get("beat", type=positive_int)
+    items, total = review_queue(current_user, scope=scope, beat_id=beat_id)
+    return render_template("review/queue.html", items=items, total=total, scope=scope, beat_id=beat_id,
+                           beats=all_beats(), overdue=sum(item.is_overdue for item in items))
+
+
+@bp.post("/entries/<int:entry_id>/review")
+@require(*REVIEWERS)
+def decide(entry_id: int):
+    from ..entries.views import render_detail  # the detail page, re-shown with the form's errors
+
+    entry = get_visible_entry(current_user, entry_id) or abort(404)
+    if entry.status != EntryStatus.SUBMITTED:
+        flash("This entry is no longer awaiting review: someone has decided on it already.", "error")
+        return render_detail(entry, status=409)
+    if not can_review_entry(current_user, entry):
+        abort(403)  # their own entry: someone else signs it off
+    decision = request.form.get("decision")
+    form = review_form_for(entry, decision if decision in DECISIONS else None)
+    if decision not in DECISIONS:
+        form.form_errors.append("Choose Approve or Return to author")
+        return render_detail(entry, review_form=form, status=400)
+    if not form.validate_on_submit():
+        return render_detail(entry, review_form=form, status=400)
+    try:
+        if decision == "approve":
+            approve(entry, actor=current_user, comment=form.comment.data,
+                    grading=form.grading() if isinstance(form, IntelReviewForm) else None)
+        else:
+            return_to_author(entry, actor=current_user, comment=form.comment.data)
+    except ReviewRejected as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return render_detail(get_visible_entry(current_user, entry_id) or abort(404), status=409)
+    following = next_in_queue(current_user, entry)
+    db.session.commit()
+    done = "Approved" if decision == "approve" else "Returned to its author"
+    if following is None:
+        flash(f"{done}. Your review queue is empty.", "success")
+        return redirect(url_for("review.queue"))
+    flash(f"{done}. Next, the oldest still waiting:", "success")
+    return redirect(url_for("entries.detail", entry_id=following.id))

@@ -1,0 +1,62 @@
+"""The review decision: approve, or return with a comment; intelligence is graded on approval."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import Length, ValidationError
+
+from ..entries.forms import _as_str, _choices
+from ..models import HandlingCode, IntelAssessment, SourceEvaluation
+
+DECISIONS = ("approve", "return")
+
+
+class ReviewForm(FlaskForm):
+    comment = TextAreaField("Comment for the author", validators=[
+        Length(max=2000, message="Keep the comment under 2,000 characters")],
+        description="Required when you return it: say what to correct.")
+
+    def __init__(self, *args, decision: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decision = decision
+
+    def validate_comment(self, field):
+        if self.decision == "return" and not (field.data or "").strip():
+            raise ValidationError("Say what the author should correct before you return it")
+
+
+class IntelReviewForm(ReviewForm):
+    """The supervisor confirms or changes the 3x5x2 grade as they approve.
+
+    Choices are checked in validate() only when approving: returning needs no grade.
+    """
+
+    source_evaluation = RadioField("Source evaluation", coerce=_as_str, choices=_choices(SourceEvaluation),
+                                   validate_choice=False)
+    assessment = RadioField("Intelligence assessment", coerce=_as_str, choices=_choices(IntelAssessment),
+                            validate_choice=False)
+    handling_code = RadioField("Handling code", coerce=_as_str, choices=_choices(HandlingCode),
+                               validate_choice=False)
+    handling_conditions = TextAreaField("Conditions for sharing", validators=[
+        Length(max=2000, message="Keep the conditions under 2,000 characters")],
+        description="Required for handling code C.")
+
+    def validate_handling_conditions(self, field):
+        if (self.decision == "approve" and self.handling_code.data == HandlingCode.CONDITIONS
+                and not (field.data or "").strip()):
+            raise ValidationError("Handling code C needs its conditions: who it may go to, and on what terms")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.decision == "approve":  # grading is needed to approve, not to return
+            for name in ("source_evaluation", "assessment", "handling_code"):
+                field = getattr(self, name)
+                if field.data not in {value for value, _ in field.choices}:
+                    field.errors = [*field.errors, f"Choose the {field.label.text.lower()}"]
+                    ok = False
+        return ok
+
+    def grading(self) -> dict:
+        return {"source_evaluation": self.source_evaluation.data, "assessment": self.assessment.data,
+                "handling_code": self.handling_code.data,
+                "handling_conditions": (self.handling_conditions.data or "").strip() or None}
