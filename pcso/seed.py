@@ -31,7 +31,8 @@ from .beats.services import assign_beats, beat_index, import_beats
 from .extensions import db
 from .geo import DATA_DIR, DEFAULT_POSTCODES_PATH, PostcodePoint, load_postcode_book, parse_boundaries
 from .models import (
-    AsbIncident, AsbType, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus, ExploitationIndicator,
+    AsbIncident, AsbType, AuditAction, Beat, BeatPriority, Entry, EntryKind, EntryReview, EntryRevision, EntryStatus,
+    ExploitationIndicator, ReviewDecision, Shift,
     HandlingCode, IntelAssessment, IntelligenceReport, InvolvementRole, Link, LinkRole, LocationSource, NsirCategory,
     Patrol, PatrolMode, Person, RiskLevel, Role, School, SchoolVisit, SchoolVisitType, SecurityMarking,
     SourceEvaluation, User, Vehicle, WelfareCheck, WelfareVisitType, name_key,
@@ -403,6 +404,26 @@ INTEL_CONDITIONS = (
     "Do not act on this without consulting the intelligence unit: the source could be identified.",
 )
 
+RETURN_COMMENTS = (
+    "Add the control room reference, please.",
+    "Which street exactly? Add the location or a postcode.",
+    "Keep fact apart from opinion in the second paragraph.",
+    "Say what advice was given and to whom.",
+    "The time looks wrong: this was before your shift started.",
+)
+# (issue, action) in data.police.uk's priorities shape; {street} is a real Trafford street.
+PRIORITIES = (
+    ("Anti-social behaviour by groups of youths around {street}", "Targeted evening foot patrols; dispersal "
+     "where needed; engagement with the youth service"),
+    ("Vehicle crime: thefts from cars on {street} overnight", "Crime prevention leaflets; early-morning patrols; "
+     "car-park checks"),
+    ("Street drinking near the shops on {street}", "Joint visits with licensing; Community Protection Warnings "
+     "for repeat drinkers"),
+    ("Speeding and nuisance motorbikes on {street}", "Speed checks with Community Speedwatch; Section 59 warnings"),
+    ("Drug dealing reported around {street}", "Intelligence gathering; high-visibility patrols; partner meeting "
+     "with the housing provider"),
+)
+
 OTHERS_PRESENT = ("Mother present throughout", "Foster carer present", "Social worker (Trafford Children's Services)",
                   "Father present for part of the visit", "Older sister present")
 
@@ -423,6 +444,8 @@ class SeedSummary:
     repeat_victims: int = 0
     children: int = 0
     intel_raised: int = 0
+    reviewed: Counter = field(default_factory=Counter)
+    priorities: int = 0
 
 
 def demo_anchor(now: datetime) -> datetime:
@@ -501,6 +524,8 @@ def seed_demo_command(if_empty, force, n_entries, days, seed):
                f"{summary.asb_people} people and {summary.asb_vehicles} vehicles on ASB incidents; "
                f"{summary.repeat_victims} repeat victims; {summary.children} children on SPOC lists; "
                f"{summary.intel_raised} intelligence reports raised from incidents and checks)")
+    click.echo(f"  Reviewed: {summary.reviewed['approved']} approved, {summary.reviewed['returned']} returned; "
+               f"{summary.priorities} beat priorities.")
     _echo_logins()
 
 
@@ -534,7 +559,11 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_on
             db.session.execute(sa.delete(model).where(~sa.exists().where(column == model.id))
                                .execution_options(synchronize_session=False))
 
-    entries = _Builder(random.Random(seed), anchor, days, users, summary).build(n_entries)
+    db.session.execute(sa.delete(BeatPriority).where(BeatPriority.set_by_id.in_(demo_ids)))
+    db.session.execute(sa.delete(Shift).where(Shift.user_id.in_(demo_ids)))
+    builder = _Builder(random.Random(seed), anchor, days, users, summary)
+    entries = builder.build(n_entries)
+    builder.priorities_and_shifts()
     summary.kinds = Counter(e.kind for e in entries)
     summary.drafts = sum(e.status == EntryStatus.DRAFT for e in entries)
     db.session.flush()
@@ -1150,6 +1179,58 @@ class _Builder:
                 entry.submitted_at = min(max(done, entry.recorded_at) + timedelta(minutes=self.rng.randint(5, 480)),
                                          self.anchor)
                 entry.updated_at = entry.submitted_at
+        self._review(entries)
+
+    def _review(self, entries: list[Entry]) -> None:
+        """The sergeant signed off most of what was submitted more than two days ago and sent a few back.
+
+        Of those: 86% approved, 4% returned (half corrected and resubmitted since, half still with their
+        author), the rest still waiting, so the queue has old items to flag as well as yesterday's.
+        """
+        cutoff = self.anchor - timedelta(days=2)
+        for entry in entries:
+            if (entry.status != EntryStatus.SUBMITTED or entry.author_id == self.supervisor.id
+                    or entry.submitted_at > cutoff):
+                continue
+            roll = self.rng.random()
+            decided = min(entry.submitted_at + timedelta(hours=self.rng.randint(2, 40)), self.anchor)
+            if roll < 0.86:
+                grade = entry.grading if isinstance(entry, IntelligenceReport) else None
+                self._decide(entry, ReviewDecision.APPROVED, decided, None,
+                             {"from": grade, "to": grade, "changed": False} if grade else None)
+            elif roll < 0.90:
+                self._decide(entry, ReviewDecision.RETURNED, decided, self.rng.choice(RETURN_COMMENTS))
+                if self.rng.random() < 0.5:  # corrected and resubmitted: back in the queue
+                    entry.status = EntryStatus.SUBMITTED
+                    entry.submitted_at = min(decided + timedelta(hours=self.rng.randint(4, 30)), self.anchor)
+                    entry.revisions.append(EntryRevision(actor_id=entry.author_id, action="resubmitted",
+                                                         changes={"status": ["returned", "submitted"]},
+                                                         at=entry.submitted_at))
+
+    def _decide(self, entry: Entry, decision: ReviewDecision, at: datetime, comment: str | None,
+                grading: dict | None = None) -> None:
+        entry.reviews.append(EntryReview(reviewer_id=self.supervisor.id, at=at, decision=decision, comment=comment,
+                                         submitted_at=entry.submitted_at, grading=grading))
+        status = EntryStatus.APPROVED if decision == ReviewDecision.APPROVED else EntryStatus.RETURNED
+        entry.revisions.append(EntryRevision(actor_id=self.supervisor.id, action=decision.value, at=at,
+                                             changes={"status": [entry.status.value, status.value]}))
+        entry.status, entry.reviewer_id, entry.reviewed_at, entry.updated_at = status, self.supervisor.id, at, at
+        self.summary.reviewed[decision.value] += 1
+
+    def priorities_and_shifts(self) -> None:
+        """Two priorities per demo beat, set by the sergeant; each PCSO's last shift ended last night."""
+        today = to_london(self.anchor).date()
+        for user in self.pcsos:
+            for beat in self.beats_of[user.id]:
+                for issue, action in self.rng.sample(PRIORITIES, 2):
+                    issued = today - timedelta(days=self.rng.randint(10, 60))
+                    db.session.add(BeatPriority(
+                        beat_id=beat.id, issue=issue.format(street=self.rng.choice(STREETS[beat.name])), issue_date=issued,
+                        action=action, action_date=issued + timedelta(days=self.rng.randint(7, 40)),
+                        set_by_id=self.supervisor.id, created_at=self.anchor, updated_at=self.anchor))
+                    self.summary.priorities += 1
+            started = self.anchor - timedelta(hours=self.rng.randint(20, 26))
+            db.session.add(Shift(user_id=user.id, started_at=started, ended_at=started + timedelta(hours=8)))
 
 
 def _phase_and_groups(school: School) -> tuple[str, list[str]]:

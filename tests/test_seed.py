@@ -21,11 +21,11 @@ from pcso import seed
 from pcso.beats.services import locate_beat
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AuditAction, AuditEvent, Beat, Entry, EntryKind, EntryRevision, EntryStatus, HandlingCode,
+    AsbIncident, AuditAction, AuditEvent, Beat, Entry, EntryKind, EntryReview, EntryRevision, EntryStatus, HandlingCode,
     IntelligenceReport, InvolvementRole, LinkRole, NsirCategory, Patrol, Role, SecurityMarking, User, WelfareCheck,
 )
 from pcso.models.asb import VRM_ALLOWED
-from pcso.timeutil import age_on, to_london
+from pcso.timeutil import age_on, to_london, utcnow
 from tests import factories
 from tests.conftest import make_app
 
@@ -226,20 +226,26 @@ def test_times_are_aware_ordered_and_in_the_past(app):
     for entry in entries:
         times = [entry.occurred_at, entry.recorded_at, entry.updated_at]
         times += [entry.submitted_at] if entry.submitted_at else []
+        times += [entry.reviewed_at] if entry.reviewed_at else []
         times += [entry.started_at, entry.ended_at] if isinstance(entry, Patrol) else []
         for value in times:
             assert value.tzinfo is not None and value.utcoffset() == timedelta(0)
             assert value <= now
         assert now - timedelta(days=62) <= entry.occurred_at <= entry.recorded_at
         assert len(entry.summary) <= 200 and entry.summary
-        if entry.status == EntryStatus.SUBMITTED:
+        if entry.status != EntryStatus.DRAFT:
             assert entry.submitted_at >= entry.recorded_at
         else:
             assert entry.submitted_at is None
+        for review in entry.reviews:  # decided after the submission it decides, by the demo sergeant
+            assert entry.recorded_at <= review.submitted_at <= review.at <= now
+            assert review.reviewer.role == Role.SUPERVISOR and review.reviewer_id != entry.author_id
+        if entry.status == EntryStatus.APPROVED:
+            assert entry.reviews[-1].decision == "approved" and entry.reviewed_at == entry.reviews[-1].at
         if isinstance(entry, Patrol):
             assert timedelta(minutes=30) <= entry.ended_at - entry.started_at <= timedelta(minutes=240)
             assert entry.occurred_at == entry.started_at
-            if entry.status == EntryStatus.SUBMITTED:
+            if entry.status != EntryStatus.DRAFT:
                 assert entry.submitted_at >= entry.ended_at
     # Drafts are the recent ones.
     assert min(d.occurred_at for d in drafts) >= sorted(e.occurred_at for e in entries)[len(entries) // 2]
@@ -250,8 +256,16 @@ def test_each_entry_has_its_created_revision_and_the_seed_is_audited(app):
 
     entries = all_entries()
     revisions = list(db.session.scalars(sa.select(EntryRevision)))
-    assert len(revisions) == len(entries)
-    assert all(r.action == "created" and r.actor_id == r.entry.author_id for r in revisions)
+    created = [r for r in revisions if r.action == "created"]
+    assert sorted(r.entry_id for r in created) == sorted(e.id for e in entries)
+    assert all(r.actor_id == r.entry.author_id for r in created)
+    # Every other revision is a review decision (by the sergeant) or a resubmission after a return (by the author).
+    decisions = [r for r in revisions if r.action in ("approved", "returned")]
+    reviews = list(db.session.scalars(sa.select(EntryReview)))
+    assert sorted((r.entry_id, r.action) for r in decisions) == sorted((r.entry_id, r.decision) for r in reviews)
+    assert {r.action for r in revisions} <= {"created", "approved", "returned", "resubmitted"}
+    assert all(r.actor_id == r.entry.author_id for r in revisions if r.action == "resubmitted")
+    assert {r.decision for r in reviews} == {"approved", "returned"}
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.IMPORT,
                                                           AuditEvent.object_type == "entry"))
     assert event.details["source"] == "seed-demo"
@@ -268,7 +282,8 @@ def test_running_again_replaces_the_demo_entries(app):
     assert len(entries) == ENTRIES and not first & {e.client_key for e in entries}
     erased = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.ERASE))
     assert erased.details["count"] == ENTRIES
-    assert db.session.scalar(sa.select(sa.func.count(EntryRevision.id))) == ENTRIES
+    assert db.session.scalar(sa.select(sa.func.count(EntryRevision.id)).where(EntryRevision.action == "created")) \
+        == ENTRIES
 
 
 def test_incidents_logged_on_patrol_belong_to_that_patrol(app):
@@ -374,3 +389,27 @@ def test_seed_demo_refuses_production_unless_forced(app, monkeypatch):
     forced = invoke(app, "--entries", 10, "--force")
     assert forced.exit_code == 0, forced.output
     assert entry_count() == 10
+
+
+def test_the_demo_has_priorities_shifts_and_a_review_queue_with_old_items(app):
+    from pcso.models import BeatPriority, Shift
+    from pcso.review.services import review_queue
+
+    seeded(app)
+    pcsos = list(db.session.scalars(sa.select(User).where(User.role == Role.PCSO)))
+    for pcso in pcsos:
+        for beat in pcso.beats:
+            priorities = db.session.scalars(sa.select(BeatPriority).where(BeatPriority.beat_id == beat.id)).all()
+            assert len(priorities) == 2 and all(p.is_open and p.action_date >= p.issue_date for p in priorities)
+        [shift] = db.session.scalars(sa.select(Shift).where(Shift.user_id == pcso.id)).all()
+        assert shift.ended_at is not None and shift.ended_at <= utcnow()
+    sergeant = db.session.scalar(sa.select(User).where(User.role == Role.SUPERVISOR))
+    with app.test_request_context():
+        items, total = review_queue(sergeant)
+    waiting = [e for e in all_entries() if e.status == EntryStatus.SUBMITTED and e.author_id != sergeant.id]
+    assert total == len(waiting) > 0  # every demo beat has the demo sergeant
+    assert any(item.is_overdue for item in items) and items[0].is_oldest
+    # Running again replaces the priorities and shifts too, rather than adding more.
+    seeded(app)
+    assert db.session.scalar(sa.select(sa.func.count(BeatPriority.id))) == 2 * sum(len(p.beats) for p in pcsos)
+    assert db.session.scalar(sa.select(sa.func.count(Shift.id))) == len(pcsos)
