@@ -1,4 +1,4 @@
-"""Operator commands: flask beats ..., flask schools ..., flask users ..., flask search ..., flask seed-demo."""
+"""Operator commands: flask beats ..., flask schools ..., flask users ..., flask search ..., flask import ..., flask seed-demo."""
 from __future__ import annotations
 
 import sys
@@ -17,6 +17,7 @@ beats_cli = AppGroup("beats", help="Import beat boundaries and find the beat for
 schools_cli = AppGroup("schools", help="Import the school list.")
 users_cli = AppGroup("users", help="Create users and assign them to beats.")
 search_cli = AppGroup("search", help="Rebuild the search index.")
+import_cli = AppGroup("import", help="Import context layers from public data (data.police.uk).")
 
 
 def _read(path: str) -> str:
@@ -166,6 +167,52 @@ def search_reindex():
     click.echo(f"Reindexed {count} entries.")
 
 
+def _check_police_uk(path: str) -> int:
+    """Check one street-level crime file before anything is written; return its line count."""
+    from .context.police_uk import PoliceUkFileError, check_file
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return check_file(handle)
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from error
+    except PoliceUkFileError as error:
+        raise click.ClickException(f"{path}: {error}") from error
+
+
+@import_cli.command("police-uk")
+@click.argument("paths", metavar="FILE.csv [FILE ...]", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
+def import_police_uk(paths):
+    """Import data.police.uk monthly street-level crime files as a context layer on the beats.
+
+    Every file is checked first (header, UTF-8): a bad one stops the command before anything is
+    written. Importing a file again adds nothing. Rows without coordinates or outside every beat
+    are counted, not stored; a malformed row is reported with its line number and skipped.
+    """
+    from .context.police_uk import ImportSummary, PoliceUkFileError, import_street_crimes
+
+    lines = {path: _check_police_uk(path) for path in paths}
+    total = ImportSummary(file="Total")
+    for path in paths:
+        name = Path(path).name
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as handle, click.progressbar(
+                    length=max(lines[path] - 1, 0), label=name, file=sys.stderr) as bar:
+                summary = import_street_crimes(handle, source_file=name, progress=bar.update)
+        except (OSError, PoliceUkFileError) as error:
+            db.session.rollback()
+            reason = error.strerror if isinstance(error, OSError) else error
+            raise click.ClickException(f"{path}: {reason} (nothing from this file was imported)") from error
+        db.session.commit()
+        for line, reason in summary.problems:
+            click.echo(f"{path} line {line}: {reason}", err=True)
+        click.echo(f"{name}: {summary.describe()}")
+        total.add(summary)
+    if len(paths) > 1:
+        click.echo(f"Total: {total.describe()}")
+
+
 def register_cli(app: Flask) -> None:
     from .seed import seed_demo_command
 
@@ -173,4 +220,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(schools_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(import_cli)
     app.cli.add_command(seed_demo_command)

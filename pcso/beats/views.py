@@ -4,6 +4,9 @@ from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user
 
 from ..access import ALL_ROLES, READERS, require
+from ..context.police_uk import (
+    ATTRIBUTION, LAYER_LABEL, latest_months, points_geojson, street_crime_counts, street_crime_points,
+)
 from ..entries.queries import entry_map_points, recent_visible_entries
 from ..extensions import db
 from ..models import Beat
@@ -34,4 +37,15 @@ def detail(beat_id: int):
     return render_template(
         "beats/detail.html", beat=beat, entries=entries, points=entry_map_points(entries),
         outline=outlines_geojson([beat]),
+        street_crime=street_crime_counts({beat.id}, latest_months({beat.id})),
+        street_crime_label=LAYER_LABEL, street_crime_attribution=ATTRIBUTION,
     )
+
+
+@bp.get("/<int:beat_id>/street-crime.geojson")
+@require(*READERS)
+def street_crime(beat_id: int):
+    """The data.police.uk context layer of a beat: its latest months, one feature per snap point."""
+    beat = db.session.get(Beat, beat_id) or abort(404)
+    months = latest_months({beat.id})
+    return jsonify(points_geojson(street_crime_points({beat.id}, months), months))
