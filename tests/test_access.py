@@ -65,6 +65,9 @@ ACCESS = {
     "beats.street_crime": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "entries.detail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "search.index": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "lists.entries": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "lists.export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "lists.entry_export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "entries.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.choose": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.new": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -112,6 +115,13 @@ GET_MATRIX = {
     "/beats/{beat}/street-crime.geojson":    (LOGIN, 200, 200, 200, 200, 403),
     "/beats/{missing}/street-crime.geojson": (LOGIN, 404, 404, 404, 404, 403),
     "/search":                     (LOGIN,    200,   200,   200,   200,   403),
+    "/lists/entries":              (LOGIN,    200,   200,   200,   200,   403),
+    "/lists/entries?kind=burglaries": (LOGIN, 400,   400,   400,   400,   403),  # a bad filter: 400, never 500
+    "/lists/entries/export?kind=asb-incidents": (LOGIN, 200, 200, 200, 200, 403),
+    "/entries/{entry}/pdf":        (LOGIN,    200,   200,   200,   404,   403),
+    "/entries/{welfare}/pdf":      (LOGIN,    404,   200,   404,   200,   403),
+    "/entries/{draft}/pdf":        (LOGIN,    200,   404,   404,   404,   403),
+    "/entries/{missing}/pdf":      (LOGIN,    404,   404,   404,   404,   403),
     "/entries":                    LOGGER_PAGE,
     "/entries/new":                LOGGER_PAGE,
     "/patrols/new":                LOGGER_PAGE,
@@ -144,6 +154,9 @@ GET_MATRIX = {
 }
 
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
+    "/lists/entries/export":       (LOGIN,    400,   400,   400,   400,   403),  # 400: no purpose or recipient
+    "/entries/{sensitive}/pdf":    (LOGIN,    404,   400,   400,   404,   403),
+    "/entries/{welfare}/pdf":      (LOGIN,    404,   400,   404,   400,   403),
     "/entries/{sensitive}/submit": (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/patrols/{sensitive}/end":    (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{entry}/review":     (LOGIN,    403,   400,   403,   403,   403),  # 400: no decision chosen

@@ -1,0 +1,268 @@
+"""CSV and GeoJSON exports of a filtered list, streamed row by row.
+
+What leaves, and how:
+- The rows are the list's rows: EntryFilter.clauses() carries access.visible_entries() and drops drafts.
+  Restricted fields (access.RESTRICTED_FIELDS: an intelligence source's details) are never selected.
+  Welfare checks (s.37, collect and share no more than needed) give only their risk level and next
+  visit date: no child's name, words, observations or indicators. A single check's PDF has the rest.
+- One flat SELECT (entry joined to beat and author, outer-joined to each kind's table): no N+1 and no
+  ORM objects, read in batches (yield_per; a server-side cursor on PostgreSQL) and written out in chunks.
+  Memory stays flat however many rows (bench/export_1m.py, docs/PERFORMANCE.md).
+- export_summary() gives the count, the highest id and the marking with one aggregate query, before the
+  view records the disclosure and commits; the stream then reads rows up to that id only, so new
+  entries logged meanwhile are not in a file whose count was audited without them.
+- SQLite: the POST that records the disclosure runs BEGIN IMMEDIATE (pcso/database.py), and any
+  transaction the same request begins later would take the write lock too, holding every other writer
+  off for the whole download. So the stream reads on a connection of its own engine, with no
+  transaction (each SELECT reads one consistent snapshot under WAL) and PRAGMA query_only.
+
+CSV: UTF-8 with a byte-order mark (Excel reads it as UTF-8), comma-separated, CRLF. The first rows are
+`# ` metadata rows, the marking first: `# OFFICIAL-SENSITIVE`, then `# exported_at,<ISO>`,
+`# exported_by,<collar>`, `# purpose,…`, `# recipient,…`, `# filters,…`, `# rows,<n>`,
+`# audit_event,<id>`; then the header row and the data; the last row is the marking again.
+A spreadsheet shows them as rows above and below the table; pandas.read_csv(..., comment="#") and
+Python's csv (skip rows whose first cell starts with "#") read the table alone. Text cells starting with
+= + - @ (or a tab or carriage return) get a leading ' so a spreadsheet shows them instead of running them.
+
+GeoJSON: a FeatureCollection with top-level "marking" and "metadata" (marking, exported_at, exported_by,
+purpose, recipient, filters, filters_description, count, audit_event, columns), then "features": one
+Point per entry ([lon, lat], or a null geometry for an entry without a location), id = entry id,
+properties = the CSV columns less lat and lon.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.pool import NullPool
+
+from ..extensions import db
+from ..models import (
+    AsbIncident, AuditEvent, Beat, Entry, IntelligenceReport, Patrol, School, SchoolVisit, SecurityMarking, User,
+    WelfareCheck,
+)
+from ..timeutil import to_london, utcnow
+
+BATCH = 2_000  # rows fetched per round trip
+CHUNK_ROWS = 500  # rows written per chunk sent
+
+
+@dataclass(frozen=True)
+class Format:
+    mimetype: str
+    extension: str
+
+
+FORMATS = {
+    "csv": Format("text/csv; charset=utf-8", "csv"),
+    "geojson": Format("application/geo+json", "geojson"),
+}
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    count: int
+    max_id: int | None
+    marking: SecurityMarking
+
+
+def export_summary(clauses) -> ExportSummary:
+    """Count, highest id and marking of the rows an export will hold: one aggregate query, no rows loaded."""
+    sensitive = sa.func.max(sa.case((Entry.marking == SecurityMarking.OFFICIAL_SENSITIVE, 1), else_=0))
+    count, max_id, any_sensitive = db.session.execute(
+        sa.select(sa.func.count(Entry.id), sa.func.max(Entry.id), sensitive).where(*clauses)).one()
+    marking = SecurityMarking.OFFICIAL_SENSITIVE if any_sensitive else SecurityMarking.OFFICIAL
+    return ExportSummary(count=count, max_id=max_id, marking=marking)
+
+
+def export_filename(fmt: str, today: date) -> str:
+    return f"beatbook-entries-{today.isoformat()}.{FORMATS[fmt].extension}"
+
+
+# --- the rows -------------------------------------------------------------------------------------
+
+COLUMNS = (
+    "id", "kind", "status", "occurred_at", "beat_code", "beat_name", "summary", "lat", "lon", "location_text",
+    "marking", "author_collar",
+    "nsir_category", "asb_type", "victim_risk",  # ASB incidents
+    "patrol_mode", "patrol_started_at", "patrol_ended_at", "patrol_hours",  # patrols
+    "school", "school_visit_topic",  # school visits
+    "welfare_risk_level", "welfare_next_visit_on",  # welfare checks: nothing more (s.37)
+    "intel_grading", "intel_handling_conditions", "intel_sanitised_text",  # intelligence: never who the source is
+)
+TEXT_COLUMNS = frozenset({"beat_name", "summary", "location_text", "school", "school_visit_topic",
+                          "intel_handling_conditions", "intel_sanitised_text", "author_collar", "beat_code"})
+
+
+def export_query(clauses, max_id: int | None) -> sa.Select:
+    e, beat, author = Entry.__table__, Beat.__table__, User.__table__
+    asb, patrol, visit = AsbIncident.__table__, Patrol.__table__, SchoolVisit.__table__
+    school, welfare, intel = School.__table__, WelfareCheck.__table__, IntelligenceReport.__table__
+    joined = (e.join(beat, beat.c.id == e.c.beat_id).join(author, author.c.id == e.c.author_id)
+              .outerjoin(asb, asb.c.id == e.c.id).outerjoin(patrol, patrol.c.id == e.c.id)
+              .outerjoin(visit, visit.c.id == e.c.id).outerjoin(school, school.c.id == visit.c.school_id)
+              .outerjoin(welfare, welfare.c.id == e.c.id).outerjoin(intel, intel.c.id == e.c.id))
+    query = (sa.select(
+        e.c.id, e.c.kind, e.c.status, e.c.occurred_at, beat.c.code, beat.c.name, e.c.summary, e.c.lat, e.c.lon,
+        e.c.location_text, e.c.marking, author.c.collar_number,
+        asb.c.nsir_category, asb.c.asb_type, asb.c.victim_risk,
+        patrol.c.mode, patrol.c.started_at, patrol.c.ended_at,
+        school.c.name.label("school_name"), visit.c.topic,
+        welfare.c.risk_level, welfare.c.next_visit_on,
+        intel.c.source_evaluation, intel.c.assessment, intel.c.handling_code, intel.c.handling_conditions,
+        intel.c.sanitised_text,
+    ).select_from(joined).where(*clauses).order_by(e.c.occurred_at.desc(), e.c.id.desc()))
+    if max_id is not None:
+        query = query.where(e.c.id <= max_id)
+    return query
+
+
+def _value(value):
+    return getattr(value, "value", value)
+
+
+def _when(value: datetime | None) -> str:
+    return to_london(value).isoformat(timespec="seconds") if value else ""
+
+
+def row_values(row) -> dict:
+    (entry_id, kind, status, occurred_at, beat_code, beat_name, summary, lat, lon, location_text, marking, collar,
+     nsir, asb_type, victim_risk, mode, started_at, ended_at, school_name, topic, risk_level, next_visit_on,
+     evaluation, assessment, handling, conditions, sanitised) = row
+    hours = (round((ended_at - started_at).total_seconds() / 3600, 2)
+             if started_at is not None and ended_at is not None else None)
+    return {
+        "id": entry_id, "kind": _value(kind), "status": _value(status), "occurred_at": _when(occurred_at),
+        "beat_code": beat_code, "beat_name": beat_name, "summary": summary, "lat": lat, "lon": lon,
+        "location_text": location_text, "marking": _value(marking), "author_collar": collar,
+        "nsir_category": _value(nsir), "asb_type": _value(asb_type), "victim_risk": _value(victim_risk),
+        "patrol_mode": _value(mode), "patrol_started_at": _when(started_at), "patrol_ended_at": _when(ended_at),
+        "patrol_hours": hours, "school": school_name, "school_visit_topic": topic,
+        "welfare_risk_level": _value(risk_level),
+        "welfare_next_visit_on": next_visit_on.isoformat() if next_visit_on else None,
+        "intel_grading": (f"{_value(evaluation)} / {_value(assessment)} / {_value(handling)}"
+                          if evaluation is not None else None),
+        "intel_handling_conditions": conditions, "intel_sanitised_text": sanitised,
+    }
+
+
+# --- reading without a write lock -------------------------------------------------------------------
+
+
+def _sqlite_reader(app) -> sa.Engine:
+    engine = app.extensions.get("beatbook_export_reader")
+    if engine is None:
+        engine = sa.create_engine(db.engine.url, poolclass=NullPool)
+
+        @sa.event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # autocommit: no BEGIN, so no lock beyond each SELECT's read
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
+            cursor.execute("PRAGMA query_only=ON")
+            cursor.close()
+
+        app.extensions["beatbook_export_reader"] = engine
+    return engine
+
+
+def read_rows(query: sa.Select) -> Iterator:
+    """The query's rows in batches, on a connection that never holds SQLite's write lock."""
+    app = current_app._get_current_object()
+    engine = _sqlite_reader(app) if db.engine.dialect.name == "sqlite" else db.engine
+    with engine.connect() as connection:
+        result = connection.execution_options(yield_per=BATCH).execute(query)
+        for partition in result.partitions():
+            yield from partition
+
+
+# --- the files --------------------------------------------------------------------------------------
+
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A cell a spreadsheet shows rather than runs (CSV injection): text starting = + - @ gets a leading '."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_START):
+        return "'" + value
+    return value
+
+
+def _csv_text(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def metadata(summary: ExportSummary, *, event: AuditEvent, actor: User, purpose: str, recipient: str, filters,
+             description: str) -> dict:
+    return {
+        "marking": summary.marking.value,
+        "exported_at": to_london(event.at or utcnow()).isoformat(timespec="seconds"),
+        "exported_by": actor.collar_number,
+        "purpose": purpose,
+        "recipient": recipient,
+        "filters": filters.to_args(),
+        "filters_description": description,
+        "count": summary.count,
+        "audit_event": event.id,
+    }
+
+
+def csv_stream(query: sa.Select, meta: dict) -> Iterator[bytes]:
+    marking = f"# {meta['marking']}"
+    head = [[marking]] + [[f"# {name}", safe_cell(str(meta[name]))] for name in
+                          ("exported_at", "exported_by", "purpose", "recipient")]
+    head += [["# filters", safe_cell(meta["filters_description"])], ["# rows", meta["count"]],
+             ["# audit_event", meta["audit_event"]], list(COLUMNS)]
+    yield ("\ufeff" + _csv_text(head)).encode("utf-8")
+    chunk: list[list] = []
+    for row in read_rows(query):
+        values = row_values(row)
+        chunk.append([safe_cell(values[name]) if name in TEXT_COLUMNS else values[name] for name in COLUMNS])
+        if len(chunk) >= CHUNK_ROWS:
+            yield _csv_text(chunk).encode("utf-8")
+            chunk = []
+    chunk.append([marking])
+    yield _csv_text(chunk).encode("utf-8")
+
+
+def geojson_stream(query: sa.Select, meta: dict) -> Iterator[bytes]:
+    head = {"type": "FeatureCollection", "marking": meta["marking"],
+            "metadata": {**meta, "columns": [c for c in COLUMNS if c not in ("lat", "lon")]}}
+    opening = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [\n'
+    yield opening.encode("utf-8")
+    parts: list[str] = []
+    first = True
+    for row in read_rows(query):
+        values = row_values(row)
+        lat, lon = values.pop("lat"), values.pop("lon")
+        geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+        feature = json.dumps({"type": "Feature", "id": values["id"], "geometry": geometry, "properties": values},
+                             ensure_ascii=False)
+        parts.append(feature if first else ",\n" + feature)
+        first = False
+        if len(parts) >= CHUNK_ROWS:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    parts.append("\n]}\n")
+    yield "".join(parts).encode("utf-8")
+
+
+def export_stream(fmt: str, clauses, summary: ExportSummary, *, event: AuditEvent, actor: User, purpose: str,
+                  recipient: str, filters, description: str) -> Iterator[bytes]:
+    """The file as chunks of bytes. Everything it needs is read now, not in the generator, which runs after
+    the view has committed and returned."""
+    meta = metadata(summary, event=event, actor=actor, purpose=purpose, recipient=recipient, filters=filters,
+                    description=description)
+    query = export_query(clauses, summary.max_id)
+    if summary.count == 0:
+        query = query.where(sa.false())
+    return csv_stream(query, meta) if fmt == "csv" else geojson_stream(query, meta)
