@@ -3,8 +3,10 @@
 record() adds the event to the current session and flushes; it never commits, so the
 event and the change it describes are written in the same transaction or not at all.
 Details must not carry free text typed about people: ids, field names and counts only. The one
-exception is a search, whose terms (names included) are recorded as s.62 and the issue require:
-who looked for whom is the point of auditing a search.
+exceptions are a search, whose terms (names included) are recorded as s.62 and the issue require:
+who looked for whom is the point of auditing a search; and a disclosure (an export), whose purpose
+and recipient are typed by the officer and must be recorded with it (s.62: disclosures record the
+recipient).
 """
 from __future__ import annotations
 
