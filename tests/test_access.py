@@ -84,6 +84,7 @@ ACCESS = {
     "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "review.queue": frozenset({Role.SUPERVISOR}),
+    "dashboard.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "review.decide": frozenset({Role.SUPERVISOR}),
     "admin.users": frozenset({Role.ADMIN}),
     "admin.edit_user": frozenset({Role.ADMIN}),
@@ -148,6 +149,10 @@ GET_MATRIX = {
     "/locations/{location}":       (LOGIN,    200,   200,   200,   404,   403),
     "/locations/{missing}":        (LOGIN,    404,   404,   404,   404,   403),
     "/review":                     (LOGIN,    403,   200,   403,   403,   403),
+    "/dashboard":                  (LOGIN,    200,   200,   403,   403,   403),
+    "/dashboard?beat={beat}&period=7": (LOGIN, 200,  200,   403,   403,   403),
+    "/dashboard?beat={missing}":   (LOGIN,    404,   404,   403,   403,   403),  # not theirs, or no such beat
+    "/dashboard?period=forever":   (LOGIN,    400,   400,   403,   403,   403),  # a bad choice: 400, never 500
     "/admin/users":                (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{author}":       (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{missing}":      (LOGIN,    403,   403,   403,   403,   404),

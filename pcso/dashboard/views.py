@@ -1,6 +1,44 @@
 """Beat dashboards: what happened on a beat over a period, with each figure linked to its entries."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from .. import audit
+from ..access import DASHBOARD_VIEWERS, REVIEWERS, dashboard_beat_ids, require
+from ..beats.services import all_beats
+from ..database import writes_on_read
+from ..extensions import db
+from ..models import AuditAction, Role
+from ..timeutil import to_london, utcnow
+from .forms import DashboardForm
+from .queries import Scope
+from .services import build_dashboard
 
 bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/dashboard")
+@require(*DASHBOARD_VIEWERS)
+@writes_on_read
+def index():
+    allowed = dashboard_beat_ids(current_user)  # None: every beat
+    beats = [b for b in all_beats() if allowed is None or b.id in allowed]
+    form = DashboardForm(request.args, beats=beats,
+                         all_label="All beats" if allowed is None else "All my beats")
+    if not form.validate():
+        return render_template("dashboard/index.html", form=form, dashboard=None, beats=beats), 400
+    if form.beat_id is not None and form.beat_id not in {b.id for b in beats}:
+        abort(404)  # another officer's beat, or none: the same answer
+    now = utcnow()
+    today = to_london(now).date()
+    chosen = {form.beat_id} if form.beat_id is not None else (None if allowed is None else allowed)
+    date_from, date_to = form.dates(today)
+    scope = Scope(frozenset(chosen) if chosen is not None else None, date_from, date_to, today, now)
+    dashboard = build_dashboard(current_user, scope, beats)
+    audit.record(AuditAction.VIEW, actor=current_user, object_type="dashboard",
+                 beat_ids=sorted(chosen) if chosen is not None else None,
+                 period=[date_from.isoformat(), date_to.isoformat()])
+    db.session.commit()
+    return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats,
+                           can_review=current_user.role in REVIEWERS, is_pcso=current_user.role == Role.PCSO)

@@ -90,6 +90,8 @@ class Entry(db.Model):
         sa.Index("ix_entry_author_recorded", "author_id", "recorded_at"),
         # The review queue: submitted entries of a beat, oldest first.
         sa.Index("ix_entry_status_beat_submitted", "status", "beat_id", "submitted_at"),
+        # Dashboards: one kind on some beats over a period.
+        sa.Index("ix_entry_kind_beat_occurred", "kind", "beat_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

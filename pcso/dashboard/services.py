@@ -1,0 +1,116 @@
+"""Putting the dashboard together: every figure for one scope, and the chart and map data for the page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+
+from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, User
+from . import queries
+from .queries import Scope
+
+KIND_COLOURS = {EntryKind.PATROL: "#00703c", EntryKind.ASB_INCIDENT: "#d4351c", EntryKind.SCHOOL_VISIT: "#1d70b8",
+                EntryKind.WELFARE_CHECK: "#4c2c92", EntryKind.INTELLIGENCE_REPORT: "#0b2545"}
+NSIR_COLOURS = {NsirCategory.PERSONAL: "#d4351c", NsirCategory.NUISANCE: "#f47738",
+                NsirCategory.ENVIRONMENTAL: "#00703c"}
+MODE_COLOURS = {PatrolMode.FOOT: "#00703c", PatrolMode.CYCLE: "#1d70b8", PatrolMode.VEHICLE: "#6f777b"}
+HOTSPOT_WINDOWS = (7, 28)
+LISTED = 25  # names listed under a figure; the figure's link opens them all
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    beats: list  # the beats shown (Beat objects)
+    kinds: queries.KindSeries
+    asb: queries.AsbBreakdown
+    patrols: queries.PatrolHours
+    hotspots: dict[int, list[queries.Hotspot]]
+    street_crime: list[dict]
+    street_crime_total: int
+    welfare: list[queries.WelfareDue]  # the first LISTED, soonest first
+    welfare_counts: tuple[int, int]  # overdue, due this week
+    welfare_urls: dict[str, str]
+    victims: dict[str, queries.VictimFigure]
+    backlog: queries.Backlog
+
+    @property
+    def welfare_total(self) -> int:
+        return sum(self.welfare_counts)
+
+    # --- data for dashboard.js (plain JSON in data-* attributes: no inline script) ---
+
+    def kinds_chart(self) -> dict:
+        kinds = [k for k in EntryKind if self.kinds.totals[k]] or list(EntryKind)
+        return {
+            "type": "bar", "stacked": True,
+            "labels": [b.label for b in self.kinds.buckets],
+            "datasets": [{"label": k.label, "colour": KIND_COLOURS[k],
+                          "data": [b.counts.get(k, 0) for b in self.kinds.buckets],
+                          "urls": [b.urls.get(k) for b in self.kinds.buckets]} for k in kinds],
+        }
+
+    def asb_chart(self) -> dict:
+        types = [t for t, _, _ in self.asb.by_type]
+        return {
+            "type": "bar", "stacked": True, "horizontal": True,
+            "labels": [t.label for t in types],
+            "datasets": [{"label": c.label, "colour": NSIR_COLOURS[c],
+                          "data": [self.asb.by_pair.get((c, t), 0) for t in types],
+                          "urls": [self._asb_url(c, t) for t in types]}
+                         for c in NsirCategory if self.asb.by_category[c]],
+        }
+
+    def _asb_url(self, category: NsirCategory, asb_type: AsbType) -> str:
+        return queries.list_url(**self.scope.beat_args(), kind=EntryKind.ASB_INCIDENT.slug,
+                                **self.scope.period_args(), nsir=category.value, asb_type=asb_type.value)
+
+    def patrol_chart(self) -> dict:
+        rows = self.patrols.beats
+        return {
+            "type": "bar", "stacked": True, "horizontal": True, "unit": "h",
+            "labels": [beat.name for beat, *_ in rows],
+            "datasets": [{"label": m.label, "colour": MODE_COLOURS[m],
+                          "data": [round(by_mode[m].hours, 1) if m in by_mode else 0 for _, by_mode, *_ in rows],
+                          "urls": [by_mode[m].url if m in by_mode else None for _, by_mode, *_ in rows]}
+                         for m in PatrolMode if self.patrols.mode_totals[m].patrols],
+        }
+
+    def map_data(self) -> dict:
+        def spot(h: queries.Hotspot) -> dict:
+            return {"lat": h.lat, "lon": h.lon, "count": h.count, "before": h.before, "trend": h.trend,
+                    "url": h.url, "label": f"{h.count} ASB incident{'s' if h.count != 1 else ''} in {h.days} days "
+                                           f"({h.before} in the 28 days before): {h.trend}"}
+
+        return {
+            "beats": [b.id for b in self.beats] if self.scope.beat_ids is not None else [],
+            "hotspots": {str(days): [spot(h) for h in spots] for days, spots in self.hotspots.items()},
+            "streetCrime": self.street_crime,
+            "outlinesUrl": url_for("beats.outlines"),
+        }
+
+
+def build_dashboard(user: User, scope: Scope, beats: list) -> Dashboard:
+    """Every figure for `scope`, as `user` may see it. `beats` are the beats the user may choose from."""
+    shown = [b for b in beats if scope.beat_ids is None or b.id in scope.beat_ids]
+    now = scope.now
+    welfare_common = scope.beat_args()
+    street, street_total = queries.street_crime_points(scope.beat_ids, scope)
+    welfare, welfare_counts = queries.welfare_summary(user, scope.beat_ids, today=scope.today, limit=LISTED)
+    return Dashboard(
+        scope=scope,
+        beats=shown,
+        kinds=queries.entries_by_kind(user, scope),
+        asb=queries.asb_breakdown(user, scope),
+        patrols=queries.patrol_hours(user, scope),
+        hotspots={days: queries.hotspots(user, scope.beat_ids, now=now, days=days) for days in HOTSPOT_WINDOWS},
+        street_crime=street,
+        street_crime_total=street_total,
+        welfare=welfare,
+        welfare_counts=welfare_counts,
+        welfare_urls={"overdue": queries.list_url(**welfare_common, set="welfare-overdue"),
+                      "week": queries.list_url(**welfare_common, set="welfare-due-week")},
+        victims=queries.victim_figures(user, scope, listed=LISTED),
+        backlog=queries.review_backlog(user, scope),
+    )
+
