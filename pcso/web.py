@@ -83,7 +83,7 @@ def register_web(app: Flask) -> None:
     def http_error(error: HTTPException):
         db.session.rollback()
         code = error.code or 500
-        message = error.description if code in (400, 413, 429) else None
+        message = error.description if code in (400, 409, 413, 429) else None
         if code == 413:
             limit_kb = app.config["MAX_CONTENT_LENGTH"] // 1024
             message = f"The form sent more than {limit_kb} KB. Shorten the longest text and send it again."

@@ -32,6 +32,8 @@ def outlines():
 @bp.get("/<int:beat_id>")
 @require(*READERS)
 def detail(beat_id: int):
+    from ..briefing.services import open_priorities  # briefing builds on beats: import at call time
+
     beat = db.session.get(Beat, beat_id) or abort(404)
     entries = recent_visible_entries(current_user, beat_id=beat.id, limit=50)
     return render_template(
@@ -39,6 +41,7 @@ def detail(beat_id: int):
         outline=outlines_geojson([beat]),
         street_crime=street_crime_counts({beat.id}, latest_months({beat.id})),
         street_crime_label=LAYER_LABEL, street_crime_attribution=ATTRIBUTION,
+        priorities=open_priorities({beat.id}),
     )
 
 

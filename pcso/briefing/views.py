@@ -1,6 +1,116 @@
 """The shift briefing, and the beat priorities supervisors set."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..access import LOGGERS, REVIEWERS, require
+from ..auth.forms import EmptyForm
+from ..database import writes_on_read
+from ..extensions import db
+from ..models import Beat, BeatPriority
+from ..timeutil import to_london, utcnow
+from .forms import PriorityForm
+from .services import (
+    build_briefing, close_priority, end_shift, record_briefing, save_priority, start_shift,
+)
 
 bp = Blueprint("briefing", __name__)
+
+
+@bp.get("/briefing")
+@require(*LOGGERS)
+@writes_on_read
+def show():
+    briefing = build_briefing(current_user)
+    record_briefing(briefing)
+    db.session.commit()
+    points = [{"lat": h.lat, "lon": h.lon, "url": h.url, "kind": "asb_incident",
+               "label": f"{h.count} ASB incidents in 7 days ({h.before} in the 28 days before)"}
+              for h in briefing.hotspots]
+    return render_template("briefing/show.html", b=briefing, button_form=EmptyForm(), hotspot_points=points)
+
+
+@bp.get("/briefing.pdf")
+@require(*LOGGERS)
+@writes_on_read
+def pdf():
+    from .pdf import briefing_pdf
+
+    briefing = build_briefing(current_user)
+    record_briefing(briefing, fmt="pdf")
+    db.session.commit()
+    stamp = to_london(briefing.now).strftime("%Y-%m-%d-%H%M")
+    return Response(briefing_pdf(briefing), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="briefing-{stamp}.pdf"', "Cache-Control": "no-store"})
+
+
+@bp.post("/shift/start")
+@require(*LOGGERS)
+def shift_start():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _, created = start_shift(current_user)
+    db.session.commit()
+    flash("Shift started. Here is your briefing." if created else "Your shift had already started.", "success")
+    return redirect(url_for("briefing.show"))
+
+
+@bp.post("/shift/end")
+@require(*LOGGERS)
+def shift_end():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    shift = end_shift(current_user)
+    db.session.commit()
+    flash("Shift ended. Your next briefing starts from now." if shift else "You had no shift running.", "success")
+    return redirect(url_for("main.index"))
+
+
+# --- priorities (supervisors) ------------------------------------------------------------------------
+
+def _priority_page(form, beat: Beat, priority: BeatPriority | None, status: int = 200):
+    return render_template("briefing/priority_form.html", form=form, beat=beat, priority=priority), status
+
+
+@bp.route("/beats/<int:beat_id>/priorities/new", methods=["GET", "POST"])
+@require(*REVIEWERS)
+def new_priority(beat_id: int):
+    beat = db.session.get(Beat, beat_id) or abort(404)
+    form = PriorityForm()
+    if not form.is_submitted():
+        form.issue_date.data = to_london(utcnow()).date()
+    if form.validate_on_submit():
+        save_priority(BeatPriority(beat_id=beat.id), form, actor=current_user)
+        db.session.commit()
+        flash("Priority added. Officers on the beat see it in their briefing.", "success")
+        return redirect(url_for("beats.detail", beat_id=beat.id) + "#priorities")
+    return _priority_page(form, beat, None, 400 if form.is_submitted() else 200)
+
+
+@bp.route("/priorities/<int:priority_id>/edit", methods=["GET", "POST"])
+@require(*REVIEWERS)
+def edit_priority(priority_id: int):
+    priority = db.session.get(BeatPriority, priority_id) or abort(404)
+    if priority.closed_at is not None:
+        abort(409, "This priority is closed")
+    form = PriorityForm(obj=priority)
+    if form.validate_on_submit():
+        save_priority(priority, form, actor=current_user)
+        db.session.commit()
+        flash("Priority updated.", "success")
+        return redirect(url_for("beats.detail", beat_id=priority.beat_id) + "#priorities")
+    return _priority_page(form, priority.beat, priority, 400 if form.is_submitted() else 200)
+
+
+@bp.post("/priorities/<int:priority_id>/close")
+@require(*REVIEWERS)
+def close(priority_id: int):
+    priority = db.session.get(BeatPriority, priority_id) or abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    close_priority(priority, actor=current_user)
+    db.session.commit()
+    flash("Priority closed. It stays on record.", "success")
+    return redirect(url_for("beats.detail", beat_id=priority.beat_id) + "#priorities")
+
