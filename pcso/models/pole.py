@@ -167,7 +167,11 @@ class Link(db.Model):
     """A POLE record's part in an entry: exactly one of the four targets, with a role."""
 
     __tablename__ = "link"
-    __table_args__ = (sa.CheckConstraint(f"{_ONE_TARGET} = 1", name="one_target"),)
+    __table_args__ = (
+        sa.CheckConstraint(f"{_ONE_TARGET} = 1", name="one_target"),
+        # Who is linked, in what role, read from the index alone: the dashboard's victims and children.
+        sa.Index("ix_link_entry_role_person", "entry_id", "role", "person_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), index=True)

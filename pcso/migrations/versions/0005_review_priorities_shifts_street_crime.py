@@ -114,6 +114,8 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_audit_event_auditaction'), type_='check')
         batch_op.create_check_constraint('auditaction', _check('action', ACTIONS + ('review',)))
+
+    op.create_index('ix_link_entry_role_person', 'link', ['entry_id', 'role', 'person_id'], unique=False)
     # ### end Alembic commands ###
 
 
@@ -122,6 +124,7 @@ def downgrade():
     op.execute("UPDATE entry SET status = 'draft' WHERE status = 'returned'")
     op.execute("UPDATE entry SET status = 'submitted' WHERE status = 'approved'")
     op.execute("UPDATE audit_event SET action = 'update' WHERE action = 'review'")
+    op.drop_index('ix_link_entry_role_person', table_name='link')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_audit_event_auditaction'), type_='check')
         batch_op.create_check_constraint('auditaction', _check('action', ACTIONS))
