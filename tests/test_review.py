@@ -216,3 +216,14 @@ def test_the_supervisors_home_page_counts_the_queue(app, world):
     home = soup(signed_in(app, world["sergeant"]).get("/"))
     summary = home.select_one("[data-testid=queue-summary]")
     assert "1 entry awaiting your review" in summary.text and "Waiting since Tuesday" in summary.text
+
+
+def test_a_long_queue_is_counted_to_a_thousand_and_shows_the_oldest_first(app, world, monkeypatch):
+    from pcso.review import services
+
+    monkeypatch.setattr(services, "COUNT_CAP", 3)  # the cap, made small enough to reach in a test
+    entries = [_submitted(factories.asb(world["pcso"], OLD_TRAFFORD), hours) for hours in (5, 50, 1, 20, 9)]
+    db.session.commit()
+    items, total = services.review_queue(world["sergeant"])
+    assert total == 4  # COUNT_CAP + 1: "more than the cap"
+    assert [item.entry.id for item in items] == [entries[i].id for i in (1, 3, 4, 0, 2)]  # every item, oldest first

@@ -7,7 +7,7 @@ from ..access import ALL_ROLES, LOGGERS, REVIEWERS, public, require
 from ..entries.queries import my_entries
 from ..entries.services import open_patrol
 from ..extensions import db
-from ..review.services import returned_to, review_queue
+from ..review.services import COUNT_CAP, returned_to, review_queue
 
 bp = Blueprint("main", __name__)
 
@@ -21,7 +21,7 @@ def index():
         recent = my_entries(current_user, per_page=5).items
         waiting = review_queue(current_user, limit=1) if current_user.role in REVIEWERS else None
         return render_template("main/home.html", patrol=open_patrol(current_user), recent=recent,
-                               returned=returned_to(current_user), waiting=waiting)
+                               returned=returned_to(current_user), waiting=waiting, count_cap=COUNT_CAP)
     return render_template("main/home.html", patrol=None, recent=[], returned=[], waiting=None)
 
 

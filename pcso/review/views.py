@@ -10,6 +10,7 @@ from ..entries.queries import get_visible_entry
 from ..extensions import db
 from ..models import EntryStatus, IntelligenceReport
 from ..web import positive_int
+from . import services
 from .forms import DECISIONS, IntelReviewForm, ReviewForm
 from .services import SCOPES, ReviewRejected, approve, next_in_queue, return_to_author, review_queue
 
@@ -38,7 +39,8 @@ def queue():
     beat_id = request.args.get("beat", type=positive_int)
     items, total = review_queue(current_user, scope=scope, beat_id=beat_id)
     return render_template("review/queue.html", items=items, total=total, scope=scope, beat_id=beat_id,
-                           beats=all_beats(), overdue=sum(item.is_overdue for item in items))
+                           beats=all_beats(), overdue=sum(item.is_overdue for item in items),
+                           count_cap=services.COUNT_CAP)
 
 
 @bp.post("/entries/<int:entry_id>/review")

@@ -16,7 +16,7 @@ from playwright.sync_api import Error as PlaywrightError, Page, expect, sync_pla
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pcso.extensions import db
-from pcso.models import Beat, Role, School
+from pcso.models import Beat, BeatPriority, Entry, Role, School, Shift
 from tests import factories
 from tests.conftest import migrated_app
 
@@ -97,6 +97,21 @@ def in_db(live_app):
             db.session.remove()
         return result
     return run
+
+
+@pytest.fixture
+def no_entries(live_app):
+    """Start from a database with no entries, priorities or shifts.
+
+    The live app's database lives for the whole session, so entries other tests made would otherwise count
+    in a review queue, a dashboard or a briefing that a test reads as a whole. Deleting an entry takes its
+    kind's row, links, revisions, reviews and search document with it (ON DELETE CASCADE).
+    """
+    with live_app.app_context():
+        for model in (Entry, BeatPriority, Shift):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+        db.session.remove()
 
 
 def beat_id(live_app, code: str = OLD_TRAFFORD) -> int:

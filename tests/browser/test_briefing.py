@@ -12,7 +12,7 @@ from tests import factories
 from tests.browser.conftest import OLD_TRAFFORD, beat_id, check_page, flash, login
 
 
-def test_pcso_reads_the_briefing_on_a_phone(live_app, page, make_user, in_db):
+def test_pcso_reads_the_briefing_on_a_phone(live_app, page, make_user, in_db, no_entries):
     pcso = make_user(name="Pat Walker")
     colleague = make_user(name="Col League")
     sergeant = make_user(Role.SUPERVISOR, name="Sam Sergeant")

@@ -40,7 +40,8 @@ def a_month_on_old_trafford():
     return pcso.id
 
 
-def test_supervisor_reads_the_dashboard_on_a_phone_and_opens_a_figure(new_context, make_user, in_db, live_app):
+def test_supervisor_reads_the_dashboard_on_a_phone_and_opens_a_figure(new_context, make_user, in_db, live_app,
+                                                                     no_entries):
     in_db(a_month_on_old_trafford)
     sergeant = make_user(Role.SUPERVISOR, beats=(OLD_TRAFFORD,))
     page = new_context().new_page()
@@ -83,7 +84,8 @@ def test_supervisor_reads_the_dashboard_on_a_phone_and_opens_a_figure(new_contex
     expect(page.get_by_test_id("result-count")).to_have_text(re.compile(r"^6 entries"))
 
 
-def test_supervisor_dashboard_at_a_desk_and_a_pcsos_own_beat(new_context, make_user, in_db, live_app, problems):
+def test_supervisor_dashboard_at_a_desk_and_a_pcsos_own_beat(new_context, make_user, in_db, live_app, problems,
+                                                             no_entries):
     author_id = in_db(a_month_on_old_trafford)
     sergeant = make_user(Role.SUPERVISOR, beats=(OLD_TRAFFORD,))
     page = new_context(viewport=DESK, is_mobile=False, has_touch=False).new_page()

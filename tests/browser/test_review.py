@@ -13,7 +13,7 @@ from tests.browser.conftest import OLD_TRAFFORD, check_page, flash, login, open_
 
 
 def test_supervisor_approves_one_returns_another_and_the_author_resubmits(live_app, new_context, make_user, in_db,
-                                                                         problems):
+                                                                         problems, no_entries):
     problems.allow(r"status of 400 .*/entries/\d+/review\]")  # the return without a comment, refused
     author = make_user(name="Pat Walker")
     sergeant = make_user(Role.SUPERVISOR, name="Sam Sergeant")
