@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 
 from pcso.extensions import db
 from pcso.models import (
@@ -14,7 +15,7 @@ from pcso.models import (
     WelfareVisitType, name_key, normalise_vrm,
 )
 from pcso.models import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
-from pcso.timeutil import to_london, utcnow
+from pcso.timeutil import from_london, to_london, utcnow
 
 PASSWORD = "correct-horse-battery"
 OLD_TRAFFORD = "E05015253"
@@ -102,6 +103,24 @@ def intel(author: User, beat_code="E05015247", status=EntryStatus.SUBMITTED, **k
 
 def login(client, person: User, password: str = PASSWORD):
     return client.post("/login", data={"collar_number": person.collar_number, "password": password})
+
+
+def signed_in(app, person: User):
+    """A test client signed in as `person` (its own cookie jar: one client per person)."""
+    browser = app.test_client()
+    response = login(browser, person)
+    assert response.location == "/", f"{person} could not sign in"
+    return browser
+
+
+def soup(response) -> BeautifulSoup:
+    """A response's HTML, parsed, to read with CSS selectors."""
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def london(text: str) -> datetime:
+    """An ISO date-time as a London wall clock reads it, as aware UTC."""
+    return from_london(datetime.fromisoformat(text))
 
 
 def asb_form(**extra) -> dict:

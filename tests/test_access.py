@@ -11,8 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
-from flask.testing import FlaskClient
 
 from pcso.access import PUBLIC, can_view_entry, visible_entries
 from pcso.extensions import db
@@ -21,6 +19,7 @@ from pcso.models import (
     UserSession, WelfareCheck,
 )
 from tests import factories
+from tests.factories import signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
@@ -33,17 +32,6 @@ pytestmark = pytest.mark.usefixtures("memoised_hashing")
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def signed_in(app, person) -> FlaskClient:
-    browser = app.test_client()
-    response = factories.login(browser, person)
-    assert response.location == "/", f"{person} could not sign in"
-    return browser
 
 
 def listed_ids(response) -> set[int]:

@@ -6,20 +6,16 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
 from pcso.extensions import db, limiter
 from pcso.models import AuditAction, AuditEvent, Role, User, UserSession
 from pcso.timeutil import utcnow
 from tests import factories
+from tests.factories import soup
 from tests.conftest import migrated_app
 
 COOKIE = "beatbook_session"
 NOT_RECOGNISED = "Collar number or password not recognised."
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def sent_to_login(response) -> bool:

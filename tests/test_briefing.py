@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
 from pcso.briefing.services import build_briefing
 from pcso.extensions import db
@@ -14,21 +13,12 @@ from pcso.models import (
 )
 from pcso.timeutil import to_london, utcnow
 from tests import factories
+from tests.factories import signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
 
 pytestmark = pytest.mark.usefixtures("memoised_hashing")
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def signed_in(app, person):
-    browser = app.test_client()
-    assert factories.login(browser, person).location == "/"
-    return browser
 
 
 def ids_in(page, testid: str) -> set[int]:

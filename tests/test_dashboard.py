@@ -20,10 +20,11 @@ from pcso.extensions import db
 from pcso.models import (
     AsbIncident, AsbType, AuditAction, AuditEvent, EntryReview, EntryStatus, Link, LinkRole, NsirCategory, Patrol,
     PatrolMode, Person, ReviewDecision, RiskLevel, Role, SecurityMarking, StreetCrime, WelfareCheck,
-    WelfareVisitType, name_key,
+    WelfareVisitType,
 )
 from pcso.timeutil import from_london, to_london, utcnow
 from tests import factories
+from tests.factories import signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
@@ -37,16 +38,6 @@ def london_today() -> date:
 def at(days_ago: int, hour: int = 12) -> datetime:
     """London `hour`:00 `days_ago` days ago, as aware UTC."""
     return from_london(datetime.combine(london_today() - timedelta(days=days_ago), time(hour)))
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def signed_in(app, person):
-    browser = app.test_client()
-    assert factories.login(browser, person).location == "/"
-    return browser
 
 
 def figure(page: BeautifulSoup, name: str) -> tuple[int, dict]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
 from pcso.extensions import db
 from pcso.models import (
@@ -13,13 +12,10 @@ from pcso.models import (
 )
 from pcso.timeutil import to_london, utcnow
 from tests import factories
+from tests.factories import soup
 
 OLD_TRAFFORD = "E05015253"
 POINT = {"lat": "53.464903", "lon": "-2.260757"}  # M15 4AD, in Old Trafford
-
-
-def soup(response):
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def now_local() -> str:

@@ -21,8 +21,9 @@ from pcso.models import (
     SecurityMarking, WelfareCheck,
 )
 from pcso.pdf import MarkedPDF, latin1_text, unicode_font_paths
-from pcso.timeutil import from_london, to_london, utcnow
+from pcso.timeutil import to_london, utcnow
 from tests import factories
+from tests.factories import london, signed_in
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
@@ -30,16 +31,6 @@ PURPOSE = "Evidence pack for the ASB case review, ref 24/117"
 RECIPIENT = "J Smith, Trafford Council ASB team"
 
 pytestmark = pytest.mark.usefixtures("memoised_hashing")
-
-
-def signed_in(app, person):
-    browser = app.test_client()
-    assert factories.login(browser, person).location == "/"
-    return browser
-
-
-def london(text: str) -> datetime:
-    return from_london(datetime.fromisoformat(text))
 
 
 def read_csv(body: bytes) -> tuple[list[list[str]], list[dict]]:

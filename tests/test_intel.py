@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
 from pcso.access import can_view_source, visible_changes
 from pcso.entries.forms import IntelligenceReportForm
@@ -16,20 +15,11 @@ from pcso.models import (
 )
 from pcso.timeutil import to_london, utcnow
 from tests import factories
+from tests.factories import signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
 SOURCE = "Shop worker on the precinct, rings on Tuesdays"
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def signed_in(app, person):
-    browser = app.test_client()
-    assert factories.login(browser, person).location == "/"
-    return browser
 
 
 def intel_form(**extra) -> dict:

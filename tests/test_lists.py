@@ -7,7 +7,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 from werkzeug.datastructures import MultiDict
 
 from pcso.extensions import db
@@ -16,8 +15,8 @@ from pcso.models import (
     AsbType, AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, LinkRole, NsirCategory, PatrolMode, RiskLevel,
     Role, SecurityMarking, WelfareCheck,
 )
-from pcso.timeutil import from_london
 from tests import factories
+from tests.factories import london, signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
@@ -25,22 +24,8 @@ ALTRINCHAM = "E05015239"
 pytestmark = pytest.mark.usefixtures("memoised_hashing")
 
 
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
 def listed_ids(response) -> list[int]:
     return [int(a["data-entry-id"]) for a in soup(response).select("[data-entry-id]")]
-
-
-def signed_in(app, person):
-    browser = app.test_client()
-    assert factories.login(browser, person).location == "/"
-    return browser
-
-
-def london(text: str) -> datetime:
-    return from_london(datetime.fromisoformat(text))
 
 
 @pytest.fixture

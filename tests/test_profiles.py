@@ -12,7 +12,6 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 from sqlalchemy import event
 
 from pcso.extensions import db
@@ -22,6 +21,7 @@ from pcso.models import (
 from pcso.pole.queries import similar_names
 from pcso.timeutil import utcnow
 from tests import factories
+from tests.factories import signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
@@ -30,16 +30,6 @@ V, W, S, SUB, A, M = (LinkRole.VICTIM, LinkRole.WITNESS, LinkRole.SUSPECT, LinkR
 
 
 pytestmark = pytest.mark.usefixtures("memoised_hashing")
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def signed_in(app, officer):
-    browser = app.test_client()
-    assert factories.login(browser, officer).location == "/", officer
-    return browser
 
 
 # --- a small world: who was in which entry, and who may open which ---------------------------------

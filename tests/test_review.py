@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
 from pcso.extensions import db
 from pcso.models import (
@@ -13,22 +12,13 @@ from pcso.models import (
 )
 from pcso.timeutil import utcnow
 from tests import factories
+from tests.factories import signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
 STRETFORD = "E05015256"  # a beat nobody supervises in these tests
 
 pytestmark = pytest.mark.usefixtures("memoised_hashing")
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def signed_in(app, person):
-    browser = app.test_client()
-    assert factories.login(browser, person).location == "/"
-    return browser
 
 
 def queue_ids(response) -> list[int]:

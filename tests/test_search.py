@@ -28,6 +28,7 @@ from pcso.search.services import (
 )
 from pcso.timeutil import from_london, to_london, utcnow
 from tests import factories
+from tests.factories import signed_in, soup
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD  # E05015253
 ALTRINCHAM = "E05015239"
@@ -35,10 +36,6 @@ M15_4AD = (53.464903, -2.260757)  # a postcode centroid in Old Trafford
 
 
 pytestmark = pytest.mark.usefixtures("memoised_hashing")
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 # --- building a world --------------------------------------------------------------------------------
@@ -501,12 +498,6 @@ def test_sqlite_plans_without_words_use_an_index(world):
 
 
 # --- the page -------------------------------------------------------------------------------------------------
-
-def signed_in(app, user):
-    browser = app.test_client()
-    assert factories.login(browser, user).location == "/"
-    return browser
-
 
 def test_search_page_posts_its_terms_and_shows_results_people_and_a_map(app, world):
     browser = signed_in(app, world.analyst)

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
 from pcso.extensions import db
 from pcso.models import AsbIncident, Entry, EntryStatus, Role, User, UserSession
 from tests import factories
+from tests.factories import soup
 from tests.conftest import migrated_app
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -27,10 +27,6 @@ pytestmark = pytest.mark.usefixtures("memoised_hashing")
 
 def anonymous(app) -> FlaskClient:
     return app.test_client()
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 # --- CSRF -------------------------------------------------------------------------------------------------------

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 
 from playwright.sync_api import expect
 
 from pcso.extensions import db
-from pcso.models import AsbType, EntryStatus, LinkRole, PatrolMode, Role, StreetCrime
+from pcso.models import AsbType, EntryStatus, PatrolMode, Role, StreetCrime
 from pcso.timeutil import to_london, utcnow
 from tests import factories
 from tests.browser.conftest import OLD_TRAFFORD, beat_id, check_page, login, open_menu_link, screenshot, settle_maps
