@@ -31,39 +31,18 @@ sys.path.insert(0, str(HERE))
 import search_1m as generated  # noqa: E402  (puts the project root on sys.path too)
 import sqlalchemy as sa  # noqa: E402
 
-from pcso.config import normalise_database_url  # noqa: E402
 from pcso.extensions import db  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 WARM = 3
 
 
-def database() -> tuple[str, str]:
-    if generated.PG_URL:
-        return normalise_database_url(generated.PG_URL), "postgresql"
-    return f"sqlite:///{generated.SQLITE_PATH}", "sqlite"
+database = generated.database
 
 
 def generate(url: str, dialect: str):
     """search_1m's generation, into this bench's own database."""
-    app = generated.make_app(url)
-    with app.app_context():
-        db.engine.dispose()
-    if dialect == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{generated.SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    else:
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        engine.dispose()
-    app = generated.make_app(url)
-    started = time.perf_counter()
-    generated.prepare(app, dialect)
-    generator = generated.generator_for(app, dialect)
-    (generated.load_sqlite if dialect == "sqlite" else generated.load_postgres)(app, generator)
-    print(f"Generated in {time.perf_counter() - started:.0f} s", flush=True)
+    app, _ = generated.generate(url, dialect)
     return app
 
 

@@ -67,23 +67,7 @@ def ensure_data(url: str, dialect: str) -> None:
         return
     print(f"Generating {search_1m.N_ENTRIES:,} entries into {url.split('@')[-1]} (search_1m's generator) ...",
           flush=True)
-    with app.app_context():
-        db.engine.dispose()
-    if dialect == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{search_1m.SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    else:
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        engine.dispose()
-    app = search_1m.make_app(url)
-    started = time.perf_counter()
-    search_1m.prepare(app, dialect)
-    generator = search_1m.generator_for(app, dialect)
-    (search_1m.load_sqlite if dialect == "sqlite" else search_1m.load_postgres)(app, generator)
-    print(f"Generated in {time.perf_counter() - started:.0f} s")
+    search_1m.generate(url, dialect)
 
 
 def run_export(app, fmt: str, *, trace: bool = False) -> list[str]:

@@ -673,41 +673,49 @@ def measure(app, dialect: str) -> None:
         print(f"\nPlan, {label}:\n  " + "\n  ".join(plan))
 
 
-def main() -> None:
+def database() -> tuple[str, str]:
+    """(URL, dialect) of the bench database: BENCH_DATABASE_URL, else BENCH_SQLITE_PATH."""
     if PG_URL:
-        url = normalise_database_url(PG_URL)
-        dialect = "postgresql"
+        return normalise_database_url(PG_URL), "postgresql"
+    return f"sqlite:///{SQLITE_PATH}", "sqlite"
+
+
+def generate(url: str, dialect: str):
+    """Empty the bench database and load N_ENTRIES generated entries into it; returns (app, generator)."""
+    with make_app(url).app_context():
+        db.engine.dispose()
+    if dialect == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
     else:
-        url = f"sqlite:///{SQLITE_PATH}"
-        dialect = "sqlite"
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+    app = make_app(url)
+    started = time.perf_counter()
+    prepare(app, dialect)
+    generator = generator_for(app, dialect)
+    (load_sqlite if dialect == "sqlite" else load_postgres)(app, generator)
+    print(f"Generated in {time.perf_counter() - started:.0f} s: {N_ENTRIES:,} entries, "
+          f"{generator.person_id:,} people, {generator.vehicle_id:,} vehicles, {generator.link_id:,} links.",
+          flush=True)
+    if dialect == "sqlite":
+        print(f"Database file: {SQLITE_PATH.stat().st_size / 1e9:.2f} GB")
+    return app, generator
+
+
+def main() -> None:
+    url, dialect = database()
     app = make_app(url)
     have = existing_entries(app)
     if REUSE and have == N_ENTRIES:
         print(f"Reusing {have:,} entries in {url.split('@')[-1]}")
     else:
         print(f"Generating {N_ENTRIES:,} entries into {url.split('@')[-1]} ...", flush=True)
-        with app.app_context():
-            db.engine.dispose()
-        if dialect == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        else:
-            engine = sa.create_engine(url)
-            with engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-                conn.exec_driver_sql("CREATE SCHEMA public")
-            engine.dispose()
-        app = make_app(url)
-        started = time.perf_counter()
-        prepare(app, dialect)
-        generator = generator_for(app, dialect)
-        (load_sqlite if dialect == "sqlite" else load_postgres)(app, generator)
-        print(f"Generated in {time.perf_counter() - started:.0f} s: {N_ENTRIES:,} entries, "
-              f"{generator.person_id:,} people, {generator.vehicle_id:,} vehicles, {generator.link_id:,} links.")
-        if dialect == "sqlite":
-            print(f"Database file: {SQLITE_PATH.stat().st_size / 1e9:.2f} GB")
+        app, _ = generate(url, dialect)
     measure(app, dialect)
-
 
 if __name__ == "__main__":
     main()
