@@ -15,6 +15,7 @@ are printed letter by letter without it (no HarfBuzz here): legible to nobody, b
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import unicodedata
@@ -22,6 +23,9 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+# fontTools logs every glyph of every font subset at INFO: dozens of lines per PDF in the app's log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_FAMILY = "beatbook-sans"
