@@ -1,7 +1,7 @@
 """Time: stored as timezone-aware UTC, shown in Europe/London."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -22,6 +22,16 @@ def from_london(local: datetime) -> datetime:
     if local.tzinfo is None:
         local = local.replace(tzinfo=LONDON)
     return local.astimezone(timezone.utc)
+
+
+def london_today() -> date:
+    """Today's date on a London wall clock."""
+    return to_london(utcnow()).date()
+
+
+def london_day_start(day: date) -> datetime:
+    """The UTC instant a London day starts (midnight, whatever the clocks did)."""
+    return from_london(datetime.combine(day, time()))
 
 
 def format_london(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M") -> str:

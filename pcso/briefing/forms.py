@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..timeutil import to_london, utcnow
+from ..timeutil import london_today
 
 
 class PriorityForm(FlaskForm):
@@ -24,7 +24,7 @@ class PriorityForm(FlaskForm):
                             description="When the action was, or will be, taken.")
 
     def validate_issue_date(self, field):
-        if field.data and field.data > to_london(utcnow()).date() + timedelta(days=1):
+        if field.data and field.data > london_today() + timedelta(days=1):
             raise ValidationError("The issue date can't be in the future")
 
     def validate_action_date(self, field):

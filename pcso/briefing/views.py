@@ -9,7 +9,7 @@ from ..auth.forms import EmptyForm
 from ..database import writes_on_read
 from ..extensions import db
 from ..models import Beat, BeatPriority
-from ..timeutil import to_london, utcnow
+from ..timeutil import london_today, to_london
 from .forms import PriorityForm
 from .services import (
     build_briefing, close_priority, end_shift, record_briefing, save_priority, start_shift,
@@ -79,7 +79,7 @@ def new_priority(beat_id: int):
     beat = db.session.get(Beat, beat_id) or abort(404)
     form = PriorityForm()
     if not form.is_submitted():
-        form.issue_date.data = to_london(utcnow()).date()
+        form.issue_date.data = london_today()
     if form.validate_on_submit():
         save_priority(BeatPriority(beat_id=beat.id), form, actor=current_user)
         db.session.commit()

@@ -31,7 +31,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ from ..models import (
     AsbIncident, AsbType, Beat, Entry, EntryKind, EntryReview, EntryStatus, Link, LinkRole, NsirCategory, Patrol,
     PatrolMode, Person, RiskLevel, StreetCrime, User, WelfareCheck,
 )
-from ..timeutil import from_london, to_london
+from ..timeutil import london_day_start, to_london
 
 ENTRY = Entry.__table__
 ASB = AsbIncident.__table__
@@ -64,11 +64,6 @@ STREET_CRIME_POINTS = 3000
 
 
 # --- dates --------------------------------------------------------------------------------------------
-
-def london_midnight(day: date) -> datetime:
-    """The UTC instant a London day starts."""
-    return from_london(datetime.combine(day, time()))
-
 
 def add_months(moment, months: int):
     """The same day `months` later (or earlier), clamped to the month's end: 31 Jan + 1 month = 28/29 Feb."""
@@ -99,11 +94,11 @@ class Scope:
 
     @property
     def start(self) -> datetime:
-        return london_midnight(self.date_from)
+        return london_day_start(self.date_from)
 
     @property
     def end(self) -> datetime:
-        return london_midnight(self.date_to + timedelta(days=1))
+        return london_day_start(self.date_to + timedelta(days=1))
 
     @property
     def days(self) -> int:
@@ -376,9 +371,9 @@ def hotspots(user: User, beat_ids: set[int] | None, *, now: datetime, days: int)
     """
     today = to_london(now).date()
     first = today - timedelta(days=days - 1)
-    window_start = london_midnight(first)
-    before_start = london_midnight(first - timedelta(days=HOTSPOT_BEFORE_DAYS))
-    end = london_midnight(today + timedelta(days=1))
+    window_start = london_day_start(first)
+    before_start = london_day_start(first - timedelta(days=HOTSPOT_BEFORE_DAYS))
+    end = london_day_start(today + timedelta(days=1))
     in_window = Entry.occurred_at >= window_start
     cell_lat, cell_lon = _grid(Entry.lat, HOTSPOT_LAT_STEP).label("cell_lat"), _grid(Entry.lon, HOTSPOT_LON_STEP).label("cell_lon")
 
@@ -673,7 +668,7 @@ def _aware(value) -> datetime:
 
 
 def repeat_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
-    since = london_midnight(add_months(today, -REPEAT_MONTHS))
+    since = london_day_start(add_months(today, -REPEAT_MONTHS))
     found = []
     for person_id, incidents in rows.items():
         by_type: dict[AsbType, list[VictimIncident]] = defaultdict(list)
@@ -689,7 +684,7 @@ def repeat_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[V
 
 
 def case_review_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
-    since = london_midnight(add_months(today, -CASE_REVIEW_MONTHS))
+    since = london_day_start(add_months(today, -CASE_REVIEW_MONTHS))
     found = []
     for person_id, incidents in rows.items():
         complaints = [i for i in incidents if i.occurred_at >= since and within_a_month(i.occurred_at, i.recorded_at)]
@@ -703,7 +698,7 @@ def case_review_victims(rows: dict[int, list[VictimIncident]], today: date) -> l
 
 
 def risk_reviews_due(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
-    since = london_midnight(today - timedelta(days=RISK_CASE_DAYS))
+    since = london_day_start(today - timedelta(days=RISK_CASE_DAYS))
     latest = {person: incidents[-1] for person, incidents in rows.items()
               if incidents and incidents[-1].occurred_at >= since and incidents[-1].risk in REVIEW_EVERY}
     entry_ids = {i.entry_id for person in latest for i in rows[person]}
@@ -732,8 +727,8 @@ VICTIM_MONTHS = max(REPEAT_MONTHS, CASE_REVIEW_MONTHS)
 
 def victim_rows(user: User, beat_ids, today: date) -> dict[int, list[VictimIncident]]:
     """The incidents of every victim who could meet a rule, since the longest look-back of the three."""
-    risk_since = london_midnight(today - timedelta(days=RISK_CASE_DAYS))
-    since = min(london_midnight(add_months(today, -VICTIM_MONTHS)), risk_since)
+    risk_since = london_day_start(today - timedelta(days=RISK_CASE_DAYS))
+    since = min(london_day_start(add_months(today, -VICTIM_MONTHS)), risk_since)
     return _victim_rows(user, beat_ids, since, risk_since)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +29,7 @@ from ..models import (
     AsbIncident, AsbType, Entry, EntryKind, EntryStatus, Link, NsirCategory, PatrolMode, RiskLevel, User, WelfareCheck,
 )
 from ..models.patrol import Patrol
-from ..timeutil import from_london
+from ..timeutil import london_day_start
 from ..web import MAX_DB_INT
 
 PARAMS = ("beat", "kind", "status", "from", "to", "nsir", "asb_type", "mode", "risk", "person", "bbox", "set")
@@ -264,10 +264,9 @@ class EntryFilter:
         if self.statuses:
             where.append(Entry.status.in_(self.statuses))
         if self.date_from:
-            where.append(Entry.occurred_at >= from_london(datetime.combine(self.date_from, time.min)))
+            where.append(Entry.occurred_at >= london_day_start(self.date_from))
         if self.date_to:
-            where.append(Entry.occurred_at < from_london(datetime.combine(self.date_to + timedelta(days=1),
-                                                                          time.min)))
+            where.append(Entry.occurred_at < london_day_start(self.date_to + timedelta(days=1)))
         # Aliases: a query over with_polymorphic(Entry, "*") has these tables in its FROM already, and an
         # EXISTS on the bare table would correlate to them instead of probing by id.
         asb = AsbIncident.__table__.alias("filter_asb")

@@ -8,7 +8,6 @@ POST /entries/<id>/pdf                records the disclosure and returns the PDF
 """
 from __future__ import annotations
 
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
@@ -24,7 +23,7 @@ from ..extensions import db
 from ..models import (
     AsbType, AuditAction, Entry, EntryKind, NsirCategory, PatrolMode, Person, RiskLevel, SecurityMarking,
 )
-from ..timeutil import to_london, utcnow
+from ..timeutil import london_today
 from ..web import positive_int
 from .exports import FORMATS, export_filename, export_stream, export_summary
 from .filters import LISTED_STATUSES, EntryFilter, FilterError
@@ -35,10 +34,6 @@ bp = Blueprint("lists", __name__)
 
 PER_PAGE = 25
 AnyEntry = with_polymorphic(Entry, "*")
-
-
-def london_today() -> date:
-    return to_london(utcnow()).date()
 
 
 def _filters() -> EntryFilter:

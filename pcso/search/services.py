@@ -22,7 +22,7 @@ import itertools
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +39,7 @@ from ..models import (
     AsbIncident, AuditAction, Entry, EntryKind, HandlingCode, IntelAssessment, IntelligenceReport, Link, NsirCategory, Patrol,
     Person, SchoolVisit, SearchDocument, SourceEvaluation, User, Vehicle, WelfareCheck, name_key, normalise_vrm,
 )
-from ..timeutil import from_london
+from ..timeutil import london_day_start
 
 PER_PAGE = 25
 POLE_LIMIT = 10
@@ -278,10 +278,6 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _start_of_london_day(day: date) -> datetime:
-    return from_london(datetime.combine(day, time()))
-
-
 def _kind_row(model, conditions) -> sa.ColumnElement[bool]:
     """The entry's row in its kind's table meets conditions (a primary-key probe per entry)."""
     table = model.__table__.alias(f"{model.__tablename__}_filter")
@@ -357,9 +353,9 @@ def entry_conditions(user: User, query: SearchQuery, ring_ids: list[int] | None 
     if query.beat_id is not None:
         conditions.append(Entry.beat_id == query.beat_id)
     if query.date_from is not None:
-        conditions.append(Entry.occurred_at >= _start_of_london_day(query.date_from))
+        conditions.append(Entry.occurred_at >= london_day_start(query.date_from))
     if query.date_to is not None:
-        conditions.append(Entry.occurred_at < _start_of_london_day(query.date_to + timedelta(days=1)))
+        conditions.append(Entry.occurred_at < london_day_start(query.date_to + timedelta(days=1)))
     if query.author_id is not None:
         conditions.append(Entry.author_id == query.author_id)
     grading = [(name, value) for name, value in (("source_evaluation", query.source_evaluation),
