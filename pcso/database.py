@@ -9,7 +9,8 @@ ourselves:
 - IMMEDIATE (the write lock taken up front; other writers wait for the busy timeout)
   for every POST/PUT/DELETE request, for CLI commands and scripts, and for GET views
   marked @writes_on_read (those that record a view or search in the audit log);
-- DEFERRED for other GET requests, so plain reads run side by side under WAL.
+- DEFERRED for other GET requests, so plain reads run side by side under WAL, and for what a request
+  does after read_only_from_here() (a download streamed once its audit event is committed).
   A deferred transaction must never write after reading: the only write on such a
   request, the session touch, runs in a transaction of its own that writes first.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -32,9 +33,20 @@ def writes_on_read(view: Callable) -> Callable:
     return view
 
 
+def read_only_from_here() -> None:
+    """The rest of this request only reads: the transactions it begins from now on take no write lock.
+
+    For a POST whose write is committed and which then streams a long download: otherwise the stream's
+    transaction would BEGIN IMMEDIATE and hold every other writer off until the last byte.
+    """
+    g.beatbook_read_only = True
+
+
 def wants_write_lock() -> bool:
     if not has_request_context():
         return True
+    if g.get("beatbook_read_only"):
+        return False
     if request.method not in READ_METHODS:
         return True
     view = current_app.view_functions.get(request.endpoint or "")

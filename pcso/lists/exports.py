@@ -12,9 +12,9 @@ What leaves, and how:
   view records the disclosure and commits; the stream then reads rows up to that id only, so new
   entries logged meanwhile are not in a file whose count was audited without them.
 - SQLite: the POST that records the disclosure runs BEGIN IMMEDIATE (pcso/database.py), and any
-  transaction the same request begins later would take the write lock too, holding every other writer
-  off for the whole download. So the stream reads on a connection of its own engine, with no
-  transaction (each SELECT reads one consistent snapshot under WAL) and PRAGMA query_only.
+  transaction the same request began later would take the write lock too, holding every other writer
+  off for the whole download. So once the disclosure is committed the view calls
+  database.read_only_from_here(), and the stream's transaction begins deferred.
 
 CSV: UTF-8 with a byte-order mark (Excel reads it as UTF-8), comma-separated, CRLF. The first rows are
 `# ` metadata rows, the marking first: `# OFFICIAL-SENSITIVE`, then `# exported_at,<ISO>`,
@@ -39,8 +39,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import current_app
-from sqlalchemy.pool import NullPool
 
 from ..extensions import db
 from ..models import (
@@ -152,31 +150,16 @@ def row_values(row) -> dict:
     }
 
 
-# --- reading without a write lock -------------------------------------------------------------------
-
-
-def _sqlite_reader(app) -> sa.Engine:
-    engine = app.extensions.get("beatbook_export_reader")
-    if engine is None:
-        engine = sa.create_engine(db.engine.url, poolclass=NullPool)
-
-        @sa.event.listens_for(engine, "connect")
-        def on_connect(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None  # autocommit: no BEGIN, so no lock beyond each SELECT's read
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
-            cursor.execute("PRAGMA query_only=ON")
-            cursor.close()
-
-        app.extensions["beatbook_export_reader"] = engine
-    return engine
+# --- reading ---------------------------------------------------------------------------------------
 
 
 def read_rows(query: sa.Select) -> Iterator:
-    """The query's rows in batches, on a connection that never holds SQLite's write lock."""
-    app = current_app._get_current_object()
-    engine = _sqlite_reader(app) if db.engine.dialect.name == "sqlite" else db.engine
-    with engine.connect() as connection:
+    """The query's rows in batches, on a connection of its own (a server-side cursor on PostgreSQL).
+
+    The view calls database.read_only_from_here() once the disclosure is committed, so on SQLite this
+    read takes no write lock for the length of the download (each SELECT reads one snapshot under WAL).
+    """
+    with db.engine.connect() as connection:
         result = connection.execution_options(yield_per=BATCH).execute(query)
         for partition in result.partitions():
             yield from partition

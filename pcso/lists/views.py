@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, with_polymorphic
 from .. import audit
 from ..access import READERS, can_view_record, require
 from ..beats.services import all_beats
-from ..database import writes_on_read
+from ..database import read_only_from_here, writes_on_read
 from ..entries.queries import get_visible_entry
 from ..extensions import db
 from ..models import (
@@ -96,6 +96,7 @@ def export():
                                purpose=form.purpose.data, recipient=form.recipient.data, filters=filters,
                                description=_description(filters, all_beats()))
         db.session.commit()  # the disclosure is on record before a byte leaves
+        read_only_from_here()  # and the download holds no write lock (SQLite)
         response = Response(stream_with_context(stream), mimetype=FORMATS[form.format.data].mimetype)
         response.headers["Content-Disposition"] = (
             f'attachment; filename="{export_filename(form.format.data, london_today())}"')
