@@ -40,7 +40,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     configure_engine(app)
 
-    from . import admin, auth, beats, briefing, dashboard, entries, geo_api, lists, main, pole, review, search
+    from .admin import views as admin
+    from .auth import views as auth
+    from .beats import views as beats
+    from .briefing import views as briefing
+    from .dashboard import views as dashboard
+    from .entries import views as entries
+    from .geo_api import views as geo_api
+    from .lists import views as lists
+    from .main import views as main
+    from .pole import views as pole
+    from .review import views as review
+    from .search import views as search
     from .web import register_converters, register_web
 
     register_converters(app)

@@ -8,6 +8,9 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
+from pcso.entries.errors import EntryRejected
+from pcso.entries.pages import form_input, reject
+from pcso.entries.services import log_entry
 from pcso.extensions import db
 from pcso.models import (
     AsbIncident, AsbType, Beat, EntryStatus, Link, LinkRole, Location, LocationSource, NsirCategory, Patrol, PatrolMode,
@@ -161,3 +164,22 @@ def link(entry, record, role: LinkRole = LinkRole.MENTIONED, **kw) -> Link:
     db.session.add(item)
     db.session.flush()
     return item
+
+
+# --- posting an entry form without a browser --------------------------------------------------------
+
+def validate_entry_form(app, form_cls, data: dict, **kwargs):
+    """(ok, form): the form's field checks, then the kind's and the services' rules, as the page runs them.
+    A refusal lands on the form's fields; nothing is kept."""
+    author = user(Role.PCSO)
+    with app.test_request_context(method="POST", data=data):
+        form = form_cls(**kwargs)
+        ok = form.validate()
+        if ok:
+            try:
+                log_entry(form_input(form_cls.KIND, form), actor=author)
+            except EntryRejected as error:
+                reject(form, error)
+                ok = False
+        db.session.rollback()
+        return ok, form

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from pcso.access import can_view_source, visible_changes
-from pcso.entries.forms import IntelligenceReportForm
+from pcso.entries.kinds.intelligence_report import IntelligenceReportForm
 from pcso.extensions import db
 from pcso.models import (
     AuditAction, AuditEvent, EntryRevision, EntryStatus, HandlingCode, IntelligenceReport, Link, LinkRole, Location,
@@ -36,9 +36,7 @@ def intel_form(**extra) -> dict:
 
 
 def validate(app, data):
-    with app.test_request_context(method="POST", data=data):
-        form = IntelligenceReportForm()
-        return form.validate(), form
+    return factories.validate_entry_form(app, IntelligenceReportForm, data)
 
 
 # --- the form ------------------------------------------------------------------------------------------------

@@ -13,8 +13,11 @@ from flask import current_app
 
 from pcso import access
 from pcso.entries import services
-from pcso.entries.forms import AsbIncidentForm, PatrolForm
-from pcso.entries.services import EntryRejected, end_patrol, log_entry, open_patrol, update_entry
+from pcso.entries.errors import EntryRejected
+from pcso.entries.kinds.asb_incident import AsbIncidentForm
+from pcso.entries.kinds.patrol import PatrolForm
+from pcso.entries.pages import form_input
+from pcso.entries.services import end_patrol, log_entry, open_patrol, update_entry
 from pcso.extensions import db
 from pcso.models import user as user_model
 from pcso.models import (
@@ -58,19 +61,19 @@ def patrol_data(**extra) -> dict:
 
 
 def valid_form(form_cls, data: dict, **kwargs):
-    """Build and validate a form as a view would, from a POSTed body."""
+    """Build and validate a form as a view would, from a POSTed body, and turn it into the services' input."""
     with current_app.test_request_context(method="POST", data=data):
         form = form_cls(**kwargs)
         assert form.validate(), form.errors
-    return form
+        return form_input(form_cls.KIND, form)
 
 
 def log_asb(actor, data=None, **kwargs):
-    return log_entry(EntryKind.ASB_INCIDENT, valid_form(AsbIncidentForm, data or asb_data()), actor=actor, **kwargs)
+    return log_entry(valid_form(AsbIncidentForm, data or asb_data()), actor=actor, **kwargs)
 
 
 def start_patrol(actor, data=None):
-    return log_entry(EntryKind.PATROL, valid_form(PatrolForm, data or patrol_data()), actor=actor)
+    return log_entry(valid_form(PatrolForm, data or patrol_data()), actor=actor)
 
 
 def count(model, *where) -> int:
@@ -243,7 +246,7 @@ def test_a_picked_person_the_officer_may_not_see_is_refused(app):
     form = valid_form(AsbIncidentForm, asb_data(**{"people-0-name": hidden.child.full_name,
                                                    "people-0-role": "witness", "people-0-person_id": str(child_id)}))
     with pytest.raises(EntryRejected):
-        log_entry(EntryKind.ASB_INCIDENT, form, actor=pcso_user)
+        log_entry(form, actor=pcso_user)
 
 
 # --- patrols -------------------------------------------------------------------------------------
@@ -298,8 +301,31 @@ def test_an_entry_logged_during_an_open_patrol_belongs_to_it(app):
     assert someone_else.patrol_id is None
 
     end_patrol(patrol, utcnow(), None, actor=pcso_user)
-    after_end, _ = log_asb(pcso_user)
+    after_end, _ = log_asb(pcso_user, asb_data(occurred_at=local(utcnow() + timedelta(minutes=5))))
     assert after_end.patrol_id is None
+
+
+def test_an_entry_synced_late_joins_the_patrol_it_happened_on(app):
+    """Membership is the entry's time within the patrol's, not "the patrol open now"."""
+    pcso_user = factories.user(Role.PCSO)
+    morning, _ = start_patrol(pcso_user, patrol_data(occurred_at=local(utcnow() - timedelta(hours=5))))
+    end_patrol(morning, utcnow() - timedelta(hours=4), None, actor=pcso_user)
+    afternoon, _ = start_patrol(pcso_user, patrol_data(occurred_at=local(utcnow() - timedelta(hours=1))))
+
+    from_the_morning, _ = log_asb(pcso_user, asb_data(occurred_at=local(utcnow() - timedelta(hours=4, minutes=30))))
+    between, _ = log_asb(pcso_user, asb_data(occurred_at=local(utcnow() - timedelta(hours=2))))
+    now, _ = log_asb(pcso_user)
+    assert (from_the_morning.patrol_id, between.patrol_id, now.patrol_id) == (morning.id, None, afternoon.id)
+
+
+def test_a_patrol_logged_late_gathers_the_entries_made_during_it_and_ending_early_lets_later_ones_go(app):
+    pcso_user = factories.user(Role.PCSO)
+    earlier, _ = log_asb(pcso_user, asb_data(occurred_at=local(utcnow() - timedelta(minutes=20))))
+    later, _ = log_asb(pcso_user)
+    patrol, _ = start_patrol(pcso_user)  # started 30 minutes ago, synced only now
+    assert (earlier.patrol_id, later.patrol_id) == (patrol.id, patrol.id)
+    end_patrol(patrol, utcnow() - timedelta(minutes=10), None, actor=pcso_user)
+    assert (earlier.patrol_id, later.patrol_id) == (patrol.id, None)
 
 
 def test_an_entry_logged_with_no_patrol_has_none(app):

@@ -1,44 +1,30 @@
-"""Writing entries: log, update, submit, end a patrol. Services flush and audit; views commit."""
+"""Writing entries: log, update, submit, end a patrol. Services take typed data (pcso/entries/data.py), flush
+and audit; views and the API commit. Each kind's own part comes from the registry."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from enum import Enum
-from typing import Any
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..access import can_view_source
-from ..beats.services import locate_beat
+from ..access import can_raise_intelligence, can_view_source
 from ..extensions import db
 from ..models import (
-    AsbIncident, AsbType, AuditAction, Beat, Entry, EntryKind, EntryRevision, EntryStatus, HandlingCode,
-    IntelAssessment, IntelligenceReport, LinkRole, LocationSource, NsirCategory, Patrol, PatrolMode, RiskLevel,
-    School, SchoolVisit, SchoolVisitType, SecurityMarking, SourceEvaluation, User, WelfareCheck, WelfareVisitType,
+    AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
 )
 from ..pole.services import RecordNotFound, link, person_for, vehicle_for
 from ..search.services import index_entry  # same transaction: the entry and its search text commit together
-from ..timeutil import utcnow
-from .forms import EntryForm
-from .location import ResolvedLocation
+from ..timeutil import to_london, utcnow
+from .data import CLIENT_KEY, EntryInput, PersonInput
+from .errors import EntryNotFound, EntryRejected
+from .placing import place_entry, resolve_place
+from .queries import get_visible_entry
+from .registry import kind_of
+from .revisions import add_revision, snapshot
 
-MODEL_FOR = {
-    EntryKind.PATROL: Patrol,
-    EntryKind.ASB_INCIDENT: AsbIncident,
-    EntryKind.SCHOOL_VISIT: SchoolVisit,
-    EntryKind.WELFARE_CHECK: WelfareCheck,
-    EntryKind.INTELLIGENCE_REPORT: IntelligenceReport,
-}
-NOT_TRACKED = {"id", "kind", "author_id", "client_key", "recorded_at", "updated_at"}
-
-
-class EntryRejected(ValueError):
-    """The form was valid but the entry can't be placed (e.g. no beat): a message for the form."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field, self.message = field, message
+EARLIEST_YEAR = 2000
+FUTURE_SLACK = timedelta(minutes=10)  # phone clocks drift
 
 
 def open_patrol(user: User) -> Patrol | None:
@@ -48,204 +34,136 @@ def open_patrol(user: User) -> Patrol | None:
     )
 
 
+def patrol_at(author_id: int, when: datetime) -> Patrol | None:
+    """The author's patrol running at `when` (started by then, not ended before): an entry synced late
+    joins the patrol it happened on, not whichever is open now."""
+    return db.session.scalar(
+        sa.select(Patrol).where(Patrol.author_id == author_id, Patrol.started_at <= when,
+                                sa.or_(Patrol.ended_at.is_(None), Patrol.ended_at >= when))
+        .order_by(Patrol.started_at.desc()).limit(1))
+
+
+def _regroup(patrol: Patrol) -> None:
+    """The author's other entries inside the patrol's time join it; those now outside it leave."""
+    entries = Entry.__table__
+    inside = (entries.c.occurred_at >= patrol.started_at) & (
+        sa.true() if patrol.ended_at is None else entries.c.occurred_at <= patrol.ended_at)
+    mine = (entries.c.author_id == patrol.author_id) & (entries.c.kind != EntryKind.PATROL.value)
+    db.session.execute(sa.update(entries).where(mine, entries.c.patrol_id.is_(None), inside)
+                       .values(patrol_id=patrol.id), execution_options={"synchronize_session": False})
+    db.session.execute(sa.update(entries).where(mine, entries.c.patrol_id == patrol.id, ~inside)
+                       .values(patrol_id=None), execution_options={"synchronize_session": False})
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Entry) and loaded.author_id == patrol.author_id and loaded is not patrol:
+            db.session.expire(loaded, ["patrol_id"])
+
+
 def find_by_client_key(user: User, client_key: str) -> Entry | None:
     return db.session.scalar(sa.select(Entry).where(Entry.author_id == user.id, Entry.client_key == client_key))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
+def _common_errors(data: EntryInput) -> dict[str, str]:
+    errors = {}
+    if data.occurred_at.tzinfo is None:
+        errors["occurred_at"] = "Give the time with its offset (UTC or Europe/London)"
+    elif data.occurred_at > utcnow() + FUTURE_SLACK:
+        errors["occurred_at"] = "The time is in the future"
+    elif data.occurred_at.year < EARLIEST_YEAR:
+        errors["occurred_at"] = "Check the year"
+    if not data.summary and data.kind != EntryKind.PATROL:
+        errors["summary"] = "Enter a short summary"
+    elif len(data.summary) > 200:
+        errors["summary"] = "Keep the summary to 200 characters"
+    today = to_london(utcnow()).date()
+    for person in getattr(data.fields, "people", ()):
+        if person.born_on and person.born_on > today:
+            errors["people"] = "The date of birth is in the future"
+    return errors
 
 
-def snapshot(entry: Entry) -> dict[str, Any]:
-    """Every tracked field's value, as JSON, for revision diffs."""
-    data = {
-        attr.key: _jsonable(getattr(entry, attr.key))
-        for attr in sa.inspect(type(entry)).column_attrs
-        if attr.key not in NOT_TRACKED
-    }
-    data["links"] = [
-        [type(link.target).__tablename__, link.target.id, link.role.value, link.note]
-        for link in entry.links if link.target is not None
-    ]
-    return data
-
-
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
-    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
-
-
-def _place(entry: Entry, form: EntryForm) -> None:
-    """Location and beat: the beat comes from the point unless the officer chose one."""
-    place = form.resolved
-    if place.lat is None and isinstance(entry, SchoolVisit):
-        school = db.session.get(School, entry.school_id)
-        if school is not None and school.lat is not None:
-            place = ResolvedLocation(school.lat, school.lon, None, LocationSource.SCHOOL.value)
-    entry.lat, entry.lon, entry.accuracy_m = place.lat, place.lon, place.accuracy_m
-    entry.location_source = LocationSource(place.source)
-    located = locate_beat(place.lat, place.lon) if place.lat is not None else None
-    chosen = db.session.get(Beat, int(form.beat_id.data)) if form.beat_id.data else None
-    if chosen is None and located is None:
-        if place.lat is None:
-            raise EntryRejected("beat_id", "Give a location, or choose the beat by hand")
-        raise EntryRejected("beat_id", "This location is outside every beat: choose the beat by hand")
-    entry.located_beat_id = located.id if located else None
-    entry.beat_id = (chosen or located).id
-    entry.is_beat_overridden = chosen is not None and (located is None or chosen.id != located.id)
-    entry.location_text = form.location_text.data or (place.postcode if place.postcode else None)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
+def _checked(data: EntryInput, actor: User) -> Entry | None:
+    """Every rule on the input, all at once; returns the entry it is raised from (checked visible)."""
+    errors = _common_errors(data)
+    if data.occurred_at.tzinfo is not None:
+        errors = kind_of(data.kind).check(data) | errors
+    if errors:
+        raise EntryRejected(errors)
+    if data.raised_from_id is None:
         return None
+    source = get_visible_entry(actor, data.raised_from_id) if data.kind == EntryKind.INTELLIGENCE_REPORT else None
+    if source is None or not can_raise_intelligence(actor, source):
+        raise EntryNotFound(data.raised_from_id)
+    return source
 
 
-def _picked(find, field: str):
+def _record(person_or_vehicle, field: str, actor: User):
+    if not isinstance(person_or_vehicle, PersonInput):
+        vehicle = person_or_vehicle
+        return vehicle_for(vrm=vehicle.vrm, make=vehicle.make, model=vehicle.model, colour=vehicle.colour)
     try:
-        return find()
+        return person_for(user=actor, person_id=person_or_vehicle.person_id, full_name=person_or_vehicle.name,
+                          born_on=person_or_vehicle.born_on, description=person_or_vehicle.description)
     except RecordNotFound:
         raise EntryRejected(field, "That record is no longer available: type the name again") from None
 
 
-def _link_people_and_vehicles(entry: Entry, form: EntryForm, actor: User) -> None:
-    """Replace the entry's people and vehicle links with the form's rows (ASB, intelligence); places stay."""
+def _link_records(entry: Entry, data: EntryInput, actor: User) -> None:
+    """Replace the entry's people and vehicle links with the input's; places and organisations stay."""
+    field = "child_name" if data.kind == EntryKind.WELFARE_CHECK else "people"
     # Resolve every record before the old links go: a picked person is visible through them.
-    people = [(row, _picked(lambda row=row: person_for(
-        user=actor, person_id=_int(row.person_id.data), full_name=row.name.data,
-        born_on=row.born_on.data, description=row.description.data), "people"))
-        for row in (r.form for r in form.people if r.form.name.data)]
-    vehicles = [vehicle_for(vrm=row.vrm.data, make=row.make.data, model=row.model.data, colour=row.colour.data)
-                for row in (r.form for r in form.vehicles if r.form.vrm.data)]
+    named = [(_record(item, field, actor), role, note, position)
+             for item, role, note, position in kind_of(data.kind).links(data.fields)]
     entry.links = [item for item in entry.links if item.person is None and item.vehicle is None]
-    for i, (row, person) in enumerate(people):
-        link(entry, person, LinkRole(row.role.data), note=row.description.data, position=i)
-    for i, vehicle in enumerate(vehicles):
-        link(entry, vehicle, LinkRole.MENTIONED, position=100 + i)
+    for record, role, note, position in named:
+        link(entry, record, role, note=note, position=position)
 
 
 def _raised_from(report: IntelligenceReport, source: Entry, *, actor: User) -> None:
-    """A report newly raised from an entry: it links the entry's places too (people and vehicles come
-    through the form), and a welfare check gets its "intelligence report raised" ticked."""
+    """A report newly raised from an entry links the entry's places too (people and vehicles come with
+    the input), and a welfare check gets its "intelligence report raised" ticked (once, with a revision)."""
     for item in source.links:
         if (item.location or item.organisation) is not None and all(
                 (mine.location or mine.organisation) is not item.target for mine in report.links):
             link(report, item.target, item.role, note=item.note, position=200 + len(report.links))
-    if isinstance(source, WelfareCheck):
-        _mark_intelligence_raised(source, actor=actor)
+    if isinstance(source, WelfareCheck) and not source.is_intelligence_raised:
+        before = snapshot(source)
+        source.is_intelligence_raised, source.updated_at = True, utcnow()
+        add_revision(source, before, actor=actor, action="updated")
+        audit.record(AuditAction.UPDATE, source, actor=actor, object_type="entry", fields=["is_intelligence_raised"])
 
 
-def _mark_intelligence_raised(check: WelfareCheck, *, actor: User) -> None:
-    """Tick the check's "intelligence report raised", with a revision (once)."""
-    if check.is_intelligence_raised:
-        return
-    before = snapshot(check)
-    check.is_intelligence_raised = True
-    check.updated_at = utcnow()
-    db.session.add(EntryRevision(entry_id=check.id, actor_id=actor.id, action="updated",
-                                 changes=_diff(before, snapshot(check))))
-    audit.record(AuditAction.UPDATE, check, actor=actor, object_type="entry", fields=["is_intelligence_raised"])
-
-
-def _kind_fields(entry: Entry, form: EntryForm, actor: User) -> None:
-    if isinstance(entry, Patrol):
-        entry.started_at = form.occurred_at_utc
-        entry.mode = PatrolMode(form.mode.data)
-        entry.purpose = form.purpose.data.strip()
-        entry.notes = form.notes.data or None
-        entry.summary = (form.summary.data or "").strip() or f"{entry.mode.title()} patrol: {entry.purpose}"[:200]
-    elif isinstance(entry, AsbIncident):
-        entry.nsir_category = NsirCategory(form.nsir_category.data)
-        entry.asb_type = AsbType(form.asb_type.data)
-        entry.description = form.description.data
-        entry.action_taken = form.action_taken.data or None
-        entry.control_room_ref = (form.control_room_ref.data or "").strip().upper() or None
-        entry.victim_risk = RiskLevel(form.victim_risk.data) if form.victim_risk.data else None
-        _link_people_and_vehicles(entry, form, actor)
-    elif isinstance(entry, SchoolVisit):
-        entry.school_id = int(form.school_id.data)
-        entry.visit_type = SchoolVisitType(form.visit_type.data)
-        entry.topic = form.topic.data.strip()
-        entry.year_groups = ", ".join(form.year_groups.data) or None
-        entry.audience_size = form.audience_size.data
-        entry.follow_ups = form.follow_ups.data or None
-    elif isinstance(entry, WelfareCheck):
-        child = _picked(lambda: person_for(user=actor, person_id=_int(form.child_id.data),
-                                           full_name=form.child_name.data, born_on=form.child_born_on.data),
-                        "child_name")
-        entry.links = [link for link in entry.links if link.role != LinkRole.SUBJECT]
-        link(entry, child, LinkRole.SUBJECT)
-        entry.spoc_id = int(form.spoc_id.data)
-        entry.visit_type = WelfareVisitType(form.visit_type.data)
-        entry.is_seen_alone = form.is_seen_alone.data == "yes"
-        entry.others_present = form.others_present.data or None
-        entry.child_words = form.child_words.data or None
-        entry.observations = form.observations.data or None
-        entry.indicators = list(form.indicators.data)
-        entry.risk_level = RiskLevel(form.risk_level.data)
-        entry.is_intelligence_raised = form.is_intelligence_raised.data
-        entry.is_mash_referral = form.is_mash_referral.data
-        entry.mash_reference = (form.mash_reference.data or "").strip() or None
-        entry.is_partner_informed = form.is_partner_informed.data
-        entry.next_visit_on = form.next_visit_on.data
-    elif isinstance(entry, IntelligenceReport):
-        entry.source_evaluation = SourceEvaluation(form.source_evaluation.data)
-        entry.assessment = IntelAssessment(form.assessment.data)
-        entry.handling_code = HandlingCode(form.handling_code.data)
-        conditions = (form.handling_conditions.data or "").strip() or None
-        entry.handling_conditions = conditions if entry.handling_code == HandlingCode.CONDITIONS else None
-        entry.sanitised_text = form.sanitised_text.data
-        entry.source_details = (form.source_details.data or "").strip() or None
-        _link_people_and_vehicles(entry, form, actor)
-        source = form.raised_from  # checked visible to the actor by the view
+def _apply(entry: Entry, data: EntryInput, actor: User) -> None:
+    source = _checked(data, actor)
+    resolved = resolve_place(data.place)
+    spec = kind_of(data.kind)
+    entry.occurred_at, entry.summary = data.occurred_at, data.summary.strip()
+    spec.apply(entry, data.fields)
+    _link_records(entry, data, actor)
+    place_entry(entry, data.place, resolved, spec.fallback_point(entry))
+    entry.marking = spec.marking(data, source)
+    if isinstance(entry, IntelligenceReport):
         if source is not None and entry.raised_from_id != source.id:
             _raised_from(entry, source, actor=actor)
         entry.raised_from_id = source.id if source is not None else None
+    if not isinstance(entry, Patrol):
+        patrol = patrol_at(entry.author_id, entry.occurred_at)
+        entry.patrol_id = patrol.id if patrol is not None else None
 
 
-def _apply_form(entry: Entry, form: EntryForm, actor: User) -> None:
-    entry.occurred_at = form.occurred_at_utc
-    entry.summary = (form.summary.data or "").strip()
-    _kind_fields(entry, form, actor)
-    _place(entry, form)
-    entry.marking = _marking(entry, form)
-
-
-def _marking(entry: Entry, form: EntryForm) -> SecurityMarking:
-    """OFFICIAL unless chosen higher; welfare checks always, and intelligence by default, OFFICIAL-SENSITIVE."""
-    if isinstance(entry, WelfareCheck):
-        return SecurityMarking.OFFICIAL_SENSITIVE  # always, whatever was posted
-    if isinstance(entry, IntelligenceReport):
-        # Lowered to OFFICIAL only for sanitised intelligence shared without conditions, and never when
-        # it came from a welfare check: it names the child, who must stay need-to-know.
-        if (form.marking.data == SecurityMarking.OFFICIAL and entry.handling_code == HandlingCode.PERMITTED
-                and not isinstance(form.raised_from, WelfareCheck)):
-            return SecurityMarking.OFFICIAL
-        return SecurityMarking.OFFICIAL_SENSITIVE
-    return SecurityMarking(form.marking.data or SecurityMarking.OFFICIAL)
-
-
-def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = False) -> tuple[Entry, bool]:
-    """Create an entry from a valid form. Returns (entry, created).
+def log_entry(data: EntryInput, *, actor: User, submit: bool = False) -> tuple[Entry, bool]:
+    """Create an entry. Returns (entry, created).
 
     A retried submission (same author and client key) returns the entry made the first
     time, created=False, whether the retry comes after or races with the first.
     """
-    existing = find_by_client_key(actor, form.client_key.data)
+    if not CLIENT_KEY.match(data.client_key or ""):
+        raise EntryRejected("client_key", "This form is missing its key: reload the page and try again")
+    existing = find_by_client_key(actor, data.client_key)
     if existing is not None:
         return existing, False
-    entry = MODEL_FOR[kind](author_id=actor.id, client_key=form.client_key.data, status=EntryStatus.DRAFT)
-    _apply_form(entry, form, actor)
-    if kind != EntryKind.PATROL:
-        patrol = open_patrol(actor)
-        if patrol is not None and patrol.started_at <= entry.occurred_at:
-            entry.patrol_id = patrol.id
-    else:
+    entry = kind_of(data.kind).model(author_id=actor.id, client_key=data.client_key, status=EntryStatus.DRAFT)
+    _apply(entry, data, actor)
+    if isinstance(entry, Patrol):
         # Serialise patrol starts per officer (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already does).
         db.session.execute(sa.select(User.id).where(User.id == actor.id).with_for_update())
         if open_patrol(actor) is not None:
@@ -257,14 +175,15 @@ def log_entry(kind: EntryKind, form: EntryForm, *, actor: User, submit: bool = F
             db.session.add(entry)
             db.session.flush()
     except IntegrityError:
-        existing = find_by_client_key(actor, form.client_key.data)
+        existing = find_by_client_key(actor, data.client_key)
         if existing is None:
             raise
         return existing, False
-    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action="created",
-                                 changes=_diff({}, snapshot(entry))))
-    audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=kind.value,
+    add_revision(entry, {}, actor=actor, action="created")
+    audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=data.kind.value,
                  status=entry.status.value)
+    if isinstance(entry, Patrol):
+        _regroup(entry)
     index_entry(entry)
     return entry, True
 
@@ -274,17 +193,21 @@ def _submit_action(entry: Entry) -> str:
     return "resubmitted" if entry.status == EntryStatus.RETURNED else "submitted"
 
 
-def update_entry(entry: Entry, form: EntryForm, *, actor: User, submit: bool = False) -> Entry:
+def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = False) -> Entry:
+    """Change an entry its author may still edit (the caller checked can_edit_entry) from a whole new input."""
+    if data.kind != entry.kind:
+        raise EntryRejected("kind", f"This entry is a {entry.kind.noun}: it can't become another kind")
     before = snapshot(entry)
     action = _submit_action(entry) if submit else "updated"
-    _apply_form(entry, form, actor)
+    _apply(entry, data, actor)
+    if isinstance(entry, Patrol):
+        _regroup(entry)
     if submit:
         entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
     entry.updated_at = utcnow()
     db.session.flush()
-    changes = _diff(before, snapshot(entry))
+    changes = add_revision(entry, before, actor=actor, action=action)
     if changes:
-        db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=action, changes=changes))
         audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=sorted(changes))
     index_entry(entry)
     return entry
@@ -297,8 +220,7 @@ def submit_entry(entry: Entry, *, actor: User) -> Entry:
     action = _submit_action(entry)
     entry.status, entry.submitted_at, entry.updated_at = EntryStatus.SUBMITTED, utcnow(), utcnow()
     db.session.flush()
-    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=action,
-                                 changes=_diff(before, snapshot(entry))))
+    add_revision(entry, before, actor=actor, action=action)
     audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["status"])
     index_entry(entry)
     return entry
@@ -309,16 +231,16 @@ def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: 
         raise EntryRejected("ended_at", "This patrol has already ended")
     if ended_at < patrol.started_at:
         raise EntryRejected("ended_at", "The end time is before the patrol started")
-    if ended_at > utcnow() + timedelta(minutes=10):
+    if ended_at > utcnow() + FUTURE_SLACK:
         raise EntryRejected("ended_at", "The end time is in the future")
     before = snapshot(patrol)
     patrol.ended_at = ended_at
     if notes:
         patrol.notes = f"{patrol.notes}\n\n{notes}" if patrol.notes else notes
     patrol.updated_at = utcnow()
+    _regroup(patrol)
     db.session.flush()
-    db.session.add(EntryRevision(entry_id=patrol.id, actor_id=actor.id, action="ended",
-                                 changes=_diff(before, snapshot(patrol))))
+    add_revision(patrol, before, actor=actor, action="ended")
     audit.record(AuditAction.UPDATE, patrol, actor=actor, object_type="entry", fields=["ended_at"])
     index_entry(patrol)
     return patrol
@@ -330,3 +252,10 @@ def record_view(entry: Entry, *, actor: User) -> None:
     if isinstance(entry, IntelligenceReport) and entry.source_details and can_view_source(actor, entry):
         details["source_details"] = "shown"
     audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)
+
+
+def record_my_entries_search(actor: User, *, kind, beat_id, status, results: int) -> None:
+    """A filtered list of one's own entries is a search (DPA 2018 s.62)."""
+    audit.record(AuditAction.SEARCH, actor=actor, object_type="entry", scope="mine",
+                 kind=kind.value if kind else None, beat_id=beat_id,
+                 status=status.value if status else None, results=results)

@@ -42,6 +42,11 @@ class EntryKind(StrEnum):
         """The kebab-case plural used in URLs: asb_incident -> asb-incidents."""
         return self.value.replace("_", "-") + "s"
 
+    @classmethod
+    def from_slug(cls, slug: str | None) -> "EntryKind | None":
+        """The kind whose URL slug this is ('asb-incidents'), or None."""
+        return next((kind for kind in cls if kind.slug == slug), None)
+
 
 class EntryStatus(StrEnum):
     """An entry's life: draft -> submitted -> approved, or returned to its author and submitted again."""

@@ -1,12 +1,13 @@
 """The review decision: approve, or return with a comment; intelligence is graded on approval."""
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from ..entries.forms import _as_str, _choices
-from ..models import HandlingCode, IntelAssessment, SourceEvaluation
+from ..entries.forms import as_str, choices
+from ..models import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 
 DECISIONS = ("approve", "return")
 
@@ -31,11 +32,11 @@ class IntelReviewForm(ReviewForm):
     Choices are checked in validate() only when approving: returning needs no grade.
     """
 
-    source_evaluation = RadioField("Source evaluation", coerce=_as_str, choices=_choices(SourceEvaluation),
+    source_evaluation = RadioField("Source evaluation", coerce=as_str, choices=choices(SourceEvaluation),
                                    validate_choice=False)
-    assessment = RadioField("Intelligence assessment", coerce=_as_str, choices=_choices(IntelAssessment),
+    assessment = RadioField("Intelligence assessment", coerce=as_str, choices=choices(IntelAssessment),
                             validate_choice=False)
-    handling_code = RadioField("Handling code", coerce=_as_str, choices=_choices(HandlingCode),
+    handling_code = RadioField("Handling code", coerce=as_str, choices=choices(HandlingCode),
                                validate_choice=False)
     handling_conditions = TextAreaField("Conditions for sharing", validators=[
         Length(max=2000, message="Keep the conditions under 2,000 characters")],
@@ -60,3 +61,16 @@ class IntelReviewForm(ReviewForm):
         return {"source_evaluation": self.source_evaluation.data, "assessment": self.assessment.data,
                 "handling_code": self.handling_code.data,
                 "handling_conditions": (self.handling_conditions.data or "").strip() or None}
+
+
+def review_form_for(entry, decision: str | None = None) -> ReviewForm:
+    """The decision form for the entry's detail page; intelligence starts from its current grade."""
+    if isinstance(entry, IntelligenceReport):
+        form = IntelReviewForm(decision=decision)
+        if request.method == "GET":
+            form.source_evaluation.data = entry.source_evaluation.value
+            form.assessment.data = entry.assessment.value
+            form.handling_code.data = entry.handling_code.value
+            form.handling_conditions.data = entry.handling_conditions
+        return form
+    return ReviewForm(decision=decision)

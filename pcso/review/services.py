@@ -10,7 +10,7 @@ from flask import current_app
 from .. import audit
 from ..access import REVIEWERS, can_review_entry, visible_entries
 from ..entries.queries import AnyEntry
-from ..entries.services import _diff, snapshot
+from ..entries.revisions import diff, snapshot
 from ..extensions import db
 from ..models import (
     AuditAction, Entry, EntryReview, EntryRevision, EntryStatus, HandlingCode, IntelAssessment, IntelligenceReport,
@@ -121,7 +121,7 @@ def _decide(entry: Entry, decision: ReviewDecision, *, actor: User, comment: str
     db.session.add(review)
     db.session.flush()
     db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=decision.value,
-                                 changes=_diff(before, snapshot(entry))))
+                                 changes=diff(before, snapshot(entry))))
     details = {"grade": grading["to"]} if grading else {}
     audit.record(AuditAction.REVIEW, entry, actor=actor, object_type="entry", decision=decision.value,
                  kind=entry.kind.value, commented=bool(comment), **details)

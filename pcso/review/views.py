@@ -6,28 +6,16 @@ from flask_login import current_user
 
 from ..access import REVIEWERS, can_review_entry, require
 from ..beats.services import all_beats
+from ..entries.pages import render_detail
 from ..entries.queries import get_visible_entry
 from ..extensions import db
-from ..models import EntryStatus, IntelligenceReport
+from ..models import EntryStatus
 from ..web import positive_int
 from . import services
-from .forms import DECISIONS, IntelReviewForm, ReviewForm
+from .forms import DECISIONS, IntelReviewForm, review_form_for
 from .services import SCOPES, ReviewRejected, approve, next_in_queue, return_to_author, review_queue
 
 bp = Blueprint("review", __name__)
-
-
-def review_form_for(entry, decision: str | None = None) -> ReviewForm:
-    """The decision form for the entry's detail page; intelligence starts from its current grade."""
-    if isinstance(entry, IntelligenceReport):
-        form = IntelReviewForm(decision=decision)
-        if request.method == "GET":
-            form.source_evaluation.data = entry.source_evaluation.value
-            form.assessment.data = entry.assessment.value
-            form.handling_code.data = entry.handling_code.value
-            form.handling_conditions.data = entry.handling_conditions
-        return form
-    return ReviewForm(decision=decision)
 
 
 @bp.get("/review")
@@ -46,8 +34,6 @@ def queue():
 @bp.post("/entries/<int:entry_id>/review")
 @require(*REVIEWERS)
 def decide(entry_id: int):
-    from ..entries.views import render_detail  # the detail page, re-shown with the form's errors
-
     entry = get_visible_entry(current_user, entry_id) or abort(404)
     if entry.status != EntryStatus.SUBMITTED:
         flash("This entry is no longer awaiting review: someone has decided on it already.", "error")

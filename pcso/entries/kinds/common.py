@@ -1,0 +1,123 @@
+"""Pieces several kinds share: people and vehicle rows from a form or JSON, and their JSON schemas."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+
+from ...models import LinkRole, normalise_vrm
+from ...models.asb import VRM_ALLOWED
+from ..data import PersonInput, VehicleInput
+from .base import text
+
+LONG_TEXT = 20_000
+
+
+def long_text(**kwargs) -> fields.String:
+    """Free text in JSON: optional unless required=True, at most LONG_TEXT characters."""
+    kwargs.setdefault("load_default", None)
+    return fields.String(validate=validate.Length(max=LONG_TEXT), allow_none=not kwargs.get("required"), **kwargs)
+
+
+def short_text(limit: int, **kwargs) -> fields.String:
+    if not kwargs.get("required"):
+        kwargs.setdefault("load_default", None)
+        kwargs.setdefault("allow_none", True)
+    return fields.String(validate=validate.Length(max=limit), **kwargs)
+
+
+def enum(enum_cls, **kwargs) -> fields.Enum:
+    if not kwargs.get("required"):
+        kwargs.setdefault("load_default", None)
+        kwargs.setdefault("allow_none", True)
+    return fields.Enum(enum_cls, by_value=True, **kwargs)
+
+
+class PersonSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                         metadata={"example": "Jordan Lee"})
+    role = fields.Enum(LinkRole, by_value=True, required=True, metadata={"example": "suspect"})
+    ROLES: tuple[LinkRole, ...] = tuple(LinkRole)
+    person_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=2**31 - 1),
+                               metadata={"description": "An existing person record, picked from a search"})
+    born_on = fields.Date(load_default=None, allow_none=True, metadata={"example": "2009-04-17"})
+    description = short_text(300, metadata={"example": "Grey hoodie, about 16"})
+
+    @validates("role")
+    def allowed_role(self, value, **kwargs):
+        if value not in self.ROLES:
+            raise ValidationError("Must be one of: " + ", ".join(role.value for role in self.ROLES))
+
+    @post_load
+    def make(self, data, **kwargs) -> PersonInput:
+        return PersonInput(name=data["name"].strip(), role=data["role"], person_id=data["person_id"],
+                           born_on=data["born_on"], description=text(data["description"]))
+
+
+class VehicleSchema(Schema):
+    vrm = fields.String(required=True, validate=validate.Length(min=2, max=12), metadata={"example": "AB12 CDE"})
+    make = short_text(40, metadata={"example": "Ford"})
+    model = short_text(40, metadata={"example": "Fiesta"})
+    colour = short_text(30, metadata={"example": "Silver"})
+
+    @validates("vrm")
+    def valid_vrm(self, value, **kwargs):
+        if not VRM_ALLOWED.match(normalise_vrm(value)):
+            raise ValidationError("A registration is 2 to 8 letters and numbers, e.g. AB12 CDE")
+
+    @post_load
+    def make_vehicle(self, data, **kwargs) -> VehicleInput:
+        return VehicleInput(vrm=data["vrm"], make=text(data["make"]), model=text(data["model"]),
+                            colour=text(data["colour"]))
+
+
+def people_field(schema: type[PersonSchema], **kwargs) -> fields.List:
+    """A list of people; `schema` is a PersonSchema whose ROLES are the kind's (ASB: involvement roles)."""
+    return fields.List(fields.Nested(schema), load_default=list, validate=validate.Length(max=20), **kwargs)
+
+
+def vehicles_field(**kwargs) -> fields.List:
+    return fields.List(fields.Nested(VehicleSchema), load_default=list, validate=validate.Length(max=20), **kwargs)
+
+
+def people_from_form(rows) -> tuple[PersonInput, ...]:
+    """The filled rows of a form's people list (an empty row is skipped)."""
+    picked = []
+    for row in (r.form for r in rows if r.form.name.data):
+        person_id = row.person_id.data
+        picked.append(PersonInput(
+            name=row.name.data.strip(), role=LinkRole(row.role.data),
+            person_id=int(person_id) if (person_id or "").isdigit() else None,
+            born_on=row.born_on.data, description=text(row.description.data)))
+    return tuple(picked)
+
+
+def vehicles_from_form(rows) -> tuple[VehicleInput, ...]:
+    return tuple(VehicleInput(vrm=row.vrm.data, make=text(row.make.data), model=text(row.model.data),
+                              colour=text(row.colour.data))
+                 for row in (r.form for r in rows if r.form.vrm.data))
+
+
+def load_links(form, people: list, vehicles: list) -> None:
+    """Fill a form's people and vehicle rows from links, keeping one empty row of each to add to."""
+    while len(form.people) < len(people) + 1:
+        form.people.append_entry()
+    while len(form.vehicles) < len(vehicles) + 1:
+        form.vehicles.append_entry()
+    for row, item in zip(form.people, people, strict=False):
+        row.form.person_id.data, row.form.name.data = str(item.person.id), item.person.full_name
+        row.form.role.data, row.form.born_on.data = item.role.value, item.person.born_on
+        row.form.description.data = item.note
+    for row, item in zip(form.vehicles, vehicles, strict=False):
+        vehicle = item.vehicle
+        row.form.vrm.data, row.form.make.data = vehicle.vrm, vehicle.make
+        row.form.model.data, row.form.colour.data = vehicle.model, vehicle.colour
+
+
+def named_links(people, vehicles) -> list:
+    """(record input, role, note, position) for the services to link: people first, then vehicles."""
+    return ([(person, person.role, person.description, i) for i, person in enumerate(people)]
+            + [(vehicle, LinkRole.MENTIONED, None, 100 + i) for i, vehicle in enumerate(vehicles)])
+
+
+def victim_named(people) -> bool:
+    return any(person.role == LinkRole.VICTIM for person in people)

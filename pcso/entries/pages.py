@@ -1,0 +1,131 @@
+"""What the entry pages share: the form for a kind, the form turned into typed input, errors put back on
+the form, and the detail page. Views call these; the review pages re-show the detail page from here."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from ..access import LOGGERS, RAISE_FROM_KINDS, can_raise_intelligence, can_review_entry
+from ..auth.forms import EmptyForm
+from ..beats.services import all_beats
+from ..extensions import db
+from ..models import EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User
+from ..review.forms import review_form_for
+from ..timeutil import to_london, utcnow
+from ..web import positive_int
+from .data import EntryInput
+from .errors import EntryRejected
+from .forms import EndPatrolForm
+from .kinds.common import load_links
+from .queries import entry_map_points, get_visible_entry, recent_visible_entries, reports_raised_from
+from .registry import kind_of
+
+ADD_ROW = {"add-person": "people", "add-vehicle": "vehicles"}
+# The people an intelligence report raised from an entry starts with, in the same roles (a welfare
+# check's child stays its subject). Victims, reporters and witnesses are left out: any of them may be
+# the source, and a link naming them would point at who told us. The officer adds them by hand when
+# the intelligence is about them.
+RAISED_ROLES = frozenset({LinkRole.SUBJECT, LinkRole.SUSPECT, LinkRole.ASSOCIATE, LinkRole.MENTIONED})
+
+
+def london_now():
+    return to_london(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def make_form(kind: EntryKind, obj=None):
+    extra = {}
+    if kind == EntryKind.SCHOOL_VISIT:
+        extra["schools"] = db.session.scalars(sa.select(School).order_by(School.name))
+        extra["near_beats"] = current_user.beat_ids
+    if kind == EntryKind.WELFARE_CHECK:
+        extra["spocs"] = db.session.scalars(
+            sa.select(User).where(User.role.in_(LOGGERS), User.is_enabled).order_by(User.display_name))
+    form = kind_of(kind).form(obj=obj, beats=all_beats(), **extra)
+    if obj is None and request.method == "GET":
+        form.occurred_at.data = london_now()
+        if kind == EntryKind.WELFARE_CHECK:
+            form.spoc_id.data = str(current_user.id)
+    if obj is not None and request.method == "GET":
+        form.load_location(obj)
+        kind_of(kind).load_form(form, obj)
+    return form
+
+
+def form_input(kind: EntryKind, form) -> EntryInput:
+    """A validated form as the services take it."""
+    raised_from = getattr(form, "raised_from", None)
+    return EntryInput(
+        kind=kind, client_key=form.client_key.data, occurred_at=form.occurred_at_utc,
+        summary=(form.summary.data or "").strip(), fields=kind_of(kind).from_form(form), place=form.place_input(),
+        marking=SecurityMarking(form.marking.data) if form.marking.data else None,
+        raised_from_id=raised_from.id if raised_from is not None else None)
+
+
+def added_row(form) -> bool:
+    """'Add another person/vehicle' posts the form back with one more empty row; nothing is saved."""
+    rows = getattr(form, ADD_ROW.get(request.form.get("action", ""), ""), None)
+    if request.method != "POST" or rows is None:
+        return False
+    if len(rows) < rows.max_entries:
+        rows.append_entry()
+    return True
+
+
+def is_submit() -> bool:
+    """True when the officer pressed Submit rather than Save draft."""
+    return request.form.get("action") == "submit"
+
+
+def reject(form, error: EntryRejected) -> None:
+    """Put the services' refusals on the form's fields (or above the form), after undoing the attempt."""
+    db.session.rollback()
+    for name, message in error.errors.items():
+        field = getattr(form, name, None)
+        (field.errors if field is not None and hasattr(field, "errors") else form.form_errors).append(message)
+
+
+def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200):
+    return render_template("entries/form.html", form=form, kind=kind, spec=kind_of(kind), entry=entry,
+                           patrol=patrol), status
+
+
+def raise_from(form, *, prefill: bool) -> None:
+    """The entry an intelligence report is raised from: ?from=<id> on a new form, then the hidden field.
+
+    An entry the officer may not open (or not raise from) answers 404, as if it did not exist.
+    A new form is filled from it: place, time, people, vehicles.
+    """
+    if not hasattr(form, "raised_from_id"):
+        return
+    first_visit = prefill and request.method == "GET"
+    raw = request.args.get("from") if first_visit else form.raised_from_id.data
+    if not raw:
+        return
+    try:
+        source = get_visible_entry(current_user, positive_int(raw))
+    except ValueError:
+        abort(404)
+    if source is None or not can_raise_intelligence(current_user, source):
+        abort(404)
+    form.raised_from = source
+    if first_visit:
+        form.raised_from_id.data = str(source.id)
+        form.load_location(source)
+        form.location_text.data = source.location_text
+        load_links(form, [item for item in source.people_links if item.role in RAISED_ROLES], source.vehicle_links)
+
+
+def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):
+    """The entry page, with the patrol-end and review forms where they apply (and their errors)."""
+    if end_form is None:
+        end_form = EndPatrolForm(ended_at=london_now())
+    if review_form is None and can_review_entry(current_user, entry):
+        review_form = review_form_for(entry)
+    logged = recent_visible_entries(current_user, patrol_id=entry.id) if isinstance(entry, Patrol) else []
+    raised_from = (get_visible_entry(current_user, entry.raised_from_id)
+                   if isinstance(entry, IntelligenceReport) and entry.raised_from_id else None)
+    raised = reports_raised_from(current_user, entry) if entry.kind in RAISE_FROM_KINDS else []
+    return render_template("entries/detail.html", entry=entry, spec=kind_of(entry.kind), logged=logged,
+                           end_form=end_form, review_form=review_form, button_form=EmptyForm(),
+                           points=entry_map_points([entry]), raised_from=raised_from, raised_reports=raised), status
