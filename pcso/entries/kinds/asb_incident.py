@@ -12,7 +12,7 @@ from ..data import PersonInput, VehicleInput
 from ..forms import EntryForm, OptionalRadioField, PersonForm, VehicleForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, label_of, text
 from .common import (
-    PersonSchema, enum, load_links, named_links, people_field, people_from_form, short_text, vehicles_field,
+    PersonSchema, linked_view, enum, load_links, named_links, people_field, people_from_form, short_text, vehicles_field,
     vehicles_from_form, victim_named,
 )
 from .common import long_text as json_long_text
@@ -123,7 +123,8 @@ KIND = Kind(
     hint="NSIR category, people and vehicles involved",
     kind=EntryKind.ASB_INCIDENT, model=AsbIncident, form=AsbIncidentForm, fields=AsbIncidentFields,
     schema=AsbIncidentSchema, colour="#d4351c", from_form=from_form, load_form=load_form, check=check,
-    apply=apply, links=links, search_text=search_text, detail_rows=detail_rows, people_heading="People involved",
+    apply=apply, links=links, json_view=linked_view, search_text=search_text, detail_rows=detail_rows,
+    people_heading="People involved",
     export_columns=(
         ExportColumn("nsir_category", lambda t: t.c.nsir_category),
         ExportColumn("asb_type", lambda t: t.c.asb_type),

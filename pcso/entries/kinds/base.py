@@ -92,6 +92,8 @@ class Kind:
     # Its marking from the input and the entry it was raised from: OFFICIAL unless the officer chose higher
     marking: Callable[[Any, Entry | None], SecurityMarking] = (
         lambda data, raised_from: data.marking or SecurityMarking.OFFICIAL)
+    # What its JSON schema reads that is not a column of the same name (linked people, lists): {name: value}
+    json_view: Callable[[Entry], dict[str, Any]] = lambda entry: {}
     people_heading: str | None = None  # shows linked people and vehicles under this heading; None: none
     detail_partial: str | None = None  # an extra partial on the page for what rows can't say (restricted parts)
 

@@ -121,3 +121,13 @@ def named_links(people, vehicles) -> list:
 
 def victim_named(people) -> bool:
     return any(person.role == LinkRole.VICTIM for person in people)
+
+
+def linked_view(entry) -> dict:
+    """The entry's people and vehicles as its JSON schema reads them (json_view of ASB and intelligence)."""
+    return {
+        "people": [PersonInput(name=item.person.full_name, role=item.role, person_id=item.person.id,
+                               born_on=item.person.born_on, description=item.note) for item in entry.people_links],
+        "vehicles": [VehicleInput(vrm=item.vehicle.vrm, make=item.vehicle.make, model=item.vehicle.model,
+                                  colour=item.vehicle.colour) for item in entry.vehicle_links],
+    }

@@ -16,7 +16,7 @@ from ...models import (
 from ..data import PersonInput, VehicleInput
 from ..forms import EntryForm, PersonForm, VehicleForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, Section, label_of, text
-from .common import PersonSchema, load_links, named_links, people_field, people_from_form, short_text
+from .common import PersonSchema, linked_view, load_links, named_links, people_field, people_from_form, short_text
 from .common import long_text as json_long_text
 from .common import vehicles_field, vehicles_from_form
 
@@ -172,7 +172,8 @@ KIND = Kind(
     hint="Local faces, suspects, vehicles · graded 3x5x2 · OFFICIAL-SENSITIVE",
     kind=EntryKind.INTELLIGENCE_REPORT, model=IntelligenceReport, form=IntelligenceReportForm,
     fields=IntelligenceReportFields, schema=IntelligenceReportSchema, colour="#0b2545", from_form=from_form,
-    load_form=load_form, check=check, apply=apply, links=links, marking=marking, search_text=search_text,
+    load_form=load_form, check=check, apply=apply, links=links, json_view=linked_view, marking=marking,
+    search_text=search_text,
     detail_rows=detail_rows, people_heading="People",
     detail_partial="entries/_detail_intelligence_report.html",
     export_columns=(  # never who the source is

@@ -132,4 +132,5 @@ KIND = Kind(
         ExportColumn("school_visit_topic", lambda t: t.c.topic, is_text=True),
     ),
     fallback_point=fallback_point,
+    json_view=lambda entry: {"year_groups": [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]},
 )

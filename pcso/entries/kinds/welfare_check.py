@@ -177,6 +177,13 @@ def links(fields_: WelfareCheckFields) -> list:
     return [(fields_.child, LinkRole.SUBJECT, None, 0)]
 
 
+def json_view(entry: WelfareCheck) -> dict:
+    child = entry.child
+    return {"child_name": child.full_name if child else None, "child_born_on": child.born_on if child else None,
+            "child_id": child.id if child else None,
+            "indicators": [ExploitationIndicator(value) for value in entry.indicators or []]}
+
+
 def search_text(entry: WelfareCheck) -> list:
     return [entry.others_present, entry.child_words, entry.observations]
 
@@ -206,7 +213,7 @@ KIND = Kind(
     hint="Child at risk of exploitation · OFFICIAL-SENSITIVE",
     kind=EntryKind.WELFARE_CHECK, model=WelfareCheck, form=WelfareCheckForm, fields=WelfareCheckFields,
     schema=WelfareCheckSchema, colour="#4c2c92", from_form=from_form, load_form=load_form, check=check,
-    apply=apply, links=links, search_text=search_text, detail_rows=detail_rows,
+    apply=apply, links=links, json_view=json_view, search_text=search_text, detail_rows=detail_rows,
     marking=lambda data, raised_from: SecurityMarking.OFFICIAL_SENSITIVE,  # always, whatever was posted
     # Nothing more leaves in a list export (DPA 2018 s.37): the child's name, words and indicators stay here.
     export_columns=(

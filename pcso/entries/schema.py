@@ -1,0 +1,107 @@
+"""Entries as JSON: the API's (and sync's) way in to the same services the forms use.
+
+The body of an entry is flat: the fields every entry has (named as on the form: occurred_at, summary,
+marking, lat, lon, accuracy_m, location_source, postcode, location_text, beat_id, raised_from_id) and
+the kind's own fields (its schema in pcso/entries/kinds/<kind>.py). So a service's refusal names the
+same key the client sent.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timezone
+from functools import cache
+from types import SimpleNamespace
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
+
+from ..access import can_view_source
+from ..models import Entry, EntryKind, SecurityMarking, User
+from .data import EntryInput, PlaceInput
+from .kinds.base import text
+from .registry import kind_of
+
+COMMON = ("occurred_at", "summary", "marking", "lat", "lon", "accuracy_m", "location_source", "postcode",
+          "location_text", "beat_id", "raised_from_id")
+
+
+class CommonEntrySchema(Schema):
+    occurred_at = fields.AwareDateTime(required=True, metadata={
+        "description": "When it happened, with its offset (stored in UTC)", "example": "2026-12-02T14:30:00Z"})
+    summary = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "One line for lists (a patrol's may be blank: its purpose is used)",
+        "example": "Youths on the tram platform"})
+    marking = fields.Enum(SecurityMarking, by_value=True, load_default=None, allow_none=True,
+                          metadata={"example": "OFFICIAL"})
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90),
+                       metadata={"example": 53.464903})
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180),
+                       metadata={"example": -2.260757})
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(0, 1_000_000),
+                              metadata={"example": 12})
+    location_source = fields.String(load_default="none", validate=validate.OneOf(("gps", "map", "none")),
+                                    metadata={"example": "gps"})
+    postcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10),
+                             metadata={"description": "Used when no point is given", "example": "M15 4AD"})
+    location_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                                  metadata={"example": "Tram stop, Warwick Road"})
+    beat_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                             validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "Chosen by hand; otherwise worked out from the point"})
+    raised_from_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                    validate=validate.Range(min=1, max=2**31 - 1), metadata={
+                                        "description": "Intelligence only: the entry it was raised from"})
+
+
+@cache
+def entry_input_schema(kind: EntryKind) -> type[Schema]:
+    """The JSON schema of one kind's entry: the common fields and the kind's own. load() gives an EntryInput
+    without its client key (load_entry_input adds it)."""
+    spec = kind_of(kind)
+    own = dict(spec.schema._declared_fields)
+
+    @post_load
+    def make(self, data: dict, **kwargs) -> EntryInput:
+        kind_fields = spec.schema().make({name: data.pop(name) for name in own})
+        when = data["occurred_at"].astimezone(timezone.utc)
+        place = PlaceInput(lat=data["lat"], lon=data["lon"], accuracy_m=data["accuracy_m"],
+                           source=data["location_source"], postcode=text(data["postcode"]),
+                           location_text=text(data["location_text"]), beat_id=data["beat_id"])
+        return EntryInput(kind=spec.kind, client_key="", occurred_at=when, summary=data["summary"].strip(),
+                          fields=kind_fields, place=place, marking=data["marking"],
+                          raised_from_id=data["raised_from_id"])
+
+    name = spec.schema.__name__.removesuffix("Schema") + "Entry"
+    return type(name, (CommonEntrySchema,), own | {"make": make, "__doc__": f"A new or changed {spec.kind.noun}."})
+
+
+def load_entry_input(kind: EntryKind, body: Any, client_key: str) -> EntryInput:
+    """JSON to typed input; raises marshmallow.ValidationError (messages keyed by field) on bad input."""
+    return replace(entry_input_schema(kind)().load(body), client_key=client_key)
+
+
+def dump_entry(entry: Entry, *, viewer: User) -> dict[str, Any]:
+    """An entry the viewer may open, as JSON: what its page shows them (the source only to those who may)."""
+    spec = kind_of(entry.kind)
+    columns = {name: getattr(entry, name, None) for name in spec.schema._declared_fields}
+    own = spec.schema().dump(SimpleNamespace(**columns | spec.json_view(entry)))
+    if spec.kind == EntryKind.INTELLIGENCE_REPORT and can_view_source(viewer, entry):
+        own["source_details"] = entry.source_details
+    return {
+        "id": entry.id, "kind": entry.kind.value, "status": entry.status.value,
+        "occurred_at": _iso(entry.occurred_at), "recorded_at": _iso(entry.recorded_at),
+        "updated_at": _iso(entry.updated_at), "submitted_at": _iso(entry.submitted_at),
+        "summary": entry.summary, "marking": entry.marking.value, "beat_id": entry.beat_id,
+        "beat_code": entry.beat.code, "is_beat_overridden": entry.is_beat_overridden,
+        "lat": entry.lat, "lon": entry.lon, "accuracy_m": entry.accuracy_m,
+        "location_source": entry.location_source.value, "location_text": entry.location_text,
+        "author_collar": entry.author.collar_number, "patrol_id": entry.patrol_id,
+        "raised_from_id": getattr(entry, "raised_from_id", None),
+        **({"started_at": _iso(entry.started_at), "ended_at": _iso(entry.ended_at)}
+           if entry.kind == EntryKind.PATROL else {}),
+        **own,
+    }
+
+
+def _iso(value) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
