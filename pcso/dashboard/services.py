@@ -5,12 +5,11 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from ..entries.registry import KINDS
 from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, User
 from . import queries
 from .queries import Scope
 
-KIND_COLOURS = {EntryKind.PATROL: "#00703c", EntryKind.ASB_INCIDENT: "#d4351c", EntryKind.SCHOOL_VISIT: "#1d70b8",
-                EntryKind.WELFARE_CHECK: "#4c2c92", EntryKind.INTELLIGENCE_REPORT: "#0b2545"}
 NSIR_COLOURS = {NsirCategory.PERSONAL: "#d4351c", NsirCategory.NUISANCE: "#f47738",
                 NsirCategory.ENVIRONMENTAL: "#00703c"}
 MODE_COLOURS = {PatrolMode.FOOT: "#00703c", PatrolMode.CYCLE: "#1d70b8", PatrolMode.VEHICLE: "#6f777b"}
@@ -45,7 +44,7 @@ class Dashboard:
         return {
             "type": "bar", "stacked": True,
             "labels": [b.label for b in self.kinds.buckets],
-            "datasets": [{"label": k.label, "colour": KIND_COLOURS[k],
+            "datasets": [{"label": k.label, "colour": KINDS[k].colour,
                           "data": [b.counts.get(k, 0) for b in self.kinds.buckets],
                           "urls": [b.urls.get(k) for b in self.kinds.buckets]} for k in kinds],
         }

@@ -36,15 +36,14 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 
+from ..entries.kinds.base import export_value
+from ..entries.registry import KINDS
 from ..extensions import db
-from ..models import (
-    AsbIncident, AuditEvent, Beat, Entry, IntelligenceReport, Patrol, School, SchoolVisit, SecurityMarking, User,
-    WelfareCheck,
-)
+from ..models import AuditEvent, Beat, Entry, SecurityMarking, User
 from ..timeutil import to_london, utcnow
 
 BATCH = 2_000  # rows fetched per round trip
@@ -85,69 +84,45 @@ def export_filename(fmt: str, today: date) -> str:
 
 # --- the rows -------------------------------------------------------------------------------------
 
-COLUMNS = (
+COMMON_COLUMNS = (
     "id", "kind", "status", "occurred_at", "beat_code", "beat_name", "summary", "lat", "lon", "location_text",
     "marking", "author_collar",
-    "nsir_category", "asb_type", "victim_risk",  # ASB incidents
-    "patrol_mode", "patrol_started_at", "patrol_ended_at", "patrol_hours",  # patrols
-    "school", "school_visit_topic",  # school visits
-    "welfare_risk_level", "welfare_next_visit_on",  # welfare checks: nothing more (s.37)
-    "intel_grading", "intel_handling_conditions", "intel_sanitised_text",  # intelligence: never who the source is
 )
-TEXT_COLUMNS = frozenset({"beat_name", "summary", "location_text", "school", "school_visit_topic",
-                          "intel_handling_conditions", "intel_sanitised_text", "author_collar", "beat_code"})
+COMMON_TEXT = frozenset({"beat_name", "summary", "location_text", "author_collar", "beat_code"})
+# Then each kind's columns, from the registry (pcso/entries/kinds/): welfare checks give no more than their risk
+# level and next visit (s.37), intelligence never who the source is.
+KIND_COLUMNS = tuple(column for spec in KINDS.values() for column in spec.export_columns)
+COLUMNS = COMMON_COLUMNS + tuple(column.name for column in KIND_COLUMNS if not column.hidden)
+TEXT_COLUMNS = COMMON_TEXT | {column.name for column in KIND_COLUMNS if column.is_text}
+SELECTED = COMMON_COLUMNS + tuple(column.name for column in KIND_COLUMNS if column.select is not None)
 
 
 def export_query(clauses, max_id: int | None) -> sa.Select:
+    """One flat SELECT: the entry, its beat and author, outer-joined to each kind's table."""
     e, beat, author = Entry.__table__, Beat.__table__, User.__table__
-    asb, patrol, visit = AsbIncident.__table__, Patrol.__table__, SchoolVisit.__table__
-    school, welfare, intel = School.__table__, WelfareCheck.__table__, IntelligenceReport.__table__
-    joined = (e.join(beat, beat.c.id == e.c.beat_id).join(author, author.c.id == e.c.author_id)
-              .outerjoin(asb, asb.c.id == e.c.id).outerjoin(patrol, patrol.c.id == e.c.id)
-              .outerjoin(visit, visit.c.id == e.c.id).outerjoin(school, school.c.id == visit.c.school_id)
-              .outerjoin(welfare, welfare.c.id == e.c.id).outerjoin(intel, intel.c.id == e.c.id))
+    joined = e.join(beat, beat.c.id == e.c.beat_id).join(author, author.c.id == e.c.author_id)
+    selected = []
+    for spec in KINDS.values():
+        table = spec.table
+        joined = joined.outerjoin(table, table.c.id == e.c.id)
+        if spec.export_join is not None:
+            joined = spec.export_join(joined, table)
+        selected += [column.select(table).label(column.name) for column in spec.export_columns if column.select]
     query = (sa.select(
         e.c.id, e.c.kind, e.c.status, e.c.occurred_at, beat.c.code, beat.c.name, e.c.summary, e.c.lat, e.c.lon,
-        e.c.location_text, e.c.marking, author.c.collar_number,
-        asb.c.nsir_category, asb.c.asb_type, asb.c.victim_risk,
-        patrol.c.mode, patrol.c.started_at, patrol.c.ended_at,
-        school.c.name.label("school_name"), visit.c.topic,
-        welfare.c.risk_level, welfare.c.next_visit_on,
-        intel.c.source_evaluation, intel.c.assessment, intel.c.handling_code, intel.c.handling_conditions,
-        intel.c.sanitised_text,
+        e.c.location_text, e.c.marking, author.c.collar_number, *selected,
     ).select_from(joined).where(*clauses).order_by(e.c.occurred_at.desc(), e.c.id.desc()))
     if max_id is not None:
         query = query.where(e.c.id <= max_id)
     return query
 
 
-def _value(value):
-    return getattr(value, "value", value)
-
-
-def _when(value: datetime | None) -> str:
-    return to_london(value).isoformat(timespec="seconds") if value else ""
-
-
 def row_values(row) -> dict:
-    (entry_id, kind, status, occurred_at, beat_code, beat_name, summary, lat, lon, location_text, marking, collar,
-     nsir, asb_type, victim_risk, mode, started_at, ended_at, school_name, topic, risk_level, next_visit_on,
-     evaluation, assessment, handling, conditions, sanitised) = row
-    hours = (round((ended_at - started_at).total_seconds() / 3600, 2)
-             if started_at is not None and ended_at is not None else None)
-    return {
-        "id": entry_id, "kind": _value(kind), "status": _value(status), "occurred_at": _when(occurred_at),
-        "beat_code": beat_code, "beat_name": beat_name, "summary": summary, "lat": lat, "lon": lon,
-        "location_text": location_text, "marking": _value(marking), "author_collar": collar,
-        "nsir_category": _value(nsir), "asb_type": _value(asb_type), "victim_risk": _value(victim_risk),
-        "patrol_mode": _value(mode), "patrol_started_at": _when(started_at), "patrol_ended_at": _when(ended_at),
-        "patrol_hours": hours, "school": school_name, "school_visit_topic": topic,
-        "welfare_risk_level": _value(risk_level),
-        "welfare_next_visit_on": next_visit_on.isoformat() if next_visit_on else None,
-        "intel_grading": (f"{_value(evaluation)} / {_value(assessment)} / {_value(handling)}"
-                          if evaluation is not None else None),
-        "intel_handling_conditions": conditions, "intel_sanitised_text": sanitised,
-    }
+    raw = dict(zip(SELECTED, row, strict=True))
+    for column in KIND_COLUMNS:
+        if column.derive is not None:
+            raw[column.name] = column.derive(raw)
+    return {name: export_value(raw[name]) for name in COLUMNS}
 
 
 # --- reading ---------------------------------------------------------------------------------------

@@ -3,73 +3,26 @@ on every page and the disclosure (by, at, purpose, recipient) on the first."""
 from __future__ import annotations
 
 from ..access import RESTRICTED_FIELDS, visible_changes
-from ..models import (
-    AsbIncident, Entry, IntelligenceReport, Patrol, SchoolVisit, User, WelfareCheck,
-)
+from ..entries.registry import kind_of
+from ..models import Entry, User
 from ..pdf import MarkedPDF
 from ..timeutil import format_london, utcnow
 
 
-def _yes_no(value: bool) -> str:
-    return "Yes" if value else "No"
-
-
 def _kind_fields(pdf: MarkedPDF, entry: Entry) -> None:
-    if isinstance(entry, Patrol):
-        pdf.field("Mode", entry.mode.label)
-        pdf.field("Purpose or target", entry.purpose)
-        pdf.field("Started", format_london(entry.started_at))
-        pdf.field("Ended", format_london(entry.ended_at) if entry.ended_at else "Still on patrol")
-        if entry.duration_minutes is not None:
-            pdf.field("Duration", f"{entry.duration_minutes // 60} h {entry.duration_minutes % 60:02d} min")
-        pdf.field("Notes", entry.notes)
-    elif isinstance(entry, AsbIncident):
-        pdf.field("NSIR category", entry.nsir_category.label)
-        pdf.field("Type", entry.asb_type.label)
-        pdf.field("What happened", entry.description)
-        pdf.field("Action taken", entry.action_taken)
-        pdf.field("Control room reference", entry.control_room_ref)
-        pdf.field("Victim risk", entry.victim_risk.label if entry.victim_risk else None)
-    elif isinstance(entry, SchoolVisit):
-        pdf.field("School", f"{entry.school.name} (URN {entry.school.urn})")
-        pdf.field("Visit type", entry.visit_type.label)
-        pdf.field("Topic", entry.topic)
-        pdf.field("Year groups", entry.year_groups)
-        pdf.field("Audience", entry.audience_size)
-        pdf.field("Follow-ups", entry.follow_ups)
-    elif isinstance(entry, WelfareCheck):
-        child = entry.child
-        if child is not None:
-            pdf.field("Child", child.full_name)
-            pdf.field("Date of birth", child.born_on.strftime("%d %b %Y") if child.born_on else None)
-        pdf.field("SPOC", f"{entry.spoc.display_name} ({entry.spoc.collar_number})")
-        pdf.field("Visit type", entry.visit_type.label)
-        pdf.field("Seen alone", _yes_no(entry.is_seen_alone))
-        pdf.field("Others present", entry.others_present)
-        pdf.field("The child's own words", entry.child_words)
-        pdf.field("Observations", entry.observations)
-        pdf.field("Exploitation indicators", ", ".join(entry.indicator_labels) or "None noted")
-        pdf.field("Risk level", entry.risk_level.label)
-        pdf.field("Intelligence report raised", _yes_no(entry.is_intelligence_raised))
-        pdf.field("MASH referral", f"Yes, ref {entry.mash_reference}" if entry.is_mash_referral else "No")
-        pdf.field("Partner informed", _yes_no(entry.is_partner_informed))
-        pdf.field("Next visit due", entry.next_visit_on.strftime("%d %b %Y") if entry.next_visit_on else None)
-    elif isinstance(entry, IntelligenceReport):
-        pdf.field("Grading (3x5x2)", entry.grading)
-        pdf.field("Source evaluation", entry.source_evaluation.label)
-        pdf.field("Intelligence assessment", entry.assessment.label)
-        pdf.field("Handling code", entry.handling_code.label)
-        pdf.field("Conditions for sharing", entry.handling_conditions)
-        pdf.field("Intelligence", entry.sanitised_text)
-        # The source's identity is a restricted field (access.RESTRICTED_FIELDS): never exported, whoever asks.
+    """The kind's rows, as its page shows them (the registry's detail_rows: never a restricted field)."""
+    for section, rows in kind_of(entry.kind).sections(entry):
+        if section is not None:
+            pdf.heading(section.heading, size=11)
+        for row in rows:
+            pdf.field(row.label, row.value)
 
 
 def _links(pdf: MarkedPDF, entry: Entry) -> None:
-    if isinstance(entry, (Patrol, SchoolVisit)):
-        return  # their detail pages show no linked records
-    if isinstance(entry, WelfareCheck):
-        return  # the child is shown above, as on the page
-    pdf.heading("People", size=11)
+    """People and vehicles, for the kinds whose page shows them (a welfare check's child is a row above)."""
+    if kind_of(entry.kind).people_heading is None:
+        return
+    pdf.heading(kind_of(entry.kind).people_heading, size=11)
     if not entry.people_links:
         pdf.paragraph("None recorded.")
     for link in entry.people_links:
