@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 VENV_STAMP  := $(VENV)/.installed-requirements
 NPM_STAMP   := node_modules/.installed-package-lock
 
-.PHONY: help venv vendor migrate seed run test test-browser clean
+.PHONY: help venv vendor migrate seed run test test-fast test-browser clean
 
 help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
@@ -24,6 +24,7 @@ help:
 	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
 	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
 	@echo "make test          pytest -q \$$PYTEST_ARGS"
+	@echo "make test-fast     pytest -q -n auto, no browser tests (quick loops)"
 	@echo "make test-browser  pytest -q tests/browser (needs /usr/bin/chromium)"
 	@echo "make clean         remove node_modules, static/vendor and caches (keeps $(VENV) and instance/)"
 
@@ -65,6 +66,9 @@ test: venv vendor
 	@$(PYTEST) -q $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
 	  exit $$rc; }
+
+test-fast: venv
+	$(PYTEST) -q -n auto --ignore=tests/browser $(PYTEST_ARGS)
 
 test-browser: venv vendor
 	$(PYTEST) -q tests/browser $(PYTEST_ARGS)

@@ -132,7 +132,8 @@ def test_legacy_query_patterns_catch_model_query(line, flagged):
 # form), written by the entry service and the demo seed. Lists, search, snippets, exports and revision
 # displays must never read it; a new reader belongs on this list only with a can_view_source() check.
 SOURCE_DETAILS_READERS = {
-    "pcso/access.py", "pcso/entries/kinds/intelligence_report.py", "pcso/entries/services.py", "pcso/models/intel.py",
+    "pcso/access.py", "pcso/entries/kinds/intelligence_report.py", "pcso/entries/schema.py", "pcso/entries/services.py",
+    "pcso/models/intel.py",
     "pcso/seed.py",
     "templates/entries/_detail_intelligence_report.html", "templates/entries/_fields_intelligence_report.html",
 }
