@@ -4,7 +4,7 @@ A scratch database migrated by the app's own migrations gets the two test beats 
 of London (tests/data/city_of_london_beats.geojson), then the command runs in process (the CLI runner,
 check pass and progress bar included) on:
 
-- the real file (../shared/data/police-uk/2025-10-city-of-london-street.csv, 781 rows);
+- the real file (tests/data/2025-10-city-of-london-street.csv, 781 rows);
 - BENCH_ROWS (default 100,000) rows drawn from the real file, so its snap points, blanks and ASB rows
   recur: new Crime IDs, identical ASB rows (keyed by occurrence), ~9 % without coordinates;
 - the same synthetic file again (every row already present).
@@ -35,7 +35,7 @@ from pcso.config import normalise_database_url  # noqa: E402
 from pcso.extensions import db  # noqa: E402
 from pcso.models import StreetCrime  # noqa: E402
 
-REAL = ROOT.parent / "shared" / "data" / "police-uk" / "2025-10-city-of-london-street.csv"
+REAL = ROOT / "tests" / "data" / "2025-10-city-of-london-street.csv"
 BEATS = ROOT / "tests" / "data" / "city_of_london_beats.geojson"
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 PG_URL = os.environ.get("BENCH_DATABASE_URL")

@@ -20,10 +20,12 @@ from pcso import create_app
 from pcso.config import normalise_database_url
 from pcso.extensions import db
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATA = Path(__file__).resolve().parents[1] / "pcso" / "data"
 WARDS = DATA / "trafford_ward_2023_generalised.geojson"
 SCHOOLS = DATA / "trafford_schools_and_colleges.csv"
+POSTCODES = DATA / "trafford_postcodes.csv"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+POLICE_UK_CSV = TEST_DATA / "2025-10-city-of-london-street.csv"  # real data.police.uk file, see tests/data/README.md
 KEEP = {"beat", "school", "alembic_version"}
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -69,7 +71,7 @@ def make_app(url: str, **overrides):
 
 def load_reference_data(app) -> None:
     from pcso.beats.services import import_beats
-    from pcso.geo import parse_boundaries
+    from pcso.boundaries import parse_boundaries
     from pcso.schools.services import import_schools
 
     with app.app_context():

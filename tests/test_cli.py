@@ -20,7 +20,7 @@ from pcso.beats.services import locate_beat
 from pcso.extensions import db
 from pcso.models import AuditAction, AuditEvent, Beat, Role, School, User
 from tests import factories
-from tests.conftest import SCHOOLS, SHARED_DATA, WARDS
+from tests.conftest import POSTCODES, SCHOOLS, WARDS
 
 WARD_ARGS = ["--code-property", "area_code", "--name-property", "area_name"]
 OLD_TRAFFORD = "E05015253"
@@ -271,7 +271,7 @@ def test_beats_locate_handles_negative_longitudes_and_latitudes(runner):
 
 
 def test_golden_postcodes_locate_to_their_ward(runner):
-    with open(SHARED_DATA / "trafford" / "trafford_postcodes.csv", newline="", encoding="utf-8-sig") as handle:
+    with open(POSTCODES, newline="", encoding="utf-8-sig") as handle:
         sample = list(csv.DictReader(handle))[::56][:200]
     assert len(sample) == 200
     wrong = {}

@@ -28,11 +28,8 @@ from pcso.geo import (
     parse_boundaries,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "trafford"
-if not SHARED.is_dir():  # fall back to the copies the app ships
-    SHARED = geo.DATA_DIR
-WARDS_PATH = SHARED / "trafford_ward_2023_generalised.geojson"
-POSTCODES_PATH = SHARED / "trafford_postcodes.csv"
+WARDS_PATH = geo.DATA_DIR / "trafford_ward_2023_generalised.geojson"
+POSTCODES_PATH = geo.DATA_DIR / "trafford_postcodes.csv"
 
 # Generalised ward polygons: two centroids sit just over a simplified edge (measured 0.8 m and
 # 6.3 m from their own ward), so the golden test allows 2 misses within 10 m.

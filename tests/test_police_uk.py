@@ -26,9 +26,9 @@ from pcso.context.police_uk import (
 from pcso.extensions import db
 from pcso.models import AuditAction, AuditEvent, Beat, Role, StreetCrime
 from tests import factories
-from tests.conftest import SHARED_DATA
+from tests.conftest import POLICE_UK_CSV
 
-REAL = SHARED_DATA / "police-uk" / "2025-10-city-of-london-street.csv"
+REAL = POLICE_UK_CSV
 CITY_BEATS = Path(__file__).resolve().parent / "data" / "city_of_london_beats.geojson"
 CITY_CODES = ("COL-W", "COL-E")
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."

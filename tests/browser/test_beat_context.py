@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from pcso.extensions import db
 from pcso.models import Beat, StreetCrime
 from tests.browser.conftest import check_page, login, wait_for_map
-from tests.conftest import SHARED_DATA
+from tests.conftest import POLICE_UK_CSV
 
-REAL = SHARED_DATA / "police-uk" / "2025-10-city-of-london-street.csv"
+REAL = POLICE_UK_CSV
 CITY_BEATS = Path(__file__).resolve().parents[1] / "data" / "city_of_london_beats.geojson"
 CITY_CODES = ("COL-W", "COL-E")
 LABEL = "data.police.uk street-level crime (public, monthly, approximate location)"
