@@ -405,7 +405,7 @@ def prepare(app, dialect: str) -> None:
     from flask_migrate import upgrade
 
     from pcso.beats.services import import_beats
-    from pcso.geo import parse_boundaries
+    from pcso.boundaries import parse_boundaries
     from pcso.schools.services import import_schools
 
     with app.app_context():

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .extensions import db
-from .geo import BoundaryError, parse_boundaries
+from .boundaries import BoundaryError, parse_boundaries
 from .models import Beat, Role, User
 
 beats_cli = AppGroup("beats", help="Import beat boundaries and find the beat for a point.")

@@ -29,7 +29,9 @@ from flask.cli import with_appcontext
 from . import audit
 from .beats.services import assign_beats, beat_index, import_beats
 from .extensions import db
-from .geo import DATA_DIR, DEFAULT_POSTCODES_PATH, PostcodePoint, load_postcode_book, parse_boundaries
+from .boundaries import parse_boundaries
+from .geo import DATA_DIR
+from .postcodes import DEFAULT_POSTCODES_PATH, PostcodePoint, load_postcode_book
 from .models import (
     AsbIncident, AsbType, AuditAction, Beat, BeatPriority, Entry, EntryKind, EntryReview, EntryRevision, EntryStatus,
     ExploitationIndicator, ReviewDecision, Shift,

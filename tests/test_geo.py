@@ -1,4 +1,4 @@
-"""Tests for pcso.geo: postcodes, boundary parsing, point-in-beat, distances, geocoder."""
+"""Tests for pcso.geo (point-in-beat, distances), pcso.postcodes, pcso.boundaries and pcso.geocoder."""
 
 from __future__ import annotations
 
@@ -15,18 +15,10 @@ from shapely.geometry import Point, Polygon
 from shapely.ops import nearest_points
 
 from pcso import geo
-from pcso.geo import (
-    BeatIndex,
-    BoundaryError,
-    GeoError,
-    Geocoder,
-    PostcodeBook,
-    bounding_box,
-    distance_m,
-    load_postcode_book,
-    normalise_postcode,
-    parse_boundaries,
-)
+from pcso.boundaries import BeatShape, BoundaryError, parse_boundaries
+from pcso.geo import BeatIndex, GeoError, bounding_box, distance_m
+from pcso.geocoder import Geocoder
+from pcso.postcodes import DEFAULT_POSTCODES_PATH, PostcodeBook, PostcodePoint, load_postcode_book, normalise_postcode
 
 WARDS_PATH = geo.DATA_DIR / "trafford_ward_2023_generalised.geojson"
 POSTCODES_PATH = geo.DATA_DIR / "trafford_postcodes.csv"
@@ -38,14 +30,14 @@ MAX_MISMATCH_METRES = 10.0
 
 
 @pytest.fixture(scope="module")
-def wards() -> list[geo.BeatShape]:
+def wards() -> list[BeatShape]:
     return parse_boundaries(
         WARDS_PATH.read_bytes(), code_property="area_code", name_property="area_name"
     )
 
 
 @pytest.fixture(scope="module")
-def ward_index(wards: list[geo.BeatShape]) -> BeatIndex:
+def ward_index(wards: list[BeatShape]) -> BeatIndex:
     return BeatIndex((i, ward.geometry) for i, ward in enumerate(wards))
 
 
@@ -108,7 +100,7 @@ def test_every_postcode_in_the_file_is_already_canonical() -> None:
 def test_lookup_finds_a_real_postcode_typed_loosely() -> None:
     book = PostcodeBook.from_csv(POSTCODES_PATH)
     point = book.lookup("m15 4ab")
-    assert point == geo.PostcodePoint("M15 4AB", 53.465578, -2.26046, "E05015247")
+    assert point == PostcodePoint("M15 4AB", 53.465578, -2.26046, "E05015247")
     assert book.lookup("M15 9ZZ") is None  # valid shape, not in Trafford
     assert book.lookup("not a postcode") is None
     assert len(book) == 11_264
@@ -143,14 +135,14 @@ def test_from_csv_names_missing_columns(tmp_path: Path) -> None:
 
 def test_load_postcode_book_is_cached() -> None:
     assert load_postcode_book() is load_postcode_book()
-    assert geo.DEFAULT_POSTCODES_PATH.is_file()
+    assert DEFAULT_POSTCODES_PATH.is_file()
     assert load_postcode_book().lookup("WA14 2UE") is not None
 
 
 # --- Boundaries --------------------------------------------------------------------------------
 
 
-def test_parse_trafford_wards(wards: list[geo.BeatShape]) -> None:
+def test_parse_trafford_wards(wards: list[BeatShape]) -> None:
     assert len(wards) == 21
     assert len({ward.code for ward in wards}) == 21
     altrincham = next(ward for ward in wards if ward.code == "E05015239")
@@ -179,7 +171,7 @@ def test_parse_multipolygon() -> None:
     assert len(shape.geometry.geoms) == 2
 
 
-def test_parse_police_uk_boundary(wards: list[geo.BeatShape]) -> None:
+def test_parse_police_uk_boundary(wards: list[BeatShape]) -> None:
     ward = next(w for w in wards if w.code == "E05015248")  # Hale
     ring = list(ward.geometry.exterior.coords)[:-1]  # police.uk rings are not closed
     points = [{"latitude": str(lat), "longitude": str(lon)} for lon, lat in ring]
@@ -497,7 +489,7 @@ def test_geocoder_connection_refused_returns_none_quietly(no_proxy_env, caplog) 
                                     domain=f"127.0.0.1:{port}", scheme="http")
     assert geocoder is not None
     address = "10 Secret Lane, Sale"
-    caplog.set_level(logging.WARNING, logger="pcso.geo")
+    caplog.set_level(logging.WARNING, logger="pcso.geocoder")
     started = time.perf_counter()
     assert geocoder.geocode(address) is None
     assert time.perf_counter() - started < 2.0

@@ -9,7 +9,8 @@ from shapely.geometry import shape
 
 from .. import audit
 from ..extensions import db
-from ..geo import BeatIndex, BeatShape
+from ..boundaries import BeatShape
+from ..geo import BeatIndex
 from ..models import AuditAction, Beat, User
 from ..timeutil import utcnow
 from ..upsert import assign_changed

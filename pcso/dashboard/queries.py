@@ -40,7 +40,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import visible_entries
 from ..extensions import db
-from ..geo import DEFAULT_POSTCODES_PATH, load_postcode_book
+from ..postcodes import DEFAULT_POSTCODES_PATH, load_postcode_book
 from ..models import (
     AsbIncident, AsbType, Beat, Entry, EntryKind, EntryReview, EntryStatus, Link, LinkRole, NsirCategory, Patrol,
     PatrolMode, Person, RiskLevel, StreetCrime, User, WelfareCheck,

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from ..geo import DEFAULT_POSTCODES_PATH, Geocoder, PostcodePoint, load_postcode_book, normalise_postcode
+from ..geocoder import Geocoder
+from ..postcodes import DEFAULT_POSTCODES_PATH, PostcodePoint, load_postcode_book, normalise_postcode
 
 
 def parse_point(lat, lon) -> tuple[float, float] | None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from .. import audit
 from ..beats.services import beat_index
 from ..extensions import db
-from ..geo import normalise_postcode
+from ..postcodes import normalise_postcode
 from ..models import AuditAction, School, User
 from ..upsert import assign_changed
 

@@ -12,7 +12,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from ..entries.forms import MultiCheckboxField
 from ..entries.location import parse_point
-from ..geo import DEFAULT_POSTCODES_PATH, load_postcode_book, normalise_postcode
+from ..postcodes import DEFAULT_POSTCODES_PATH, load_postcode_book, normalise_postcode
 from ..models import (
     EntryKind, HandlingCode, IntelAssessment, NsirCategory, SourceEvaluation, name_key, normalise_vrm,
 )
