@@ -170,7 +170,8 @@ def breakdown(app, now: datetime) -> None:
     """Each figure's query alone, as the supervisor, one beat and all beats, 28 days (ms, median of 5)."""
     import statistics
 
-    from pcso.dashboard import queries
+    from pcso.dashboard import counts, hotspots, victims, welfare
+    from pcso.dashboard.scope import Scope
     from pcso.models import Role, User
     from pcso.timeutil import to_london
 
@@ -180,18 +181,18 @@ def breakdown(app, now: datetime) -> None:
         beat = db.session.scalar(sa.text("SELECT min(id) FROM beat"))
         print("\n| figure | one beat | all beats |\n|---|---|---|")
         for label, fn in (
-            ("entries by kind", lambda s: queries.entries_by_kind(user, s)),
-            ("ASB by category and type", lambda s: queries.asb_breakdown(user, s)),
-            ("patrol hours", lambda s: queries.patrol_hours(user, s)),
-            ("hotspots 7 + 28 days", lambda s: [queries.hotspots(user, s.beat_ids, now=s.now, days=d) for d in (7, 28)]),
-            ("welfare due", lambda s: queries.welfare_due(user, s.beat_ids, today=today)),
-            ("victims (3 figures)", lambda s: queries.victim_figures(user, s)),
-            ("review backlog", lambda s: queries.review_backlog(user, s)),
-            ("street crime layer", lambda s: queries.street_crime_points(s.beat_ids, s)),
+            ("entries by kind", lambda s: counts.entries_by_kind(user, s)),
+            ("ASB by category and type", lambda s: counts.asb_breakdown(user, s)),
+            ("patrol hours", lambda s: counts.patrol_hours(user, s)),
+            ("hotspots 7 + 28 days", lambda s: [hotspots.hotspots(user, s.beat_ids, now=s.now, days=d) for d in (7, 28)]),
+            ("welfare due", lambda s: welfare.welfare_due(user, s.beat_ids, today=today)),
+            ("victims (3 figures)", lambda s: victims.victim_figures(user, s)),
+            ("review backlog", lambda s: counts.review_backlog(user, s)),
+            ("street crime layer", lambda s: hotspots.street_crime_points(s.beat_ids, s)),
         ):
             cells = []
             for beats in (frozenset({beat}), None):
-                scope = queries.Scope(beats, today - timedelta(days=27), today, today, now)
+                scope = Scope(beats, today - timedelta(days=27), today, today, now)
                 times = []
                 for _ in range(6):
                     started = time.perf_counter()

@@ -400,7 +400,7 @@ def test_victim_figures_follow_the_rules(app, victims):
 
 
 def test_a_victim_qualifies_for_case_review_within_one_calendar_month():
-    from pcso.dashboard.queries import add_months, within_a_month
+    from pcso.dashboard.scope import add_months, within_a_month
 
     jan31 = from_london(datetime(2026, 1, 31, 12))
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)

@@ -163,7 +163,8 @@ class Briefing:
 
 
 def build_briefing(user: User, *, now: datetime | None = None) -> Briefing:
-    from ..dashboard.queries import hotspots, welfare_due
+    from ..dashboard.hotspots import hotspots
+    from ..dashboard.welfare import welfare_due
     from ..entries.services import open_patrol
 
     now = now or utcnow()

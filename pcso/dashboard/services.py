@@ -7,8 +7,11 @@ from flask import url_for
 
 from ..entries.registry import KINDS
 from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, User
-from . import queries
-from .queries import Scope
+from .counts import AsbBreakdown, Backlog, KindSeries, PatrolHours, asb_breakdown, entries_by_kind, patrol_hours, review_backlog
+from .hotspots import Hotspot, hotspots, street_crime_points
+from .scope import Scope, list_url
+from .victims import VictimFigure, victim_figures
+from .welfare import WelfareDue, welfare_summary
 
 NSIR_COLOURS = {NsirCategory.PERSONAL: "#d4351c", NsirCategory.NUISANCE: "#f47738",
                 NsirCategory.ENVIRONMENTAL: "#00703c"}
@@ -21,17 +24,17 @@ LISTED = 25  # names listed under a figure; the figure's link opens them all
 class Dashboard:
     scope: Scope
     beats: list  # the beats shown (Beat objects)
-    kinds: queries.KindSeries
-    asb: queries.AsbBreakdown
-    patrols: queries.PatrolHours
-    hotspots: dict[int, list[queries.Hotspot]]
+    kinds: KindSeries
+    asb: AsbBreakdown
+    patrols: PatrolHours
+    hotspots: dict[int, list[Hotspot]]
     street_crime: list[dict]
     street_crime_total: int
-    welfare: list[queries.WelfareDue]  # the first LISTED, soonest first
+    welfare: list[WelfareDue]  # the first LISTED, soonest first
     welfare_counts: tuple[int, int]  # overdue, due this week
     welfare_urls: dict[str, str]
-    victims: dict[str, queries.VictimFigure]
-    backlog: queries.Backlog
+    victims: dict[str, VictimFigure]
+    backlog: Backlog
 
     @property
     def welfare_total(self) -> int:
@@ -61,7 +64,7 @@ class Dashboard:
         }
 
     def _asb_url(self, category: NsirCategory, asb_type: AsbType) -> str:
-        return queries.list_url(**self.scope.beat_args(), kind=EntryKind.ASB_INCIDENT.slug,
+        return list_url(**self.scope.beat_args(), kind=EntryKind.ASB_INCIDENT.slug,
                                 **self.scope.period_args(), nsir=category.value, asb_type=asb_type.value)
 
     def patrol_chart(self) -> dict:
@@ -76,7 +79,7 @@ class Dashboard:
         }
 
     def map_data(self) -> dict:
-        def spot(h: queries.Hotspot) -> dict:
+        def spot(h: Hotspot) -> dict:
             return {"lat": h.lat, "lon": h.lon, "count": h.count, "before": h.before, "trend": h.trend,
                     "url": h.url, "label": f"{h.count} ASB incident{'s' if h.count != 1 else ''} in {h.days} days "
                                            f"({h.before} in the 28 days before): {h.trend}"}
@@ -94,22 +97,22 @@ def build_dashboard(user: User, scope: Scope, beats: list) -> Dashboard:
     shown = [b for b in beats if scope.beat_ids is None or b.id in scope.beat_ids]
     now = scope.now
     welfare_common = scope.beat_args()
-    street, street_total = queries.street_crime_points(scope.beat_ids, scope)
-    welfare, welfare_counts = queries.welfare_summary(user, scope.beat_ids, today=scope.today, limit=LISTED)
+    street, street_total = street_crime_points(scope.beat_ids, scope)
+    welfare, welfare_counts = welfare_summary(user, scope.beat_ids, today=scope.today, limit=LISTED)
     return Dashboard(
         scope=scope,
         beats=shown,
-        kinds=queries.entries_by_kind(user, scope),
-        asb=queries.asb_breakdown(user, scope),
-        patrols=queries.patrol_hours(user, scope),
-        hotspots={days: queries.hotspots(user, scope.beat_ids, now=now, days=days) for days in HOTSPOT_WINDOWS},
+        kinds=entries_by_kind(user, scope),
+        asb=asb_breakdown(user, scope),
+        patrols=patrol_hours(user, scope),
+        hotspots={days: hotspots(user, scope.beat_ids, now=now, days=days) for days in HOTSPOT_WINDOWS},
         street_crime=street,
         street_crime_total=street_total,
         welfare=welfare,
         welfare_counts=welfare_counts,
-        welfare_urls={"overdue": queries.list_url(**welfare_common, set="welfare-overdue"),
-                      "week": queries.list_url(**welfare_common, set="welfare-due-week")},
-        victims=queries.victim_figures(user, scope, listed=LISTED),
-        backlog=queries.review_backlog(user, scope),
+        welfare_urls={"overdue": list_url(**welfare_common, set="welfare-overdue"),
+                      "week": list_url(**welfare_common, set="welfare-due-week")},
+        victims=victim_figures(user, scope, listed=LISTED),
+        backlog=review_backlog(user, scope),
     )
 

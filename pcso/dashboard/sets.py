@@ -10,7 +10,7 @@ The list at /lists/entries applies it as `.where(SETS[name](user=user, today=tod
 - repeat-victims: the incidents that make a repeat victim (3+ of one ASB type in 3 months);
 - case-review: the qualifying complaints of victims who may ask for an ASB Case Review.
 
-Definitions in pcso/dashboard/queries.py. `today` is a London date.
+Definitions in pcso/dashboard/welfare.py and victims.py. `today` is a London date.
 """
 from __future__ import annotations
 
@@ -20,21 +20,22 @@ from datetime import date
 import sqlalchemy as sa
 
 from ..models import Entry, User
-from . import queries
+from .victims import victim_entry_ids
+from .welfare import welfare_check_ids
 
 
 def welfare_overdue(*, user: User, today: date) -> sa.ColumnElement[bool]:
-    return Entry.id.in_(queries.welfare_check_ids(user, today, overdue=True))
+    return Entry.id.in_(welfare_check_ids(user, today, overdue=True))
 
 
 def welfare_due_week(*, user: User, today: date) -> sa.ColumnElement[bool]:
-    return Entry.id.in_(queries.welfare_check_ids(user, today, overdue=False))
+    return Entry.id.in_(welfare_check_ids(user, today, overdue=False))
 
 
 def _victims(rule: str) -> Callable[..., sa.ColumnElement[bool]]:
     def clause(*, user: User, today: date) -> sa.ColumnElement[bool]:
         # Computed in Python (calendar months, the latest review per victim), then named by id.
-        return Entry.id.in_(queries.victim_entry_ids(user, today, rule))
+        return Entry.id.in_(victim_entry_ids(user, today, rule))
 
     clause.__name__ = rule.replace("-", "_")
     return clause

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import AuditAction, Role
 from ..timeutil import to_london, utcnow
 from .forms import DashboardForm
-from .queries import Scope
+from .scope import Scope
 from .services import build_dashboard
 
 bp = Blueprint("dashboard", __name__)

@@ -1,0 +1,231 @@
+"""Dashboard victims (Person linked as victim to an ASB incident):
+
+- risk review due: the victim's latest incident (last 90 days) was assessed medium or high risk, and
+  14 (high) or 28 (medium) days have passed since that incident or since a supervisor last decided on
+  one of the victim's incidents, whichever is later;
+- repeat victim: 3 or more incidents of the same ASB type (the standard type, not the broad NSIR
+  category, which puts nearly every incident with a victim under "personal") in the last 3 months;
+- ASB Case Review: 3 or more complaints in the last 6 months, each recorded within one calendar month
+  of its incident (s.104 ASB, Crime and Policing Act 2014; the local threshold is never higher).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import AsbType, Entry, EntryKind, EntryReview, LinkRole, Person, RiskLevel, User
+from ..timeutil import london_day_start, to_london
+from .scope import ASB, ENTRY, LINK, Scope, add_months, aware, counted, every_beat, list_url, within_a_month
+
+REVIEW_EVERY = {RiskLevel.HIGH: 14, RiskLevel.MEDIUM: 28}
+RISK_CASE_DAYS = 90  # a victim's latest incident this recent keeps their risk case open
+REPEAT_MONTHS, REPEAT_AT_LEAST = 3, 3
+CASE_REVIEW_MONTHS, CASE_REVIEW_AT_LEAST = 6, 3
+
+
+@dataclass
+class VictimIncident:
+    entry_id: int
+    beat_id: int
+    occurred_at: datetime
+    recorded_at: datetime
+    asb_type: AsbType
+    risk: RiskLevel | None
+
+
+@dataclass
+class Victim:
+    person_id: int
+    incidents: list[VictimIncident]  # the ones behind the figure, oldest first, every beat
+    detail: dict = field(default_factory=dict)
+    person: Person | None = None
+    on_beats: int = 0  # how many of `incidents` are on the chosen beats
+    url: str = ""
+
+
+def _asb_details(ids) -> dict[int, tuple[str, str | None]]:
+    """(ASB type, victim risk) of the given incidents, by id, in chunks of bound parameters."""
+    ids, details = sorted(ids), {}
+    for start in range(0, len(ids), 5000):
+        details.update((entry_id, (asb_type, risk)) for entry_id, asb_type, risk in db.session.execute(
+            sa.select(ASB.c.id, ASB.c.asb_type, ASB.c.victim_risk).where(ASB.c.id.in_(ids[start:start + 5000]))))
+    return details
+
+
+def _victim_rows(user: User, beat_ids, since: datetime, risk_since: datetime | None = None
+                 ) -> dict[int, list[VictimIncident]]:
+    """Visible, submitted ASB incidents since `since`, by victim. With beats: victims seen on them.
+
+    With `risk_since`, only victims who could meet a rule: 3 or more incidents (repeat victims and the
+    Case Review both need three), or a latest incident since `risk_since` at medium or high risk (a
+    risk review). Most victims have one incident, so this keeps a few hundred of the 11,600 victims of
+    six months at a million entries, and the ASB columns are read for those alone.
+
+    Steps: the victims' incidents (entry and link, from indexes alone), their access rule and times, then the
+    ASB columns of just the incidents needed. Joined in one statement, SQLite probed asb_incident for every
+    incident in the window.
+    """
+    victims = sa.and_(LINK.c.role == LinkRole.VICTIM.value, LINK.c.person_id.is_not(None))
+    joined = ENTRY.join(LINK, LINK.c.entry_id == ENTRY.c.id)
+    in_window = (Entry.kind == EntryKind.ASB_INCIDENT, Entry.occurred_at >= since, Entry.beat_id.in_(every_beat()))
+    # First the (victim, incident) pairs from two covering indexes alone, (kind, beat_id, occurred_at) and
+    # link (entry_id, role, person_id): six months of ASB incidents are 67,000 rows at a million entries and
+    # only 12,000 have a victim, so reading every incident's row for the access rule cost 150 ms more.
+    pairs = sa.select(LINK.c.person_id, Entry.id).select_from(joined).where(victims, *in_window)
+    if beat_ids is not None:
+        seen_on_beats = (sa.select(LINK.c.person_id).select_from(joined)
+                         .where(victims, Entry.kind == EntryKind.ASB_INCIDENT, Entry.occurred_at >= since,
+                                counted(user, beat_ids)))
+        pairs = pairs.where(LINK.c.person_id.in_(sorted(set(db.session.scalars(seen_on_beats)))))  # a list: see above
+    grouped: dict[int, dict[int, tuple]] = defaultdict(dict)
+    details: dict[int, tuple[str, str | None]] = {}
+    if db.engine.dialect.name == "postgresql":
+        # PostgreSQL hash-joins the lot in one statement (120 ms at a million entries); the SQLite steps
+        # below, with their lists of 5,000 ids, took 350 ms there.
+        for person_id, entry_id, beat_id, occurred_at, recorded_at, asb_type, risk in db.session.execute(
+                pairs.join_from(ENTRY, ASB, ASB.c.id == ENTRY.c.id)
+                .with_only_columns(LINK.c.person_id, Entry.id, Entry.beat_id, sa.type_coerce(Entry.occurred_at, sa.String),
+                                   sa.type_coerce(Entry.recorded_at, sa.String), ASB.c.asb_type, ASB.c.victim_risk)
+                .where(counted(user, every_beat()))):
+            grouped[person_id][entry_id] = (beat_id, aware(occurred_at), aware(recorded_at))
+            details[entry_id] = (asb_type, risk)
+    else:
+        people_of: dict[int, list[int]] = defaultdict(list)
+        for person_id, entry_id in db.session.execute(pairs):
+            people_of[entry_id].append(person_id)
+        # Then the access rule and the times for just those incidents (every beat: a victim's incidents
+        # elsewhere count too). The two times raw and parsed by aware(): the column type's own parsing cost
+        # 100 ms for the 24,000 values of six months.
+        ids = sorted(people_of)
+        for start in range(0, len(ids), 5000):
+            for entry_id, beat_id, occurred_at, recorded_at in db.session.execute(
+                    sa.select(Entry.id, Entry.beat_id, sa.type_coerce(Entry.occurred_at, sa.String),
+                              sa.type_coerce(Entry.recorded_at, sa.String))
+                    .where(Entry.id.in_(ids[start:start + 5000]), counted(user, every_beat()))):
+                for person_id in people_of[entry_id]:
+                    grouped[person_id][entry_id] = (beat_id, aware(occurred_at), aware(recorded_at))
+    if risk_since is not None:
+        latest = {person: max(rows.items(), key=lambda item: (item[1][1], item[0]))[0]
+                  for person, rows in grouped.items()}
+        recent = {person: entry_id for person, entry_id in latest.items() if grouped[person][entry_id][1] >= risk_since}
+        details.update(_asb_details(set(recent.values()) - set(details)))
+        at_risk = {person for person, entry_id in recent.items() if details[entry_id][1] in REVIEW_EVERY}
+        grouped = {person: rows for person, rows in grouped.items()
+                   if len(rows) >= min(REPEAT_AT_LEAST, CASE_REVIEW_AT_LEAST) or person in at_risk}
+    details.update(_asb_details({entry_id for rows in grouped.values() for entry_id in rows} - set(details)))
+    found: dict[int, list[VictimIncident]] = {}
+    for person_id, rows in grouped.items():
+        incidents = [VictimIncident(entry_id, beat_id, occurred_at, recorded_at, AsbType(details[entry_id][0]),
+                                    RiskLevel(details[entry_id][1]) if details[entry_id][1] else None)
+                     for entry_id, (beat_id, occurred_at, recorded_at) in rows.items()]
+        found[person_id] = sorted(incidents, key=lambda r: (r.occurred_at, r.entry_id))
+    return found
+
+
+def repeat_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
+    since = london_day_start(add_months(today, -REPEAT_MONTHS))
+    found = []
+    for person_id, incidents in rows.items():
+        by_type: dict[AsbType, list[VictimIncident]] = defaultdict(list)
+        for incident in incidents:
+            if incident.occurred_at >= since:
+                by_type[incident.asb_type].append(incident)
+        repeated = {t: items for t, items in by_type.items() if len(items) >= REPEAT_AT_LEAST}
+        if repeated:
+            chosen = sorted({i.entry_id: i for items in repeated.values() for i in items}.values(),
+                            key=lambda i: (i.occurred_at, i.entry_id))
+            found.append(Victim(person_id, chosen, {"types": {t: len(items) for t, items in repeated.items()}}))
+    return found
+
+
+def case_review_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
+    since = london_day_start(add_months(today, -CASE_REVIEW_MONTHS))
+    found = []
+    for person_id, incidents in rows.items():
+        complaints = [i for i in incidents if i.occurred_at >= since and within_a_month(i.occurred_at, i.recorded_at)]
+        if len(complaints) >= CASE_REVIEW_AT_LEAST:
+            # qualified once the third complaint was recorded
+            third = sorted(complaints, key=lambda i: i.recorded_at)[CASE_REVIEW_AT_LEAST - 1]
+            found.append(Victim(person_id, complaints, {"qualified_on": to_london(third.recorded_at).date(),
+                                                        "late": len([i for i in incidents if i.occurred_at >= since])
+                                                        - len(complaints)}))
+    return found
+
+
+def risk_reviews_due(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
+    since = london_day_start(today - timedelta(days=RISK_CASE_DAYS))
+    latest = {person: incidents[-1] for person, incidents in rows.items()
+              if incidents and incidents[-1].occurred_at >= since and incidents[-1].risk in REVIEW_EVERY}
+    entry_ids = {i.entry_id for person in latest for i in rows[person]}
+    reviewed: dict[int, datetime] = {}
+    if entry_ids:
+        for entry_id, at in db.session.execute(
+                sa.select(EntryReview.entry_id, sa.func.max(EntryReview.at))
+                .where(EntryReview.entry_id.in_(sorted(entry_ids))).group_by(EntryReview.entry_id)):
+            reviewed[entry_id] = aware(at)
+    found = []
+    for person, incident in latest.items():
+        reviews = [reviewed[i.entry_id] for i in rows[person] if i.entry_id in reviewed]
+        last_review = max(reviews) if reviews else None
+        since_when = max([incident.occurred_at] + ([last_review] if last_review else []))
+        due_on = to_london(since_when).date() + timedelta(days=REVIEW_EVERY[incident.risk])
+        if due_on <= today:
+            found.append(Victim(person, [incident], {"risk": incident.risk, "due_on": due_on,
+                                                     "last_review": last_review}))
+    return found
+
+
+VICTIM_RULES = {"risk-review-due": risk_reviews_due, "repeat-victims": repeat_victims,
+                "case-review": case_review_victims}
+VICTIM_MONTHS = max(REPEAT_MONTHS, CASE_REVIEW_MONTHS)
+
+
+def victim_rows(user: User, beat_ids, today: date) -> dict[int, list[VictimIncident]]:
+    """The incidents of every victim who could meet a rule, since the longest look-back of the three."""
+    risk_since = london_day_start(today - timedelta(days=RISK_CASE_DAYS))
+    since = min(london_day_start(add_months(today, -VICTIM_MONTHS)), risk_since)
+    return _victim_rows(user, beat_ids, since, risk_since)
+
+
+def victim_entry_ids(user: User, today: date, rule: str) -> list[int]:
+    """Every beat: the incidents behind a victim figure, for the lists' `set`."""
+    found = VICTIM_RULES[rule](victim_rows(user, None, today), today)
+    return sorted({i.entry_id for victim in found for i in victim.incidents})
+
+
+@dataclass
+class VictimFigure:
+    name: str
+    victims: list[Victim]
+    incidents: int  # on the chosen beats: the length of the list at url
+    url: str
+
+
+def victim_figures(user: User, scope: Scope, *, listed: int | None = None) -> dict[str, VictimFigure]:
+    """The three victim figures for the scope; the first `listed` victims of each have their Person loaded."""
+    rows = victim_rows(user, scope.beat_ids, scope.today)
+    figures = {}
+    for name, rule in VICTIM_RULES.items():
+        chosen = []
+        for victim in rule(rows, scope.today):
+            on_beats = [i for i in victim.incidents if scope.beat_ids is None or i.beat_id in scope.beat_ids]
+            if not on_beats:
+                continue
+            victim.on_beats = len(on_beats)
+            chosen.append(victim)
+        incidents = {i.entry_id for v in chosen for i in v.incidents
+                     if scope.beat_ids is None or i.beat_id in scope.beat_ids}
+        figures[name] = VictimFigure(name, chosen, len(incidents), list_url(**scope.beat_args(), set=name))
+    for figure in figures.values():
+        figure.victims.sort(key=lambda v: (v.detail.get("due_on") or date.min, -len(v.incidents), v.person_id))
+    named = {v.person_id for figure in figures.values() for v in figure.victims[:listed]}
+    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(sorted(named))))}
+    for name, figure in figures.items():
+        for victim in figure.victims[:listed]:  # only the victims named on the page need their person and link
+            victim.person = people[victim.person_id]
+            victim.url = list_url(**scope.beat_args(), set=name, person=victim.person_id)
+    return figures
