@@ -160,7 +160,7 @@ def users_list():
 @search_cli.command("reindex")
 def search_reindex():
     """Rebuild every entry's search text with the current rules (after changing them, or after a restore)."""
-    from .search.services import reindex_entries
+    from .search.index import reindex_entries
 
     count = reindex_entries()
     db.session.commit()

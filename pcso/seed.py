@@ -40,7 +40,7 @@ from .models import (
     SourceEvaluation, User, Vehicle, WelfareCheck, WelfareVisitType, name_key,
 )
 from .schools.services import import_schools
-from .search.services import index_entries
+from .search.index import index_entries
 from .timeutil import from_london, to_london, utcnow
 
 WARDS_PATH = DATA_DIR / "trafford_ward_2023_generalised.geojson"

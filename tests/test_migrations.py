@@ -202,7 +202,7 @@ def _full_text(conn, word: str) -> set[int]:
 
 
 def test_entries_made_before_search_are_indexed_by_the_migration(blank_app):
-    from pcso.search.services import reindex_entries
+    from pcso.search.index import reindex_entries
 
     flask_db(blank_app, "upgrade", "0001")
     with db.engine.begin() as conn:

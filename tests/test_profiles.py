@@ -510,7 +510,9 @@ def test_a_profile_takes_the_same_number_of_queries_however_many_links(app):
 
 def test_entries_moved_by_a_merge_are_found_by_the_survivors_name(app):
     from pcso.pole.services import merge_people
-    from pcso.search.services import SearchQuery, reindex_entries, search
+    from pcso.search.index import reindex_entries
+    from pcso.search.query import SearchQuery
+    from pcso.search.services import search
 
     author = factories.user(Role.PCSO)
     supervisor = factories.user(Role.SUPERVISOR)

@@ -23,9 +23,10 @@ from pcso.models import (
     School, SchoolVisit, SchoolVisitType, SearchDocument, SecurityMarking, SourceEvaluation, Vehicle, WelfareCheck,
     WelfareVisitType, name_key,
 )
-from pcso.search.services import (
-    PER_PAGE, SearchQuery, document_text, explain, highlight, reindex_entries, search,
-)
+from pcso.search.index import document_text, reindex_entries
+from pcso.search.query import PER_PAGE, SearchQuery
+from pcso.search.services import highlight, search
+from pcso.search.statements import explain
 from pcso.timeutil import from_london, to_london, utcnow
 from tests import factories
 from tests.factories import signed_in, soup
@@ -337,9 +338,10 @@ def test_pages_of_twenty_five(app):
 
 
 def test_words_alone_are_counted_up_to_a_cap_and_said_so(app, monkeypatch):
-    from pcso.search import services
+    from pcso.search import services, statements
 
-    monkeypatch.setattr(services, "COUNT_CAP", 5)
+    monkeypatch.setattr(statements, "COUNT_CAP", 5)  # the capped count statement
+    monkeypatch.setattr(services, "COUNT_CAP", 5)  # and what search() makes of it
     author = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
     for i in range(8):
         make(AsbIncident, author, summary=f"Littering number {i}", occurred_at=utcnow() - timedelta(hours=i))

@@ -14,7 +14,7 @@ from ..models import (
     AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
 )
 from ..pole.services import RecordNotFound, link, person_for, vehicle_for
-from ..search.services import index_entry  # same transaction: the entry and its search text commit together
+from ..search.index import index_entry  # same transaction: the entry and its search text commit together
 from ..timeutil import to_london, utcnow
 from .data import CLIENT_KEY, EntryInput, PersonInput
 from .errors import EntryNotFound, EntryRejected

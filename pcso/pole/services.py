@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from .. import audit
 from ..extensions import db
-from ..search.services import reindex_linked_to
+from ..search.index import reindex_linked_to
 from ..models import AuditAction, Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
 from ..timeutil import utcnow
 

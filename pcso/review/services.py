@@ -16,7 +16,7 @@ from ..models import (
     AuditAction, Entry, EntryReview, EntryRevision, EntryStatus, HandlingCode, IntelAssessment, IntelligenceReport,
     ReviewDecision, SecurityMarking, SourceEvaluation, User, beat_assignment,
 )
-from ..search.services import index_entry
+from ..search.index import index_entry
 from ..timeutil import utcnow
 
 

@@ -16,7 +16,7 @@ from ..postcodes import DEFAULT_POSTCODES_PATH, load_postcode_book, normalise_po
 from ..models import (
     EntryKind, HandlingCode, IntelAssessment, NsirCategory, SourceEvaluation, name_key, normalise_vrm,
 )
-from .services import MAX_RADIUS_M, SearchQuery
+from .query import MAX_RADIUS_M, SearchQuery
 
 
 def _choices(enum_cls, blank: str = "Any"):

@@ -13,7 +13,7 @@ from pcso.models import (
     EntryStatus, HandlingCode, IntelAssessment, IntelligenceReport, Link, LinkRole, LocationSource, Person, Role,
     SecurityMarking, SourceEvaluation, Vehicle, name_key,
 )
-from pcso.search.services import reindex_entries
+from pcso.search.index import reindex_entries
 from pcso.timeutil import utcnow
 from tests import factories
 from tests.browser.conftest import OLD_TRAFFORD, check_page, login, open_menu_link
