@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
-from .extensions import db
 from .boundaries import BoundaryError, parse_boundaries
+from .extensions import db
 from .models import Beat, Role, User
 
 beats_cli = AppGroup("beats", help="Import beat boundaries and find the beat for a point.")
@@ -190,7 +190,8 @@ def import_police_uk(paths):
     written. Importing a file again adds nothing. Rows without coordinates or outside every beat
     are counted, not stored; a malformed row is reported with its line number and skipped.
     """
-    from .context.police_uk import ImportSummary, PoliceUkFileError, import_street_crimes
+    from .context.police_uk import PoliceUkFileError
+    from .context.police_uk_import import ImportSummary, import_street_crimes
 
     lines = {path: _check_police_uk(path) for path in paths}
     total = ImportSummary(file="Total")

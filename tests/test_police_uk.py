@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from shapely.geometry import Point, shape
 
-from pcso.context import police_uk
+from pcso.context import police_uk_layer
 from pcso.context.police_uk import (
     HEADER, MalformedRow, PoliceUkFileError, StreetCrimeRow, check_header, parse_row, read_rows, row_key,
 )
@@ -362,16 +362,16 @@ def test_read_rows_counts_lines_from_the_header_through_quoted_newlines():
 
 def test_street_crime_points_aggregate_by_snap_point(app, city):
     import_files(app, REAL)
-    points = police_uk.street_crime_points({city["COL-W"]})
+    points = police_uk_layer.street_crime_points({city["COL-W"]})
     assert sum(p["count"] for p in points) == expected_by_beat(real_rows())["COL-W"]
     assert len({(p["lat"], p["lon"]) for p in points}) == len(points)
     top = points[0]
     assert top["count"] > 10 and top["month"] == "2025-10" and top["months"] == ["2025-10"]
     assert sum(n for _, n in top["crime_types"]) == top["count"] and top["beat_id"] == city["COL-W"]
-    everywhere = police_uk.street_crime_points(None)
+    everywhere = police_uk_layer.street_crime_points(None)
     assert sum(p["count"] for p in everywhere) == stored()
-    assert police_uk.street_crime_points(None, [date(2025, 9, 1)]) == []
-    assert police_uk.street_crime_points(set()) == []
+    assert police_uk_layer.street_crime_points(None, [date(2025, 9, 1)]) == []
+    assert police_uk_layer.street_crime_points(set()) == []
 
 
 def test_counts_cover_the_latest_three_months(app, city, tmp_path):
@@ -381,9 +381,9 @@ def test_counts_cover_the_latest_three_months(app, city, tmp_path):
         row[1] = month
         rows += [row] * (int(month[-2:]) - 6)  # 1, 2, 3, 4 rows
     import_files(app, write_csv(tmp_path / "months.csv", rows))
-    months = police_uk.latest_months({city["COL-W"]})
+    months = police_uk_layer.latest_months({city["COL-W"]})
     assert months == [date(2025, 10, 1), date(2025, 9, 1), date(2025, 8, 1)]
-    counts = police_uk.street_crime_counts({city["COL-W"]}, months)
+    counts = police_uk_layer.street_crime_counts({city["COL-W"]}, months)
     assert counts.rows == [("Anti-social behaviour", [4, 3, 2], 9)] and counts.total == 9
     assert counts.label == "August – October 2025"
 

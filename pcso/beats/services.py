@@ -8,8 +8,8 @@ from flask import current_app
 from shapely.geometry import shape
 
 from .. import audit
-from ..extensions import db
 from ..boundaries import BeatShape
+from ..extensions import db
 from ..geo import BeatIndex
 from ..models import AuditAction, Beat, User
 from ..timeutil import utcnow

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user
 
 from ..access import ALL_ROLES, READERS, require
-from ..context.police_uk import (
+from ..context.police_uk_layer import (
     ATTRIBUTION, LAYER_LABEL, latest_months, points_geojson, street_crime_counts, street_crime_points,
 )
 from ..entries.queries import entry_map_points, recent_visible_entries

@@ -1,5 +1,4 @@
-"""data.police.uk monthly street-level crime files: check, parse, import, and read back per beat.
-
+"""data.police.uk monthly street-level crime files: the format: check and parse a file.
 A file is one force's `YYYY-MM-<force>-street.csv` from the monthly download. Its quirks, all in the
 real files: anti-social behaviour rows have no Crime ID and no outcome; some rows have no coordinates
 ("No Location"); many rows lie outside the force's own area; locations are anonymised snap points
@@ -12,7 +11,7 @@ occurrence number among identical rows in the file (two identical ASB rows at on
 month are two incidents). A Crime ID seen again in the same file is keyed by a digest of the ID and its
 occurrence number, so both rows are kept and a re-import still adds nothing.
 
-Nothing here commits: `import_street_crimes` flushes and audits, the caller commits once per file.
+Importing is in police_uk_import.py, reading back per beat (the map layer) in police_uk_layer.py.
 """
 from __future__ import annotations
 
@@ -20,30 +19,19 @@ import csv
 import hashlib
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, TextIO
+from typing import TextIO
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-
-from .. import audit
-from ..extensions import db
-from ..geo import BeatIndex
-from ..models import AuditAction, StreetCrime, User
-from ..timeutil import utcnow
+from ..models import StreetCrime
 
 HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
           "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
 ATTRIBUTES = ("crime_id", "month", "reported_by", "falls_within", "lon", "lat", "location",
               "lsoa_code", "lsoa_name", "crime_type", "last_outcome", "context")
 ASB = "Anti-social behaviour"
-LAYER_LABEL = "data.police.uk street-level crime (public, monthly, approximate location)"
-ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
-LATEST_MONTHS = 3  # the beat page shows this many of the newest months held for the beat
-BATCH_SIZE = 1000
 
 # The longest value each text column takes, from the model: a longer one makes the row malformed.
 _LIMITS = {
@@ -51,7 +39,6 @@ _LIMITS = {
     for heading, attribute in zip(HEADER, ATTRIBUTES)
     if getattr(StreetCrime.__table__.c[attribute].type, "length", None)
 }
-_TABLE = StreetCrime.__table__  # Core inserts: the ORM's bulk path costs twice as much per row
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -250,216 +237,3 @@ def check_file(handle: TextIO) -> int:
     except UnicodeDecodeError:
         raise PoliceUkFileError(f"not UTF-8 text (after line {lines})") from None
     return lines
-
-
-# --- importing -----------------------------------------------------------------------------------
-
-@dataclass
-class ImportSummary:
-    """What one import did. ``read`` = imported + already_present + without_coordinates +
-    outside_beats + malformed; ``asb`` counts the anti-social behaviour rows among the good ones."""
-
-    file: str = ""
-    read: int = 0
-    imported: int = 0
-    already_present: int = 0
-    without_coordinates: int = 0
-    outside_beats: int = 0
-    malformed: int = 0
-    asb: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)
-
-    COUNTS = ("read", "imported", "already_present", "without_coordinates", "outside_beats", "malformed", "asb")
-
-    def counts(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.COUNTS}
-
-    def add(self, other: ImportSummary) -> None:
-        for name in self.COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def describe(self) -> str:
-        return (f"{self.read} rows read: {self.imported} imported, {self.already_present} already present, "
-                f"{self.without_coordinates} without coordinates, {self.outside_beats} outside every beat, "
-                f"{self.malformed} malformed; {self.asb} anti-social behaviour rows.")
-
-
-def _insert_ignoring_duplicates():
-    """INSERT ... ON CONFLICT (row_key) DO NOTHING, in each dialect's own words.
-
-    The keys are checked first, so a conflict only happens when another import of the same
-    rows commits meanwhile (PostgreSQL; SQLite holds the write lock for the whole file).
-    """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["row_key"])
-    if dialect == "sqlite":
-        return sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["row_key"])
-    return sa.insert(_TABLE)
-
-
-def _store(batch: list[tuple[str, StreetCrimeRow]], index: BeatIndex, summary: ImportSummary,
-           source_file: str) -> None:
-    beat_ids = index.locate_many((row.lat, row.lon) for _, row in batch)
-    inside = [(key, row, beat_id) for (key, row), beat_id in zip(batch, beat_ids) if beat_id is not None]
-    summary.outside_beats += len(batch) - len(inside)
-    if not inside:
-        return
-    existing = set(db.session.scalars(
-        sa.select(StreetCrime.row_key).where(StreetCrime.row_key.in_([key for key, _, _ in inside]))))
-    new = [(key, row, beat_id) for key, row, beat_id in inside if key not in existing]
-    summary.already_present += len(inside) - len(new)
-    if not new:
-        return
-    now = utcnow()
-    db.session.execute(_insert_ignoring_duplicates(), [
-        {**{name: getattr(row, name) for name in ATTRIBUTES}, "row_key": key, "beat_id": beat_id,
-         "source_file": source_file, "imported_at": now}
-        for key, row, beat_id in new
-    ])
-    summary.imported += len(new)
-
-
-def import_street_crimes(handle: TextIO, *, source_file: str, actor: User | None = None,
-                         progress: Callable[[int], None] | None = None) -> ImportSummary:
-    """Import one street-level crime file from an open text handle (``newline=""``, UTF-8).
-
-    Malformed rows are counted and listed in ``problems`` with their line numbers; the rest go
-    on. ``progress`` is called with the number of lines read since its last call. Raises
-    PoliceUkFileError for a file that is not this format. Flushes and audits; never commits.
-    """
-    from ..beats.services import beat_index  # here, not at the top: pcso.beats' views import this module
-
-    source_file = source_file[:200]
-    summary = ImportSummary(file=source_file)
-    index = beat_index()
-    keys = RowKeys()
-    batch: list[tuple[str, StreetCrimeRow]] = []
-    done = 1
-    for first, last, row in read_rows(handle):
-        if progress is not None:
-            progress(last - done)
-            done = last
-        if row is None:
-            continue
-        summary.read += 1
-        if isinstance(row, MalformedRow):
-            summary.malformed += 1
-            summary.problems.append((first, str(row)))
-            continue
-        key = keys(row)
-        summary.asb += row.is_asb
-        if not row.has_location:
-            summary.without_coordinates += 1
-            continue
-        batch.append((key, row))
-        if len(batch) >= BATCH_SIZE:
-            _store(batch, index, summary, source_file)
-            batch = []
-    if batch:
-        _store(batch, index, summary, source_file)
-    audit.record(AuditAction.IMPORT, actor=actor, object_type="street_crime", file=source_file,
-                 **summary.counts())
-    return summary
-
-
-# --- reading back --------------------------------------------------------------------------------
-
-def _beat_filter(query: sa.Select, beat_ids: Iterable[int] | None) -> sa.Select:
-    return query if beat_ids is None else query.where(StreetCrime.beat_id.in_(list(beat_ids)))
-
-
-def latest_months(beat_ids: Iterable[int] | None = None, *, limit: int = LATEST_MONTHS) -> list[date]:
-    """The newest ``limit`` months held for these beats (all beats for None), newest first."""
-    query = _beat_filter(sa.select(StreetCrime.month).distinct(), beat_ids)
-    return list(db.session.scalars(query.order_by(StreetCrime.month.desc()).limit(limit)))
-
-
-def month_label(months: Sequence[date]) -> str:
-    """"October 2025", or "August – October 2025" for a run of months."""
-    if not months:
-        return ""
-    first, last = min(months), max(months)
-    if first == last:
-        return f"{last:%B %Y}"
-    start = f"{first:%B}" if first.year == last.year else f"{first:%B %Y}"
-    return f"{start} – {last:%B %Y}"
-
-
-@dataclass
-class CrimeCounts:
-    """Counts by crime type (rows) and month (columns, newest first) for the beat page."""
-
-    months: list[date]
-    rows: list[tuple[str, list[int], int]]  # crime type, count per month, total
-    month_totals: list[int]
-    total: int
-
-    @property
-    def label(self) -> str:
-        return month_label(self.months)
-
-
-def street_crime_counts(beat_ids: Iterable[int] | None, months: Sequence[date]) -> CrimeCounts:
-    """Street-level crimes by type and month on these beats (all beats for None)."""
-    months = sorted(months, reverse=True)
-    if not months:
-        return CrimeCounts([], [], [], 0)
-    query = _beat_filter(
-        sa.select(StreetCrime.crime_type, StreetCrime.month, sa.func.count())
-        .where(StreetCrime.month.in_(months))
-        .group_by(StreetCrime.crime_type, StreetCrime.month), beat_ids)
-    by_type: dict[str, list[int]] = defaultdict(lambda: [0] * len(months))
-    for crime_type, month, count in db.session.execute(query):
-        by_type[crime_type][months.index(month)] = count
-    rows = sorted(((t, c, sum(c)) for t, c in by_type.items()), key=lambda r: (-r[2], r[0]))
-    totals = [sum(r[1][i] for r in rows) for i in range(len(months))]
-    return CrimeCounts(months, rows, totals, sum(totals))
-
-
-def street_crime_points(beat_ids: Iterable[int] | None = None, months: Iterable[date] | None = None
-                        ) -> list[dict[str, Any]]:
-    """Street-level crimes aggregated by snap point, most first: one dict per point.
-
-    ``{"lat", "lon", "count", "location", "beat_id", "month" (newest, "YYYY-MM"), "months" (all,
-    newest first), "crime_types" ([type, count] pairs, most first)}``. ``beat_ids`` None means every
-    beat; ``months`` None means every month held. For the beat page and the dashboard map.
-    """
-    query = sa.select(StreetCrime.lat, StreetCrime.lon, StreetCrime.location, StreetCrime.beat_id,
-                      StreetCrime.month, StreetCrime.crime_type, sa.func.count()).group_by(
-        StreetCrime.lat, StreetCrime.lon, StreetCrime.location, StreetCrime.beat_id, StreetCrime.month,
-        StreetCrime.crime_type)
-    query = _beat_filter(query, beat_ids)
-    if months is not None:
-        query = query.where(StreetCrime.month.in_(list(months)))
-    points: dict[tuple[float, float], dict[str, Any]] = {}
-    for lat, lon, location, beat_id, month, crime_type, count in db.session.execute(query):
-        point = points.setdefault((lat, lon), {"lat": lat, "lon": lon, "count": 0, "location": location,
-                                               "beat_id": beat_id, "months": set(), "types": Counter()})
-        point["count"] += count
-        point["months"].add(month)
-        point["types"][crime_type] += count
-    result = []
-    for point in points.values():
-        months_held = sorted(point.pop("months"), reverse=True)
-        types = point.pop("types")
-        point["month"] = f"{months_held[0]:%Y-%m}"
-        point["months"] = [f"{m:%Y-%m}" for m in months_held]
-        point["crime_types"] = sorted(types.items(), key=lambda item: (-item[1], item[0]))
-        result.append(point)
-    return sorted(result, key=lambda p: (-p["count"], p["lat"], p["lon"]))
-
-
-def points_geojson(points: list[dict[str, Any]], months: Sequence[date]) -> dict[str, Any]:
-    """A FeatureCollection of the points, labelled and attributed, for the map."""
-    return {
-        "type": "FeatureCollection",
-        "label": LAYER_LABEL,
-        "attribution": ATTRIBUTION,
-        "months": month_label(months),
-        "features": [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
-             "properties": {key: value for key, value in p.items() if key not in ("lat", "lon")}}
-            for p in points
-        ],
-    }
