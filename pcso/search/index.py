@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload, with_polymorphic
 
 from ..extensions import db
-from ..models import AsbIncident, Entry, IntelligenceReport, Link, Patrol, SchoolVisit, SearchDocument, WelfareCheck
+from ..entries.registry import kind_of
+from ..models import Entry, Link, SearchDocument
 
 # Snippet markers: control characters index_entry strips from every document, so text typed into an
 # entry can never forge one. Everything else is HTML-escaped before they become <mark>.
@@ -27,21 +28,10 @@ AnyEntry = with_polymorphic(Entry, "*")
 def document_text(entry: Entry) -> str:
     """What search reads for an entry: summary, narrative, place, and the records linked to it.
 
-    An intelligence report contributes its sanitised text only: source details never enter the index.
+    Each kind says what of its own it contributes (its search_text in the registry); an intelligence
+    report gives its sanitised text only: source details never enter the index.
     """
-    parts: list[Any] = [entry.summary]
-    if isinstance(entry, Patrol):
-        parts += [entry.purpose, entry.notes]
-    elif isinstance(entry, AsbIncident):
-        parts += [entry.asb_type.value.replace("_", " ") if entry.asb_type else None, entry.description,
-                  entry.action_taken, entry.control_room_ref]
-    elif isinstance(entry, SchoolVisit):
-        parts += [entry.school.name if entry.school else None, entry.topic, entry.year_groups, entry.follow_ups]
-    elif isinstance(entry, WelfareCheck):
-        parts += [entry.others_present, entry.child_words, entry.observations]
-    elif isinstance(entry, IntelligenceReport):
-        parts += [entry.sanitised_text]
-    parts.append(entry.location_text)
+    parts: list[Any] = [entry.summary, *kind_of(entry.kind).search_text(entry), entry.location_text]
     for link in sorted(entry.links, key=lambda item: (item.position, item.id or 0)):
         if link.person is not None:
             parts += [link.person.full_name, *(link.person.aliases or [])]
