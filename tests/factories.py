@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
 from pcso.entries.errors import EntryRejected
-from pcso.entries.pages import form_input, reject
+from pcso.entries.pages import form_input, show_errors
 from pcso.entries.services import log_entry
 from pcso.extensions import db
 from pcso.models import (
@@ -176,10 +176,12 @@ def validate_entry_form(app, form_cls, data: dict, **kwargs):
         form = form_cls(**kwargs)
         ok = form.validate()
         if ok:
+            attempt = db.session.begin_nested()
             try:
                 log_entry(form_input(form_cls.KIND, form), actor=author)
             except EntryRejected as error:
-                reject(form, error)
+                show_errors(form, error)
                 ok = False
-        db.session.rollback()
+            finally:
+                attempt.rollback()
         return ok, form

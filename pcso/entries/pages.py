@@ -78,8 +78,13 @@ def is_submit() -> bool:
 
 
 def reject(form, error: EntryRejected) -> None:
-    """Put the services' refusals on the form's fields (or above the form), after undoing the attempt."""
+    """Undo the attempt, and put the services' refusals on the form."""
     db.session.rollback()
+    show_errors(form, error)
+
+
+def show_errors(form, error: EntryRejected) -> None:
+    """Each refusal beside its field (or above the form when no field has that name)."""
     for name, message in error.errors.items():
         field = getattr(form, name, None)
         (field.errors if field is not None and hasattr(field, "errors") else form.form_errors).append(message)
