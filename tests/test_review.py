@@ -10,6 +10,7 @@ from pcso.extensions import db
 from pcso.models import (
     AuditAction, AuditEvent, Entry, EntryReview, EntryRevision, EntryStatus, HandlingCode, Role, SecurityMarking,
 )
+from pcso.review.services import ReviewRejected, approve, return_to_author
 from pcso.timeutil import utcnow
 from tests import factories
 from tests.factories import signed_in, soup
@@ -217,3 +218,24 @@ def test_a_long_queue_is_counted_to_a_thousand_and_shows_the_oldest_first(app, w
     items, total = services.review_queue(world["sergeant"])
     assert total == 4  # COUNT_CAP + 1: "more than the cap"
     assert [item.entry.id for item in items] == [entries[i].id for i in (1, 3, 4, 0, 2)]  # every item, oldest first
+
+
+def test_a_decision_can_be_backdated_but_not_before_the_submission(app, world):
+    """The demo seed's history: approve/return at a given time, recorded on the review, entry and revision."""
+    incident = _submitted(factories.asb(world["pcso"], OLD_TRAFFORD), 30)
+    late = _submitted(factories.asb(world["pcso"], OLD_TRAFFORD), 30)
+    db.session.flush()
+    decided = incident.submitted_at + timedelta(hours=5)
+
+    review = approve(incident, actor=world["sergeant"], at=decided)
+    returned = return_to_author(late, actor=world["sergeant"], comment="Add the street", at=decided)
+
+    assert review.at == incident.reviewed_at == incident.updated_at == decided
+    assert returned.at == late.reviewed_at == decided and late.status == EntryStatus.RETURNED
+    revisions = db.session.scalars(sa.select(EntryRevision).where(EntryRevision.action.in_(["approved", "returned"])))
+    assert [r.at for r in revisions] == [decided, decided]
+    early = _submitted(factories.asb(world["pcso"], OLD_TRAFFORD), 2)
+    db.session.flush()
+    with pytest.raises(ReviewRejected):
+        approve(early, actor=world["sergeant"], at=early.submitted_at - timedelta(minutes=1))
+    assert early.status == EntryStatus.SUBMITTED

@@ -111,16 +111,18 @@ def _lock(entry: Entry, actor: User) -> None:
 
 
 def _decide(entry: Entry, decision: ReviewDecision, *, actor: User, comment: str | None,
-            grading: dict | None = None) -> EntryReview:
+            grading: dict | None = None, at: datetime | None = None) -> EntryReview:
     before = snapshot(entry)
-    now = utcnow()
+    now = at or utcnow()
+    if at is not None and at < entry.submitted_at:
+        raise ReviewRejected("A decision can't come before the submission it decides")
     review = EntryReview(entry_id=entry.id, reviewer_id=actor.id, at=now, decision=decision, comment=comment,
                          submitted_at=entry.submitted_at, grading=grading)
     entry.status = EntryStatus.APPROVED if decision == ReviewDecision.APPROVED else EntryStatus.RETURNED
     entry.reviewed_at, entry.reviewer_id, entry.updated_at = now, actor.id, now
     db.session.add(review)
     db.session.flush()
-    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=decision.value,
+    db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=decision.value, at=now,
                                  changes=diff(before, snapshot(entry))))
     details = {"grade": grading["to"]} if grading else {}
     audit.record(AuditAction.REVIEW, entry, actor=actor, object_type="entry", decision=decision.value,
@@ -142,8 +144,12 @@ def _grade(report: IntelligenceReport, grading: dict) -> dict:
     return {"from": was, "to": report.grading, "changed": was != report.grading}
 
 
-def approve(entry: Entry, *, actor: User, comment: str | None = None, grading: dict | None = None) -> EntryReview:
-    """Sign the entry off. Intelligence needs its grade confirmed (or changed) by the supervisor."""
+def approve(entry: Entry, *, actor: User, comment: str | None = None, grading: dict | None = None,
+            at: datetime | None = None) -> EntryReview:
+    """Sign the entry off. Intelligence needs its grade confirmed (or changed) by the supervisor.
+
+    `at` backdates the decision (the demo seed's history); by default it is now.
+    """
     _lock(entry, actor)
     recorded = None
     if isinstance(entry, IntelligenceReport):
@@ -151,13 +157,13 @@ def approve(entry: Entry, *, actor: User, comment: str | None = None, grading: d
             raise ReviewRejected("Grade the intelligence before approving it")
         recorded = _grade(entry, grading)
     return _decide(entry, ReviewDecision.APPROVED, actor=actor, comment=(comment or "").strip() or None,
-                   grading=recorded)
+                   grading=recorded, at=at)
 
 
-def return_to_author(entry: Entry, *, actor: User, comment: str) -> EntryReview:
-    """Send it back for correction: the author sees the comment, corrects and resubmits."""
+def return_to_author(entry: Entry, *, actor: User, comment: str, at: datetime | None = None) -> EntryReview:
+    """Send it back for correction: the author sees the comment, corrects and resubmits. `at` as for approve."""
     comment = (comment or "").strip()
     if not comment:
         raise ReviewRejected("Say what the author should correct before you return it")
     _lock(entry, actor)
-    return _decide(entry, ReviewDecision.RETURNED, actor=actor, comment=comment)
+    return _decide(entry, ReviewDecision.RETURNED, actor=actor, comment=comment, at=at)
