@@ -43,7 +43,7 @@ from pcso.models import AsbType, NsirCategory, Role, User  # noqa: E402
 from pcso.search.query import SearchQuery  # noqa: E402
 from pcso.search.services import search  # noqa: E402
 from pcso.search.statements import explain  # noqa: E402
-from pcso.seed import (  # noqa: E402
+from pcso.seed.words import (  # noqa: E402
     ASB_KINDS, CHILD_WORDS, NAME_GROUPS, NEAR_TEMPLATES, OBSERVATIONS, PATROL_NOTES, PATROL_PURPOSES, PLACES,
     SCHOOL_FOLLOW_UPS, SCHOOL_TOPICS, STREETS, SUSPECTS, VEHICLES, VRM_AGES, VRM_AREAS, VRM_LETTERS,
 )

@@ -215,7 +215,7 @@ def import_police_uk(paths):
 
 
 def register_cli(app: Flask) -> None:
-    from .seed import seed_demo_command
+    from .seed.command import seed_demo_command
 
     app.cli.add_command(beats_cli)
     app.cli.add_command(schools_cli)

@@ -134,7 +134,7 @@ def test_legacy_query_patterns_catch_model_query(line, flagged):
 SOURCE_DETAILS_READERS = {
     "pcso/access.py", "pcso/entries/kinds/intelligence_report.py", "pcso/entries/schema.py", "pcso/entries/services.py",
     "pcso/models/intel.py",
-    "pcso/seed.py",
+    "pcso/seed/safeguarding.py",
     "templates/entries/_detail_intelligence_report.html", "templates/entries/_fields_intelligence_report.html",
 }
 

@@ -17,7 +17,10 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy.orm import with_polymorphic
 
-from pcso import seed
+from pcso.seed import command
+from pcso.seed.demo import demo_anchor
+from pcso.seed.people import DEMO_COLLARS, DEMO_USERS
+from pcso.seed.summary import KIND_SHARE
 from pcso.beats.services import locate_beat
 from pcso.extensions import db
 from pcso.models import (
@@ -81,7 +84,7 @@ def digest(app) -> str:
 def frozen_now(monkeypatch):
     """A fixed 'now' (the day the clocks go forward) so two seeds can't straddle 06:00 UTC."""
     now = datetime(2026, 3, 29, 14, 30, tzinfo=timezone.utc)
-    monkeypatch.setattr(seed, "utcnow", lambda: now)
+    monkeypatch.setattr(command, "utcnow", lambda: now)
     return now
 
 
@@ -93,12 +96,12 @@ def test_seed_demo_creates_a_user_of_every_role_and_entries_of_every_kind(app):
 
     users = list(db.session.scalars(sa.select(User)))
     assert {u.role for u in users} == set(Role)
-    assert sorted(u.collar_number for u in users) == sorted(seed.DEMO_COLLARS)
+    assert sorted(u.collar_number for u in users) == sorted(DEMO_COLLARS)
     entries = all_entries()
     assert len(entries) == ENTRIES
     kinds = {kind: sum(e.kind == kind for e in entries) for kind in EntryKind}
     assert all(kinds.values()), kinds
-    for demo in seed.DEMO_USERS:  # the logins are printed
+    for demo in DEMO_USERS:  # the logins are printed
         assert re.search(rf"{demo.collar_number}\s.*\s{re.escape(demo.password)}$", result.output, re.M)
 
 
@@ -106,12 +109,12 @@ def test_demo_logins_work_and_officers_have_their_beats(app):
     seeded(app)
 
     users = {u.collar_number: u for u in db.session.scalars(sa.select(User))}
-    for demo in seed.DEMO_USERS:
+    for demo in DEMO_USERS:
         assert len(demo.password) >= 12
         assert users[demo.collar_number].check_password(demo.password)
         assert users[demo.collar_number].role == demo.role
     pcso_beats = set()
-    for demo in seed.DEMO_USERS:
+    for demo in DEMO_USERS:
         if demo.role == Role.PCSO:
             names = {b.name for b in users[demo.collar_number].beats}
             assert names == set(demo.beat_names) and 2 <= len(names) <= 3
@@ -181,7 +184,7 @@ def test_intelligence_is_graded_linked_and_raised_from_incidents_and_checks(app)
     entries = all_entries()
     by_id = {e.id: e for e in entries}
     reports = [e for e in entries if isinstance(e, IntelligenceReport)]
-    assert len(reports) == round(ENTRIES * seed.KIND_SHARE[EntryKind.INTELLIGENCE_REPORT])
+    assert len(reports) == round(ENTRIES * KIND_SHARE[EntryKind.INTELLIGENCE_REPORT])
     raised_from = defaultdict(list)
     for report in reports:
         assert re.fullmatch(r"[123] / [A-E] / [PC]", report.grading)
@@ -327,9 +330,9 @@ def test_the_same_seed_on_the_same_day_gives_the_same_data(fresh_app, tmp_path, 
 
 def test_demo_anchor_is_the_latest_six_am_utc():
     utc = timezone.utc
-    assert seed.demo_anchor(datetime(2026, 11, 22, 5, 59, tzinfo=utc)) == datetime(2026, 11, 21, 6, 0, tzinfo=utc)
-    assert seed.demo_anchor(datetime(2026, 11, 22, 6, 0, tzinfo=utc)) == datetime(2026, 11, 22, 6, 0, tzinfo=utc)
-    assert seed.demo_anchor(datetime(2026, 11, 22, 23, 0, tzinfo=utc)) == datetime(2026, 11, 22, 6, 0, tzinfo=utc)
+    assert demo_anchor(datetime(2026, 11, 22, 5, 59, tzinfo=utc)) == datetime(2026, 11, 21, 6, 0, tzinfo=utc)
+    assert demo_anchor(datetime(2026, 11, 22, 6, 0, tzinfo=utc)) == datetime(2026, 11, 22, 6, 0, tzinfo=utc)
+    assert demo_anchor(datetime(2026, 11, 22, 23, 0, tzinfo=utc)) == datetime(2026, 11, 22, 6, 0, tzinfo=utc)
 
 
 # --- Safety ---------------------------------------------------------------------------------------
