@@ -6,10 +6,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from pcso.briefing.services import build_briefing
+from pcso.briefing.services import PriorityInput, build_briefing, end_shift, set_priority, start_shift
 from pcso.extensions import db
 from pcso.models import (
-    AuditAction, AuditEvent, BeatPriority, EntryStatus, Role, SecurityMarking, Shift,
+    AuditAction, AuditEvent, Beat, BeatPriority, EntryStatus, Role, SecurityMarking, Shift,
 )
 from pcso.timeutil import to_london, utcnow
 from tests import factories
@@ -163,3 +163,23 @@ def test_the_printable_briefing_is_a_pdf_and_its_opening_is_recorded(app, team):
     assert "attachment" in response.headers["Content-Disposition"]
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_type == "briefing"))
     assert event.details["format"] == "pdf" and event.details["new"] == 1
+
+
+def test_shifts_and_priorities_can_be_backdated_for_the_demo_history(app, team):
+    pcso, sergeant = team["pcso"], team["sergeant"]
+    started = ago(hours=30)
+
+    shift, created = start_shift(pcso, at=started)
+    assert created and shift.started_at == started
+    assert end_shift(pcso) is None  # that shift was over long ago: nothing open now
+    ended = end_shift(pcso, at=started + timedelta(hours=8))
+    assert ended is shift and shift.ended_at == started + timedelta(hours=8)
+
+    beat = db.session.scalar(sa.select(Beat).where(Beat.code == OLD_TRAFFORD))
+    set_at = ago(days=3)
+    priority = set_priority(BeatPriority(beat_id=beat.id), PriorityInput(" Bikes on the pavement ", date(2026, 1, 5),
+                            "Patrols", date(2026, 2, 1)), actor=sergeant, at=set_at)
+    assert (priority.issue, priority.set_by_id) == ("Bikes on the pavement", sergeant.id)
+    assert priority.created_at == priority.updated_at == set_at
+    events = db.session.scalars(sa.select(AuditEvent.object_type).where(AuditEvent.action == AuditAction.CREATE))
+    assert {"shift", "beat_priority"} <= set(events)

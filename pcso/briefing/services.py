@@ -44,22 +44,25 @@ def previous_shift(user: User, current: Shift | None) -> Shift | None:
     return db.session.scalar(query.order_by(Shift.started_at.desc(), Shift.id.desc()).limit(1))
 
 
-def start_shift(user: User) -> tuple[Shift, bool]:
-    """Book on: (the shift, created). Booking on twice in a shift keeps the first."""
-    shift = current_shift(user)
+def start_shift(user: User, *, at: datetime | None = None) -> tuple[Shift, bool]:
+    """Book on: (the shift, created). Booking on twice in a shift keeps the first. `at` backdates it (the
+    demo seed's history); by default it is now."""
+    at = at or utcnow()
+    shift = current_shift(user, at)
     if shift is not None:
         return shift, False
-    shift = Shift(user_id=user.id, started_at=utcnow())
+    shift = Shift(user_id=user.id, started_at=at)
     db.session.add(shift)
     db.session.flush()
     audit.record(AuditAction.CREATE, shift, actor=user, object_type="shift")
     return shift, True
 
 
-def end_shift(user: User) -> Shift | None:
-    shift = current_shift(user)
+def end_shift(user: User, *, at: datetime | None = None) -> Shift | None:
+    at = at or utcnow()
+    shift = current_shift(user, at)
     if shift is not None:
-        shift.ended_at = utcnow()
+        shift.ended_at = at
         audit.record(AuditAction.UPDATE, shift, actor=user, object_type="shift", fields=["ended_at"])
     return shift
 
@@ -87,16 +90,35 @@ def open_priorities(beat_ids) -> list[BeatPriority]:
         .order_by(BeatPriority.issue_date.desc(), BeatPriority.id.desc())))
 
 
+@dataclass(frozen=True)
+class PriorityInput:
+    """A priority as given: data.police.uk's four fields."""
+
+    issue: str
+    issue_date: date
+    action: str | None = None
+    action_date: date | None = None
+
+
 def save_priority(priority: BeatPriority, form, *, actor: User) -> BeatPriority:
+    """set_priority() from the priority form."""
+    return set_priority(priority, PriorityInput(form.issue.data, form.issue_date.data, form.action.data,
+                                                form.action_date.data), actor=actor)
+
+
+def set_priority(priority: BeatPriority, data: PriorityInput, *, actor: User,
+                 at: datetime | None = None) -> BeatPriority:
+    """Create or change a priority. `at` backdates the change (the demo seed's history); by default now."""
     created = priority.id is None
+    at = at or utcnow()
     before = {name: getattr(priority, name) for name in ("issue", "issue_date", "action", "action_date")}
-    priority.issue = form.issue.data.strip()
-    priority.issue_date = form.issue_date.data
-    priority.action = (form.action.data or "").strip() or None
-    priority.action_date = form.action_date.data
-    priority.updated_at = utcnow()
+    priority.issue = data.issue.strip()
+    priority.issue_date = data.issue_date
+    priority.action = (data.action or "").strip() or None
+    priority.action_date = data.action_date
+    priority.updated_at = at
     if created:
-        priority.set_by_id = actor.id
+        priority.set_by_id, priority.created_at = actor.id, at
         db.session.add(priority)
     db.session.flush()
     changed = [name for name, value in before.items() if getattr(priority, name) != value]
