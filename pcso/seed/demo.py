@@ -99,6 +99,5 @@ class Builder(StreetEntries, Safeguarding, Review):
         db.session.flush()  # ids, for intelligence raised from incidents and checks
         entries += self._intelligence_reports(n_intel, incidents, welfare)
         self._finish(entries)
-        db.session.add_all(entries)
         return entries
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
+from ..briefing.services import PriorityInput, end_shift, set_priority, start_shift
+from ..entries.services import submit_entry
 from ..extensions import db
-from ..models import (
-    BeatPriority, Entry, EntryReview, EntryRevision, EntryStatus, IntelligenceReport, Patrol, ReviewDecision, Shift,
-)
+from ..models import BeatPriority, Entry, EntryRevision, EntryStatus, IntelligenceReport, Patrol, User
+from ..review.services import approve, return_to_author
 from ..timeutil import to_london
 from .builder import BuilderBase
 from .words import PRIORITIES, RETURN_COMMENTS, STREETS
@@ -30,6 +33,8 @@ class Review(BuilderBase):
                 entry.submitted_at = min(max(done, entry.recorded_at) + timedelta(minutes=self.rng.randint(5, 480)),
                                          self.anchor)
                 entry.updated_at = entry.submitted_at
+        db.session.add_all(entries)
+        db.session.flush()  # the review services re-read each entry
         self._review(entries)
 
     def _review(self, entries: list[Entry]) -> None:
@@ -39,6 +44,7 @@ class Review(BuilderBase):
         author), the rest still waiting, so the queue has old items to flag as well as yesterday's.
         """
         cutoff = self.anchor - timedelta(days=2)
+        authors = {user.id: user for user in self.pcsos}
         for entry in entries:
             if (entry.status != EntryStatus.SUBMITTED or entry.author_id == self.supervisor.id
                     or entry.submitted_at > cutoff):
@@ -46,27 +52,29 @@ class Review(BuilderBase):
             roll = self.rng.random()
             decided = min(entry.submitted_at + timedelta(hours=self.rng.randint(2, 40)), self.anchor)
             if roll < 0.86:
-                grade = entry.grading if isinstance(entry, IntelligenceReport) else None
-                self._decide(entry, ReviewDecision.APPROVED, decided, None,
-                             {"from": grade, "to": grade, "changed": False} if grade else None)
+                approve(entry, actor=self.supervisor, grading=_grade_as_given(entry), at=decided)
+                self.summary.reviewed["approved"] += 1
             elif roll < 0.90:
-                self._decide(entry, ReviewDecision.RETURNED, decided, self.rng.choice(RETURN_COMMENTS))
+                return_to_author(entry, actor=self.supervisor, comment=self.rng.choice(RETURN_COMMENTS), at=decided)
+                self.summary.reviewed["returned"] += 1
                 if self.rng.random() < 0.5:  # corrected and resubmitted: back in the queue
-                    entry.status = EntryStatus.SUBMITTED
-                    entry.submitted_at = min(decided + timedelta(hours=self.rng.randint(4, 30)), self.anchor)
-                    entry.revisions.append(EntryRevision(actor_id=entry.author_id, action="resubmitted",
-                                                         changes={"status": ["returned", "submitted"]},
-                                                         at=entry.submitted_at))
+                    resubmitted = min(decided + timedelta(hours=self.rng.randint(4, 30)), self.anchor)
+                    self._resubmit(entry, authors[entry.author_id], resubmitted)
 
-    def _decide(self, entry: Entry, decision: ReviewDecision, at: datetime, comment: str | None,
-                grading: dict | None = None) -> None:
-        entry.reviews.append(EntryReview(reviewer_id=self.supervisor.id, at=at, decision=decision, comment=comment,
-                                         submitted_at=entry.submitted_at, grading=grading))
-        status = EntryStatus.APPROVED if decision == ReviewDecision.APPROVED else EntryStatus.RETURNED
-        entry.revisions.append(EntryRevision(actor_id=self.supervisor.id, action=decision.value, at=at,
-                                             changes={"status": [entry.status.value, status.value]}))
-        entry.status, entry.reviewer_id, entry.reviewed_at, entry.updated_at = status, self.supervisor.id, at, at
-        self.summary.reviewed[decision.value] += 1
+    def _resubmit(self, entry: Entry, author: User, at: datetime) -> None:
+        """The author resubmits through the entry service, then the submission is moved back to `at`.
+
+        submit_entry() stamps the time it runs; until it takes a time of its own, the entry, the revision
+        and its recorded change are backdated here.
+        """
+        submit_entry(entry, actor=author)
+        entry.submitted_at = entry.updated_at = at
+        revision = db.session.scalar(sa.select(EntryRevision).where(
+            EntryRevision.entry_id == entry.id, EntryRevision.action == "resubmitted"))
+        revision.at = at
+        if "submitted_at" in revision.changes:
+            revision.changes = revision.changes | {"submitted_at": [revision.changes["submitted_at"][0],
+                                                                    at.isoformat()]}
 
     def priorities_and_shifts(self) -> None:
         """Two priorities per demo beat, set by the sergeant; each PCSO's last shift ended last night."""
@@ -75,12 +83,19 @@ class Review(BuilderBase):
             for beat in self.beats_of[user.id]:
                 for issue, action in self.rng.sample(PRIORITIES, 2):
                     issued = today - timedelta(days=self.rng.randint(10, 60))
-                    db.session.add(BeatPriority(
-                        beat_id=beat.id, issue=issue.format(street=self.rng.choice(STREETS[beat.name])), issue_date=issued,
-                        action=action, action_date=issued + timedelta(days=self.rng.randint(7, 40)),
-                        set_by_id=self.supervisor.id, created_at=self.anchor, updated_at=self.anchor))
+                    data = PriorityInput(issue=issue.format(street=self.rng.choice(STREETS[beat.name])),
+                                         issue_date=issued, action=action,
+                                         action_date=issued + timedelta(days=self.rng.randint(7, 40)))
+                    set_priority(BeatPriority(beat_id=beat.id), data, actor=self.supervisor, at=self.anchor)
                     self.summary.priorities += 1
             started = self.anchor - timedelta(hours=self.rng.randint(20, 26))
-            db.session.add(Shift(user_id=user.id, started_at=started, ended_at=started + timedelta(hours=8)))
+            start_shift(user, at=started)
+            end_shift(user, at=started + timedelta(hours=8))
 
 
+def _grade_as_given(entry: Entry) -> dict | None:
+    """The sergeant confirms an intelligence report's grade as the author gave it (nothing for other kinds)."""
+    if not isinstance(entry, IntelligenceReport):
+        return None
+    return {"source_evaluation": entry.source_evaluation.value, "assessment": entry.assessment.value,
+            "handling_code": entry.handling_code.value, "handling_conditions": entry.handling_conditions}
