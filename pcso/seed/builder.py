@@ -52,7 +52,6 @@ class Child:
     visits: list[tuple[int, WelfareVisitType]] = field(default_factory=list)
 
 
-
 class BuilderBase:
     """Makes the entries. Every random choice goes through self.rng, in a fixed order."""
 
@@ -185,4 +184,3 @@ class BuilderBase:
     def _beat_for(self, user: User) -> Beat:
         beats = self.beats_of.get(user.id) or list(self.beats_by_id.values())
         return self.rng.choices(beats, weights=[3, 2, 2][:len(beats)] + [1] * max(0, len(beats) - 3))[0]
-

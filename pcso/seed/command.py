@@ -89,7 +89,3 @@ def seed_demo_command(if_empty, force, n_entries, days, seed):
     click.echo(f"  Reviewed: {summary.reviewed['approved']} approved, {summary.reviewed['returned']} returned; "
                f"{summary.priorities} beat priorities.")
     _echo_logins()
-
-
-# --- The seed -------------------------------------------------------------------------------------
-

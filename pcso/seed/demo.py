@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from .. import audit
 from ..beats.services import import_beats
-from ..extensions import db
 from ..boundaries import parse_boundaries
+from ..extensions import db
 from ..geo import DATA_DIR
 from ..models import (
     AuditAction, BeatPriority, Entry, EntryKind, EntryStatus, IntelligenceReport, Link, Person, School, Shift,
@@ -34,7 +34,6 @@ def demo_anchor(now: datetime) -> datetime:
     """The latest 06:00 UTC not after `now`: runs on the same demo day give the same data."""
     anchor = now.astimezone(timezone.utc).replace(hour=ANCHOR_HOUR_UTC, minute=0, second=0, microsecond=0)
     return anchor if anchor <= now else anchor - timedelta(days=1)
-
 
 
 def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_only: bool = True) -> SeedSummary:
@@ -78,7 +77,6 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_on
     return summary
 
 
-
 class Builder(StreetEntries, Safeguarding, Review):
     """All the demo's entries, in a fixed order of random choices."""
 
@@ -100,4 +98,3 @@ class Builder(StreetEntries, Safeguarding, Review):
         entries += self._intelligence_reports(n_intel, incidents, welfare)
         self._finish(entries)
         return entries
-

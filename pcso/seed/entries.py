@@ -175,7 +175,6 @@ class StreetEntries(BuilderBase):
                          topic=topic, year_groups=year_groups, audience_size=audience, follow_ups=follow_ups)
 
 
-
 def _phase_and_groups(school: School) -> tuple[str, list[str]]:
     """'primary' or 'secondary', and the year groups the school's age range covers."""
     try:
@@ -188,4 +187,3 @@ def _phase_and_groups(school: School) -> tuple[str, list[str]]:
         groups = ["Y12", "Y13"]
     phase = "secondary" if high > 11 else "primary"
     return phase, groups
-

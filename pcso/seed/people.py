@@ -44,7 +44,6 @@ def real_data_counts() -> tuple[int, int]:
     return users or 0, entries or 0
 
 
-
 def upsert_users(codes_by_name: dict[str, str], *, wards_file: str) -> dict[str, User]:
     """Create the demo users, or reset them (name, role, password, beats) if they exist."""
     beats = db.session.scalars(sa.select(Beat).where(Beat.code.in_(list(codes_by_name.values()))))
@@ -80,4 +79,3 @@ def upsert_users(codes_by_name: dict[str, str], *, wards_file: str) -> dict[str,
         if demo.role == Role.SUPERVISOR:
             assign_beats(users[demo.collar_number], supervised, actor=None)
     return users
-

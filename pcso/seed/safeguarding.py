@@ -235,4 +235,3 @@ class Safeguarding(BuilderBase):
             links.append(Link(vehicle=vehicle, role=LinkRole.MENTIONED, position=100))
         return self._intel(author, self._spot(beat, words=words), self._when((8, 23)), words, template, links,
                            sensitive=False)
-

@@ -28,4 +28,3 @@ class SeedSummary:
     intel_raised: int = 0
     reviewed: Counter = field(default_factory=Counter)
     priorities: int = 0
-
