@@ -506,3 +506,14 @@ def test_only_the_author_edits_and_only_a_draft(people_and_entries):
     assert not access.can_edit_entry(people["author"], entries["official"])
     assert not access.can_edit_entry(people["supervisor"], entries["draft"])
     assert [r for r in Role if access.can_log_entries(factories.user(r))] == [Role.PCSO, Role.SUPERVISOR]
+
+
+def test_a_submission_can_be_given_its_time_but_never_before_the_entry_was_recorded(app):
+    pcso_user = factories.user(Role.PCSO)
+    entry, _ = log_asb(pcso_user)
+    with pytest.raises(EntryRejected) as refused:
+        services.submit_entry(entry, actor=pcso_user, at=entry.recorded_at - timedelta(minutes=1))
+    assert "submitted_at" in refused.value.errors
+    at = entry.recorded_at + timedelta(seconds=30)
+    services.submit_entry(entry, actor=pcso_user, at=at)
+    assert entry.submitted_at == at and entry.revisions[-1].at == at and entry.revisions[-1].action == "submitted"

@@ -39,10 +39,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
     return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
 
-def add_revision(entry: Entry, before: dict[str, Any], *, actor: User, action: str) -> dict[str, list]:
-    """Record what changed since `before` (a snapshot) as one revision; nothing when nothing changed
-    (but a creation is always recorded). Returns the changes."""
+def add_revision(entry: Entry, before: dict[str, Any], *, actor: User, action: str,
+                 at: datetime | None = None) -> dict[str, list]:
+    """Record what changed since `before` (a snapshot) as one revision, at `at` (now by default); nothing
+    when nothing changed (but a creation is always recorded). Returns the changes."""
     changes = diff(before, snapshot(entry))
     if changes or action == "created":
-        db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=action, changes=changes))
+        db.session.add(EntryRevision(entry_id=entry.id, actor_id=actor.id, action=action, changes=changes,
+                                     **({"at": at} if at is not None else {})))
     return changes

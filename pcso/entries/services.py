@@ -213,14 +213,18 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
     return entry
 
 
-def submit_entry(entry: Entry, *, actor: User) -> Entry:
+def submit_entry(entry: Entry, *, actor: User, at: datetime | None = None) -> Entry:
+    """Send it for review, now or at `at` (a history being loaded: never before it was recorded)."""
     if isinstance(entry, Patrol) and entry.is_open:
         raise EntryRejected("status", "End the patrol before submitting it")
+    when = at or utcnow()
+    if at is not None and (at < entry.recorded_at or at > utcnow() + FUTURE_SLACK):
+        raise EntryRejected("submitted_at", "A submission can't come before the entry was recorded, or after now")
     before = snapshot(entry)
     action = _submit_action(entry)
-    entry.status, entry.submitted_at, entry.updated_at = EntryStatus.SUBMITTED, utcnow(), utcnow()
+    entry.status, entry.submitted_at, entry.updated_at = EntryStatus.SUBMITTED, when, when
     db.session.flush()
-    add_revision(entry, before, actor=actor, action=action)
+    add_revision(entry, before, actor=actor, action=action, at=when)
     audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["status"])
     index_entry(entry)
     return entry

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from ..briefing.services import PriorityInput, end_shift, set_priority, start_shift
 from ..entries.services import submit_entry
 from ..extensions import db
-from ..models import BeatPriority, Entry, EntryRevision, EntryStatus, IntelligenceReport, Patrol, User
+from ..models import BeatPriority, Entry, EntryStatus, IntelligenceReport, Patrol, User
 from ..review.services import approve, return_to_author
 from ..timeutil import to_london
 from .builder import BuilderBase
@@ -62,19 +60,8 @@ class Review(BuilderBase):
                     self._resubmit(entry, authors[entry.author_id], resubmitted)
 
     def _resubmit(self, entry: Entry, author: User, at: datetime) -> None:
-        """The author resubmits through the entry service, then the submission is moved back to `at`.
-
-        submit_entry() stamps the time it runs; until it takes a time of its own, the entry, the revision
-        and its recorded change are backdated here.
-        """
-        submit_entry(entry, actor=author)
-        entry.submitted_at = entry.updated_at = at
-        revision = db.session.scalar(sa.select(EntryRevision).where(
-            EntryRevision.entry_id == entry.id, EntryRevision.action == "resubmitted"))
-        revision.at = at
-        if "submitted_at" in revision.changes:
-            revision.changes = revision.changes | {"submitted_at": [revision.changes["submitted_at"][0],
-                                                                    at.isoformat()]}
+        """The author resubmits through the entry service, at the time the history says."""
+        submit_entry(entry, actor=author, at=at)
 
     def priorities_and_shifts(self) -> None:
         """Two priorities per demo beat, set by the sergeant; each PCSO's last shift ended last night."""
