@@ -60,6 +60,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_web(app)
 
+    from .account import views as account_views
+    from .api import views_core, views_docs
+    from .api.setup import init_api
+
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(views_docs.bp)
+    init_api(app, [views_core.bp])
+
     from .cli import register_cli
 
     register_cli(app)

@@ -1,10 +1,12 @@
 """All models, imported here so Alembic and the app see every table."""
+from .api_token import ApiToken, TokenScope
 from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel, normalise_vrm
 from .audit import AuditAction, AuditEvent
 from .beat import Beat
 from .briefing import BeatPriority, Shift
 from .context import StreetCrime
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
+from .idempotency import IdempotencyKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
@@ -16,6 +18,7 @@ from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
+    "ApiToken", "IdempotencyKey", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

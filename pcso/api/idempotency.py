@@ -1,0 +1,145 @@
+"""Idempotency-Key on every API create (draft-ietf-httpapi-idempotency-key-header).
+
+- no key: 400; a key that is not 8-64 letters, digits or hyphens (quoted or bare): 400;
+- a new key: the row is committed as in flight first, then the work runs; its 2xx answer (status,
+  body, Location) is stored in the same transaction as the work, and the request commits once there;
+- the same key and the same body again: the stored answer, replayed (Idempotent-Replayed: true);
+- the same key and another body: 422; the same key while the first request still runs: 409.
+An error answer stores nothing: the key is released, so a corrected request may use it again
+(as Stripe does for requests that fail before they run). Keys are per user, kept 30 days at least.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from copy import deepcopy
+from datetime import timedelta
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import current_app, request
+
+from ..extensions import db
+from ..models import IdempotencyKey, User
+from ..timeutil import utcnow
+from .auth import api_user
+from .errors import abort
+
+HEADER = "Idempotency-Key"
+KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")  # the entry form's CLIENT_KEY: a key can be an entry's client key
+KEEP_DAYS = 30
+PARAMETER = {
+    "name": HEADER, "in": "header", "required": True,
+    "description": "A unique key for this create (a UUID): a retry with the same key and body replays the "
+                   "first answer. 8-64 letters, digits or hyphens; an RFC 8941 string (quoted) or bare.",
+    "schema": {"type": "string", "pattern": "^\"?[A-Za-z0-9-]{8,64}\"?$",
+               "example": "\"8e03978e-40d5-43e8-bc93-6894a57f9324\""},
+}
+
+
+def request_key() -> str:
+    raw = request.headers.get(HEADER)
+    if raw is None or not raw.strip():
+        abort(400, "Send an Idempotency-Key header (a new UUID for each new create).",
+              problem="idempotency-key-missing", errors={HEADER: ["Missing."]})
+    key = raw.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not KEY.match(key):
+        abort(400, "The Idempotency-Key must be 8 to 64 letters, digits or hyphens (a UUID).",
+              problem="idempotency-key-missing", errors={HEADER: ["Not a valid key."]})
+    return key
+
+
+def fingerprint() -> str:
+    """SHA-256 of the method, the path and the body (canonical JSON when it parses)."""
+    body = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def claim(user: User, key: str, digest: str) -> IdempotencyKey | None:
+    """Commit the key as in flight and return None; or return the row that holds the key already."""
+    row = IdempotencyKey(user_id=user.id, key=key, method=request.method, path=request.path[:200],
+                         fingerprint=digest)
+    db.session.add(row)
+    try:
+        db.session.commit()
+        return None
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+    return db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
+                                                             IdempotencyKey.key == key))
+
+
+def _complete(user: User, key: str, response) -> None:
+    row = db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
+                                                            IdempotencyKey.key == key))
+    row.completed_at, row.status_code = utcnow(), response.status_code
+    row.response = response.get_json(silent=True)
+    row.location = response.headers.get("Location")
+
+
+def release(user: User, key: str) -> None:
+    db.session.rollback()
+    db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key,
+                                                       IdempotencyKey.completed_at.is_(None)))
+    db.session.commit()
+
+
+def replay(row: IdempotencyKey):
+    response = current_app.response_class(json.dumps(row.response), status=row.status_code,
+                                          mimetype="application/json")
+    if row.location:
+        response.headers["Location"] = row.location
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def after_claim() -> None:
+    """A seam between the claim's commit and the work (the in-flight race test waits here)."""
+
+
+def idempotent(view: Callable) -> Callable:
+    """For a create view that flushes and does not commit: the key's claim, replay and the one commit."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user, key, digest = api_user(), request_key(), fingerprint()
+        held = claim(user, key, digest)
+        if held is not None:
+            if held.fingerprint != digest:
+                abort(422, "This Idempotency-Key was used with a different request.", problem="idempotency-key-reused")
+            if held.is_in_flight:
+                abort(409, "A request with this Idempotency-Key is still in progress.",
+                      problem="idempotency-key-in-flight", headers={"Retry-After": "1"})
+            return replay(held)
+        after_claim()
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            release(user, key)
+            raise
+        if response.status_code >= 300:
+            release(user, key)
+            return response
+        _complete(user, key, response)
+        db.session.commit()
+        return response
+
+    wrapped._apidoc = deepcopy(getattr(wrapped, "_apidoc", {}))
+    wrapped._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append("IDEMPOTENCY_KEY")
+    return wrapped
+
+
+def purge_idempotency_keys(*, older_than_days: int = KEEP_DAYS) -> int:
+    """Delete completed keys older than the retention (at least 30 days); returns how many."""
+    if older_than_days < KEEP_DAYS:
+        raise ValueError(f"keys are kept {KEEP_DAYS} days at least")
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    result = db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+    return result.rowcount
