@@ -83,7 +83,13 @@ ACCESS = {
     "review.decide": frozenset({Role.SUPERVISOR}),
     "admin.users": frozenset({Role.ADMIN}),
     "admin.edit_user": frozenset({Role.ADMIN}),
+    "tokens.index": EVERYONE,
+    "tokens.create": EVERYONE,
+    "tokens.revoke": EVERYONE,
+    "tokens.user_tokens": frozenset({Role.ADMIN}),
+    "tokens.admin_revoke": frozenset({Role.ADMIN}),
 }
+# The JSON API (/api/...) has its own matrix, in tests/api/test_api_access.py.
 
 # --- what each request answers, by hand ---------------------------------------------------------------------
 # {entry}: OFFICIAL ASB incident, submitted by another PCSO on the signed-in PCSO's beat
@@ -156,6 +162,9 @@ GET_MATRIX = {
     "/admin/users":                (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{author}":       (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{missing}":      (LOGIN,    403,   403,   403,   403,   404),
+    "/account/tokens":             (LOGIN,    200,   200,   200,   200,   200),
+    "/admin/users/{author}/tokens": (LOGIN,   403,   403,   403,   403,   200),
+    "/admin/users/{missing}/tokens": (LOGIN,  403,   403,   403,   403,   404),
 }
 
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
@@ -177,8 +186,15 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/people/{child}/merge":       (LOGIN,    403,   400,   404,   403,   403),
     "/vehicles/{vehicle}/merge":   (LOGIN,    403,   400,   400,   403,   403),
     "/vehicles/{missing}/merge":   (LOGIN,    403,   404,   404,   403,   403),
+    "/account/tokens":             (LOGIN,    400,   400,   400,   400,   400),  # 400: no name
+    "/account/tokens/{missing}/revoke": (LOGIN, 404,  404,   404,   404,   404),
+    "/admin/users/{author}/tokens/{missing}/revoke": (LOGIN, 403, 403, 403, 403, 404),
     "/logout":                     (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # last: it signs out
 }
+
+
+def page_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static" and not rule.rule.startswith("/api/")]
 
 
 def _endpoint(app, url: str, method: str) -> str:
@@ -189,7 +205,7 @@ def _endpoint(app, url: str, method: str) -> str:
 
 def test_every_endpoint_has_the_intended_access(app):
     declared = {rule.endpoint: app.view_functions[rule.endpoint].access
-                for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+                for rule in page_rules(app)}
     assert set(declared) == set(ACCESS), "add the new endpoint to ACCESS and the matrices in this file"
     different = {name: (ACCESS[name], declared[name]) for name in ACCESS if ACCESS[name] != declared[name]}
     assert not different, f"intended vs declared access: {different}"
@@ -199,7 +215,7 @@ def test_matrices_cover_every_endpoint_and_agree_with_access(app):
     covered = {_endpoint(app, url, "GET") for url in GET_MATRIX}
     covered |= {_endpoint(app, url, "POST") for url in POST_MATRIX}
     assert covered == set(ACCESS)
-    get_endpoints = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods and r.endpoint != "static"}
+    get_endpoints = {r.endpoint for r in page_rules(app) if "GET" in r.methods}
     assert get_endpoints <= {_endpoint(app, url, "GET") for url in GET_MATRIX}
 
     problems = []

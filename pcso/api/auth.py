@@ -48,8 +48,12 @@ def _check_csrf() -> None:
         abort(403, "Send the page's CSRF token in the X-CSRFToken header.", problem="csrf")
 
 
-def authenticate() -> tuple[User, ApiToken | None]:
-    """The caller (and their token, if they sent one), or a 401/403 problem."""
+def authenticate(*, reads: bool = False) -> tuple[User, ApiToken | None]:
+    """The caller (and their token, if they sent one), or a 401/403 problem.
+
+    `reads`: the operation only reads though it is a POST (search: names stay out of URLs), so a read
+    token may send it.
+    """
     if "api_user" in g:
         return g.api_user, g.api_token
     secret = _bearer_secret()
@@ -60,7 +64,7 @@ def authenticate() -> tuple[User, ApiToken | None]:
             abort(401, f"This token is not accepted ({reason.replace('_', ' ')}).", problem="unauthenticated",
                   headers=CHALLENGE)
         user = token.user
-        if not token.allows(request.method):
+        if not (reads or token.allows(request.method)):
             record_scope_refusal(token, request.method)
             abort(403, "This token may only read: make a read and write token to change anything.",
                   problem="scope")
@@ -77,7 +81,7 @@ def api_user() -> User:
     return authenticate()[0]
 
 
-def api_require(*roles: Role) -> Callable:
+def api_require(*roles: Role, reads: bool = False) -> Callable:
     """Only callers with one of `roles`; as access.require, with problems instead of redirects."""
     if not roles:
         raise ValueError("api_require() needs at least one role")
@@ -85,7 +89,7 @@ def api_require(*roles: Role) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
-            user, _ = authenticate()
+            user, _ = authenticate(reads=reads)
             if user.role not in roles:
                 abort(403, f"A {user.role.label} may not do this.", problem="forbidden")
             return view(*args, **kwargs)

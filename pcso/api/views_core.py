@@ -8,7 +8,7 @@ from .auth import api_require, authenticate
 from .blueprint import api_blueprint
 from .schemas import BeatCollectionSchema, MeSchema, SchoolSchema
 
-bp = api_blueprint("core", "The caller, beats and schools")
+bp = api_blueprint("api_core", "The caller, beats and schools")
 
 
 @bp.route("/me", methods=["GET"])
