@@ -1,0 +1,137 @@
+"""Idempotency-Key on creates (a review decision here): replay, different body, in flight, missing."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from pcso.api import idempotency
+from pcso.entries.forms import CLIENT_KEY
+from pcso.extensions import db
+from pcso.models import EntryReview, IdempotencyKey, Role
+from pcso.timeutil import utcnow
+from tests import factories
+from tests.api.helpers import bearer, key, problem, token
+
+OLD_TRAFFORD = factories.OLD_TRAFFORD
+
+
+@pytest.fixture
+def world(app):
+    author = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    supervisor = factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD])
+    entry = factories.asb(author, OLD_TRAFFORD)
+    db.session.commit()
+    return supervisor, entry, token(supervisor)
+
+
+def reviews() -> int:
+    return db.session.scalar(sa.select(sa.func.count(EntryReview.id)))
+
+
+def decide(client, entry, secret, body, idem):
+    entry_id = entry if isinstance(entry, int) else entry.id
+    return client.post(f"/api/v1/entries/{entry_id}/reviews", json=body,
+                       headers=bearer(secret, **({"Idempotency-Key": idem} if idem else {})))
+
+
+def test_the_same_key_and_body_replays_the_first_answer(app, world):
+    supervisor, entry, secret = world
+    client, idem = app.test_client(), key()
+    body = {"decision": "return", "comment": "Add the victim's risk level"}
+    first = decide(client, entry, secret, body, idem)
+    assert first.status_code == 201 and first.get_json()["decision"] == "returned"
+    again = decide(client, entry, secret, body, f'"{idem}"')  # the RFC 8941 quoted form is the same key
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true" and again.headers["Location"] == first.headers["Location"]
+    assert reviews() == 1
+    # without the key, the same body is a new request: the entry has been decided
+    assert decide(client, entry, secret, body, key()).status_code == 409
+
+
+def test_the_same_key_with_another_body_is_422(app, world):
+    supervisor, entry, secret = world
+    client, idem = app.test_client(), key()
+    assert decide(client, entry, secret, {"decision": "return", "comment": "One"}, idem).status_code == 201
+    response = decide(client, entry, secret, {"decision": "return", "comment": "Two"}, idem)
+    assert response.status_code == 422 and problem(response)["type"].endswith("idempotency-key-reused")
+    assert reviews() == 1
+
+
+@pytest.mark.parametrize("idem", [None, "", "short", "has spaces in it", "x" * 65])
+def test_a_missing_or_malformed_key_is_400(app, world, idem):
+    supervisor, entry, secret = world
+    response = decide(app.test_client(), entry, secret, {"decision": "approve"}, idem)
+    assert response.status_code == 400 and problem(response)["errors"]["Idempotency-Key"]
+    assert reviews() == 0
+
+
+def test_keys_are_per_user(app, world):
+    supervisor, entry, secret = world
+    other = factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD])
+    second = factories.asb(factories.user(Role.PCSO, beats=[OLD_TRAFFORD]), OLD_TRAFFORD)
+    db.session.commit()
+    idem, body = key(), {"decision": "approve"}
+    assert decide(app.test_client(), entry, secret, body, idem).status_code == 201
+    answer = decide(app.test_client(), second, token(other), body, idem)
+    assert answer.status_code == 201 and "Idempotent-Replayed" not in answer.headers
+    assert reviews() == 2
+
+
+def test_an_error_releases_the_key_for_a_corrected_retry(app, world):
+    supervisor, entry, secret = world
+    client, idem = app.test_client(), key()
+    refused = decide(client, entry, secret, {"decision": "return", "comment": "  "}, idem)
+    assert refused.status_code == 422 and problem(refused)["errors"]["comment"]
+    assert db.session.scalar(sa.select(sa.func.count(IdempotencyKey.id))) == 0
+    assert decide(client, entry, secret, {"decision": "return", "comment": "Say where"}, idem).status_code == 201
+
+
+def test_a_request_still_in_flight_answers_409(app, world, monkeypatch):
+    supervisor, entry, secret = world
+    claimed, release = threading.Event(), threading.Event()
+
+    def wait_after_claim():
+        if threading.current_thread().name == "first":
+            claimed.set()
+            assert release.wait(10)
+
+    monkeypatch.setattr(idempotency, "after_claim", wait_after_claim)
+    idem, body, answers, entry_id = key(), {"decision": "approve", "comment": "Good"}, {}, entry.id
+    db.session.commit()  # this thread holds no transaction (on SQLite it would hold the write lock)
+
+    def send(name):
+        answers[name] = decide(app.test_client(), entry_id, secret, body, idem)
+
+    first = threading.Thread(target=send, args=("first",), name="first")
+    first.start()
+    assert claimed.wait(10)
+    second = threading.Thread(target=send, args=("second",), name="second")
+    second.start()
+    second.join(10)
+    release.set()
+    first.join(10)
+    assert answers["second"].status_code == 409
+    assert problem(answers["second"])["type"].endswith("idempotency-key-in-flight")
+    assert answers["first"].status_code == 201
+    replay = decide(app.test_client(), entry, secret, body, idem)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert reviews() == 1
+
+
+def test_keys_are_kept_30_days_then_purged(app, world):
+    supervisor, entry, secret = world
+    assert decide(app.test_client(), entry, secret, {"decision": "approve"}, key()).status_code == 201
+    row = db.session.scalars(sa.select(IdempotencyKey)).one()
+    assert idempotency.purge_idempotency_keys() == 0
+    from datetime import timedelta
+    row.created_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    with pytest.raises(ValueError):
+        idempotency.purge_idempotency_keys(older_than_days=7)
+    assert idempotency.purge_idempotency_keys() == 1
+
+
+def test_the_key_pattern_is_the_entry_forms_client_key():
+    assert idempotency.KEY.pattern == CLIENT_KEY.pattern
