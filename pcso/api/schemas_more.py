@@ -87,6 +87,11 @@ class FoundRecordSchema(ma.Schema):
     label = fields.String(required=True)
 
 
+@example(dict(ENTRY, distance_m=120.5))
+class SearchResultSchema(EntrySummarySchema):
+    distance_m = fields.Float(allow_none=True, metadata={"description": "From the point searched near, if any"})
+
+
 @example({"total": 1, "page": 1, "pages": 1, "is_capped": False, "results": [dict(ENTRY, distance_m=None)],
           "people": [FoundRecordSchema.example], "vehicles": []})
 class SearchOutSchema(ma.Schema):
@@ -94,7 +99,7 @@ class SearchOutSchema(ma.Schema):
     page = fields.Integer(required=True)
     pages = fields.Integer(required=True)
     is_capped = fields.Boolean(required=True)
-    results = fields.List(fields.Nested(EntrySummarySchema), required=True)
+    results = fields.List(fields.Nested(SearchResultSchema), required=True)
     people = fields.List(fields.Nested(FoundRecordSchema), required=True)
     vehicles = fields.List(fields.Nested(FoundRecordSchema), required=True)
 

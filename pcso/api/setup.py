@@ -33,6 +33,9 @@ class BeatbookApi(Api):
     def _register_error_handlers(self):
         """None app-wide: register_problem_handlers() answers errors under /api/ only."""
 
+    def _register_pagination_header(self):
+        """None: lists page with an opaque cursor in the body, not flask-smorest's X-Pagination."""
+
     def _register_responses(self):
         for status in http.HTTPStatus:
             response = {"description": status.phrase}

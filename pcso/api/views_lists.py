@@ -45,6 +45,8 @@ def entry(entry_id: int):
 @bp.arguments(ExportInSchema)
 @bp.response(200, {"type": "string"}, content_type="text/csv",
              description="The file: text/csv, or application/geo+json for format=geojson")
+@bp.alt_response(200, schema={"type": "object"}, content_type="application/geo+json", success=True,
+                 description="The file, for format=geojson")
 def export(order: dict):
     """Export the filtered list as CSV or GeoJSON: purpose and recipient required, recorded as a disclosure first."""
     user, fmt = api_user(), order["format"]
