@@ -61,12 +61,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
 
     from .account import views as account_views
-    from .api import views_core, views_docs, views_lists, views_records, views_search, views_work
+    from .api import views_core, views_docs, views_entries, views_lists, views_records, views_search, views_work
     from .api.setup import init_api
 
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
-    init_api(app, [views_core.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
+    init_api(app, [views_core.bp, views_entries.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
 
     from .cli import register_cli
 

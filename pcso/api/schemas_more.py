@@ -16,7 +16,7 @@ ENTRY = EntrySummarySchema.example
 
 @example({"id": 41, "full_name": "Sam Smith", "born_on": "1990-04-02", "aliases": ["Sammy"],
           "warning_markers": []})
-class PersonSchema(ma.Schema):
+class PersonRecordSchema(ma.Schema):
     id = fields.Integer(required=True)
     full_name = fields.String(required=True)
     born_on = fields.Date(allow_none=True)
@@ -25,7 +25,7 @@ class PersonSchema(ma.Schema):
 
 
 @example({"id": 9, "vrm": "AB12CDE", "make": "Vauxhall", "model": "Corsa", "colour": "Blue"})
-class VehicleSchema(ma.Schema):
+class VehicleRecordSchema(ma.Schema):
     id = fields.Integer(required=True)
     vrm = fields.String(required=True)
     make = fields.String(allow_none=True)
@@ -34,7 +34,7 @@ class VehicleSchema(ma.Schema):
 
 
 @example({"id": 5, "address": "12 Matrix Road", "postcode": "M16 0AA", "lat": 53.46, "lon": -2.26, "beat_id": 7})
-class LocationSchema(ma.Schema):
+class LocationRecordSchema(ma.Schema):
     id = fields.Integer(required=True)
     address = fields.String(required=True)
     postcode = fields.String(allow_none=True)
@@ -56,9 +56,9 @@ def profile_schema(record_schema, name: str, record_example: dict):
     return example({"record": record_example, "entries_total": 1, "entries": [TimelineEntrySchema.example]})(cls)
 
 
-PersonProfileSchema = profile_schema(PersonSchema, "Person", PersonSchema.example)
-VehicleProfileSchema = profile_schema(VehicleSchema, "Vehicle", VehicleSchema.example)
-LocationProfileSchema = profile_schema(LocationSchema, "Location", LocationSchema.example)
+PersonProfileSchema = profile_schema(PersonRecordSchema, "Person", PersonRecordSchema.example)
+VehicleProfileSchema = profile_schema(VehicleRecordSchema, "Vehicle", VehicleRecordSchema.example)
+LocationProfileSchema = profile_schema(LocationRecordSchema, "Location", LocationRecordSchema.example)
 
 
 @example({"q": "corsa", "kinds": ["asb_incident"], "date_from": "2026-11-01", "page": 1})

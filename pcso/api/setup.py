@@ -12,7 +12,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 from flask_smorest import Api
 
+from ..entries.schema import entry_input_schema
 from ..extensions import csrf
+from ..models import EntryKind
 from .errors import PROBLEM_JSON, register_problem_handlers
 from .idempotency import PARAMETER
 from .schemas import SCHEMAS, ProblemSchema
@@ -72,7 +74,16 @@ def current_api() -> BeatbookApi:
     return current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
 
 
+def example_from_fields(schema) -> dict:
+    """An example for a schema made elsewhere (the entry kinds'): each field's own metadata example."""
+    return {field.data_key or name: field.metadata["example"] for name, field in schema._declared_fields.items()
+            if "example" in field.metadata and not field.dump_only}
+
+
 def register_schemas(api: BeatbookApi) -> None:
+    for kind in EntryKind:
+        schema = entry_input_schema(kind)
+        api.spec.components.schema(_schema_name(schema), {"examples": [example_from_fields(schema)]}, schema=schema)
     for schema in SCHEMAS:
         api.spec.components.schema(_schema_name(schema), {"examples": [schema.example]}, schema=schema)
     api.spec.components.parameter("IDEMPOTENCY_KEY", "header", {
@@ -87,5 +98,9 @@ def init_api(app: Flask, blueprints) -> BeatbookApi:
     for blueprint in blueprints:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
+    for component in api.spec.components.schemas.values():  # nested schemas of the entry kinds
+        if not component.get("examples"):
+            properties = component.get("properties", {})
+            component["examples"] = [{name: prop["example"] for name, prop in properties.items() if "example" in prop}]
     register_problem_handlers(app)
     return api

@@ -11,10 +11,10 @@ from ..timeutil import london_today
 from . import services, services_more
 from .auth import api_require, api_user
 from .blueprint import api_blueprint
-from .schemas import EntryPageSchema, EntrySummarySchema
+from .schemas import EntryPageSchema
 from .schemas_more import ExportInSchema, ListArgsSchema
 
-bp = api_blueprint("api_lists", "Entries: the filtered list, one entry, exports")
+bp = api_blueprint("api_lists", "Entries: the filtered list and its exports")
 
 
 @bp.route("/entries", methods=["GET"])
@@ -29,15 +29,6 @@ def entries(args: dict):
                                               limit=limit)
     db.session.commit()
     return {"entries": [services.entry_summary(row) for row in rows], "next_cursor": next_cursor}
-
-
-@bp.route("/entries/<int:entry_id>", methods=["GET"])
-@api_require(*READERS)
-@bp.etag
-@bp.response(200, EntrySummarySchema)
-def entry(entry_id: int):
-    """One entry you may open (404 otherwise), with its ETag."""
-    return services.entry_summary(services.visible_entry(api_user(), entry_id))
 
 
 @bp.route("/exports", methods=["POST"])

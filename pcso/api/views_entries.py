@@ -1,0 +1,87 @@
+"""/api/v1: log an entry of any kind (Idempotency-Key = its client key), read one, change a draft, submit it."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import jsonify, request, url_for
+
+from ..access import LOGGERS, READERS
+from ..entries.schema import entry_input_schema
+from ..models import EntryKind
+from . import services_entries
+from .auth import api_require, api_user
+from .blueprint import api_blueprint
+from .idempotency import idempotent, request_key
+from .schemas import Strict, example
+
+bp = api_blueprint("api_entries", "Log, read, change and submit entries")
+
+
+@example({"submit": True})
+class SubmitArgsSchema(Strict):
+    submit = ma.fields.Boolean(load_default=False, metadata={"description": "Submit for review at once"})
+
+
+def _answer(entry: dict, status: int):
+    response = jsonify(entry)
+    response.status_code = status
+    response.headers["Location"] = url_for("api_entries.entry", entry_id=entry["id"])
+    return response
+
+
+def _create_view(kind: EntryKind):
+    @api_require(*LOGGERS)
+    @idempotent
+    @bp.arguments(SubmitArgsSchema, location="query")
+    @bp.arguments(entry_input_schema(kind))
+    @bp.response(201, {"type": "object"}, description=f"The {kind.noun} logged (200: one logged already with this key)")
+    def create(args: dict, data):
+        entry, created = services_entries.create(api_user(), services_entries.with_key(data, request_key()),
+                                                 submit=args["submit"])
+        return _answer(entry, 201 if created else 200)
+
+    create.__name__ = f"create_{kind.value}"
+    create.__doc__ = f"Log a {kind.noun}. Needs an Idempotency-Key, which becomes its client key."
+    return bp.route(f"/{kind.slug}", methods=["POST"], endpoint=create.__name__)(create)
+
+
+for _kind in EntryKind:
+    _create_view(_kind)
+
+
+@bp.route("/entries/<int:entry_id>", methods=["GET"])
+@api_require(*READERS)
+@bp.response(200, {"type": "object"}, description="The entry as its page shows it to you, with its ETag")
+def entry(entry_id: int):
+    """One entry you may open (404 otherwise): every field its page shows you. ETag; If-None-Match gives 304."""
+    found = services_entries.visible(api_user(), entry_id)
+    response = jsonify(services_entries.detail(api_user(), found))
+    response.set_etag(services_entries.entry_etag(found))
+    return response.make_conditional(request)
+
+
+@bp.route("/entries/<int:entry_id>", methods=["PUT"])
+@api_require(*LOGGERS)
+@bp.arguments(SubmitArgsSchema, location="query")
+@bp.response(200, {"type": "object"}, description="The changed entry")
+@bp.doc(parameters=[{"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}],
+        requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+def update(args: dict, entry_id: int):
+    """Change a draft (or an entry returned to you) from a whole new body of its kind. If-Match: 428 without, 412 stale."""
+    user = api_user()
+    changed = services_entries.update(user, entry_id, request.get_json(silent=True), if_match=request.if_match,
+                                      submit=args["submit"])
+    services_entries.commit()
+    response = jsonify(services_entries.detail(user, changed))
+    response.set_etag(services_entries.entry_etag(changed))
+    return response
+
+
+@bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
+@api_require(*LOGGERS)
+@bp.response(200, {"type": "object"}, description="The submitted entry")
+def submit(entry_id: int):
+    """Submit your draft (or corrected entry) for review."""
+    user = api_user()
+    submitted = services_entries.submit(user, entry_id)
+    services_entries.commit()
+    return jsonify(services_entries.detail(user, submitted))
