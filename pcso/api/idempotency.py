@@ -34,7 +34,7 @@ PARAMETER = {
     "name": HEADER, "in": "header", "required": True,
     "description": "A unique key for this create (a UUID): a retry with the same key and body replays the "
                    "first answer. 8-64 letters, digits or hyphens; an RFC 8941 string (quoted) or bare.",
-    "schema": {"type": "string", "pattern": "^\"?[A-Za-z0-9-]{8,64}\"?$",
+    "schema": {"type": "string", "pattern": "^([A-Za-z0-9-]{8,64}|\"[A-Za-z0-9-]{8,64}\")$",
                "example": "\"8e03978e-40d5-43e8-bc93-6894a57f9324\""},
 }
 
