@@ -1,0 +1,87 @@
+"""The API's role x object matrix: the pages' rules (tests/test_access.py), answered as 401/403/404 problems.
+
+Every API endpoint's declared roles are written here by hand, and each request is sent by every role
+with a write token (and anonymously) against the same objects as the pages' matrix.
+"""
+from __future__ import annotations
+
+import pytest
+
+from pcso.access import PUBLIC
+from pcso.models import Role
+from tests.api.helpers import bearer, key, token
+from tests.test_access import ACTORS, matrix_objects  # noqa: F401  (the pages' objects, reused)
+
+EVERYONE = frozenset(Role)
+READ = frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING})
+LOG = frozenset({Role.PCSO, Role.SUPERVISOR})
+SUPERVISE = frozenset({Role.SUPERVISOR})
+API_ACCESS = {
+    "api_docs.openapi_json": PUBLIC, "api_docs.reference": PUBLIC,
+    "api_core.me": EVERYONE, "api_core.beats": EVERYONE, "api_core.schools": READ,
+    **{f"api_entries.create_{kind}": LOG for kind in
+       ("patrol", "asb_incident", "school_visit", "welfare_check", "intelligence_report")},
+    "api_entries.entry": READ, "api_entries.update": LOG, "api_entries.submit": LOG,
+    "api_lists.entries": READ, "api_lists.export": READ,
+    "api_records.person": READ, "api_records.vehicle": READ, "api_records.location": READ,
+    "api_search.search": READ, "api_work.review_queue": SUPERVISE, "api_work.create_review": SUPERVISE,
+    "api_work.briefing": LOG,
+}
+
+
+def test_every_api_endpoint_has_the_intended_access(app):
+    declared = {rule.endpoint: app.view_functions[rule.endpoint].access
+                for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")}
+    assert declared == API_ACCESS
+
+
+ASB = {"occurred_at": "2026-11-28T21:40:00Z", "summary": "Matrix", "lat": 53.464903, "lon": -2.260757,
+       "location_source": "gps", "nsir_category": "nuisance", "asb_type": "noise", "description": "Shouting"}
+EXPORT = {"format": "csv", "purpose": "Ward panel on ASB", "recipient": "Trafford Council"}
+
+# method, url, body,                              anonymous pcso  supervisor analyst safeguarding admin
+MATRIX = [
+    ("GET", "/api/v1/me", None,                           (401, 200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/beats", None,                        (401, 200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/schools", None,                      (401, 200, 200, 200, 200, 403)),
+    ("GET", "/api/v1/entries", None,                      (401, 200, 200, 200, 200, 403)),
+    ("GET", "/api/v1/entries/{entry}", None,              (401, 200, 200, 200, 404, 403)),
+    ("GET", "/api/v1/entries/{sensitive}", None,          (401, 404, 200, 200, 404, 403)),
+    ("GET", "/api/v1/entries/{welfare}", None,            (401, 404, 200, 404, 200, 403)),
+    ("GET", "/api/v1/entries/{intel}", None,              (401, 404, 200, 200, 404, 403)),
+    ("GET", "/api/v1/entries/{draft}", None,              (401, 200, 404, 404, 404, 403)),
+    ("GET", "/api/v1/entries/{missing}", None,            (401, 404, 404, 404, 404, 403)),
+    ("GET", "/api/v1/people/{person}", None,              (401, 200, 200, 200, 404, 403)),
+    ("GET", "/api/v1/people/{child}", None,               (401, 404, 200, 404, 200, 403)),
+    ("GET", "/api/v1/people/{missing}", None,             (401, 404, 404, 404, 404, 403)),
+    ("GET", "/api/v1/vehicles/{vehicle}", None,           (401, 200, 200, 200, 404, 403)),
+    ("GET", "/api/v1/locations/{location}", None,         (401, 200, 200, 200, 404, 403)),
+    ("GET", "/api/v1/review-queue", None,                 (401, 403, 200, 403, 403, 403)),
+    ("GET", "/api/v1/briefing", None,                     (401, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/search", {"q": "matrix"},           (401, 200, 200, 200, 200, 403)),
+    ("POST", "/api/v1/exports", EXPORT,                   (401, 200, 200, 200, 200, 403)),
+    ("POST", "/api/v1/asb-incidents", ASB,                (401, 201, 201, 403, 403, 403)),
+    ("PUT", "/api/v1/entries/{draft}", ASB,               (401, 412, 404, 403, 403, 403)),  # 412: If-Match stale
+    ("PUT", "/api/v1/entries/{entry}", ASB,               (401, 403, 403, 403, 403, 403)),  # visible, not theirs
+    ("PUT", "/api/v1/entries/{sensitive}", ASB,           (401, 404, 403, 403, 403, 403)),
+    ("POST", "/api/v1/entries/{sensitive}/submit", None,  (401, 404, 403, 403, 403, 403)),
+    ("POST", "/api/v1/entries/{draft}/reviews", {"decision": "approve"}, (401, 403, 404, 403, 403, 403)),
+    ("POST", "/api/v1/entries/{welfare}/reviews", {"decision": "return", "comment": "Add the risk"},
+                                                          (401, 403, 201, 403, 403, 403)),
+]
+
+
+def test_each_role_gets_what_the_api_matrix_says(app, matrix_objects):  # noqa: F811
+    people, ids = matrix_objects
+    secrets = {actor: token(person) for actor, person in people.items()}
+    client, mismatches = app.test_client(), []
+    for column, actor in enumerate(ACTORS):
+        for method, template, body, row in MATRIX:
+            headers = {} if actor == "anonymous" else bearer(secrets[actor])
+            headers |= {"Idempotency-Key": key(), **({"If-Match": '"stale"'} if method == "PUT" else {})}
+            response = client.open(template.format(**ids), method=method, json=body, headers=headers)
+            if response.status_code != row[column]:
+                mismatches.append(f"{method} {template} as {actor}: expected {row[column]}, got {response.status_code}")
+            elif response.status_code >= 400:
+                assert response.mimetype == "application/problem+json", (method, template, actor)
+    assert not mismatches, "\n".join(mismatches)
