@@ -18,7 +18,8 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
                                              handling_code=HandlingCode.CONDITIONS,
                                              handling_conditions="Police only: not for partner agencies").id)
     login(page, officer)
-    pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/"}
+    pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/", "tokens": "/account/tokens",
+             "api-reference": "/api/v1/reference"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING):
         pages["beat"] = f"/beats/{beat_id(live_app)}"
         pages["search"] = "/search"
@@ -38,7 +39,8 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
     if role in (Role.SUPERVISOR, Role.ANALYST):
         pages["intel"] = f"/entries/{intel_id}"  # with its source details
     if role == Role.ADMIN:
-        pages |= {"users": "/admin/users", "user": f"/admin/users/{officer.id}"}
+        pages |= {"users": "/admin/users", "user": f"/admin/users/{officer.id}",
+                  "user-tokens": f"/admin/users/{officer.id}/tokens"}
     for name, url in pages.items():
         response = page.goto(url)
         assert response.status == 200, f"{role} {url} answered {response.status}"
