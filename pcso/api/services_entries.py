@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timezone
 from dataclasses import replace
 
 from marshmallow import ValidationError
@@ -11,9 +12,9 @@ from ..access import can_edit_entry
 from ..entries.data import CLIENT_KEY, EntryInput
 from ..entries.errors import EntryNotFound, EntryRejected
 from ..entries.schema import dump_entry, load_entry_input
-from ..entries.services import log_entry, submit_entry, update_entry
+from ..entries.services import end_patrol, log_entry, submit_entry, update_entry
 from ..extensions import db
-from ..models import Entry, User
+from ..models import Entry, Patrol, User
 from .errors import abort
 from .services import visible_entry
 
@@ -93,3 +94,17 @@ def visible(user: User, entry_id: int) -> Entry:
 
 def commit() -> None:
     db.session.commit()
+
+
+def end(user: User, patrol_id: int, *, ended_at, notes: str | None, submit: bool) -> Entry:
+    """End the caller's open patrol (and submit it if asked), as the patrol's page does."""
+    patrol = editable_entry(user, patrol_id)
+    if not isinstance(patrol, Patrol):
+        abort(404, "No such patrol, or not one you may see.")
+    try:
+        end_patrol(patrol, ended_at.astimezone(timezone.utc), (notes or "").strip() or None, actor=user)
+        if submit:
+            submit_entry(patrol, actor=user)
+    except EntryRejected as error:
+        _rejected(error)
+    return patrol

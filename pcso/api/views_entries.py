@@ -76,6 +76,26 @@ def update(args: dict, entry_id: int):
     return response
 
 
+@example({"ended_at": "2026-12-02T16:00:00Z", "notes": "Quiet; spoke to two shopkeepers", "submit": True})
+class EndPatrolSchema(Strict):
+    ended_at = ma.fields.AwareDateTime(required=True)
+    notes = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    submit = ma.fields.Boolean(load_default=False)
+
+
+@bp.route("/patrols/<int:patrol_id>/end", methods=["POST"])
+@api_require(*LOGGERS)
+@bp.arguments(EndPatrolSchema)
+@bp.response(200, {"type": "object"}, description="The ended patrol")
+def end_patrol(args: dict, patrol_id: int):
+    """End your open patrol at `ended_at` (and submit it if `submit`); entries in its time join it."""
+    user = api_user()
+    ended = services_entries.end(user, patrol_id, ended_at=args["ended_at"], notes=args.get("notes"),
+                                 submit=args["submit"])
+    services_entries.commit()
+    return jsonify(services_entries.detail(user, ended))
+
+
 @bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
 @api_require(*LOGGERS)
 @bp.response(200, {"type": "object"}, description="The submitted entry")

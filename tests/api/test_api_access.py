@@ -21,7 +21,7 @@ API_ACCESS = {
     "api_core.me": EVERYONE, "api_core.beats": EVERYONE, "api_core.schools": READ,
     **{f"api_entries.create_{kind}": LOG for kind in
        ("patrol", "asb_incident", "school_visit", "welfare_check", "intelligence_report")},
-    "api_entries.entry": READ, "api_entries.update": LOG, "api_entries.submit": LOG,
+    "api_entries.entry": READ, "api_entries.update": LOG, "api_entries.submit": LOG, "api_entries.end_patrol": LOG,
     "api_lists.entries": READ, "api_lists.export": READ,
     "api_records.person": READ, "api_records.vehicle": READ, "api_records.location": READ,
     "api_search.search": READ, "api_work.review_queue": SUPERVISE, "api_work.create_review": SUPERVISE,
@@ -65,6 +65,8 @@ MATRIX = [
     ("PUT", "/api/v1/entries/{entry}", ASB,               (401, 403, 403, 403, 403, 403)),  # visible, not theirs
     ("PUT", "/api/v1/entries/{sensitive}", ASB,           (401, 404, 403, 403, 403, 403)),
     ("POST", "/api/v1/entries/{sensitive}/submit", None,  (401, 404, 403, 403, 403, 403)),
+    ("POST", "/api/v1/patrols/{sensitive}/end", {"ended_at": "2026-11-28T22:00:00Z"}, (401, 404, 403, 403, 403, 403)),
+    ("POST", "/api/v1/patrols/{draft}/end", {"ended_at": "2026-11-28T22:00:00Z"}, (401, 404, 404, 403, 403, 403)),
     ("POST", "/api/v1/entries/{draft}/reviews", {"decision": "approve"}, (401, 403, 404, 403, 403, 403)),
     ("POST", "/api/v1/entries/{welfare}/reviews", {"decision": "return", "comment": "Add the risk"},
                                                           (401, 403, 201, 403, 403, 403)),

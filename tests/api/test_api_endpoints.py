@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from pcso.extensions import db
+from pcso.extensions import db, limiter
 from pcso.models import AuditAction, AuditEvent, LinkRole, Role, SecurityMarking
 from pcso.timeutil import utcnow
 from tests import factories
@@ -122,16 +122,19 @@ def test_export_needs_purpose_and_recipient_and_is_a_disclosure(app, officer):
     assert event.details["count"] == 1 and event.details["filters"] == {"kind": ["asb-incidents"]}
 
 
-def test_rate_limit_per_token_answers_429(app, database_url, memoised_hashing):  # app: its tables are emptied after
-    limited = make_app(database_url, RATELIMIT_ENABLED=True, API_RATELIMIT="3 per minute")
-    with limited.app_context():
-        first, second = factories.user(Role.PCSO), factories.user(Role.PCSO)
-        db.session.commit()
-        one, two = token(first), token(second)
-        client = limited.test_client()
+def test_rate_limit_per_token_answers_429(app, database_url):
+    """An app of its own with limits on; the limiter is one object for every app, so it is switched back after."""
+    first, second = factories.user(Role.PCSO), factories.user(Role.PCSO)
+    db.session.commit()
+    one, two = token(first), token(second)
+    was_enabled = limiter.enabled
+    try:
+        client = make_app(database_url, RATELIMIT_ENABLED=True, API_RATELIMIT="3 per minute").test_client()
         answers = [client.get("/api/v1/me", headers=bearer(one)).status_code for _ in range(4)]
         assert answers == [200, 200, 200, 429]
         response = client.get("/api/v1/me", headers=bearer(one))
         assert problem(response)["type"].endswith("problem-rate-limited") and response.headers.get("Retry-After")
         assert client.get("/api/v1/me", headers=bearer(two)).status_code == 200  # another token: its own limit
-        db.session.remove()
+    finally:
+        limiter.reset()
+        limiter.enabled = was_enabled

@@ -5,10 +5,11 @@ import pytest
 import sqlalchemy as sa
 
 from pcso.extensions import db
-from pcso.models import AuditAction, AuditEvent, Entry, EntryStatus, Role
+from pcso.models import AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, Role
 from pcso.timeutil import utcnow
 from tests import factories
 from tests.api.helpers import bearer, key, problem, token
+from tests.test_entry_json import body as json_body
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ASB = {"occurred_at": utcnow().replace(microsecond=0).isoformat(), "summary": "Youths on the tram platform",
@@ -91,3 +92,33 @@ def test_another_pcso_cannot_see_or_change_a_draft(app, officer):
     assert client.get(f"/api/v1/entries/{draft.id}", headers=bearer(other)).status_code == 404
     assert client.put(f"/api/v1/entries/{draft.id}", json=ASB, headers=bearer(other, **{"If-Match": "x"})).status_code == 404
     assert client.post(f"/api/v1/entries/{draft.id}/submit", headers=bearer(other)).status_code == 404
+
+
+@pytest.mark.parametrize("kind", list(EntryKind), ids=str)
+def test_every_kind_logs_through_the_api_with_a_token(app, officer, kind):
+    person, secret = officer
+    payload = json_body(kind)
+    db.session.commit()  # the body's SPOC is a new user
+    response = app.test_client().post(f"/api/v1/{kind.slug}?submit=true", json=payload,
+                                      headers=bearer(secret, **{"Idempotency-Key": key()}))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["kind"] == kind.value and response.headers["Location"].startswith("/api/v1/entries/")
+    if kind == EntryKind.INTELLIGENCE_REPORT:  # the author's own submitted report: no longer a draft
+        assert "source_details" not in response.get_json()
+
+
+def test_a_patrol_is_started_and_ended_through_the_api(app, officer):
+    person, secret = officer
+    client = app.test_client()
+    payload = json_body(EntryKind.PATROL)
+    db.session.commit()
+    started = client.post("/api/v1/patrols", json=payload,
+                          headers=bearer(secret, **{"Idempotency-Key": key()}))
+    patrol_id = started.get_json()["id"]
+    early = client.post(f"/api/v1/patrols/{patrol_id}/end", json={"ended_at": "2000-01-01T00:00:00Z"},
+                        headers=bearer(secret))
+    assert early.status_code == 422 and "ended_at" in problem(early)["errors"]
+    ended = client.post(f"/api/v1/patrols/{patrol_id}/end", headers=bearer(secret),
+                        json={"ended_at": utcnow().isoformat(), "notes": "Quiet", "submit": True})
+    assert ended.status_code == 200, ended.get_json()
+    assert ended.get_json()["ended_at"] and ended.get_json()["status"] == "submitted"
