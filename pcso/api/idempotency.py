@@ -30,6 +30,7 @@ from .errors import abort
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")  # the entry form's CLIENT_KEY: a key can be an entry's client key
 KEEP_DAYS = 30
+ABANDONED = timedelta(minutes=5)  # an in-flight claim this old belongs to a request that died: take it over
 PARAMETER = {
     "name": HEADER, "in": "header", "required": True,
     "description": "A unique key for this create (a UUID): a retry with the same key and body replays the "
@@ -92,6 +93,16 @@ def release(user: User, key: str) -> None:
     db.session.commit()
 
 
+def _take_over(row: IdempotencyKey) -> bool:
+    """Claim again a key whose request died in flight (a crash after the claim's commit), else False."""
+    now = utcnow()
+    taken = db.session.execute(sa.update(IdempotencyKey).where(
+        IdempotencyKey.id == row.id, IdempotencyKey.completed_at.is_(None),
+        IdempotencyKey.created_at < now - ABANDONED).values(created_at=now)).rowcount
+    db.session.commit()
+    return bool(taken)
+
+
 def replay(row: IdempotencyKey):
     response = current_app.response_class(json.dumps(row.response), status=row.status_code,
                                           mimetype="application/json")
@@ -114,10 +125,11 @@ def idempotent(view: Callable) -> Callable:
         if held is not None:
             if held.fingerprint != digest:
                 abort(422, "This Idempotency-Key was used with a different request.", problem="idempotency-key-reused")
-            if held.is_in_flight:
+            if held.is_in_flight and not _take_over(held):
                 abort(409, "A request with this Idempotency-Key is still in progress.",
                       problem="idempotency-key-in-flight", headers={"Retry-After": "1"})
-            return replay(held)
+            if not held.is_in_flight:
+                return replay(held)
         after_claim()
         try:
             response = current_app.make_response(view(*args, **kwargs))

@@ -28,12 +28,21 @@ def _answer(entry: dict, status: int):
     return response
 
 
+ENTRY_LINKS = {"links": {  # for clients and schemathesis' stateful runs: what to do with the entry made
+    "GetEntry": {"operationRef": "#/paths/~1api~1v1~1entries~1{entry_id}/get",
+                 "parameters": {"entry_id": "$response.body#/id"}},
+    "SubmitEntry": {"operationRef": "#/paths/~1api~1v1~1entries~1{entry_id}~1submit/post",
+                    "parameters": {"entry_id": "$response.body#/id"}},
+}}
+
+
 def _create_view(kind: EntryKind):
     @api_require(*LOGGERS)
     @idempotent
     @bp.arguments(SubmitArgsSchema, location="query")
     @bp.arguments(entry_input_schema(kind))
     @bp.response(201, {"type": "object"}, description=f"The {kind.noun} logged (200: one logged already with this key)")
+    @bp.doc(responses={201: ENTRY_LINKS})
     def create(args: dict, data):
         entry, created = services_entries.create(api_user(), services_entries.with_key(data, request_key()),
                                                  submit=args["submit"])

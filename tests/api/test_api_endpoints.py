@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from pcso.extensions import db, limiter
+from pcso.search.index import index_entry
 from pcso.models import AuditAction, AuditEvent, LinkRole, Role, SecurityMarking
 from pcso.timeutil import utcnow
 from tests import factories
@@ -69,7 +70,6 @@ def test_entry_list_pages_by_cursor_and_records_a_filtered_list(app, officer):
 def test_search_is_audited_with_its_terms(app, officer):
     person, secret = officer
     incident = factories.asb(person, OLD_TRAFFORD, summary="Red Corsa doing doughnuts")
-    from pcso.search.services import index_entry
     index_entry(incident)
     db.session.commit()
     response = app.test_client().post("/api/v1/search", json={"q": "corsa"}, headers=bearer(secret))

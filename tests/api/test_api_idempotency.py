@@ -135,3 +135,21 @@ def test_keys_are_kept_30_days_then_purged(app, world):
 
 def test_the_key_pattern_is_the_entry_forms_client_key():
     assert idempotency.KEY.pattern == CLIENT_KEY.pattern
+
+
+def test_a_claim_whose_request_died_is_taken_over_after_five_minutes(app, world):
+    supervisor, entry, secret = world
+    idem, body = key(), {"decision": "approve"}
+    client = app.test_client()
+    fingerprint = None
+    with app.test_request_context(f"/api/v1/entries/{entry.id}/reviews", method="POST", json=body):
+        fingerprint = idempotency.fingerprint()
+    row = IdempotencyKey(user_id=supervisor.id, key=idem, method="POST", path=f"/api/v1/entries/{entry.id}/reviews",
+                         fingerprint=fingerprint, created_at=utcnow())
+    db.session.add(row)
+    db.session.commit()
+    assert decide(client, entry, secret, body, idem).status_code == 409  # still fresh: in flight
+    from datetime import timedelta
+    row.created_at = utcnow() - timedelta(minutes=6)
+    db.session.commit()
+    assert decide(client, entry, secret, body, idem).status_code == 201 and reviews() == 1

@@ -24,10 +24,11 @@ APP = migrated_app(Path(tempfile.mkdtemp(prefix="beatbook-schemathesis-")) / "ap
 SECRETS: dict[str, str] = {}
 # A schema-valid request may still break a rule that JSON Schema cannot state (a "to" date before the
 # "from" date, a cursor this API never gave, a grade for what is not intelligence, an entry decided
-# already): those are 422 or 409 by design, so positive-data acceptance counts them as accepted.
+# already): those are 422 or 409 by design, so positive-data acceptance counts them as accepted; and a
+# conditional request answers 304 (If-None-Match matches) or 412 (If-Match does not), as HTTP says.
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict({
     "cache": {"enabled": False},
-    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}},
+    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "304", "401", "403", "404", "409", "412", "422"]}},
 })
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP, config=CONFIG)
 
@@ -54,3 +55,20 @@ def world():
 @settings(max_examples=6, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_api_conforms_to_its_document(case):
     case.call_and_validate(headers=bearer(SECRETS["supervisor"]))
+
+
+class EntryWorkflow(schema.as_state_machine()):
+    """Stateful: log an entry of some kind, then read and submit it through the links the document gives."""
+
+    def get_call_kwargs(self, case):
+        return {"headers": bearer(SECRETS["supervisor"])}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        # headers= as well, so the ignored-auth check knows which header is the credential and drops it
+        case.validate_response(response, additional_checks=additional_checks, headers=kwargs.get("headers"),
+                               transport_kwargs=kwargs or None, recorder=self.recorder)
+
+
+TestEntryWorkflow = EntryWorkflow.TestCase
+TestEntryWorkflow.settings = settings(max_examples=8, stateful_step_count=4, deadline=None, database=None,
+                                      derandomize=True, suppress_health_check=list(HealthCheck))
