@@ -5,8 +5,6 @@ with a write token (and anonymously) against the same objects as the pages' matr
 """
 from __future__ import annotations
 
-import pytest
-
 from pcso.access import PUBLIC
 from pcso.models import Role
 from tests.api.helpers import bearer, key, token

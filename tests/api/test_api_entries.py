@@ -122,3 +122,16 @@ def test_a_patrol_is_started_and_ended_through_the_api(app, officer):
                         json={"ended_at": utcnow().isoformat(), "notes": "Quiet", "submit": True})
     assert ended.status_code == 200, ended.get_json()
     assert ended.get_json()["ended_at"] and ended.get_json()["status"] == "submitted"
+
+
+def test_the_forms_client_key_and_the_api_key_dedupe_the_same_entry(app, officer):
+    person, secret = officer
+    browser = factories.signed_in(app, person)
+    form = factories.asb_form()
+    assert browser.post("/asb-incidents/new", data=form).status_code == 302
+    assert entries() == 1
+    # a sync client retrying the same entry with the form's key as its Idempotency-Key makes no second one
+    response = app.test_client().post("/api/v1/asb-incidents", json=ASB,
+                                      headers=bearer(secret, **{"Idempotency-Key": form["client_key"]}))
+    assert response.status_code == 200 and entries() == 1
+    assert response.get_json()["id"] == db.session.scalar(sa.select(Entry.id))
