@@ -43,4 +43,6 @@ class ApiToken(db.Model):
         return self.revoked_at is None and now < self.expires_at
 
     def allows(self, method: str) -> bool:
-        return method in ("GET", "HEAD", "OPTIONS") or self.scope == TokenScope.WRITE
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return self.scope == TokenScope.WRITE and method in ("POST", "PUT", "PATCH")

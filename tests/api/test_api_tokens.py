@@ -180,3 +180,12 @@ def test_role_that_may_not_is_403(app):
     analyst = factories.user(Role.ANALYST)
     response = app.test_client().get("/api/v1/review-queue", headers=bearer(token(analyst)))
     assert response.status_code == 403 and problem(response)["type"].endswith("problem-forbidden")
+
+
+@pytest.mark.parametrize("scope, method, allowed", [
+    (TokenScope.READ, "GET", True), (TokenScope.READ, "POST", False), (TokenScope.READ, "PUT", False),
+    (TokenScope.WRITE, "GET", True), (TokenScope.WRITE, "POST", True), (TokenScope.WRITE, "PATCH", True),
+    (TokenScope.WRITE, "PUT", True), (TokenScope.WRITE, "DELETE", False),
+])
+def test_token_scopes_allow_these_methods(scope, method, allowed):
+    assert ApiToken(scope=scope).allows(method) is allowed
