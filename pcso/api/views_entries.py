@@ -49,7 +49,8 @@ def _create_view(kind: EntryKind):
         return _answer(entry, 201 if created else 200)
 
     create.__name__ = f"create_{kind.value}"
-    create.__doc__ = f"Log a {kind.noun}. Needs an Idempotency-Key, which becomes its client key."
+    article = "an" if kind.noun[0] in "aeiouAEIOU" else "a"
+    create.__doc__ = f"Log {article} {kind.noun}. Needs an Idempotency-Key, which becomes its client key."
     return bp.route(f"/{kind.slug}", methods=["POST"], endpoint=create.__name__)(create)
 
 
