@@ -53,7 +53,7 @@ class AsbPersonSchema(PersonSchema):
 
 class AsbIncidentSchema(Schema):
     nsir_category = fields.Enum(NsirCategory, by_value=True, required=True, metadata={"example": "personal"})
-    asb_type = fields.Enum(AsbType, by_value=True, required=True, metadata={"example": "rowdy_nuisance"})
+    asb_type = fields.Enum(AsbType, by_value=True, required=True, metadata={"example": "rowdy_behaviour"})
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000),
                                 metadata={"example": "Group of six youths kicking a ball at parked cars"})
     action_taken = json_long_text(metadata={"example": "Words of advice; group dispersed"})
