@@ -67,6 +67,7 @@ def load_config(instance_path: Path) -> dict:
         # Rate limits (Flask-Limiter); memory:// per process, redis://127.0.0.1:6379 shared.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
+        "API_RATELIMIT": os.environ.get("API_RATELIMIT", "300 per minute"),  # per token (else user, else address)
         "RATELIMIT_HEADERS_ENABLED": True,
         # Geography
         "POSTCODES_PATH": os.environ.get("POSTCODES_PATH", ""),
