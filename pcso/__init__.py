@@ -7,8 +7,26 @@ from typing import Any
 
 from flask import Flask
 
+from .account import views as account_views
+from .admin import views as admin
+from .api import views_core, views_docs, views_entries, views_lists, views_records, views_search, views_work
+from .api.setup import init_api
+from .auth import views as auth
+from .beats import views as beats
+from .briefing import views as briefing
+from .cli import register_cli
 from .config import load_config
+from .dashboard import views as dashboard
+from .database import configure_engine
+from .entries import views as entries
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .geo_api import views as geo_api
+from .lists import views as lists
+from .main import views as main
+from .pole import views as pole
+from .review import views as review
+from .search import views as search
+from .web import register_converters, register_web
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,23 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .database import configure_engine
-
     configure_engine(app)
-
-    from .admin import views as admin
-    from .auth import views as auth
-    from .beats import views as beats
-    from .briefing import views as briefing
-    from .dashboard import views as dashboard
-    from .entries import views as entries
-    from .geo_api import views as geo_api
-    from .lists import views as lists
-    from .main import views as main
-    from .pole import views as pole
-    from .review import views as review
-    from .search import views as search
-    from .web import register_converters, register_web
 
     register_converters(app)
     for module in (main, auth, beats, entries, review, dashboard, briefing, lists, geo_api, pole, search, admin):
@@ -60,15 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_web(app)
 
-    from .account import views as account_views
-    from .api import views_core, views_docs, views_entries, views_lists, views_records, views_search, views_work
-    from .api.setup import init_api
-
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
     init_api(app, [views_core.bp, views_entries.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
-
-    from .cli import register_cli
 
     register_cli(app)
 

@@ -16,7 +16,7 @@ from flask import abort
 from flask_login import current_user
 
 from .extensions import db, login_manager
-from .models import Entry, EntryKind, EntryStatus, Role, SecurityMarking, User, WelfareCheck
+from .models import Entry, EntryKind, EntryStatus, Link, Role, SecurityMarking, User, WelfareCheck
 
 ALL_ROLES = tuple(Role)
 LOGGERS = (Role.PCSO, Role.SUPERVISOR)  # who logs entries on the street
@@ -175,8 +175,6 @@ def can_merge_records(user: User) -> bool:
 
 def visible_links(user: User) -> sa.ColumnElement[bool]:
     """Links into entries the user may see: the only way a POLE record becomes visible."""
-    from .models import Link
-
     return Link.entry_id.in_(sa.select(Entry.id).where(visible_entries(user)))
 
 
@@ -186,8 +184,6 @@ def can_view_record(user: User, record) -> bool:
     A child known only from a welfare check is therefore invisible to anyone who cannot open
     that check, and so is every link that would expose it.
     """
-    from .models import Link
-
     column = getattr(Link, f"{type(record).__tablename__}_id")
     return db.session.scalar(
         sa.select(sa.exists().where(column == record.id, visible_links(user)))

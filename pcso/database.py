@@ -78,3 +78,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+
+
+def ping() -> None:
+    """The health check: one round trip to the database, leaving no transaction open."""
+    db.session.execute(db.text("SELECT 1"))
+    db.session.rollback()

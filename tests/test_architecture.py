@@ -5,6 +5,8 @@ tables come from migrations (never create_all) and queries use select(), not Mod
 """
 from __future__ import annotations
 
+import ast
+import fnmatch
 import re
 from pathlib import Path
 
@@ -147,3 +149,261 @@ def test_source_details_are_read_only_where_access_guards_them():
     unguarded = readers - SOURCE_DETAILS_READERS
     assert not unguarded, f"source_details read outside the places access.can_view_source() guards: {unguarded}"
     assert "pcso/access.py" in readers  # the check itself is looking in the right place
+
+
+# --- Layers -------------------------------------------------------------------------------------------
+# The pcso package is a DAG in this order, lowest first: a module may import its own layer or a lower one,
+# never a higher one, and no chain of imports may come back to where it started. Imports inside functions
+# count. A new module must be placed here (an unplaced module fails), which is the moment to ask where it
+# belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer.
+FEATURES = ("admin", "api", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
+            "main", "pole", "review", "schools", "search")
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    # empty feature packages (checked below) and what needs no other part of pcso
+    ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
+     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert")),
+    ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
+    ("models", ("pcso.models", "pcso.models.*")),
+    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.pdf")),
+    ("places and people", ("pcso.admin.services", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.schools.*",
+                           "pcso.context.*")),
+    ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
+                     "pcso.entries.errors", "pcso.entries.schema", "pcso.entries.forms",
+                     "pcso.entries.location", "pcso.entries.placing", "pcso.entries.queries",
+                     "pcso.entries.revisions")),
+    ("records and search", ("pcso.search.*", "pcso.pole.*")),
+    ("workflow", ("pcso.entries.services", "pcso.review.*")),
+    ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*")),
+    ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
+    ("app", ("pcso", "pcso.cli", "pcso.seed")),
+]
+# Only the operator commands import inside functions (to keep `flask --help` quick); they sit at the top.
+FUNCTION_IMPORTS_ALLOWED = {"pcso.cli"}
+MAX_FILE_LINES = 400
+MAX_VIEW_LINES = 25
+SESSION_QUERIES = {"scalar", "scalars", "execute", "get", "query"}
+
+# Offenders in code being rewritten or split elsewhere; each line names why. Empty these, never add to them.
+KNOWN_OFFENDERS: dict[str, set[str]] = {
+    "long files": {"pcso/seed.py"},  # pcso/seed.py: being split
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PCSO_DIR.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def pcso_modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in python_sources()}
+
+
+def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def _in_function(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return True
+    return False
+
+
+def pcso_imports(module: str, path: Path, modules: dict[str, Path]) -> list[tuple[str, int, bool]]:
+    """(imported pcso module, line, inside a function?) for every import in the file, at any depth."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = _parents(tree)
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            if target == "pcso" or target.startswith("pcso."):
+                while target not in modules and "." in target:  # `import pcso.models.user as u`, a name
+                    target = target.rsplit(".", 1)[0]
+                found.append((target, node.lineno, _in_function(node, parents)))
+    return found
+
+
+def import_graph() -> dict[str, list[tuple[str, int, bool]]]:
+    modules = pcso_modules()
+    return {module: pcso_imports(module, path, modules) for module, path in modules.items()}
+
+
+def layer_of(module: str) -> list[int]:
+    if module.endswith(".views"):  # every views module is interface, whatever its package's other modules are
+        return [next(index for index, (name, _) in enumerate(LAYERS) if name == "interface")]
+    return [index for index, (_, patterns) in enumerate(LAYERS)
+            if any(fnmatch.fnmatchcase(module, pattern) for pattern in patterns)]
+
+
+def _offenders(check: str, found: list[str], key=lambda line: line.split(":")[0]) -> list[str]:
+    allowed = KNOWN_OFFENDERS.get(check, set())
+    stale = allowed - {key(line) for line in found}
+    assert not stale, f"{check}: no longer offending, take them off KNOWN_OFFENDERS: {sorted(stale)}"
+    return [line for line in found if key(line) not in allowed]
+
+
+def test_every_module_has_one_layer():
+    offenders = [f"{module}: layers {[LAYERS[i][0] for i in layer]}"
+                 for module in sorted(pcso_modules()) if len(layer := layer_of(module)) != 1]
+    assert not offenders, "place each module in exactly one of LAYERS:\n" + "\n".join(offenders)
+
+
+def test_no_module_imports_a_higher_layer():
+    found = []
+    for module, imports in sorted(import_graph().items()):
+        for target, line, _ in imports:
+            (mine,), (theirs,) = layer_of(module), layer_of(target)
+            if theirs > mine:
+                found.append(f"{module}:{line} imports {target} ({LAYERS[mine][0]} -> {LAYERS[theirs][0]})")
+    offenders = _offenders("higher layer", found)
+    assert not offenders, "imports that go up the layers:\n" + "\n".join(offenders)
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while (member := stack.pop()) != node:
+                group.append(member)
+            if group:
+                cycles.append(sorted(group + [node]))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_the_import_graph_has_no_cycles():
+    graph = {module: {target for target, _, _ in imports if target != module}
+             for module, imports in import_graph().items()}
+    cycles = find_cycles(graph)
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(group) for group in cycles)
+
+
+def test_find_cycles_sees_a_cycle():
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_feature_packages_are_empty():
+    offenders = [str(path.relative_to(PCSO_DIR.parent)) for path in sorted(PCSO_DIR.glob("*/__init__.py"))
+                 if path.parent.name != "models" and path.read_text(encoding="utf-8").strip()]
+    assert not offenders, "feature __init__.py files must be empty (create_app imports the views):\n" + "\n".join(
+        offenders)
+
+
+def test_no_function_level_pcso_imports():
+    found = [f"{module}:{line} imports {target}"
+             for module, imports in sorted(import_graph().items()) if module not in FUNCTION_IMPORTS_ALLOWED
+             for target, line, in_function in imports if in_function]
+    offenders = _offenders("function imports", found)
+    assert not offenders, "imports inside functions (move the shared piece down a layer):\n" + "\n".join(
+        offenders)
+
+
+def test_files_are_at_most_400_lines():
+    found = [f"{path.relative_to(PCSO_DIR.parent)}: {lines} lines" for path in python_sources()
+             if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES]
+    offenders = _offenders("long files", found)
+    assert not offenders, f"files over {MAX_FILE_LINES} lines (split them by subject):\n" + "\n".join(offenders)
+
+
+def views_modules() -> dict[str, Path]:
+    return {module: path for module, path in pcso_modules().items() if module.endswith(".views")}
+
+
+def view_functions(path: Path) -> list[ast.FunctionDef]:
+    """Top-level functions with a route decorator (@bp.get, @bp.post, @bp.route...)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node for node in tree.body if isinstance(node, ast.FunctionDef)
+            and any(isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                    and isinstance(decorator.func.value, ast.Name) and decorator.func.value.id == "bp"
+                    for decorator in node.decorator_list)]
+
+
+def body_lines(function: ast.FunctionDef) -> int:
+    body = function.body
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return body[-1].end_lineno - body[0].lineno + 1
+
+
+def test_views_are_at_most_25_lines():
+    found = [f"{module}.{function.name}: {lines} lines" for module, path in sorted(views_modules().items())
+             for function in view_functions(path) if (lines := body_lines(function)) > MAX_VIEW_LINES]
+    assert sum(len(view_functions(path)) for path in views_modules().values()) > 20  # the finder finds views
+    offenders = _offenders("long views", found, key=lambda line: line.split(":")[0])
+    assert not offenders, f"views over {MAX_VIEW_LINES} lines (parse, authorise, one service, commit):\n" + "\n".join(
+        offenders)
+
+
+def test_no_views_module_imports_another():
+    found = [f"{module}:{line} imports {target}" for module, imports in sorted(import_graph().items())
+             if module.endswith(".views") for target, line, _ in imports if target.endswith(".views")]
+    assert not found, "views modules import services and queries, never each other:\n" + "\n".join(found)
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def views_doing_service_work(path: Path, module: str) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name == "audit.record" or (name.startswith("db.session.") and name.split(".")[-1] in SESSION_QUERIES):
+                found.append(f"{module}:{node.lineno} calls {name}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").endswith("audit"):
+            found += [f"{module}:{node.lineno} imports audit.record" for alias in node.names if alias.name == "record"]
+    return found
+
+
+def test_views_leave_audit_and_queries_to_services():
+    found = [line for module, path in sorted(views_modules().items()) for line in views_doing_service_work(path, module)]
+    offenders = _offenders("views doing service work", found)
+    assert not offenders, ("views call named services (record_disclosure, record_list_view...), which audit and "
+                           "query; a view only commits:\n" + "\n".join(offenders))
+
+
+def test_views_checks_catch_offenders(tmp_path):
+    source = tmp_path / "views.py"
+    source.write_text("@bp.get('/')\ndef index():\n    audit.record(1)\n    db.session.scalars(2)\n"
+                      "    db.session.commit()\n" + "    x = 1\n" * 30)
+    assert views_doing_service_work(source, "m") == ["m:3 calls audit.record", "m:4 calls db.session.scalars"]
+    (function,) = view_functions(source)
+    assert body_lines(function) == 33

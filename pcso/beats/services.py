@@ -84,6 +84,10 @@ def assign_beats(officer: User, beats: list[Beat], *, actor: User | None) -> Non
         audit.record(AuditAction.UPDATE, officer, actor=actor, field="beats", before=before, after=after)
 
 
+def get_beat(beat_id: int) -> Beat | None:
+    return db.session.get(Beat, beat_id)
+
+
 def all_beats() -> list[Beat]:
     return list(db.session.scalars(sa.select(Beat).order_by(Beat.name)))
 

@@ -7,10 +7,9 @@ from ..access import ALL_ROLES, READERS, require
 from ..context.police_uk_layer import (
     ATTRIBUTION, LAYER_LABEL, latest_months, points_geojson, street_crime_counts, street_crime_points,
 )
+from ..briefing.services import open_priorities
 from ..entries.queries import entry_map_points, recent_visible_entries
-from ..extensions import db
-from ..models import Beat
-from .services import all_beats, outlines_geojson
+from .services import all_beats, get_beat, outlines_geojson
 
 bp = Blueprint("beats", __name__, url_prefix="/beats")
 
@@ -32,9 +31,7 @@ def outlines():
 @bp.get("/<int:beat_id>")
 @require(*READERS)
 def detail(beat_id: int):
-    from ..briefing.services import open_priorities  # briefing builds on beats: import at call time
-
-    beat = db.session.get(Beat, beat_id) or abort(404)
+    beat = get_beat(beat_id) or abort(404)
     entries = recent_visible_entries(current_user, beat_id=beat.id, limit=50)
     return render_template(
         "beats/detail.html", beat=beat, entries=entries, points=entry_map_points(entries),
@@ -49,6 +46,6 @@ def detail(beat_id: int):
 @require(*READERS)
 def street_crime(beat_id: int):
     """The data.police.uk context layer of a beat: its latest months, one feature per snap point."""
-    beat = db.session.get(Beat, beat_id) or abort(404)
+    beat = get_beat(beat_id) or abort(404)
     months = latest_months({beat.id})
     return jsonify(points_geojson(street_crime_points({beat.id}, months), months))

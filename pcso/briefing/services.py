@@ -14,7 +14,10 @@ import sqlalchemy as sa
 
 from .. import audit
 from ..access import visible_entries
+from ..dashboard.hotspots import hotspots
+from ..dashboard.welfare import welfare_due
 from ..entries.queries import AnyEntry
+from ..entries.services import open_patrol
 from ..extensions import db
 from ..models import (
     AuditAction, BeatPriority, EntryKind, EntryStatus, Patrol, SchoolVisit, SecurityMarking, Shift, User,
@@ -81,6 +84,10 @@ def briefing_since(user: User, now: datetime) -> tuple[datetime, str]:
 
 
 # --- priorities ------------------------------------------------------------------------------------
+
+def get_priority(priority_id: int) -> BeatPriority | None:
+    return db.session.get(BeatPriority, priority_id)
+
 
 def open_priorities(beat_ids) -> list[BeatPriority]:
     if not beat_ids:
@@ -185,10 +192,6 @@ class Briefing:
 
 
 def build_briefing(user: User, *, now: datetime | None = None) -> Briefing:
-    from ..dashboard.hotspots import hotspots
-    from ..dashboard.welfare import welfare_due
-    from ..entries.services import open_patrol
-
     now = now or utcnow()
     since, how = briefing_since(user, now)
     briefing = Briefing(user=user, now=now, since=since, since_how=how, shift=current_shift(user, now),

@@ -6,13 +6,15 @@ from flask_login import current_user
 
 from ..access import LOGGERS, REVIEWERS, require
 from ..auth.forms import EmptyForm
+from ..beats.services import get_beat
 from ..database import writes_on_read
 from ..extensions import db
 from ..models import Beat, BeatPriority
 from ..timeutil import london_today, to_london
 from .forms import PriorityForm
+from .pdf import briefing_pdf
 from .services import (
-    build_briefing, close_priority, end_shift, record_briefing, save_priority, start_shift,
+    build_briefing, close_priority, end_shift, get_priority, record_briefing, save_priority, start_shift,
 )
 
 bp = Blueprint("briefing", __name__)
@@ -35,8 +37,6 @@ def show():
 @require(*LOGGERS)
 @writes_on_read
 def pdf():
-    from .pdf import briefing_pdf
-
     briefing = build_briefing(current_user)
     record_briefing(briefing, fmt="pdf")
     db.session.commit()
@@ -76,7 +76,7 @@ def _priority_page(form, beat: Beat, priority: BeatPriority | None, status: int 
 @bp.route("/beats/<int:beat_id>/priorities/new", methods=["GET", "POST"])
 @require(*REVIEWERS)
 def new_priority(beat_id: int):
-    beat = db.session.get(Beat, beat_id) or abort(404)
+    beat = get_beat(beat_id) or abort(404)
     form = PriorityForm()
     if not form.is_submitted():
         form.issue_date.data = london_today()
@@ -91,7 +91,7 @@ def new_priority(beat_id: int):
 @bp.route("/priorities/<int:priority_id>/edit", methods=["GET", "POST"])
 @require(*REVIEWERS)
 def edit_priority(priority_id: int):
-    priority = db.session.get(BeatPriority, priority_id) or abort(404)
+    priority = get_priority(priority_id) or abort(404)
     if priority.closed_at is not None:
         abort(409, "This priority is closed")
     form = PriorityForm(obj=priority)
@@ -106,7 +106,7 @@ def edit_priority(priority_id: int):
 @bp.post("/priorities/<int:priority_id>/close")
 @require(*REVIEWERS)
 def close(priority_id: int):
-    priority = db.session.get(BeatPriority, priority_id) or abort(404)
+    priority = get_priority(priority_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
     close_priority(priority, actor=current_user)

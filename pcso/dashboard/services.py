@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from .. import audit
 from ..entries.registry import KINDS
-from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, User
+from ..models import AsbType, AuditAction, EntryKind, NsirCategory, PatrolMode, User
 from .counts import AsbBreakdown, Backlog, KindSeries, PatrolHours, asb_breakdown, entries_by_kind, patrol_hours, review_backlog
 from .hotspots import Hotspot, hotspots, street_crime_points
 from .scope import Scope, list_url
@@ -116,3 +117,10 @@ def build_dashboard(user: User, scope: Scope, beats: list) -> Dashboard:
         backlog=review_backlog(user, scope),
     )
 
+
+
+def record_dashboard_view(scope: Scope, *, actor: User) -> None:
+    """A dashboard is an audited read: which beats (None: every beat the viewer may see) over which period."""
+    audit.record(AuditAction.VIEW, actor=actor, object_type="dashboard",
+                 beat_ids=sorted(scope.beat_ids) if scope.beat_ids is not None else None,
+                 period=[scope.date_from.isoformat(), scope.date_to.isoformat()])

@@ -4,16 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from .. import audit
 from ..access import DASHBOARD_VIEWERS, REVIEWERS, dashboard_beat_ids, require
 from ..beats.services import all_beats
 from ..database import writes_on_read
 from ..extensions import db
-from ..models import AuditAction, Role
+from ..models import Role
 from ..timeutil import to_london, utcnow
 from .forms import DashboardForm
 from .scope import Scope
-from .services import build_dashboard
+from .services import build_dashboard, record_dashboard_view
 
 bp = Blueprint("dashboard", __name__)
 
@@ -36,9 +35,7 @@ def index():
     date_from, date_to = form.dates(today)
     scope = Scope(frozenset(chosen) if chosen is not None else None, date_from, date_to, today, now)
     dashboard = build_dashboard(current_user, scope, beats)
-    audit.record(AuditAction.VIEW, actor=current_user, object_type="dashboard",
-                 beat_ids=sorted(chosen) if chosen is not None else None,
-                 period=[date_from.isoformat(), date_to.isoformat()])
+    record_dashboard_view(scope, actor=current_user)
     db.session.commit()
     return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats,
                            can_review=current_user.role in REVIEWERS, is_pcso=current_user.role == Role.PCSO)

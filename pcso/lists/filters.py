@@ -16,7 +16,6 @@ values are ignored (an untouched <select> sends one). Nothing from the request n
 """
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..access import visible_entries
+from ..dashboard.sets import LABELS as SET_LABELS, SETS
 from ..models import (
     AsbIncident, AsbType, Entry, EntryKind, EntryStatus, Link, NsirCategory, PatrolMode, RiskLevel, User, WelfareCheck,
 )
@@ -34,7 +34,6 @@ from ..web import MAX_DB_INT
 
 PARAMS = ("beat", "kind", "status", "from", "to", "nsir", "asb_type", "mode", "risk", "person", "bbox", "set")
 LISTED_STATUSES = (EntryStatus.SUBMITTED, EntryStatus.RETURNED, EntryStatus.APPROVED)  # never drafts
-KIND_BY_SLUG = {kind.slug: kind for kind in EntryKind}
 MAX_REPEAT = 100  # more beats than any force has; a guard against a URL with thousands of values
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -124,19 +123,9 @@ def date_range(start: date | None, end: date | None) -> str:
     return f"from {full(start)}" if start else f"up to {full(end)}"
 
 
-def _sets_module():
-    try:
-        return importlib.import_module("pcso.dashboard.sets")
-    except ModuleNotFoundError as error:
-        if error.name not in ("pcso.dashboard.sets", "pcso.dashboard"):
-            raise
-        return None
-
-
 def named_sets() -> dict:
-    """pcso.dashboard.sets.SETS, looked up when needed: the dashboard defines it (and may not yet)."""
-    sets = getattr(_sets_module(), "SETS", None)
-    return sets if isinstance(sets, dict) else {}
+    """The dashboard's named sets of entries (a figure's "see these"), by the name in `?set=`."""
+    return SETS
 
 
 @dataclass(frozen=True)
@@ -162,9 +151,11 @@ class EntryFilter:
         beats = tuple(dict.fromkeys(_id(value, "beat") for value in _values(args, "beat")))
         kinds = []
         for slug in _values(args, "kind"):
-            if slug not in KIND_BY_SLUG:
-                raise FilterError(f"“{slug}” is not a kind of entry. Choose one of: {', '.join(KIND_BY_SLUG)}.")
-            kinds.append(KIND_BY_SLUG[slug])
+            kind = EntryKind.from_slug(slug)
+            if kind is None:
+                raise FilterError(f"“{slug}” is not a kind of entry. Choose one of: "
+                                  f"{', '.join(kind.slug for kind in EntryKind)}.")
+            kinds.append(kind)
         statuses = []
         for value in _values(args, "status"):
             status = _enum(EntryStatus, value, "status")
@@ -226,8 +217,7 @@ class EntryFilter:
         """A short line for people: 'ASB incidents · Old Trafford · 1–28 Nov 2026'."""
         parts = []
         if self.set_name:
-            labels = getattr(_sets_module(), "LABELS", None) or {}
-            parts.append(labels.get(self.set_name) or self.set_name.replace("-", " ").capitalize())
+            parts.append(SET_LABELS.get(self.set_name) or self.set_name.replace("-", " ").capitalize())
         if self.kinds:
             parts.append(", ".join(_plural(kind) for kind in self.kinds))
         if self.beats:

@@ -8,32 +8,28 @@ POST /entries/<id>/pdf                records the disclosure and returns the PDF
 """
 from __future__ import annotations
 
-
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, with_polymorphic
 
-from .. import audit
-from ..access import READERS, can_view_record, require
+from ..access import READERS, require
 from ..beats.services import all_beats
 from ..database import read_only_from_here, writes_on_read
 from ..entries.queries import get_visible_entry
 from ..extensions import db
-from ..models import (
-    AsbType, AuditAction, Entry, EntryKind, NsirCategory, PatrolMode, Person, RiskLevel, SecurityMarking,
-)
+from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, RiskLevel, SecurityMarking
 from ..timeutil import london_today
 from ..web import positive_int
 from .exports import FORMATS, export_filename, export_stream, export_summary
 from .filters import LISTED_STATUSES, EntryFilter, FilterError
 from .forms import EntryExportForm, ListExportForm
 from .pdf_export import entry_pdf
+from .services import (
+    entries_page, record_disclosure, record_entry_disclosure, record_list_view, visible_person_name,
+)
 
 bp = Blueprint("lists", __name__)
 
 PER_PAGE = 25
-AnyEntry = with_polymorphic(Entry, "*")
 
 
 def _filters() -> EntryFilter:
@@ -44,12 +40,8 @@ def _filters() -> EntryFilter:
 
 
 def _description(filters: EntryFilter, beats) -> str:
-    person_name = None
-    if filters.person is not None:
-        person = db.session.get(Person, filters.person)
-        if person is not None and can_view_record(current_user, person):
-            person_name = person.full_name
-    return filters.describe(beat_names={b.id: b.name for b in beats}, person_name=person_name)
+    return filters.describe(beat_names={b.id: b.name for b in beats},
+                            person_name=visible_person_name(filters, current_user))
 
 
 @bp.get("/lists/entries")
@@ -58,16 +50,9 @@ def _description(filters: EntryFilter, beats) -> str:
 def entries():
     filters = _filters()
     clauses = filters.clauses(current_user, today=london_today())
-    query = (sa.select(AnyEntry).where(*clauses).options(joinedload(AnyEntry.beat), joinedload(AnyEntry.author))
-             .order_by(AnyEntry.occurred_at.desc(), AnyEntry.id.desc()))
-    # Counted on the entry table alone: paginate's own count wraps the polymorphic select, joins and all
-    # (3 s instead of 0.2 s for a million entries on PostgreSQL).
-    page = db.paginate(query, page=request.args.get("page", 1, type=positive_int), per_page=PER_PAGE,
-                       error_out=False, count=False)
-    page.total = db.session.scalar(sa.select(sa.func.count(Entry.id)).where(*clauses))
+    page = entries_page(clauses, page=request.args.get("page", 1, type=positive_int), per_page=PER_PAGE)
     if not filters.is_empty:
-        audit.record(AuditAction.SEARCH, actor=current_user, object_type="entry", scope="list",
-                     filters=filters.to_audit(), results=page.total)
+        record_list_view(filters, page.total, actor=current_user)
         db.session.commit()
     beats = all_beats()
     return render_template("lists/entries.html", page=page, filters=filters, beats=beats,
@@ -86,10 +71,8 @@ def export():
     clauses = filters.clauses(current_user, today=london_today())
     summary = export_summary(clauses)
     if form.validate_on_submit():
-        event = audit.record(
-            AuditAction.DISCLOSE, actor=current_user, object_type="entry", format=form.format.data,
-            purpose=form.purpose.data, recipient=form.recipient.data, filters=filters.to_audit(),
-            count=summary.count, marking=summary.marking.value)
+        event = record_disclosure(filters, summary, fmt=form.format.data, purpose=form.purpose.data,
+                                  recipient=form.recipient.data, actor=current_user)
         # Everything the file needs is read before the commit: nothing after it may touch the session,
         # or the request would open a second (write-locking, on SQLite) transaction for the download.
         stream = export_stream(form.format.data, clauses, summary, event=event, actor=current_user,
@@ -112,9 +95,7 @@ def entry_export(entry_id: int):
     entry = get_visible_entry(current_user, entry_id) or abort(404)
     form = EntryExportForm()
     if form.validate_on_submit():
-        audit.record(AuditAction.DISCLOSE, entry, actor=current_user, object_type="entry", format="pdf",
-                     purpose=form.purpose.data, recipient=form.recipient.data, count=1,
-                     marking=entry.marking.value)
+        record_entry_disclosure(entry, purpose=form.purpose.data, recipient=form.recipient.data, actor=current_user)
         document = entry_pdf(entry, viewer=current_user, purpose=form.purpose.data, recipient=form.recipient.data)
         db.session.commit()
         response = Response(document, mimetype="application/pdf")

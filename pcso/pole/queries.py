@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ..access import visible_entries, visible_links
 from ..extensions import db
+from ..queries import like_pattern
 from ..models import (
     AuditAction, AuditEvent, Entry, Link, LinkRole, Location, Person, SecurityMarking, User, Vehicle, name_key,
 )
@@ -256,3 +257,26 @@ def merged_from(record) -> list[MergedFrom]:
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id))
     by_loser = {event.details.get("merged"): event for event in events if "merged" in (event.details or {})}
     return [MergedFrom(loser, loser.merged_at, getattr(by_loser.get(loser.id), "actor", None)) for loser in losers]
+
+
+def get_record(model, record_id: int):
+    """A person, vehicle or location by id, merged or not (the caller checks who may see it)."""
+    return db.session.get(model, record_id)
+
+
+def suggest_people(user: User, key: str, *, limit: int) -> list[Person]:
+    """Live people whose name key contains `key`, among those the user can see through an entry."""
+    seen = sa.select(Link.person_id).where(visible_links(user), Link.person_id.is_not(None))
+    return list(db.session.scalars(
+        sa.select(Person).where(Person.merged_into_id.is_(None), Person.id.in_(seen),
+                                Person.name_key.like(like_pattern(key), escape="\\"))
+        .order_by(Person.name_key, Person.id).limit(limit)))
+
+
+def suggest_vehicles(user: User, vrm: str, *, limit: int) -> list[Vehicle]:
+    """Live vehicles whose registration contains `vrm`, among those the user can see through an entry."""
+    seen = sa.select(Link.vehicle_id).where(visible_links(user), Link.vehicle_id.is_not(None))
+    return list(db.session.scalars(
+        sa.select(Vehicle).where(Vehicle.merged_into_id.is_(None), Vehicle.id.in_(seen),
+                                 Vehicle.vrm.like(like_pattern(vrm), escape="\\"))
+        .order_by(Vehicle.vrm).limit(limit)))

@@ -6,6 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from .. import audit
+from ..access import can_view_record
 from ..extensions import db
 from ..search.index import reindex_linked_to
 from ..models import AuditAction, Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
@@ -26,8 +27,6 @@ def survivor(record):
 
 
 def visible_record(model, record_id: int, user: User):
-    from ..access import can_view_record
-
     record = survivor(db.session.get(model, record_id))
     if record is None or not can_view_record(user, record):
         raise RecordNotFound(record_id)
@@ -167,3 +166,8 @@ def merge_vehicles(keep: Vehicle, loser: Vehicle, *, actor: User, reason: str):
             filled.append(field)
     return _retire(Vehicle, keep, loser, actor=actor, reason=reason, filled=filled,
                    vrm=keep.vrm, merged_vrm=loser.vrm)
+
+
+def record_profile_view(record, *, entries: int, actor: User) -> None:
+    """Opening a profile is an audited read, with how many entries its timeline showed."""
+    audit.record(AuditAction.VIEW, record, actor=actor, entries=entries)

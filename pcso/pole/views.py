@@ -1,19 +1,19 @@
 """POLE records: profiles of people, vehicles and places; merging duplicates; type-ahead for the forms."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit
-from ..access import LOGGERS, MERGERS, READERS, can_merge_records, can_view_record, require, visible_links
+from ..access import LOGGERS, MERGERS, READERS, can_merge_records, can_view_record, require
 from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
-from ..models import AuditAction, Link, Location, Person, Vehicle, name_key, normalise_vrm
+from ..models import Location, Person, Vehicle, name_key, normalise_vrm
 from . import queries
 from .forms import MergeForm
-from .services import MergeRefused, RecordNotFound, merge_people, merge_vehicles, survivor, visible_record
+from .services import (
+    MergeRefused, RecordNotFound, merge_people, merge_vehicles, record_profile_view, survivor, visible_record,
+)
 
 bp = Blueprint("pole", __name__)
 
@@ -26,21 +26,13 @@ def _query_text() -> str:
     return str(data.get("q") or "")[:120] if isinstance(data, dict) else ""
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 @bp.post("/people/suggest")
 @require(*LOGGERS)
 def suggest_people():
     key = name_key(_query_text())
     if len(key) < 2:
         return jsonify(results=[])
-    seen = sa.select(Link.person_id).where(visible_links(current_user), Link.person_id.is_not(None))
-    people = db.session.scalars(
-        sa.select(Person).where(Person.merged_into_id.is_(None), Person.id.in_(seen),
-                                Person.name_key.like(_like(key), escape="\\"))
-        .order_by(Person.name_key, Person.id).limit(MAX_SUGGESTIONS))
+    people = queries.suggest_people(current_user, key, limit=MAX_SUGGESTIONS)
     return jsonify(results=[
         {"id": p.id, "name": p.full_name, "born_on": p.born_on.isoformat() if p.born_on else None,
          "label": p.full_name + (f" (born {p.born_on:%d %b %Y})" if p.born_on else "")}
@@ -54,11 +46,7 @@ def suggest_vehicles():
     vrm = normalise_vrm(_query_text())
     if len(vrm) < 2:
         return jsonify(results=[])
-    seen = sa.select(Link.vehicle_id).where(visible_links(current_user), Link.vehicle_id.is_not(None))
-    vehicles = db.session.scalars(
-        sa.select(Vehicle).where(Vehicle.merged_into_id.is_(None), Vehicle.id.in_(seen),
-                                 Vehicle.vrm.like(_like(vrm), escape="\\"))
-        .order_by(Vehicle.vrm).limit(MAX_SUGGESTIONS))
+    vehicles = queries.suggest_vehicles(current_user, vrm, limit=MAX_SUGGESTIONS)
     return jsonify(results=[
         {"id": v.id, "vrm": v.vrm, "make": v.make, "model": v.model, "colour": v.colour,
          "label": f"{v.vrm} {v.description}".strip()}
@@ -74,7 +62,7 @@ PROFILE = {Person: ("pole.person", "person_id"), Vehicle: ("pole.vehicle", "vehi
 
 def _profile(model, record_id: int):
     """The profile of a record the viewer can see; a merged-away record sends them to its survivor."""
-    record = db.session.get(model, record_id)
+    record = queries.get_record(model, record_id)
     if record is not None and record.is_merged:
         live = survivor(record)
         if live is None or live.is_merged or not can_view_record(current_user, live):
@@ -89,7 +77,7 @@ def _profile(model, record_id: int):
     if can_merge_records(current_user):
         find = {Person: queries.possible_duplicates, Vehicle: queries.possible_vehicle_duplicates}.get(model)
         duplicates = find(current_user, record) if find else []
-    audit.record(AuditAction.VIEW, record, actor=current_user, entries=timeline.total)
+    record_profile_view(record, entries=timeline.total, actor=current_user)
     page = render_template(
         "pole/profile.html", kind=model.__tablename__, record=record, timeline=timeline,
         associates=queries.associates(current_user, record), points=entry_map_points(timeline.entries),

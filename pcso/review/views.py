@@ -48,17 +48,26 @@ def decide(entry_id: int):
     if not form.validate_on_submit():
         return render_detail(entry, review_form=form, status=400)
     try:
-        if decision == "approve":
-            approve(entry, actor=current_user, comment=form.comment.data,
-                    grading=form.grading() if isinstance(form, IntelReviewForm) else None)
-        else:
-            return_to_author(entry, actor=current_user, comment=form.comment.data)
+        _apply(entry, decision, form)
     except ReviewRejected as error:
         db.session.rollback()
         flash(str(error), "error")
         return render_detail(get_visible_entry(current_user, entry_id) or abort(404), status=409)
     following = next_in_queue(current_user, entry)
     db.session.commit()
+    return _onwards(decision, following)
+
+
+def _apply(entry, decision: str, form) -> None:
+    if decision == "approve":
+        approve(entry, actor=current_user, comment=form.comment.data,
+                grading=form.grading() if isinstance(form, IntelReviewForm) else None)
+    else:
+        return_to_author(entry, actor=current_user, comment=form.comment.data)
+
+
+def _onwards(decision: str, following):
+    """After a decision: the next entry waiting, or the (now empty) queue."""
     done = "Approved" if decision == "approve" else "Returned to its author"
     if following is None:
         flash(f"{done}. Your review queue is empty.", "success")

@@ -1,36 +1,33 @@
 """/search: one box and a few filters over entries, people and vehicles. The form posts, so names stay out of URLs."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import LOGGERS, READERS, require
+from ..admin.services import officers_in
 from ..beats.services import all_beats
 from ..entries.queries import entry_map_points
 from ..extensions import db
-from ..models import User
 from .forms import SearchForm
 from .services import record_search, search
 
 bp = Blueprint("search", __name__)
 
-PROFILE_ENDPOINTS = {"person": "pole.person", "vehicle": "pole.vehicle", "location": "pole.location"}
+PROFILES = {"person": ("pole.person", "person_id"), "vehicle": ("pole.vehicle", "vehicle_id"),
+            "location": ("pole.location", "location_id")}
 
 
 def profile_url(record) -> str | None:
-    """The record's profile page, once the profiles blueprint provides one; else None."""
-    endpoint = PROFILE_ENDPOINTS.get(type(record).__tablename__)
-    if endpoint not in current_app.view_functions:
+    """The record's profile page; None for a kind of record without one (organisations)."""
+    if (profile := PROFILES.get(type(record).__tablename__)) is None:
         return None
-    rule = next(iter(current_app.url_map.iter_rules(endpoint)))
-    (argument,) = rule.arguments
+    endpoint, argument = profile
     return url_for(endpoint, **{argument: record.id})
 
 
 def _form() -> SearchForm:
-    authors = db.session.scalars(sa.select(User).where(User.role.in_(LOGGERS)).order_by(User.display_name))
-    return SearchForm(beats=all_beats(), authors=authors)
+    return SearchForm(beats=all_beats(), authors=officers_in(LOGGERS))
 
 
 @bp.route("/search", methods=["GET", "POST"])
