@@ -1,14 +1,13 @@
 """The filtered entry list: what each user sees, each filter, bad values (400), and the search audit."""
 from __future__ import annotations
 
-import sys
-import types
 from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from pcso.dashboard import sets
 from pcso.extensions import db
 from pcso.lists.filters import EntryFilter, FilterError, date_range
 from pcso.models import (
@@ -137,9 +136,7 @@ def test_bad_filter_values_get_a_400_page_with_the_reason(app, world, query, mes
 
 def test_a_named_set_from_the_dashboard_narrows_the_list(app, world, monkeypatch):
     me, ids, _ = world
-    module = types.ModuleType("pcso.dashboard.sets")
-    module.SETS = {"high-risk": lambda *, user, today: Entry.id == ids["asb_oct"]}
-    monkeypatch.setitem(sys.modules, "pcso.dashboard.sets", module)
+    monkeypatch.setitem(sets.SETS, "high-risk", lambda *, user, today: Entry.id == ids["asb_oct"])
     response = signed_in(app, me).get("/lists/entries?set=high-risk")
     assert response.status_code == 200
     assert listed_ids(response) == [ids["asb_oct"]]

@@ -16,13 +16,13 @@ from .. import audit
 from ..access import visible_entries
 from ..dashboard.hotspots import hotspots
 from ..dashboard.welfare import welfare_due
-from ..entries.queries import AnyEntry
 from ..entries.services import open_patrol
 from ..extensions import db
 from ..models import (
     AuditAction, BeatPriority, EntryKind, EntryStatus, Patrol, SchoolVisit, SecurityMarking, Shift, User,
 )
 from ..review.services import returned_to
+from ..queries import AnyEntry
 from ..timeutil import to_london, utcnow
 
 SHIFT_MAX = timedelta(hours=16)  # a shift booked on longer ago than this is over, ended or not

@@ -69,13 +69,14 @@ def street_crime_counts(beat_ids: Iterable[int] | None, months: Sequence[date]) 
     return CrimeCounts(months, rows, totals, sum(totals))
 
 
-def street_crime_points(beat_ids: Iterable[int] | None = None, months: Iterable[date] | None = None
-                        ) -> list[dict[str, Any]]:
+def street_crime_points(beat_ids: Iterable[int] | None = None, months: Iterable[date] | None = None, *,
+                        since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
     """Street-level crimes aggregated by snap point, most first: one dict per point.
 
     ``{"lat", "lon", "count", "location", "beat_id", "month" (newest, "YYYY-MM"), "months" (all,
     newest first), "crime_types" ([type, count] pairs, most first)}``. ``beat_ids`` None means every
-    beat; ``months`` None means every month held. For the beat page and the dashboard map.
+    beat; ``months`` None means every month held; ``since``/``until`` bound the months held (a month is
+    the 1st of it). For the beat page and the dashboard map.
     """
     query = sa.select(StreetCrime.lat, StreetCrime.lon, StreetCrime.location, StreetCrime.beat_id,
                       StreetCrime.month, StreetCrime.crime_type, sa.func.count()).group_by(
@@ -84,6 +85,10 @@ def street_crime_points(beat_ids: Iterable[int] | None = None, months: Iterable[
     query = _beat_filter(query, beat_ids)
     if months is not None:
         query = query.where(StreetCrime.month.in_(list(months)))
+    if since is not None:
+        query = query.where(StreetCrime.month >= since)
+    if until is not None:
+        query = query.where(StreetCrime.month <= until)
     points: dict[tuple[float, float], dict[str, Any]] = {}
     for lat, lon, location, beat_id, month, crime_type, count in db.session.execute(query):
         point = points.setdefault((lat, lon), {"lat": lat, "lon": lon, "count": 0, "location": location,

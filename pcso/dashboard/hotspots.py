@@ -16,11 +16,12 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import current_app
 
+from ..context.police_uk_layer import street_crime_points
 from ..extensions import db
-from ..models import Entry, EntryKind, StreetCrime, User
+from ..models import Entry, EntryKind, User
 from ..postcodes import DEFAULT_POSTCODES_PATH, load_postcode_book
 from ..timeutil import london_day_start, to_london
-from .scope import Scope, beats_clause, counted, grid_cell, list_url
+from .scope import Scope, counted, grid_cell, list_url
 
 HOTSPOT_BEFORE_DAYS = 28
 HOTSPOT_LAT_STEP, HOTSPOT_LON_STEP = 0.0027, 0.0045  # ~300 m x ~300 m at 53.4 N
@@ -119,23 +120,10 @@ def nearest_postcode(lat: float, lon: float) -> str | None:
     return min(near, key=lambda p: (p.lat - lat) ** 2 + ((p.lon - lon) * scale) ** 2).postcode
 
 
-def street_crime_points(beat_ids, scope: Scope) -> tuple[list[dict], int]:
-    """data.police.uk rows on the beats for the months the period touches, one point per map location."""
-    first_month = scope.date_from.replace(day=1)
-    rows = db.session.execute(
-        sa.select(StreetCrime.lat, StreetCrime.lon, StreetCrime.crime_type, sa.func.count().label("n"))
-        .where(beats_clause(StreetCrime.beat_id, beat_ids), StreetCrime.month >= first_month,
-               StreetCrime.month <= scope.date_to)
-        .group_by(StreetCrime.lat, StreetCrime.lon, StreetCrime.crime_type)
-    ).all()
-    points: dict[tuple[float, float], dict] = {}
-    total = 0
-    for lat, lon, crime_type, n in rows:
-        total += n
-        point = points.setdefault((lat, lon), {"lat": lat, "lon": lon, "n": 0, "types": {}})
-        point["n"] += n
-        point["types"][crime_type] = point["types"].get(crime_type, 0) + n
-    ordered = sorted(points.values(), key=lambda p: -p["n"])[:STREET_CRIME_POINTS]
-    for point in ordered:
-        point["label"] = "; ".join(f"{t} {n}" for t, n in sorted(point.pop("types").items(), key=lambda i: -i[1]))
-    return ordered, total
+def street_crime_map(beat_ids, scope: Scope) -> tuple[list[dict], int]:
+    """data.police.uk crimes on the beats in the months the period touches: the busiest map points
+    (``{"lat", "lon", "n", "label"}``) and the number of crimes."""
+    points = street_crime_points(beat_ids, since=scope.date_from.replace(day=1), until=scope.date_to)
+    shown = [{"lat": p["lat"], "lon": p["lon"], "n": p["count"],
+              "label": "; ".join(f"{t} {n}" for t, n in p["crime_types"])} for p in points[:STREET_CRIME_POINTS]]
+    return shown, sum(p["count"] for p in points)

@@ -9,7 +9,7 @@ from .. import audit
 from ..entries.registry import KINDS
 from ..models import AsbType, AuditAction, EntryKind, NsirCategory, PatrolMode, User
 from .counts import AsbBreakdown, Backlog, KindSeries, PatrolHours, asb_breakdown, entries_by_kind, patrol_hours, review_backlog
-from .hotspots import Hotspot, hotspots, street_crime_points
+from .hotspots import Hotspot, hotspots, street_crime_map
 from .scope import Scope, list_url
 from .victims import VictimFigure, victim_figures
 from .welfare import WelfareDue, welfare_summary
@@ -98,7 +98,7 @@ def build_dashboard(user: User, scope: Scope, beats: list) -> Dashboard:
     shown = [b for b in beats if scope.beat_ids is None or b.id in scope.beat_ids]
     now = scope.now
     welfare_common = scope.beat_args()
-    street, street_total = street_crime_points(scope.beat_ids, scope)
+    street, street_total = street_crime_map(scope.beat_ids, scope)
     welfare, welfare_counts = welfare_summary(user, scope.beat_ids, today=scope.today, limit=LISTED)
     return Dashboard(
         scope=scope,

@@ -9,7 +9,6 @@ from flask import current_app
 
 from .. import audit
 from ..access import REVIEWERS, can_review_entry, visible_entries
-from ..entries.queries import AnyEntry
 from ..entries.revisions import diff, snapshot
 from ..extensions import db
 from ..models import (
@@ -17,6 +16,7 @@ from ..models import (
     ReviewDecision, SecurityMarking, SourceEvaluation, User, beat_assignment,
 )
 from ..search.index import index_entry
+from ..queries import AnyEntry
 from ..timeutil import utcnow
 
 

@@ -11,18 +11,17 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload, with_polymorphic
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..entries.registry import kind_of
 from ..models import Entry, Link, SearchDocument
+from ..queries import AnyEntry
 
 # Snippet markers: control characters index_entry strips from every document, so text typed into an
 # entry can never forge one. Everything else is HTML-escaped before they become <mark>.
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-AnyEntry = with_polymorphic(Entry, "*")
 
 
 def document_text(entry: Entry) -> str:

@@ -23,6 +23,7 @@ from ..access import visible_entries
 from ..extensions import db
 from ..geo import bounding_box, distance_m
 from ..models import AsbIncident, Entry, IntelligenceReport, Link, Person, SearchDocument, User, Vehicle
+from ..queries import like_pattern
 from ..timeutil import london_day_start
 from .query import PER_PAGE, SearchQuery
 
@@ -44,10 +45,6 @@ def _compile_cross_join(join, compiler, asfrom=False, from_linter=None, **kw):
     right = join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
     onclause = join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
     return f"{left} CROSS JOIN {right} ON {onclause}"
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _kind_row(model, conditions) -> sa.ColumnElement[bool]:
@@ -96,7 +93,7 @@ def people_named(key: str):
     """Live people whose name or an alias contains key (name_key form): a trigram index on both backends."""
     if dialect_name() == "sqlite" and len(key) >= 3:
         return sa.select(Person.id).where(Person.id.in_(_trigram_ids("person", key)), Person.merged_into_id.is_(None))
-    pattern = _like(key)
+    pattern = like_pattern(key)
     return sa.select(Person.id).where(
         Person.merged_into_id.is_(None),
         sa.or_(Person.name_key.like(pattern, escape="\\"),
@@ -109,7 +106,7 @@ def vehicles_like(vrm: str):
         return sa.select(Vehicle.id).where(Vehicle.id.in_(_trigram_ids("vehicle", vrm)),
                                            Vehicle.merged_into_id.is_(None))
     return sa.select(Vehicle.id).where(Vehicle.merged_into_id.is_(None),
-                                       Vehicle.vrm.like(_like(vrm), escape="\\"))
+                                       Vehicle.vrm.like(like_pattern(vrm), escape="\\"))
 
 
 def entry_conditions(user: User, query: SearchQuery, ring_ids: list[int] | None = None
