@@ -1,7 +1,7 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
@@ -115,6 +115,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(escape(text or "").split("\n"))
 
     app.jinja_env.globals["form_problems"] = form_problems
+    app.jinja_env.globals["can_open"] = can_open
 
     @app.context_processor
     def template_helpers():
@@ -123,6 +124,15 @@ def register_web(app: Flask) -> None:
             "force_name": app.config["FORCE_NAME"],
             "current_beats": current_user.beats if current_user.is_authenticated else [],
         }
+
+
+def can_open(endpoint: str) -> bool:
+    """Whether the current user may open `endpoint`, read from the roles its view declares (@require or
+    @public): templates ask this instead of restating roles. An unknown endpoint is an error, not False."""
+    access_rule = current_app.view_functions[endpoint].access
+    if access_rule == access.PUBLIC:
+        return True
+    return current_user.is_authenticated and current_user.role in access_rule
 
 
 def form_problems(form) -> list[tuple[str, str]]:

@@ -11,10 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
+from flask_login import login_user, logout_user
 
 import pcso
 from pcso.access import PUBLIC, public, require
 from pcso.models import Role
+from pcso.web import can_open
+from tests import factories
 
 PCSO_DIR = Path(pcso.__file__).resolve().parent
 PARAMETER = re.compile(r"<(?:(?P<converter>[a-z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -407,3 +410,39 @@ def test_views_checks_catch_offenders(tmp_path):
     assert views_doing_service_work(source, "m") == ["m:3 calls audit.record", "m:4 calls db.session.scalars"]
     (function,) = view_functions(source)
     assert body_lines(function) == 33
+
+
+# Templates ask can_open('endpoint') (the view's declared roles), never restate who holds which role.
+ROLE_IN_TEMPLATE = re.compile(r"\.role\s*(?:==|!=|in\b|not in\b)|\baccess\.[A-Z_]+\b")
+
+
+def test_templates_ask_can_open_instead_of_restating_roles():
+    root = PCSO_DIR.parent / "templates"
+    offenders = [f"{path.relative_to(root)}:{number}: {line.strip()}"
+                 for path in sorted(root.rglob("*.html"))
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if ROLE_IN_TEMPLATE.search(line)]
+    assert not offenders, "templates restating roles (ask can_open('endpoint')):\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize("line, flagged", [
+    ("{% if current_user.role in access.REVIEWERS %}", True),
+    ("{% if current_user.role == 'admin' %}", True),
+    ("{% if can_open('admin.users') %}", False),
+    ("{{ current_user.role.label }}", False),
+])
+def test_role_pattern_catches_restated_roles(line, flagged):
+    assert bool(ROLE_IN_TEMPLATE.search(line)) is flagged
+
+
+def test_can_open_reads_the_views_declared_roles(app):
+    with app.test_request_context():
+        assert can_open("auth.login") and not can_open("admin.users")  # public; signed out
+        for role in Role:
+            login_user(factories.user(role))
+            assert can_open("admin.users") is (role == Role.ADMIN)
+            assert can_open("review.queue") is (role == Role.SUPERVISOR)
+            assert can_open("beats.index")  # every role
+            logout_user()
+        with pytest.raises(KeyError):
+            can_open("no.such-endpoint")

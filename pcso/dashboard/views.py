@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from ..access import DASHBOARD_VIEWERS, REVIEWERS, dashboard_beat_ids, require
+from ..access import DASHBOARD_VIEWERS, dashboard_beat_ids, require
 from ..beats.services import all_beats
 from ..database import writes_on_read
 from ..extensions import db
-from ..models import Role
 from ..timeutil import to_london, utcnow
 from .forms import DashboardForm
 from .scope import Scope
@@ -37,5 +36,4 @@ def index():
     dashboard = build_dashboard(current_user, scope, beats)
     record_dashboard_view(scope, actor=current_user)
     db.session.commit()
-    return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats,
-                           can_review=current_user.role in REVIEWERS, is_pcso=current_user.role == Role.PCSO)
+    return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats)
