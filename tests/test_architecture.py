@@ -178,7 +178,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("workflow", ("pcso.entries.services", "pcso.review.*")),
     ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*")),
     ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
-    ("app", ("pcso", "pcso.cli", "pcso.seed")),
+    ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*")),
 ]
 # Only the operator commands import inside functions (to keep `flask --help` quick); they sit at the top.
 FUNCTION_IMPORTS_ALLOWED = {"pcso.cli"}
@@ -188,7 +188,6 @@ SESSION_QUERIES = {"scalar", "scalars", "execute", "get", "query"}
 
 # Offenders in code being rewritten or split elsewhere; each line names why. Empty these, never add to them.
 KNOWN_OFFENDERS: dict[str, set[str]] = {
-    "long files": {"pcso/seed.py"},  # pcso/seed.py: being split
     "defined twice": {"pcso.entries.queries: defines AnyEntry"},  # pcso/entries: being rewritten
 }
 
@@ -268,6 +267,8 @@ def test_no_module_imports_a_higher_layer():
     found = []
     for module, imports in sorted(import_graph().items()):
         for target, line, _ in imports:
+            if len(layer_of(module)) != 1 or len(layer_of(target)) != 1:
+                continue  # test_every_module_has_one_layer names it
             (mine,), (theirs,) = layer_of(module), layer_of(target)
             if theirs > mine:
                 found.append(f"{module}:{line} imports {target} ({LAYERS[mine][0]} -> {LAYERS[theirs][0]})")
