@@ -14,15 +14,16 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import joinedload
 
-from .. import audit
 from ..beats.services import all_beats
-from ..entries.queries import AnyEntry, get_visible_entry
+from ..entries.queries import get_visible_entry
 from ..extensions import db
 from ..lists.exports import export_stream, export_summary
 from ..lists.filters import EntryFilter
-from ..models import AuditAction, Entry, School, User
+from ..lists.services import record_disclosure, record_list_view
+from ..models import Entry, School, User
 from ..pole import queries as pole_queries
-from ..pole.services import RecordNotFound, visible_record
+from ..pole.services import RecordNotFound, record_profile_view, visible_record
+from ..queries import AnyEntry
 from ..timeutil import london_today
 from .errors import abort
 
@@ -93,8 +94,7 @@ def list_entries(user: User, filters: EntryFilter, *, cursor: str | None, limit:
     more = len(rows) > limit
     rows = rows[:limit]
     if not filters.is_empty:
-        audit.record(AuditAction.SEARCH, actor=user, object_type="entry", scope="list", via="api",
-                     filters=filters.to_audit(), results=len(rows), cursor=bool(cursor))
+        record_list_view(filters, len(rows), actor=user, via="api", cursor=bool(cursor))
     return rows, encode_cursor(rows[-1]) if more and rows else None
 
 
@@ -107,7 +107,7 @@ def profile(user: User, model, record_id: int) -> dict:
     except RecordNotFound:
         abort(404, "No such record, or not one you may see.")
     timeline = pole_queries.timeline(user, record)
-    audit.record(AuditAction.VIEW, record, actor=user, entries=timeline.total, via="api")
+    record_profile_view(record, entries=timeline.total, actor=user, via="api")
     return {"record": record, "entries_total": timeline.total,
             "entries": [dict(entry_summary(item.entry), roles=[r.value for r in item.roles])
                         for item in timeline.items]}
@@ -119,8 +119,7 @@ def export_entries(user: User, filters: EntryFilter, *, fmt: str, purpose: str, 
     """Record the disclosure (flush) and return the stream of the file: the view commits before sending it."""
     clauses = filters.clauses(user, today=london_today())
     summary = export_summary(clauses)
-    event = audit.record(AuditAction.DISCLOSE, actor=user, object_type="entry", format=fmt, purpose=purpose,
-                         recipient=recipient, filters=filters.to_audit(), count=summary.count,
-                         marking=summary.marking.value, via="api")
+    event = record_disclosure(filters, summary, fmt=fmt, purpose=purpose, recipient=recipient, actor=user,
+                              via="api")
     return export_stream(fmt, clauses, summary, event=event, actor=user, purpose=purpose, recipient=recipient,
                          filters=filters, description=filters.describe(beat_names={b.id: b.name for b in all_beats()}))

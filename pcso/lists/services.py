@@ -31,17 +31,18 @@ def visible_person_name(filters: EntryFilter, user: User) -> str | None:
     return person.full_name if person is not None and can_view_record(user, person) else None
 
 
-def record_list_view(filters: EntryFilter, results: int, *, actor: User) -> AuditEvent:
+def record_list_view(filters: EntryFilter, results: int, *, actor: User, **details) -> AuditEvent:
+    """A filtered list is an audited search (a plain list is not: the caller asks only when filtered)."""
     return audit.record(AuditAction.SEARCH, actor=actor, object_type="entry", scope="list",
-                        filters=filters.to_audit(), results=results)
+                        filters=filters.to_audit(), results=results, **details)
 
 
 def record_disclosure(filters: EntryFilter, summary: ExportSummary, *, fmt: str, purpose: str, recipient: str,
-                      actor: User) -> AuditEvent:
+                      actor: User, **details) -> AuditEvent:
     """A list export is a disclosure: on record (what, why, to whom, how many) before a byte leaves."""
     return audit.record(AuditAction.DISCLOSE, actor=actor, object_type="entry", format=fmt, purpose=purpose,
                         recipient=recipient, filters=filters.to_audit(), count=summary.count,
-                        marking=summary.marking.value)
+                        marking=summary.marking.value, **details)
 
 
 def record_entry_disclosure(entry: Entry, *, purpose: str, recipient: str, actor: User) -> AuditEvent:

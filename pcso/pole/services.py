@@ -168,6 +168,6 @@ def merge_vehicles(keep: Vehicle, loser: Vehicle, *, actor: User, reason: str):
                    vrm=keep.vrm, merged_vrm=loser.vrm)
 
 
-def record_profile_view(record, *, entries: int, actor: User) -> None:
+def record_profile_view(record, *, entries: int, actor: User, **details) -> None:
     """Opening a profile is an audited read, with how many entries its timeline showed."""
-    audit.record(AuditAction.VIEW, record, actor=actor, entries=entries)
+    audit.record(AuditAction.VIEW, record, actor=actor, entries=entries, **details)
