@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.orm import with_polymorphic
 
 from ..access import visible_entries
 from ..extensions import db
 from ..models import Entry, EntryKind, EntryStatus, IntelligenceReport, User
-
-AnyEntry = with_polymorphic(Entry, "*")
+from ..queries import AnyEntry
 
 
 def get_visible_entry(user: User, entry_id: int) -> Entry | None:
