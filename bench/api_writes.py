@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.concurrent_writes import ROOT, VENV_BIN, free_port, pct  # noqa: E402
+from bench.concurrent_writes import ROOT, VENV_BIN, gunicorn, pct, scratch_database  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 WRITERS = int(os.environ.get("BENCH_WRITERS", "8"))
@@ -73,34 +73,11 @@ def body(n: int, i: int) -> bytes:
 
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="beatbook-bench-"))
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite'}"
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "API_RATELIMIT": "100000 per minute"}
-    flask = [str(VENV_BIN / "flask"), "--app", "app"]
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(flask + ["seed-demo", "--entries", "0"], cwd=ROOT, env=env, check=True, capture_output=True)
+    url, env = scratch_database(tmp, API_RATELIMIT="100000 per minute")
     tokens = subprocess.run([str(VENV_BIN / "python"), "-c", MAKE_TOKENS.format(collars=COLLARS)], cwd=ROOT,
                             env=env, check=True, capture_output=True, text=True).stdout.split()
-    port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "app:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(env, WORKERS) as base:
         return run(base, url, tokens)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def run(base: str, url: str, tokens: list[str]) -> int:

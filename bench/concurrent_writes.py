@@ -12,6 +12,7 @@ Only talks to 127.0.0.1. Bounded: WRITES_PER_WRITER posts per writer, a deadline
 """
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -87,10 +88,11 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if len(values) > 1 else 0.0
 
 
-def main() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="beatbook-bench-"))
+def scratch_database(tmp: Path, **env_extra: str) -> tuple[str, dict]:
+    """A migrated database with the demo users and no entries (SQLite in `tmp`, or BENCH_DATABASE_URL
+    emptied first): its URL and the environment to serve it with."""
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite'}"
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "RATELIMIT_LOGIN": "1000 per minute"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, **env_extra}
     flask = [str(VENV_BIN / "flask"), "--app", "app"]
     if url.startswith("postgresql"):
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -100,9 +102,14 @@ def main() -> int:
         engine.dispose()
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["seed-demo", "--entries", "0"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return url, env
 
+
+@contextlib.contextmanager
+def gunicorn(env: dict, workers: int):
+    """The app under gunicorn on a free local port, until the block ends: yields its base URL."""
     port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "app:app"],
+    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "app:app"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -112,10 +119,17 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        return run(base, url, tmp)
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="beatbook-bench-"))
+    url, env = scratch_database(tmp, RATELIMIT_LOGIN="1000 per minute")
+    with gunicorn(env, WORKERS) as base:
+        return run(base, url, tmp)
 
 
 def run(base: str, url: str, tmp: Path) -> int:
