@@ -21,7 +21,7 @@ from pcso.entries.services import end_patrol, log_entry, open_patrol, update_ent
 from pcso.extensions import db
 from pcso.models import user as user_model
 from pcso.models import (
-    AsbIncident, AuditAction, AuditEvent, Entry, EntryKind, EntryRevision, EntryStatus, Patrol, Role,
+    AsbIncident, AuditAction, AuditEvent, Entry, EntryRevision, EntryStatus, Patrol, Role,
     SecurityMarking,
 )
 from pcso.timeutil import to_london, utcnow
