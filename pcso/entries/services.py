@@ -109,10 +109,10 @@ def _record(person_or_vehicle, field: str, actor: User):
 
 def _link_records(entry: Entry, data: EntryInput, actor: User) -> None:
     """Replace the entry's people and vehicle links with the input's; places and organisations stay."""
-    field = "child_name" if data.kind == EntryKind.WELFARE_CHECK else "people"
+    spec = kind_of(data.kind)
     # Resolve every record before the old links go: a picked person is visible through them.
-    named = [(_record(item, field, actor), role, note, position)
-             for item, role, note, position in kind_of(data.kind).links(data.fields)]
+    named = [(_record(item, spec.links_field, actor), role, note, position)
+             for item, role, note, position in spec.links(data.fields)]
     entry.links = [item for item in entry.links if item.person is None and item.vehicle is None]
     for record, role, note, position in named:
         link(entry, record, role, note=note, position=position)

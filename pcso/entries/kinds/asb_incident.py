@@ -12,7 +12,8 @@ from ..data import PersonInput, VehicleInput
 from ..forms import EntryForm, OptionalRadioField, PersonForm, VehicleForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, label_of, text
 from .common import (
-    PersonSchema, linked_view, enum, load_links, named_links, people_field, people_from_form, short_text, vehicles_field,
+    PersonSchema, enum, linked_view, load_links, named_links, people_field, people_from_form, short_text,
+    vehicles_field,
     vehicles_from_form, victim_named,
 )
 from .common import long_text as json_long_text
@@ -94,7 +95,8 @@ def check(data) -> dict[str, str]:
 
 
 def apply(entry: AsbIncident, fields_: AsbIncidentFields) -> None:
-    entry.nsir_category, entry.asb_type, entry.description = fields_.nsir_category, fields_.asb_type, fields_.description
+    entry.nsir_category, entry.asb_type = fields_.nsir_category, fields_.asb_type
+    entry.description = fields_.description
     entry.action_taken, entry.control_room_ref = fields_.action_taken, fields_.control_room_ref
     entry.victim_risk = fields_.victim_risk
 

@@ -83,7 +83,7 @@ class IntelligenceReportSchema(Schema):
     assessment = fields.Enum(IntelAssessment, by_value=True, required=True, metadata={"example": "B"})
     handling_code = fields.Enum(HandlingCode, by_value=True, required=True, metadata={"example": "P"})
     sanitised_text = fields.String(required=True, validate=validate.Length(min=1, max=20_000),
-                                   metadata={"example": "A silver Ford Fiesta is used to deliver cannabis on Moss Lane"})
+                                   metadata={"example": "A silver Ford Fiesta delivers cannabis on Moss Lane"})
     handling_conditions = short_text(2000, metadata={"example": None})
     source_details = json_long_text(load_only=True, metadata={
         "description": "Restricted: read back only by supervisors and analysts", "example": "Neighbour, by phone"})

@@ -213,7 +213,8 @@ KIND = Kind(
     hint="Child at risk of exploitation · OFFICIAL-SENSITIVE",
     kind=EntryKind.WELFARE_CHECK, model=WelfareCheck, form=WelfareCheckForm, fields=WelfareCheckFields,
     schema=WelfareCheckSchema, colour="#4c2c92", from_form=from_form, load_form=load_form, check=check,
-    apply=apply, links=links, json_view=json_view, search_text=search_text, detail_rows=detail_rows,
+    apply=apply, links=links, links_field="child_name", json_view=json_view, search_text=search_text,
+    detail_rows=detail_rows,
     marking=lambda data, raised_from: SecurityMarking.OFFICIAL_SENSITIVE,  # always, whatever was posted
     # Nothing more leaves in a list export (DPA 2018 s.37): the child's name, words and indicators stay here.
     export_columns=(
