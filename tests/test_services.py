@@ -326,6 +326,11 @@ def test_a_patrol_logged_late_gathers_the_entries_made_during_it_and_ending_earl
     assert (earlier.patrol_id, later.patrol_id) == (patrol.id, patrol.id)
     end_patrol(patrol, utcnow() - timedelta(minutes=10), None, actor=pcso_user)
     assert (earlier.patrol_id, later.patrol_id) == (patrol.id, None)
+    # Each move is in the moved entry's own history and the audit log.
+    assert [(r.action, r.changes["patrol_id"]) for r in later.revisions[1:]] == [
+        ("updated", [None, patrol.id]), ("updated", [patrol.id, None])]
+    moves = [e for e in audits(AuditAction.UPDATE, later.id) if e.details.get("fields") == ["patrol_id"]]
+    assert len(moves) == 2
 
 
 def test_an_entry_logged_with_no_patrol_has_none(app):

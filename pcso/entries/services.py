@@ -14,6 +14,7 @@ from ..models import (
     AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
 )
 from ..pole.services import RecordNotFound, link, person_for, vehicle_for
+from ..queries import AnyEntry
 from ..search.index import index_entry  # same transaction: the entry and its search text commit together
 from ..timeutil import to_london, utcnow
 from .data import CLIENT_KEY, EntryInput, PersonInput
@@ -43,19 +44,21 @@ def patrol_at(author_id: int, when: datetime) -> Patrol | None:
         .order_by(Patrol.started_at.desc()).limit(1))
 
 
-def _regroup(patrol: Patrol) -> None:
-    """The author's other entries inside the patrol's time join it; those now outside it leave."""
-    entries = Entry.__table__
-    inside = (entries.c.occurred_at >= patrol.started_at) & (
-        sa.true() if patrol.ended_at is None else entries.c.occurred_at <= patrol.ended_at)
-    mine = (entries.c.author_id == patrol.author_id) & (entries.c.kind != EntryKind.PATROL.value)
-    db.session.execute(sa.update(entries).where(mine, entries.c.patrol_id.is_(None), inside)
-                       .values(patrol_id=patrol.id), execution_options={"synchronize_session": False})
-    db.session.execute(sa.update(entries).where(mine, entries.c.patrol_id == patrol.id, ~inside)
-                       .values(patrol_id=None), execution_options={"synchronize_session": False})
-    for loaded in list(db.session.identity_map.values()):
-        if isinstance(loaded, Entry) and loaded.author_id == patrol.author_id and loaded is not patrol:
-            db.session.expire(loaded, ["patrol_id"])
+def _regroup(patrol: Patrol, *, actor: User) -> None:
+    """The author's other entries inside the patrol's time join it, and those now outside it leave: each
+    move is a revision and an audit event of its entry, like any other change to it."""
+    inside = (AnyEntry.occurred_at >= patrol.started_at) & (
+        sa.true() if patrol.ended_at is None else AnyEntry.occurred_at <= patrol.ended_at)
+    moving = db.session.scalars(sa.select(AnyEntry).where(
+        AnyEntry.author_id == patrol.author_id, AnyEntry.kind != EntryKind.PATROL,
+        sa.or_(AnyEntry.patrol_id.is_(None) & inside, (AnyEntry.patrol_id == patrol.id) & ~inside))).all()
+    for entry in moving:
+        before = snapshot(entry)
+        entry.patrol_id = None if entry.patrol_id == patrol.id else patrol.id
+        entry.updated_at = utcnow()
+        add_revision(entry, before, actor=actor, action="updated")
+        audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["patrol_id"],
+                     patrol_id=patrol.id)
 
 
 def find_by_client_key(user: User, client_key: str) -> Entry | None:
@@ -183,7 +186,7 @@ def log_entry(data: EntryInput, *, actor: User, submit: bool = False) -> tuple[E
     audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=data.kind.value,
                  status=entry.status.value)
     if isinstance(entry, Patrol):
-        _regroup(entry)
+        _regroup(entry, actor=actor)
     index_entry(entry)
     return entry, True
 
@@ -201,7 +204,7 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
     action = _submit_action(entry) if submit else "updated"
     _apply(entry, data, actor)
     if isinstance(entry, Patrol):
-        _regroup(entry)
+        _regroup(entry, actor=actor)
     if submit:
         entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
     entry.updated_at = utcnow()
@@ -242,7 +245,7 @@ def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: 
     if notes:
         patrol.notes = f"{patrol.notes}\n\n{notes}" if patrol.notes else notes
     patrol.updated_at = utcnow()
-    _regroup(patrol)
+    _regroup(patrol, actor=actor)
     db.session.flush()
     add_revision(patrol, before, actor=actor, action="ended")
     audit.record(AuditAction.UPDATE, patrol, actor=actor, object_type="entry", fields=["ended_at"])
