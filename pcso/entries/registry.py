@@ -17,7 +17,3 @@ KINDS: dict[EntryKind, Kind] = {
 def kind_of(kind: EntryKind | str) -> Kind:
     """The declaration of a kind, by EntryKind or its value ('asb_incident'). KeyError when unknown."""
     return KINDS[EntryKind(kind)]
-
-
-def kind_colours() -> dict[EntryKind, str]:
-    return {kind: spec.colour for kind, spec in KINDS.items()}

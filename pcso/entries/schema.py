@@ -21,9 +21,6 @@ from .data import EntryInput, PlaceInput
 from .kinds.base import text
 from .registry import kind_of
 
-COMMON = ("occurred_at", "summary", "marking", "lat", "lon", "accuracy_m", "location_source", "postcode",
-          "location_text", "beat_id", "raised_from_id")
-
 
 class CommonEntrySchema(Schema):
     occurred_at = fields.AwareDateTime(required=True, metadata={
