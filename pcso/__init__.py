@@ -9,7 +9,9 @@ from flask import Flask
 
 from .account import views as account_views
 from .admin import views as admin
-from .api import views_core, views_docs, views_entries, views_lists, views_records, views_search, views_work
+from .api import (
+    views_core, views_docs, views_entries, views_forms, views_lists, views_records, views_search, views_work,
+)
 from .api.setup import init_api
 from .auth import views as auth
 from .beats import views as beats
@@ -64,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
-    init_api(app, [views_core.bp, views_entries.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
+    init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
 
     register_cli(app)
 

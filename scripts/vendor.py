@@ -9,6 +9,7 @@ Templates reference:
     vendor/leaflet/leaflet.css    vendor/leaflet/leaflet.js
     vendor/leaflet/images/*.png   (found by leaflet.css via url(images/...))
     vendor/chart.js/chart.umd.js
+    vendor/idb/umd.js             (IndexedDB promise wrapper: the phone's outbox and drafts)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ NODE_MODULES = ROOT / "node_modules"
 DEST = ROOT / "static" / "vendor"
 
 # package name -> files under node_modules/<package>/ ("dir/*" copies a folder's files).
-# Destination: static/vendor/<package>/<path relative to dist/>.
+# Destination: static/vendor/<package>/<path below the pattern's first folder (dist/, build/)>.
 FILES: dict[str, list[str]] = {
     "leaflet": [
         "dist/leaflet.js",
@@ -35,6 +36,9 @@ FILES: dict[str, list[str]] = {
     "chart.js": [
         "dist/chart.umd.js",
         "dist/chart.umd.js.map",
+    ],
+    "idb": [
+        "build/umd.js",
     ],
 }
 
@@ -69,9 +73,9 @@ def main() -> int:
     wanted: set[Path] = set()
     for package in FILES:
         check_installed(package, versions[package])
-        dist = NODE_MODULES / package / "dist"
         for src in sources(package):
-            dst = DEST / package / src.relative_to(dist)
+            inside = src.relative_to(NODE_MODULES / package)
+            dst = DEST / package / inside.relative_to(inside.parts[0])
             wanted.add(dst)
             if dst.exists() and filecmp.cmp(src, dst, shallow=False):
                 unchanged += 1

@@ -33,19 +33,22 @@ def london_now():
     return to_london(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
 
 
-def make_form(kind: EntryKind, obj=None):
-    extra = {}
+def make_form(kind: EntryKind, obj=None, *, user: User | None = None, formdata=None):
+    """The kind's form: `formdata` (a MultiDict) instead of the request's for the phone's queued forms (the API
+    checks their CSRF in a header), made for `user` (the signed-in officer unless said)."""
+    user = user or current_user
+    extra = {} if formdata is None else {"formdata": formdata, "meta": {"csrf": False}}
     if kind == EntryKind.SCHOOL_VISIT:
         extra["schools"] = db.session.scalars(sa.select(School).order_by(School.name))
-        extra["near_beats"] = current_user.beat_ids
+        extra["near_beats"] = user.beat_ids
     if kind == EntryKind.WELFARE_CHECK:
         extra["spocs"] = db.session.scalars(
             sa.select(User).where(User.role.in_(LOGGERS), User.is_enabled).order_by(User.display_name))
     form = kind_of(kind).form(obj=obj, beats=all_beats(), **extra)
-    if obj is None and request.method == "GET":
+    if obj is None and request.method == "GET" and formdata is None:
         form.occurred_at.data = london_now()
         if kind == EntryKind.WELFARE_CHECK:
-            form.spoc_id.data = str(current_user.id)
+            form.spoc_id.data = str(user.id)
     if obj is not None and request.method == "GET":
         form.load_location(obj)
         kind_of(kind).load_form(form, obj)
@@ -95,7 +98,7 @@ def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 20
                            patrol=patrol), status
 
 
-def raise_from(form, *, prefill: bool) -> None:
+def raise_from(form, *, prefill: bool, user: User | None = None) -> None:
     """The entry an intelligence report is raised from: ?from=<id> on a new form, then the hidden field.
 
     An entry the officer may not open (or not raise from) answers 404, as if it did not exist.
@@ -107,11 +110,12 @@ def raise_from(form, *, prefill: bool) -> None:
     raw = request.args.get("from") if first_visit else form.raised_from_id.data
     if not raw:
         return
+    user = user or current_user
     try:
-        source = get_visible_entry(current_user, positive_int(raw))
+        source = get_visible_entry(user, positive_int(raw))
     except ValueError:
         abort(404)
-    if source is None or not can_raise_intelligence(current_user, source):
+    if source is None or not can_raise_intelligence(user, source):
         abort(404)
     form.raised_from = source
     if first_visit:
