@@ -25,6 +25,7 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 from .geo_api import views as geo_api
 from .lists import views as lists
 from .main import views as main
+from .offline import views as offline
 from .pole import views as pole
 from .review import views as review
 from .search import views as search
@@ -59,7 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_engine(app)
 
     register_converters(app)
-    for module in (main, auth, beats, entries, review, dashboard, briefing, lists, geo_api, pole, search, admin):
+    for module in (main, auth, beats, entries, review, dashboard, briefing, lists, geo_api, pole, search, admin,
+                   offline):
         app.register_blueprint(module.bp)
 
     register_web(app)

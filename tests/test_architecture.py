@@ -161,7 +161,7 @@ def test_source_details_are_read_only_where_access_guards_them():
 # belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer
 # (a module named outright is placed there, whatever wildcards it also matches).
 FEATURES = ("account", "admin", "api", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
-            "main", "pole", "review", "schools", "search")
+            "main", "offline", "pole", "review", "schools", "search")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
