@@ -55,13 +55,14 @@ def request_key() -> str:
 
 
 def fingerprint() -> str:
-    """SHA-256 of the method, the path and the body (canonical JSON when it parses)."""
+    """SHA-256 of the method, the path with its query (?submit=true is another request) and the body
+    (canonical JSON when it parses)."""
     body = request.get_data(cache=True)
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = body
-    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+    return hashlib.sha256(request.method.encode() + b" " + request.full_path.encode() + b"\n" + canonical).hexdigest()
 
 
 def claim(user: User, key: str, digest: str) -> IdempotencyKey | None:

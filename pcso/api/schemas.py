@@ -32,6 +32,11 @@ class Strict(ma.Schema):
         unknown = ma.RAISE
 
 
+@example({"submit": True})
+class SubmitArgsSchema(Strict):
+    submit = fields.Boolean(load_default=False, metadata={"description": "Submit for review at once"})
+
+
 PROBLEM_EXAMPLE = {"type": "/api/v1/reference#problem-validation", "title": "Unprocessable Content", "status": 422,
                    "detail": "Some fields are not right: see errors.", "errors": {"purpose": ["Missing data."]}}
 

@@ -11,14 +11,9 @@ from . import services_entries
 from .auth import api_require, api_user
 from .blueprint import api_blueprint
 from .idempotency import idempotent, request_key
-from .schemas import Strict, example
+from .schemas import Strict, SubmitArgsSchema, example
 
 bp = api_blueprint("api_entries", "Log, read, change and submit entries")
-
-
-@example({"submit": True})
-class SubmitArgsSchema(Strict):
-    submit = ma.fields.Boolean(load_default=False, metadata={"description": "Submit for review at once"})
 
 
 def _answer(entry: dict, status: int):

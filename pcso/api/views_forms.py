@@ -10,8 +10,7 @@ from . import services_forms
 from .auth import api_require, api_user
 from .blueprint import api_blueprint
 from .idempotency import idempotent, request_key
-from .schemas import Strict, example
-from .views_entries import SubmitArgsSchema
+from .schemas import Strict, SubmitArgsSchema, example
 
 bp = api_blueprint("api_forms", "An entry form's fields, sent later from the phone")
 

@@ -155,5 +155,12 @@ class VehicleForm(Form):
     def validate_vrm(self, field):
         if field.data and not VRM_ALLOWED.match(normalise_vrm(field.data)):
             raise ValidationError("A registration is 2 to 8 letters and numbers, e.g. AB12 CDE")
-        if (self.make.data or self.model.data or self.colour.data) and not field.data:
-            raise ValidationError("Enter the registration")
+
+    def validate(self, extra_validators=None) -> bool:
+        """A make, model or colour needs its registration. (Checked here: Optional() on an empty vrm stops its
+        own validators, so a row with only a make was dropped without a word.)"""
+        valid = super().validate(extra_validators)
+        if (self.make.data or self.model.data or self.colour.data) and not (self.vrm.data or "").strip():
+            self.vrm.errors = [*self.vrm.errors, "Enter the registration"]
+            return False
+        return valid

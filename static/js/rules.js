@@ -65,9 +65,11 @@
     form.querySelectorAll("input, select, textarea").forEach(function (field) {
       if (!field.name || field.type === "hidden" || field.disabled || errors[field.name]) { return; }
       var v = field.validity;
-      if (v.valid) { return; }
+      // A select's "Choose ..." option inside an optgroup is not a placeholder to the browser: check it here.
+      var missingChoice = field.tagName === "SELECT" && field.required && !field.value;
+      if (v.valid && !missingChoice) { return; }
       var label = labelOf(field);
-      if (v.valueMissing) {
+      if (v.valueMissing || missingChoice) {
         errors[field.name] = (field.type === "radio" || field.tagName === "SELECT" ? "Choose " : "Enter ") +
           label.charAt(0).toLowerCase() + label.slice(1).replace(/\?$/, "");
       } else if (v.tooLong) { errors[field.name] = label + ": at most " + field.maxLength + " characters"; }
@@ -96,6 +98,15 @@
         errors[vrmField.name] = "Enter the registration";
       }
     });
+  }
+
+  /* pcso/entries/placing.py: an entry needs a place or a beat (a school visit falls back to its school). */
+  function place(form, errors) {
+    var point = value(form, "lat") || value(form, "lon") || value(form, "postcode");
+    var fallback = form.dataset.kind === "school_visit" && value(form, "school_id");
+    if (!point && !fallback && !value(form, "beat_id")) {
+      errors.beat_id = "Give a location, or choose the beat by hand";
+    }
   }
 
   function common(form, errors) {
@@ -150,6 +161,7 @@
     fieldErrors(form, errors);
     var when = common(form, errors);
     peopleAndVehicles(form, errors);
+    place(form, errors);
     var kind = KINDS[form.dataset.kind];
     if (kind) { kind(form, errors, when); }
     return errors;

@@ -59,6 +59,20 @@ def test_the_same_key_with_another_body_is_422(app, world):
     assert reviews() == 1
 
 
+def test_the_same_key_and_body_with_another_query_is_another_request(app):
+    """?submit=true with a key a draft was made with is not a replay of the draft (found by schemathesis)."""
+    author = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    db.session.commit()
+    client, idem, secret = app.test_client(), key(), token(author)
+    body = {"occurred_at": utcnow().replace(microsecond=0).isoformat(), "mode": "foot", "purpose": "Tram stop",
+            "postcode": "M15 4AD"}
+    assert client.post("/api/v1/patrols", json=body, headers=bearer(secret, **{"Idempotency-Key": idem})).status_code == 201
+    other = client.post("/api/v1/patrols?submit=true", json=body, headers=bearer(secret, **{"Idempotency-Key": idem}))
+    assert other.status_code == 422 and problem(other)["type"].endswith("idempotency-key-reused")
+    bad = client.post("/api/v1/patrols?submit=null", json=body, headers=bearer(secret, **{"Idempotency-Key": idem}))
+    assert bad.status_code == 422
+
+
 @pytest.mark.parametrize("idem", [None, "", "short", "has spaces in it", "x" * 65])
 def test_a_missing_or_malformed_key_is_400(app, world, idem):
     supervisor, entry, secret = world
