@@ -16,7 +16,7 @@ from .models import Beat, Role, User
 beats_cli = AppGroup("beats", help="Import beat boundaries and find the beat for a point.")
 schools_cli = AppGroup("schools", help="Import the school list.")
 users_cli = AppGroup("users", help="Create users and assign them to beats.")
-search_cli = AppGroup("search", help="Rebuild the search index.")
+search_cli = AppGroup("search", help="Rebuild the search index; purge expired saved searches.")
 import_cli = AppGroup("import", help="Import context layers from public data (data.police.uk).")
 
 
@@ -165,6 +165,16 @@ def search_reindex():
     count = reindex_entries()
     db.session.commit()
     click.echo(f"Reindexed {count} entries.")
+
+
+@search_cli.command("purge")
+def search_purge():
+    """Delete expired saved searches (results pages past SEARCH_RESULTS_TTL_HOURS; new searches do it too)."""
+    from .search.saved import purge_saved_searches
+
+    count = purge_saved_searches()
+    db.session.commit()
+    click.echo(f"Deleted {count} expired saved searches.")
 
 
 def _check_police_uk(path: str) -> int:

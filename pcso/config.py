@@ -82,6 +82,8 @@ def load_config(instance_path: Path) -> dict:
         "FORCE_NAME": os.environ.get("FORCE_NAME", "Trafford (demo)"),
         # Review: a submission waiting longer than this is flagged in the queue.
         "REVIEW_TARGET_HOURS": _int("REVIEW_TARGET_HOURS", 72),
+        # Search: a results page (/search/results/<id>) can be opened again for this long (a shift).
+        "SEARCH_RESULTS_TTL_HOURS": _int("SEARCH_RESULTS_TTL_HOURS", 8),
     }
     if production:
         if not os.environ.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:

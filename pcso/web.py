@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import access
 from .extensions import db
@@ -41,6 +41,12 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class TokenConverter(BaseConverter):
+    """<token:...>: an opaque id from secrets.token_urlsafe (e.g. a saved search); anything else is a 404."""
+
+    regex = r"[A-Za-z0-9_\-]{16,64}"
+
+
 def positive_int(value: str) -> int:
     """For request.args.get(..., type=positive_int): a database id or page number, or ValueError."""
     number = int(value)
@@ -51,6 +57,7 @@ def positive_int(value: str) -> int:
 
 def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["token"] = TokenConverter
 
 
 def register_web(app: Flask) -> None:

@@ -53,6 +53,7 @@ ACCESS = {
     "beats.street_crime": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "entries.detail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "search.index": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "search.results": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "lists.entries": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "lists.export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "lists.entry_export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
@@ -66,6 +67,7 @@ ACCESS = {
     "entries.end": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.locate": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.postcode": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "geo_api.offline_pack": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "pole.suggest_people": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "pole.suggest_vehicles": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "pole.person": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
@@ -119,6 +121,8 @@ GET_MATRIX = {
     "/beats/{beat}/street-crime.geojson":    (LOGIN, 200, 200, 200, 200, 403),
     "/beats/{missing}/street-crime.geojson": (LOGIN, 404, 404, 404, 404, 403),
     "/search":                     (LOGIN,    200,   200,   200,   200,   403),
+    "/search/results/" + "A" * 32: (LOGIN,    404,   404,   404,   404,   403),  # no such saved search
+    "/geo/offline-pack":           (401,      200,   200,   403,   403,   403),  # JSON: 401, not a redirect
     "/lists/entries":              (LOGIN,    200,   200,   200,   200,   403),
     "/lists/entries?kind=burglaries": (LOGIN, 400,   400,   400,   400,   403),  # a bad filter: 400, never 500
     "/lists/entries/export?kind=asb-incidents": (LOGIN, 200, 200, 200, 200, 403),

@@ -21,7 +21,7 @@ from tests import factories
 
 PCSO_DIR = Path(pcso.__file__).resolve().parent
 PARAMETER = re.compile(r"<(?:(?P<converter>[a-z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-TYPED_CONVERTERS = {"int", "any"}
+TYPED_CONVERTERS = {"int", "any", "token"}  # token: web.TokenConverter, a fixed alphabet and length
 
 
 def python_sources() -> list[Path]:
@@ -69,7 +69,7 @@ def test_url_parameters_use_typed_converters(app):
                 offenders.append(f"{rule.endpoint} {rule.rule}: <{match['name']}> is "
                                  f"{match['converter'] or 'a bare string'}")
         assert len(PARAMETER.findall(rule.rule)) == len(rule.arguments), rule.rule  # the regex saw them all
-    assert not offenders, "URL parameters must be <int:...> or <any(...):...>:\n" + "\n".join(offenders)
+    assert not offenders, "URL parameters must be <int:...>, <any(...):...> or <token:...>:\n" + "\n".join(offenders)
 
 
 def test_url_paths_are_kebab_case(app):
@@ -169,7 +169,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
     ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.pdf")),
-    ("places and people", ("pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.schools.*",
+    ("places and people", ("pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
                      "pcso.entries.errors", "pcso.entries.schema", "pcso.entries.forms",

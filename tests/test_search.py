@@ -351,7 +351,7 @@ def test_words_alone_are_counted_up_to_a_cap_and_said_so(app, monkeypatch):
     assert (words.total, words.is_capped) == (5, True)
     filtered = search(author, SearchQuery(text="littering", kinds=(EntryKind.ASB_INCIDENT,)))
     assert (filtered.total, filtered.is_capped) == (8, False)  # a filter: counted exactly
-    html = soup(signed_in(app, author).post("/search", data={"q": "littering"}))
+    html = soup(signed_in(app, author).post("/search", data={"q": "littering"}, follow_redirects=True))
     assert html.select_one("[data-testid=result-count]").get_text(strip=True) == "More than 5 entries"
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.SEARCH)).one()
     assert (event.details["results"], event.details["more"]) == (5, True)
@@ -507,9 +507,11 @@ def test_search_page_posts_its_terms_and_shows_results_people_and_a_map(app, wor
     form = page.select_one("form[data-testid=search-form]")
     assert form["method"] == "post" and form["action"] == "/search"
     assert page.select_one("nav a[href='/search']").get_text() == "Search"
-    response = browser.post("/search", data={"q": "", "vrm": "ab12", "radius_m": "500"})
+    response = browser.post("/search", data={"q": "", "vrm": "ab12", "radius_m": "500"}, follow_redirects=True)
     assert response.status_code == 200
-    assert response.request.path == "/search" and response.request.query_string == b""
+    assert [(r.status_code, r.request.path) for r in response.history] == [(303, "/search")]
+    assert re.fullmatch(r"/search/results/[A-Za-z0-9_-]{32}", response.request.path)
+    assert response.request.query_string == b""
     html = soup(response)
     listed = [int(a["data-entry-id"]) for a in html.select("[data-testid=search-results] [data-entry-id]")]
     e = world.entries
@@ -525,7 +527,7 @@ def test_search_page_posts_its_terms_and_shows_results_people_and_a_map(app, wor
 
 def test_profile_links_appear_when_the_profile_pages_exist(app, world):
     browser = signed_in(app, world.analyst)
-    html = soup(browser.post("/search", data={"person": "Wrigley"}))
+    html = soup(browser.post("/search", data={"person": "Wrigley"}, follow_redirects=True))
     person = html.select_one("[data-testid=people-found] li")
     link = person.select_one("a")
     if "pole.person" in app.view_functions:
@@ -538,7 +540,7 @@ def test_every_search_is_audited_with_its_terms_and_count(app, world):
     browser = signed_in(app, world.supervisor)
     before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == AuditAction.SEARCH))
     browser.post("/search", data={"q": "precinct", "kinds": ["asb_incident", "welfare_check"], "postcode": "m15 4ad",
-                                  "radius_m": "1000"})
+                                  "radius_m": "1000"}, follow_redirects=True)
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.SEARCH)
                                 .order_by(AuditEvent.id)).all()
     assert len(events) == before + 1
@@ -551,7 +553,7 @@ def test_every_search_is_audited_with_its_terms_and_count(app, world):
     assert event.details["results"] == len(wanted) > 0
 
 
-def test_pages_post_the_same_terms_with_buttons(app):
+def test_pages_are_links_to_the_same_saved_search(app):
     author = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
     for i in range(PER_PAGE + 2):
         make(AsbIncident, author, summary=f"Littering near Dale Wrigley's house {i}",
@@ -559,20 +561,21 @@ def test_pages_post_the_same_terms_with_buttons(app):
     reindex_entries()
     db.session.commit()
     browser = signed_in(app, author)
-    html = soup(browser.post("/search", data={"q": "littering", "person": "", "kinds": ["asb_incident"]}))
-    pages = html.select_one("form[data-testid=pages]")
-    assert pages["method"] == "post" and "?" not in pages["action"].split("#")[0]
-    hidden = {(i["name"], i["value"]) for i in pages.select("input[type=hidden]") if i["name"] != "csrf_token"}
-    assert ("q", "littering") in hidden and ("kinds", "asb_incident") in hidden
-    button = pages.select_one("button[name=page]")
-    assert (button["value"], button.get_text(strip=True)) == ("2", "Next ›")
-    second = soup(browser.post("/search", data={**dict(hidden), "kinds": ["asb_incident"], "page": "2"}))
+    first = browser.post("/search", data={"q": "littering", "person": "", "kinds": ["asb_incident"]},
+                         follow_redirects=True)
+    html = soup(first)
+    pages = html.select_one("nav[data-testid=pages]")
+    link = pages.select_one("a")
+    assert (link["href"], link.get_text(strip=True)) == (f"{first.request.path}?page=2#results", "Next ›")
+    assert "littering" not in link["href"].lower()
+    second = soup(browser.get(link["href"].split("#")[0]))
     assert len(second.select("[data-testid=search-results] [data-entry-id]")) == 2
+    assert second.select_one("#q")["value"] == "littering"  # the form comes back filled in
 
 
 def test_snippets_are_escaped_and_only_matches_are_marked(app, world):
     browser = signed_in(app, world.pcso)
-    response = browser.post("/search", data={"q": "graffiti underpass"})
+    response = browser.post("/search", data={"q": "graffiti underpass"}, follow_redirects=True)
     text = response.get_data(as_text=True)
     assert "<script>alert" not in text and "<b>bold</b>" not in text
     html = soup(response)
@@ -608,7 +611,8 @@ def test_a_search_that_cannot_run_says_why(app, data, message):
 
 def test_a_point_instead_of_a_postcode(app, world):
     browser = signed_in(app, world.supervisor)
-    html = soup(browser.post("/search", data={"lat": str(M15_4AD[0]), "lon": str(M15_4AD[1]), "radius_m": "200"}))
+    html = soup(browser.post("/search", data={"lat": str(M15_4AD[0]), "lon": str(M15_4AD[1]), "radius_m": "200"},
+                              follow_redirects=True))
     assert {int(a["data-entry-id"]) for a in html.select("[data-testid=search-results] [data-entry-id]")} == {
         world.entries["drinking"].id}
     assert html.select_one("[data-testid=distance]").get_text() == f"{round(distance_m(*M15_4AD, 53.4660, -2.2607))} m away"

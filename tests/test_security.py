@@ -336,7 +336,7 @@ def test_entry_forms_send_their_contents_in_the_body(app, officer_client):
 
 def test_geo_lookups_take_post_bodies_only(app, officer_client):
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/geo/"):
+        if rule.rule.startswith("/geo/") and rule.endpoint != "geo_api.offline_pack":  # the pack takes no input
             assert rule.methods - {"HEAD", "OPTIONS"} == {"POST"}, rule.rule
     response = officer_client.get("/geo/postcode?postcode=M15+4AD")
     assert response.status_code == 405 and response.is_json

@@ -1,4 +1,4 @@
-"""Small JSON endpoints the entry forms call to show the beat before saving.
+"""Small JSON endpoints the entry forms call to show the beat before saving, and the offline pack.
 
 POST with a JSON body and the CSRF token in X-CSRFToken: a postcode or a point is
 where something happened, so it stays out of URLs and access logs.
@@ -6,8 +6,10 @@ where something happened, so it stays out of URLs and access logs.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask_login import current_user
 
 from ..access import LOGGERS, require
+from ..beats.offline_pack import build_pack
 from ..beats.services import locate_beat
 from ..entries.location import lookup_postcode, parse_point
 
@@ -43,3 +45,20 @@ def postcode():
         return jsonify(error="Postcode not found. Check it, or use your location or the map."), 404
     return jsonify(postcode=found.postcode, lat=found.lat, lon=found.lon,
                    beat=_beat_json(locate_beat(found.lat, found.lon)))
+
+
+@bp.get("/offline-pack")
+@require(*LOGGERS)
+def offline_pack():
+    """The user's beats and their postcodes, for the phone to keep (pcso/beats/offline_pack.py).
+
+    Send the last `version` as If-None-Match to get 304 when nothing changed. Cache-Control stays
+    no-store: the page script keeps its own copy in Cache Storage, the HTTP cache keeps none.
+    """
+    pack = build_pack(list(current_user.beats))
+    etag = f'"{pack["version"]}"'
+    if etag in request.headers.get("If-None-Match", "").replace("W/", "").split(", "):
+        return "", 304, {"ETag": etag}
+    response = jsonify(pack)
+    response.headers["ETag"] = etag
+    return response

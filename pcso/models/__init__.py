@@ -11,6 +11,7 @@ from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEval
 from .patrol import Patrol, PatrolMode
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
 from .review import EntryReview, ReviewDecision
+from .saved_search import SavedSearch
 from .school import School
 from .school_visit import SchoolVisit, SchoolVisitType
 from .search import SearchDocument
@@ -18,7 +19,7 @@ from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "ApiToken", "IdempotencyKey", "TokenScope",
+    "ApiToken", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

@@ -109,13 +109,48 @@
       setPin(mapState, lat, lon);
     }
 
+    // The beat shown to the user is kept on the form: the outbox says, after sending, if the server's differs.
+    function rememberBeat(beat, source) {
+      if (beat) {
+        form.dataset.phoneBeatId = String(beat.id);
+        form.dataset.phoneBeatName = beat.name;
+        form.dataset.phoneBeatSource = source;
+      } else {
+        delete form.dataset.phoneBeatId; delete form.dataset.phoneBeatName; delete form.dataset.phoneBeatSource;
+      }
+    }
+
+    // No signal: what the server would answer, said from the copy of the user's beats on this phone.
+    var NO_PACK = "No signal and no saved beat map on this phone: the beat will be worked out when the entry is sent.";
+    var CHECKED = " It is checked again when the entry is sent.";
+
+    function offline(lookup) {
+      var places = window.BeatbookPlaces;
+      return places ? lookup(places) : Promise.reject(Object.assign(new Error("no places.js"), { name: "NoPack" }));
+    }
+
+    function locateOnPhone(prefix, kind) {
+      var lat = Number(field("lat").value), lon = Number(field("lon").value);
+      offline(function (places) { return places.beatAt(lat, lon); }).then(function (beat) {
+        rememberBeat(beat, "phone");
+        if (beat) { say(prefix + " Beat (worked out on this phone): " + beat.name + " (" + beat.code + ")." + CHECKED, kind); }
+        else { say(prefix + " This is outside your beats on this phone's map: choose the beat below, or it will be worked out when the entry is sent.", "warn"); }
+      }).catch(function () { rememberBeat(null); say(prefix + " " + NO_PACK, kind || "warn"); });
+    }
+
+    function noSignal(res) { return res.status === 0 || res.status === 502 || res.status === 503 || res.status === 504; }
+
     function locate(prefix, kind) {
+      if (navigator.onLine === false) { locateOnPhone(prefix, kind); return; }
       postJSON("/geo/locate", { lat: Number(field("lat").value), lon: Number(field("lon").value) })
         .then(function (res) {
+          if (noSignal(res)) { locateOnPhone(prefix, kind); return; }
           if (res.status === 401) { say(prefix + " " + res.data.error, "warn"); return; }
-          showBeat(prefix, res.ok ? res.data.beat : null, kind);
+          var beat = res.ok ? res.data.beat : null;
+          rememberBeat(beat, "server");
+          showBeat(prefix, beat, kind);
         })
-        .catch(function () { say(prefix + " (Could not check the beat: no signal. It will be worked out when you save.)", kind); });
+        .catch(function () { locateOnPhone(prefix, kind); });
     }
 
     if (useButton && navigator.geolocation) {
@@ -138,19 +173,45 @@
       });
     }
 
+    // The server resolves the postcode again on save; clear any device fix so it is used.
+    function usePostcode(found) {
+      field("lat").value = ""; field("lon").value = ""; field("accuracy_m").value = "";
+      field("location_source").value = "postcode";
+      field("postcode").value = found.postcode;
+      setPin(mapState, found.lat, found.lon);
+    }
+
+    function postcodeOnPhone(value) {
+      offline(function (places) { return places.postcode(value); }).then(function (found) {
+        if (!found) {
+          rememberBeat(null);
+          say("No signal, and " + value.toUpperCase() + " is not among your beats' postcodes saved on this phone: " +
+              "it will be looked up when the entry is sent.", "warn");
+          return;
+        }
+        usePostcode(found);
+        rememberBeat(found.beat, "phone");
+        if (found.beat) {
+          say(found.postcode + " found on this phone. Beat (worked out on this phone): " + found.beat.name + " (" +
+              found.beat.code + ")." + CHECKED);
+        } else {
+          say(found.postcode + " found on this phone, just outside your beats: choose the beat below, or it will be worked out when the entry is sent.", "warn");
+        }
+      }).catch(function () { rememberBeat(null); say("No signal and no saved postcodes on this phone: the postcode will be looked up when the entry is sent.", "warn"); });
+    }
+
     function lookupPostcode() {
       var value = field("postcode").value.trim();
       if (!value) { say("Type a postcode first.", "error"); return; }
       say("Looking up " + value.toUpperCase() + "…");
+      if (navigator.onLine === false) { postcodeOnPhone(value); return; }
       postJSON("/geo/postcode", { postcode: value }).then(function (res) {
+        if (noSignal(res)) { postcodeOnPhone(value); return; }
         if (!res.ok) { say(res.data.error || "Postcode not found.", "error"); return; }
-        // The server resolves the postcode again on save; clear any device fix so it is used.
-        field("lat").value = ""; field("lon").value = ""; field("accuracy_m").value = "";
-        field("location_source").value = "postcode";
-        field("postcode").value = res.data.postcode;
-        setPin(mapState, res.data.lat, res.data.lon);
+        usePostcode(res.data);
+        rememberBeat(res.data.beat, "server");
         showBeat(res.data.postcode + " found.", res.data.beat);
-      }).catch(function () { say("No signal: the postcode will be looked up when you save.", "warn"); });
+      }).catch(function () { postcodeOnPhone(value); });
     }
 
     if (lookupButton) {

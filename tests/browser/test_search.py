@@ -74,7 +74,7 @@ def test_analyst_finds_a_car_from_part_of_its_registration_and_opens_an_entry(ne
     expect(results).to_contain_text("Car meet on the retail park")
     expect(results).to_contain_text("Grey Ford used to collect youths")
     expect(page.get_by_test_id("vehicles-found")).to_contain_text("YK68WPD")
-    assert page.url.endswith("/search"), page.url  # the terms went in the body, not the URL
+    assert re.search(r"/search/results/[A-Za-z0-9_-]{32}$", page.url), page.url  # the terms went in the body, not the URL
     check_page(page, "60-analyst-search-registration")
 
     profile = page.get_by_test_id("vehicles-found").get_by_role("link", name="YK68WPD")
