@@ -167,8 +167,7 @@
     var fields = pairs(form);
     var summary = ["summary", "purpose"].map(function (n) { return (form.querySelector('[name="' + n + '"]') || {}).value; })
       .filter(Boolean)[0] || "";
-    var phoneBeat = form.dataset.phoneBeatId ? { id: form.dataset.phoneBeatId, name: form.dataset.phoneBeatName,
-                                                 code: form.dataset.phoneBeatCode || null } : null;
+    var phoneBeat = form.dataset.phoneBeatId ? { id: form.dataset.phoneBeatId, name: form.dataset.phoneBeatName } : null;
     var photos = window.BeatbookOutboxPhotos ? window.BeatbookOutboxPhotos.collect(form) : Promise.resolve([]);
     return photos.then(function (prepared) {
       return outbox.queue({ id: form.querySelector('[name="client_key"]').value, kind: form.dataset.kind,

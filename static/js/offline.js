@@ -92,10 +92,10 @@
     var actions = el("p", { "class": "button-row" });
     if (item.state === "sent") {
       actions.appendChild(el("a", { "class": "button button--secondary", href: item.serverUrl }, "Open it"));
-      var differs = item.phoneBeat && item.serverBeatCode && item.phoneBeat.code !== item.serverBeatCode;
+      var differs = item.phoneBeat && item.serverBeatId && String(item.phoneBeat.id) !== String(item.serverBeatId);
       if (differs) {
         li.appendChild(el("p", { "class": "outbox-item__reason", "data-testid": "beat-differs" },
-          "The phone put it in " + item.phoneBeat.name + "; the server placed it in " + (item.serverBeat || item.serverBeatCode) + "."));
+          "The phone put it in " + item.phoneBeat.name + "; the server placed it in " + (item.serverBeat || "another beat") + "."));
       }
     } else if (item.state === "attention" && item.held) {
       actions.appendChild(el("a", { "class": "button", href: item.heldUrl }, "Fix it on the server"));

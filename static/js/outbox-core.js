@@ -84,7 +84,7 @@
   function answered(item, status, body, now, jitter) {
     if (status === 200 || status === 201) {
       return copy(item, { state: "sent", serverId: body.id, serverUrl: "/entries/" + body.id,
-                          serverBeat: body.beat_name || null, serverBeatCode: body.beat_code || null,
+                          serverBeat: body.beat_name || body.beat_code || null, serverBeatId: body.beat_id || null,
                           sentAt: now, updatedAt: now, reason: null, errors: null, payload: null, iv: null,
                           envelope: null });
     }

@@ -25,10 +25,11 @@ test("sending counts the try; only a queued item can start one", () => {
 test("201 and 200 (a replay) make it sent, with the server's link, and drop its content", () => {
   for (const status of [200, 201]) {
     const item = core.next({ ...sending(), payload: "secret", iv: "x" }, { type: "answer", status,
-      body: { id: 42, beat_code: "E05015253", beat_name: "Old Trafford" } }, T0 + 1000);
+      body: { id: 42, beat_id: 7, beat_code: "E05015253" } }, T0 + 1000);
     assert.equal(item.state, "sent");
     assert.equal(item.serverUrl, "/entries/42");
-    assert.equal(item.serverBeatCode, "E05015253");
+    assert.equal(item.serverBeatId, 7);
+    assert.equal(item.serverBeat, "E05015253");
     assert.equal(item.payload, null);
     assert.equal(item.iv, null);
   }
