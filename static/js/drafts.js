@@ -190,7 +190,8 @@
     var offline = function () { return isNew ? queueHere(form, action) : noSignal(form); };
     var save = form.beatbookSave ? form.beatbookSave() : Promise.resolve();
     save.then(function () {
-      if (!navigator.onLine) { return offline(); }
+      // An entry sent back by the server is fixed and sent again through the outbox, under its own key.
+      if (!navigator.onLine || form.dataset.fixing) { return offline(); }
       return outbox.freshToken().then(function (answer) {
         if (answer.status === 401) { sessionEnded(form); return; }
         if (answer.token || answer.status === 404) { postNormally(form, action, answer.token); return "posted"; }

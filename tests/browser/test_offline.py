@@ -254,3 +254,52 @@ def test_a_new_service_worker_keeps_the_offline_form_working(live_app, page, con
         expect(page.get_by_text("Logged after the app updated")).to_be_visible()
     finally:
         live_app.config.pop("OFFLINE_VERSION", None)
+
+
+def test_an_entry_the_server_refuses_needs_attention_then_is_fixed_and_sent(live_app, page, context, make_user,
+                                                                           no_entries):
+    officer = make_user()
+    signed_in_offline_ready(page, officer)
+    context.set_offline(True)
+    page.goto("/asb-incidents/new")
+    fill_asb(page, "Sent with a postcode the server does not know")
+    page.fill("#postcode", "ZZ99 9ZZ")  # well formed: only the server's postcode file can say it is unknown
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page).to_have_url("/outbox")
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+    item = page.locator("[data-state=attention]")
+    expect(item).to_contain_text("Postcode not found", timeout=WAIT_MS)
+    screenshot(page, "offline-needs-attention")
+    item.get_by_role("button", name="Fix and send again").click()
+    expect(page).to_have_url("/asb-incidents/new")
+    expect(page.locator("#summary")).to_have_value("Sent with a postcode the server does not know")
+    expect(page.locator(".form-group--error")).to_contain_text("Postcode not found")
+    page.fill("#postcode", "M15 4AD")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page).to_have_url("/outbox")
+    expect(page.locator("[data-state=sent]")).to_have_count(1, timeout=WAIT_MS)
+    expect(page.locator("[data-outbox-item]")).to_have_count(1)
+    assert entries_by(live_app, officer) == [("asb_incident", "Sent with a postcode the server does not know",
+                                              "submitted")]
+
+
+def test_offline_the_app_answers_with_its_forms_and_the_queue(live_app, page, context, make_user, no_entries):
+    officer = make_user()
+    signed_in_offline_ready(page, officer)
+    context.set_offline(True)
+    page.goto("/")  # not kept: the queue page answers, saying so
+    expect(page.locator("h1")).to_have_text("Waiting to send")
+    expect(page.locator("[data-offline-note]")).to_be_visible()
+    page.goto("/entries/new")
+    page.get_by_role("link", name="ASB incident").first.click()
+    expect(page).to_have_url("/asb-incidents/new")
+    page.get_by_role("button", name="Add another person").click()  # no round trip to the server: a row here
+    expect(page.locator("#people-1-name")).to_be_visible()
+    page.fill("#people-1-name", "Second Person")
+    page.select_option("#people-1-role", "suspect")
+    page.wait_for_timeout(700)
+    page.reload()
+    expect(page.locator("#people-1-name")).to_have_value("Second Person")  # the added row came back too
+    screenshot(page, "offline-form-restored")
