@@ -9,7 +9,7 @@ from flask import Flask
 
 from .account import views as account_views
 from .admin import views as admin
-from .api import views_core, views_docs, views_entries, views_lists, views_records, views_search, views_work
+from .api import views_core, views_docs, views_entries, views_lists, views_photos, views_records, views_search, views_work
 from .api.setup import init_api
 from .auth import views as auth
 from .beats import views as beats
@@ -23,6 +23,8 @@ from .extensions import csrf, db, limiter, login_manager, migrate
 from .geo_api import views as geo_api
 from .lists import views as lists
 from .main import views as main
+from .photos import views as photos
+from .photos.uploads import register_upload_limits
 from .pole import views as pole
 from .review import views as review
 from .search import views as search
@@ -50,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    register_upload_limits(app)  # before CSRFProtect, which reads the body
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -57,14 +60,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_engine(app)
 
     register_converters(app)
-    for module in (main, auth, beats, entries, review, dashboard, briefing, lists, geo_api, pole, search, admin):
+    for module in (main, auth, beats, entries, photos, review, dashboard, briefing, lists, geo_api, pole, search, admin):
         app.register_blueprint(module.bp)
 
     register_web(app)
 
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
-    init_api(app, [views_core.bp, views_entries.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
+    init_api(app, [views_core.bp, views_entries.bp, views_photos.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
 
     register_cli(app)
 

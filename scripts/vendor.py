@@ -9,6 +9,7 @@ Templates reference:
     vendor/leaflet/leaflet.css    vendor/leaflet/leaflet.js
     vendor/leaflet/images/*.png   (found by leaflet.css via url(images/...))
     vendor/chart.js/chart.umd.js
+    vendor/exifr/mini.umd.js      (EXIF time and GPS, read on the phone before a photo is resized)
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ FILES: dict[str, list[str]] = {
     "chart.js": [
         "dist/chart.umd.js",
         "dist/chart.umd.js.map",
+    ],
+    "exifr": [
+        "dist/mini.umd.js",
     ],
 }
 
