@@ -84,8 +84,6 @@ def reject(form, error: EntryRejected) -> None:
     """Undo the attempt, and put the services' refusals on the form."""
     db.session.rollback()
     show_errors(form, error)
-    if _chosen_files(form):  # a browser never refills a file input
-        form.photos.errors.append("Choose the photos again: the rest of the form is kept as you typed it")
 
 
 # --- photos sent with the form -------------------------------------------------------------------
@@ -120,7 +118,7 @@ def attach_photos(entry: Entry, prepared: list[PreparedPhoto]) -> None:
 def reject_photos(form, error: PhotoRejected) -> None:
     """Nothing is saved; the photo's problem goes on the photos field and everything typed stays."""
     db.session.rollback()
-    form.photos.errors.append(f"{error.message} Choose the photos again: the rest of the form is kept as you typed it")
+    form.photos.errors = [f"{error.message} Choose the photos again: the rest of the form is kept as you typed it"]
 
 
 def show_errors(form, error: EntryRejected) -> None:
@@ -131,6 +129,8 @@ def show_errors(form, error: EntryRejected) -> None:
 
 
 def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200):
+    if request.method == "POST" and _chosen_files(form) and not form.photos.errors:  # a file input is never refilled
+        form.photos.errors.append("Choose the photos again: the rest of the form is kept as you typed it")
     return render_template("entries/form.html", form=form, kind=kind, spec=kind_of(kind), entry=entry,
                            patrol=patrol), status
 
