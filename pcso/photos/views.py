@@ -18,7 +18,8 @@ def _image_response(photo, data: bytes, suffix: str = ""):
     response.headers["Content-Disposition"] = f'inline; filename="photo-{photo.id}{suffix}.jpg"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Nothing but the image: no script, ever (sandbox). The browser's own image viewer styles itself inline.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response
 
 

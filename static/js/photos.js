@@ -9,7 +9,7 @@
  *
  * On an entry form, choosing photos in <input type="file" data-photos> resizes them there and then, puts the
  * resized files back in the input (DataTransfer), so the form sends a few hundred KB instead of several MB,
- * writes the offers to the hidden [data-photo-offers] field (JSON, in the order of the files), and shows
+ * writes the offers to the hidden photo_offers field (JSON, in the order of the files), and shows
  * what was chosen. Without JavaScript, or where a step is missing, the originals are sent and the server
  * resizes them just the same. The outbox (offline) calls prepare() itself and stores the blobs.
  */
@@ -20,10 +20,29 @@
   var QUALITY = 0.85;
   var PREVIEW_SIDE = 240;
   var EXIF_OPTIONS = {tiff: true, exif: true, gps: true, ifd1: false, interop: false, xmp: false, icc: false,
-                      iptc: false, jfif: false, ihdr: false, translateValues: true, reviveValues: true};
+                      iptc: false, jfif: false, ihdr: false};
 
   function finite(value) {
     return typeof value === "number" && isFinite(value) ? value : null;
+  }
+
+  // EXIF keeps the camera's local clock ("2026:12:01 14:02:00") and, on newer phones, its offset ("+01:00");
+  // without one it is read in the phone's own time zone. exifr's mini build gives tags by number:
+  // 36867 DateTimeOriginal, 36868 DateTimeDigitized, 36881 OffsetTimeOriginal.
+  function exifTime(tags) {
+    var value = tags.DateTimeOriginal || tags[36867] || tags.CreateDate || tags[36868] || null;
+    var offset = tags.OffsetTimeOriginal || tags[36881] || "";
+    if (typeof value === "string") {
+      var parts = value.match(/^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/);
+      if (!parts) {
+        value = null;
+      } else if (/^[+-]\d{2}:\d{2}$/.test(offset)) {
+        value = new Date(parts[1] + "-" + parts[2] + "-" + parts[3] + "T" + parts[4] + ":" + parts[5] + ":" + parts[6] + offset);
+      } else {
+        value = new Date(+parts[1], parts[2] - 1, +parts[3], +parts[4], +parts[5], +parts[6]);
+      }
+    }
+    return value instanceof Date && !isNaN(value.getTime()) ? value.toISOString() : null;
   }
 
   function readOffer(file) {
@@ -32,10 +51,10 @@
     }
     return window.exifr.parse(file, EXIF_OPTIONS).then(function (tags) {
       if (!tags) { return null; }
-      var when = tags.DateTimeOriginal || tags.CreateDate || null;
-      var takenAt = when instanceof Date && !isNaN(when.getTime()) ? when.toISOString() : null;
+      var takenAt = exifTime(tags);
       var lat = finite(tags.latitude);
       var lon = finite(tags.longitude);
+      if (lat !== null && lon !== null) { lat = Math.round(lat * 1e6) / 1e6; lon = Math.round(lon * 1e6) / 1e6; }
       if (lat === null || lon === null || (lat === 0 && lon === 0)) { lat = lon = null; }
       if (takenAt === null && lat === null) { return null; }
       return {taken_at: takenAt, lat: lat, lon: lon};
@@ -174,7 +193,7 @@
     var section = input.closest("[data-testid=photos-fields]") || form;
     var status = section.querySelector("[data-photos-status]");
     var list = section.querySelector("[data-photo-previews]");
-    var offers = form.querySelector("[data-photo-offers]");
+    var offers = form.querySelector("input[name=photo_offers]");  // a hidden field of the form (hidden_tag)
     var most = parseInt(input.getAttribute("data-max-count"), 10) || 6;
 
     input.addEventListener("change", function () {
