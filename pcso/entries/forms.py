@@ -78,7 +78,7 @@ class EntryForm(FlaskForm):
                                 description="Street, landmark or building")
     beat_id = SelectField("Beat", coerce=str, default="")
     # Checked, stripped and stored by pcso/photos/services.py when the entry is saved, not here.
-    photos = MultipleFileField("Photos")
+    photos = MultipleFileField("Take or choose photos")
     photo_offers = HiddenField()  # the EXIF time and place the phone read before resizing (static/js/photos.js)
 
     # The order fields appear on the page (the error summary follows it); kinds set KIND_ORDER.
