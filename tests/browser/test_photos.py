@@ -87,6 +87,7 @@ def test_pcso_adds_a_photo_resized_on_the_phone_and_uses_its_time_and_place(live
     expect(flash(page)).to_contain_text("ASB incident saved.")
     entry_id = entry_id_from_url(page)
 
+    print(f"\nMEASURED original {len(original)} bytes, form body sent {len(sent[0])} bytes")
     image = uploaded_image(sent[0])
     assert max(image.size) == 1600 and image.size == (1600, 1200)  # resized on the phone
     assert len(sent[0]) < len(original) / 3
