@@ -10,7 +10,8 @@ from flask import Flask
 from .account import views as account_views
 from .admin import views as admin
 from .api import (
-    views_core, views_docs, views_entries, views_forms, views_lists, views_records, views_search, views_work,
+    views_core, views_docs, views_entries, views_forms, views_lists, views_photos, views_records, views_search,
+    views_work,
 )
 from .api.setup import init_api
 from .auth import views as auth
@@ -26,6 +27,8 @@ from .geo_api import views as geo_api
 from .lists import views as lists
 from .main import views as main
 from .offline import views as offline
+from .photos import views as photos
+from .photos.uploads import register_upload_limits
 from .pole import views as pole
 from .review import views as review
 from .search import views as search
@@ -53,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    register_upload_limits(app)  # before CSRFProtect, which reads the body
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -60,7 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_engine(app)
 
     register_converters(app)
-    for module in (main, auth, beats, entries, review, dashboard, briefing, lists, geo_api, pole, search, admin,
+    for module in (main, auth, beats, entries, photos, review, dashboard, briefing, lists, geo_api, pole, search, admin,
                    offline):
         app.register_blueprint(module.bp)
 
@@ -68,7 +72,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
-    init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
+    init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_photos.bp, views_lists.bp, views_records.bp,
+                   views_search.bp, views_work.bp])
 
     register_cli(app)
 

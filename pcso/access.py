@@ -103,6 +103,21 @@ def can_edit_entry(user: User, entry: Entry) -> bool:
     return entry.author_id == user.id and entry.is_editable_state
 
 
+PHOTO_ADDING_STATUSES = (EntryStatus.DRAFT, EntryStatus.RETURNED, EntryStatus.SUBMITTED)
+
+
+def can_add_photos(user: User, entry: Entry) -> bool:
+    """The author adds photos while the entry is a draft, returned, or submitted and not yet reviewed: the
+    phone's outbox sends an entry (submitted at once, if the officer tapped Submit) and then its photos.
+    Once approved, nothing more is added."""
+    return user.role in LOGGERS and entry.author_id == user.id and entry.status in PHOTO_ADDING_STATUSES
+
+
+def can_remove_photo(user: User, entry: Entry) -> bool:
+    """Removing a photo is changing the entry: its author, while it is a draft or returned."""
+    return can_edit_entry(user, entry)
+
+
 # --- review and dashboards ---------------------------------------------------------
 
 REVIEWERS = (Role.SUPERVISOR,)

@@ -63,7 +63,19 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_DURATION": 0,
         "WTF_CSRF_TIME_LIMIT": None,  # the login session bounds the token's life
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),  # every request but photo uploads
+        # Photos (pcso/photos/): limits, and where the files go (never the database, never static/).
+        "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 8 * 1024 * 1024),  # one photo as sent
+        "PHOTO_MAX_COUNT": _int("PHOTO_MAX_COUNT", 6),  # per entry
+        "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),  # decompression-bomb guard (a 50 MP camera)
+        "PHOTO_MAX_SIDE": _int("PHOTO_MAX_SIDE", 1600),  # longest side kept, as the phone resizes
+        "PHOTO_STORAGE": os.environ.get("PHOTO_STORAGE", "local"),  # "local" or "s3"
+        "PHOTO_DIR": os.environ.get("PHOTO_DIR", str(instance_path / "photos")),
+        "PHOTO_S3_ENDPOINT": os.environ.get("PHOTO_S3_ENDPOINT", ""),  # e.g. http://127.0.0.1:9000 (MinIO)
+        "PHOTO_S3_BUCKET": os.environ.get("PHOTO_S3_BUCKET", ""),
+        "PHOTO_S3_REGION": os.environ.get("PHOTO_S3_REGION", "us-east-1"),
+        "PHOTO_S3_ACCESS_KEY": os.environ.get("PHOTO_S3_ACCESS_KEY", ""),
+        "PHOTO_S3_SECRET_KEY": os.environ.get("PHOTO_S3_SECRET_KEY", ""),
         # Rate limits (Flask-Limiter); memory:// per process, redis://127.0.0.1:6379 shared.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),

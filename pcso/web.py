@@ -1,7 +1,7 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
@@ -93,7 +93,8 @@ def register_web(app: Flask) -> None:
         message = error.description if code in (400, 409, 413, 429) else None
         if code == 413:
             limit_kb = app.config["MAX_CONTENT_LENGTH"] // 1024
-            message = f"The form sent more than {limit_kb} KB. Shorten the longest text and send it again."
+            message = g.get("too_large_message") or (
+                f"The form sent more than {limit_kb} KB. Shorten the longest text and send it again.")
         if wants_json():
             return jsonify(error=ERROR_TITLES.get(code, error.name), detail=message), code
         return (

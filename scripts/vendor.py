@@ -9,6 +9,7 @@ Templates reference:
     vendor/leaflet/leaflet.css    vendor/leaflet/leaflet.js
     vendor/leaflet/images/*.png   (found by leaflet.css via url(images/...))
     vendor/chart.js/chart.umd.js
+    vendor/exifr/mini.umd.js      (EXIF time and GPS, read on the phone before a photo is resized)
     vendor/idb/umd.js             (IndexedDB promise wrapper: the phone's outbox and drafts)
 """
 
@@ -36,6 +37,9 @@ FILES: dict[str, list[str]] = {
     "chart.js": [
         "dist/chart.umd.js",
         "dist/chart.umd.js.map",
+    ],
+    "exifr": [
+        "dist/mini.umd.js",
     ],
     "idb": [
         "build/umd.js",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ def make_app(url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "test-secret-key-of-a-decent-length-0123456789",
+        "PHOTO_DIR": tempfile.mkdtemp(prefix="beatbook-photos-"),  # never the repository's instance/
     }
     config.update(overrides)
     app = create_app(config)

@@ -1,12 +1,14 @@
 """Build users and entries directly for tests that are not about the forms."""
 from __future__ import annotations
 
+import io
 import itertools
 import uuid
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
+from PIL import ExifTags, Image
 
 from pcso.entries.errors import EntryRejected
 from pcso.entries.pages import form_input, show_errors
@@ -18,6 +20,7 @@ from pcso.models import (
     WelfareVisitType, name_key, normalise_vrm,
 )
 from pcso.models import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
+from pcso.photos.services import add_photo
 from pcso.timeutil import from_london, to_london, utcnow
 
 PASSWORD = "correct-horse-battery"
@@ -185,3 +188,40 @@ def validate_entry_form(app, form_cls, data: dict, **kwargs):
             finally:
                 attempt.rollback()
         return ok, form
+
+
+GPS_M15_4AD = (53.464903, -2.260757)
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4)
+
+
+def image_bytes(width: int = 800, height: int = 600, *, fmt: str = "JPEG", gps: tuple[float, float] | None = None,
+                taken: str | None = None, orientation: int | None = None, colour=(200, 40, 40), **save) -> bytes:
+    """A real image made by Pillow: the left half `colour`, the right half blue (to see orientation), with
+    EXIF GPS (decimal degrees), DateTimeOriginal ('2026:12:01 14:02:00') and Orientation when given."""
+    image = Image.new("RGB", (width, height), colour)
+    image.paste((20, 40, 200), (width // 2, 0, width, height))
+    exif = Image.Exif()
+    if orientation:
+        exif[ExifTags.Base.Orientation] = orientation
+    if taken:
+        exif[ExifTags.IFD.Exif] = {ExifTags.Base.DateTimeOriginal: taken}
+    if gps:
+        exif[ExifTags.IFD.GPSInfo] = {
+            ExifTags.GPS.GPSLatitudeRef: "N" if gps[0] >= 0 else "S", ExifTags.GPS.GPSLatitude: _dms(gps[0]),
+            ExifTags.GPS.GPSLongitudeRef: "E" if gps[1] >= 0 else "W", ExifTags.GPS.GPSLongitude: _dms(gps[1])}
+    out = io.BytesIO()
+    if len(exif):
+        save["exif"] = exif
+    image.save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+def photo(entry, actor: User | None = None, **image):
+    """A photo on the entry through the photo service (flushed, not committed)."""
+    return add_photo(entry, image_bytes(**image), actor=actor or entry.author)

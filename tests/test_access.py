@@ -92,6 +92,11 @@ ACCESS = {
     "tokens.revoke": EVERYONE,
     "tokens.user_tokens": frozenset({Role.ADMIN}),
     "tokens.admin_revoke": frozenset({Role.ADMIN}),
+    "photos.photo": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "photos.thumbnail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "photos.remove": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "photos.accept_offer": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "photos.reject_offer": frozenset({Role.PCSO, Role.SUPERVISOR}),
 }
 # The JSON API (/api/...) has its own matrix, in tests/api/test_api_access.py.
 
@@ -147,6 +152,10 @@ GET_MATRIX = {
     "/entries/{intel}":            (LOGIN,    404,   200,   200,   404,   403),
     "/entries/{draft}":            (LOGIN,    200,   404,   404,   404,   403),
     "/entries/{missing}":          (LOGIN,    404,   404,   404,   404,   403),
+    "/photos/{entry_photo}":       (LOGIN,    200,   200,   200,   404,   403),  # its entry's rule, always
+    "/photos/{welfare_photo}/thumbnail": (LOGIN, 404, 200,   404,   200,   403),
+    "/photos/{draft_photo}":       (LOGIN,    200,   404,   404,   404,   403),
+    "/photos/{missing}/thumbnail": (LOGIN,    404,   404,   404,   404,   403),
     "/entries/{entry}/edit":       (LOGIN,    LOCKED, LOCKED, 403,  403,   403),
     "/entries/{sensitive}/edit":   (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{draft}/edit":       (LOGIN,    200,   404,   403,   403,   403),
@@ -183,6 +192,9 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/patrols/{sensitive}/end":    (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{entry}/review":     (LOGIN,    403,   400,   403,   403,   403),  # 400: no decision chosen
     "/entries/{draft}/review":     (LOGIN,    403,   404,   403,   403,   403),
+    "/photos/{entry_photo}/remove": (LOGIN,   LOCKED, LOCKED, 403,  403,   403),
+    "/photos/{welfare_photo}/use-offer": (LOGIN, 404, LOCKED, 403,  403,   403),
+    "/photos/{missing}/dismiss-offer": (LOGIN, 404,  404,   403,   403,   403),
     "/shift/start":                (LOGIN,    "redirect to /briefing", "redirect to /briefing", 403, 403, 403),
     "/shift/end":                  (LOGIN,    HOME,  HOME,  403,   403,   403),
     "/priorities/{missing}/close": (LOGIN,    403,   404,   403,   403,   403),
@@ -208,7 +220,7 @@ def page_rules(app):
 def _endpoint(app, url: str, method: str) -> str:
     return app.url_map.bind("localhost").match(url.partition("?")[0].format(**dict.fromkeys(
         ["beat", "missing", "entry", "sensitive", "welfare", "draft", "author", "intel", "person", "vehicle", "location",
-         "child"], 1)), method=method)[0]
+         "child", "entry_photo", "welfare_photo", "draft_photo"], 1)), method=method)[0]
 
 
 def test_every_endpoint_has_the_intended_access(app):
@@ -263,6 +275,9 @@ def matrix_objects(app):
     ids["vehicle"] = factories.link(incident, factories.vehicle("MA71 TRX")).vehicle_id
     ids["location"] = factories.link(incident, factories.location("Matrix Road", "M16 0AA")).location_id
     ids["child"] = db.session.get(WelfareCheck, ids["welfare"]).child.id
+    for name in ("entry", "welfare", "draft"):
+        entry = db.session.get(Entry, ids[name])
+        ids[f"{name}_photo"] = factories.photo(entry, gps=factories.GPS_M15_4AD).id
     ids["missing"] = max(ids.values()) + 10_000
     db.session.commit()
     return people, ids

@@ -13,7 +13,7 @@ from __future__ import annotations
 import http
 from typing import Any
 
-from flask import Flask, current_app, json, request
+from flask import Flask, current_app, g, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
@@ -99,7 +99,7 @@ def problem_response(error: HTTPException):
         errors = _flatten(data["messages"])
     detail = error.description if isinstance(error, Problem) else None
     if status == 413:
-        detail = "The request body is too large."
+        detail = g.get("too_large_message") or "The request body is too large."
     elif status == 405:
         detail = f"{request.method} is not allowed here."
     elif status == 422 and errors:

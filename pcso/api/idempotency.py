@@ -54,15 +54,31 @@ def request_key() -> str:
     return key
 
 
+def _multipart() -> bytes:
+    """A multipart body by what it carries: its fields and each file's SHA-256, sorted. Not its raw bytes:
+    the boundary is new each time a client builds the same form, and the same photo must replay."""
+    parts = sorted(["field", name, value] for name, value in request.form.items(multi=True))
+    for name, upload in request.files.items(multi=True):
+        digest = hashlib.sha256(upload.stream.read()).hexdigest()
+        upload.stream.seek(0)
+        parts.append(["file", name, digest])
+    return json.dumps(sorted(parts), separators=(",", ":")).encode()
+
+
 def fingerprint() -> str:
-    """SHA-256 of the method, the path with its query (?submit=true is another request) and the body
-    (canonical JSON when it parses)."""
-    body = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
-    return hashlib.sha256(request.method.encode() + b" " + request.full_path.encode() + b"\n" + canonical).hexdigest()
+    """SHA-256 of the method, the path with its query and the body (canonical JSON when it parses; a multipart body by its
+    fields and files' digests)."""
+    if request.mimetype == "multipart/form-data":
+        canonical = _multipart()
+    else:
+        body = request.get_data(cache=True)
+        try:
+            canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            canonical = body
+    # The query string counts (?submit=true is another request): a replay never skips its validation.
+    target = request.full_path if request.query_string else request.path
+    return hashlib.sha256(request.method.encode() + b" " + target.encode() + b"\n" + canonical).hexdigest()
 
 
 def claim(user: User, key: str, digest: str) -> IdempotencyKey | None:

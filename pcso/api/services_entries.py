@@ -20,8 +20,9 @@ from .services import visible_entry
 
 
 def entry_etag(entry: Entry) -> str:
-    """Changes with every change of the entry (updated_at moves on each one) or of its status."""
-    raw = f"{entry.id}|{entry.updated_at.isoformat()}|{entry.status.value}"
+    """Changes with every change of the entry (updated_at moves on each one), of its status or of its photos."""
+    photos = ",".join(str(photo.id) for photo in entry.photos)
+    raw = f"{entry.id}|{entry.updated_at.isoformat()}|{entry.status.value}|{photos}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     DateField, DateTimeLocalField, Form, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
@@ -76,10 +77,13 @@ class EntryForm(FlaskForm):
     location_text = StringField("Where exactly?", validators=[Optional(), Length(max=200)],
                                 description="Street, landmark or building")
     beat_id = SelectField("Beat", coerce=str, default="")
+    # Checked, stripped and stored by pcso/photos/services.py when the entry is saved, not here.
+    photos = MultipleFileField("Take or choose photos")
+    photo_offers = HiddenField()  # the EXIF time and place the phone read before resizing (static/js/photos.js)
 
     # The order fields appear on the page (the error summary follows it); kinds set KIND_ORDER.
     KIND_ORDER: tuple[str, ...] = ("summary", "occurred_at")
-    PLACE_ORDER = ("postcode", "location_text", "beat_id", "marking")
+    PLACE_ORDER = ("postcode", "location_text", "beat_id", "marking", "photos")
 
     @property
     def field_order(self) -> tuple[str, ...]:

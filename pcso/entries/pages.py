@@ -2,15 +2,18 @@
 the form, and the detail page. Views call these; the review pages re-show the detail page from here."""
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from flask import abort, render_template, request
 from flask_login import current_user
 
-from ..access import LOGGERS, RAISE_FROM_KINDS, can_raise_intelligence, can_review_entry
+from ..access import LOGGERS, RAISE_FROM_KINDS, can_edit_entry, can_raise_intelligence, can_review_entry
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
 from ..extensions import db
-from ..models import EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User
+from ..models import Entry, EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User
+from ..photos.services import PhotoRejected, PreparedPhoto, attach_photo, check_count, pending_offer, prepare_photo
 from ..review.forms import review_form_for
 from ..timeutil import to_london, utcnow
 from ..web import positive_int
@@ -86,6 +89,41 @@ def reject(form, error: EntryRejected) -> None:
     show_errors(form, error)
 
 
+# --- photos sent with the form -------------------------------------------------------------------
+
+def _chosen_files(form) -> list:
+    return [item for item in (form.photos.data or []) if getattr(item, "filename", None)]
+
+
+def _offers(form) -> list:
+    """What the phone read from each photo's EXIF before resizing, in the order of the files (or nothing)."""
+    try:
+        offers = json.loads(form.photo_offers.data or "[]")
+    except ValueError:
+        return []
+    return offers if isinstance(offers, list) else []
+
+
+def form_photos(form, entry: Entry | None = None) -> list[PreparedPhoto]:
+    """Every chosen photo checked before anything is saved: one refused refuses the save (PhotoRejected)."""
+    files = _chosen_files(form)
+    check_count(entry, len(files))
+    offers = _offers(form)
+    return [prepare_photo(item.read(), offer=offers[index] if index < len(offers) else None)
+            for index, item in enumerate(files)]
+
+
+def attach_photos(entry: Entry, prepared: list[PreparedPhoto]) -> None:
+    for photo in prepared:
+        attach_photo(entry, photo, actor=current_user)
+
+
+def reject_photos(form, error: PhotoRejected) -> None:
+    """Nothing is saved; the photo's problem goes on the photos field and everything typed stays."""
+    db.session.rollback()
+    form.photos.errors = [f"{error.message} Choose the photos again: the rest of the form is kept as you typed it"]
+
+
 def show_errors(form, error: EntryRejected) -> None:
     """Each refusal beside its field (or above the form when no field has that name)."""
     for name, message in error.errors.items():
@@ -94,6 +132,8 @@ def show_errors(form, error: EntryRejected) -> None:
 
 
 def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200):
+    if request.method == "POST" and _chosen_files(form) and not form.photos.errors:  # a file input is never refilled
+        form.photos.errors.append("Choose the photos again: the rest of the form is kept as you typed it")
     return render_template("entries/form.html", form=form, kind=kind, spec=kind_of(kind), entry=entry,
                            patrol=patrol), status
 
@@ -137,4 +177,5 @@ def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):
     raised = reports_raised_from(current_user, entry) if entry.kind in RAISE_FROM_KINDS else []
     return render_template("entries/detail.html", entry=entry, spec=kind_of(entry.kind), logged=logged,
                            end_form=end_form, review_form=review_form, button_form=EmptyForm(),
-                           points=entry_map_points([entry]), raised_from=raised_from, raised_reports=raised), status
+                           points=entry_map_points([entry]), raised_from=raised_from, raised_reports=raised,
+                           photo_offer=pending_offer(entry) if can_edit_entry(current_user, entry) else None), status

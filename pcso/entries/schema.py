@@ -13,6 +13,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
+from flask import url_for
 from marshmallow import Schema, fields, post_load, validate
 
 from ..access import can_view_source
@@ -97,6 +98,9 @@ def dump_entry(entry: Entry, *, viewer: User) -> dict[str, Any]:
         **({"started_at": _iso(entry.started_at), "ended_at": _iso(entry.ended_at)}
            if entry.kind == EntryKind.PATROL else {}),
         **own,
+        "photos": [{"id": photo.id, "url": url_for("photos.photo", photo_id=photo.id),
+                    "thumbnail_url": url_for("photos.thumbnail", photo_id=photo.id), "width": photo.width,
+                    "height": photo.height} for photo in entry.photos],
     }
 
 

@@ -191,6 +191,12 @@ def log_entry(data: EntryInput, *, actor: User, submit: bool = False) -> tuple[E
     return entry, True
 
 
+def _clear_photo_offers(entry: Entry) -> None:
+    """A submitted entry's time and place are the officer's decision: its photos' EXIF offers go."""
+    for photo in entry.photos:
+        photo.clear_offer()
+
+
 def _submit_action(entry: Entry) -> str:
     """'resubmitted' after a return for correction, so the history reads as what happened."""
     return "resubmitted" if entry.status == EntryStatus.RETURNED else "submitted"
@@ -207,6 +213,7 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
         _regroup(entry, actor=actor)
     if submit:
         entry.status, entry.submitted_at = EntryStatus.SUBMITTED, utcnow()
+        _clear_photo_offers(entry)
     entry.updated_at = utcnow()
     db.session.flush()
     changes = add_revision(entry, before, actor=actor, action=action)
@@ -226,6 +233,7 @@ def submit_entry(entry: Entry, *, actor: User, at: datetime | None = None) -> En
     before = snapshot(entry)
     action = _submit_action(entry)
     entry.status, entry.submitted_at, entry.updated_at = EntryStatus.SUBMITTED, when, when
+    _clear_photo_offers(entry)
     db.session.flush()
     add_revision(entry, before, actor=actor, action=action, at=when)
     audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["status"])

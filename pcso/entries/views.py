@@ -14,7 +14,11 @@ from ..timeutil import from_london
 from ..web import positive_int
 from .errors import EntryNotFound, EntryRejected
 from .forms import EndPatrolForm
-from .pages import added_row, form_input, is_submit, make_form, raise_from, reject, render_detail, render_form
+from ..photos.services import PhotoRejected
+from .pages import (
+    added_row, attach_photos, form_photos, form_input, is_submit, make_form, raise_from, reject, reject_photos,
+    render_detail, render_form,
+)
 from .queries import get_visible_entry, my_entries
 from .registry import KINDS
 from .services import (
@@ -56,9 +60,13 @@ def new(slug: str):
     added = added_row(form)
     if not added and form.validate_on_submit():
         try:
+            photos = form_photos(form)
             entry, created = log_entry(form_input(kind, form), actor=current_user, submit=is_submit())
+            attach_photos(entry, photos if created else [])
         except EntryRejected as error:
             reject(form, error)
+        except PhotoRejected as error:
+            reject_photos(form, error)
         except EntryNotFound:
             abort(404)
         else:
@@ -95,9 +103,13 @@ def edit(entry_id: int):
     added = added_row(form)
     if request.method == "POST" and not added and form.validate_on_submit():
         try:
+            photos = form_photos(form, entry)
             update_entry(entry, form_input(entry.kind, form), actor=current_user, submit=is_submit())
+            attach_photos(entry, photos)
         except EntryRejected as error:
             reject(form, error)
+        except PhotoRejected as error:
+            reject_photos(form, error)
         except EntryNotFound:
             abort(404)
         else:

@@ -2,10 +2,15 @@
 on every page and the disclosure (by, at, purpose, recipient) on the first."""
 from __future__ import annotations
 
+import io
+
 from ..access import RESTRICTED_FIELDS, visible_changes
 from ..entries.registry import kind_of
 from ..models import Entry, User
 from ..pdf import MarkedPDF
+from ..photos.storage import PhotoMissing, photo_bytes
+
+PHOTO_MAX_HEIGHT_MM = 110
 from ..timeutil import format_london, utcnow
 
 
@@ -34,6 +39,26 @@ def _links(pdf: MarkedPDF, entry: Entry) -> None:
         pdf.field(link.vehicle.vrm, link.vehicle.description or link.note or "")
 
 
+def _photos(pdf: MarkedPDF, entry: Entry) -> None:
+    """Each photo, scaled to the page's width and at most PHOTO_MAX_HEIGHT_MM tall, a page of its own when needed."""
+    if not entry.photos:
+        return
+    pdf.heading(f"Photos ({len(entry.photos)})", size=12)
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    for number, photo in enumerate(entry.photos, 1):
+        try:
+            data = photo_bytes(photo)
+        except PhotoMissing:
+            pdf.paragraph(f"Photo {number}: missing from the photo store.")
+            continue
+        scale = min(width / photo.width, PHOTO_MAX_HEIGHT_MM / photo.height)
+        w, h = photo.width * scale, photo.height * scale
+        if pdf.will_page_break(h + 8):
+            pdf.add_page()
+        pdf.image(io.BytesIO(data), x=pdf.l_margin + (width - w) / 2, w=w, h=h)
+        pdf.paragraph(f"Photo {number} of {len(entry.photos)}, {photo.width} x {photo.height} px", size=8)
+
+
 def entry_pdf(entry: Entry, *, viewer: User, purpose: str, recipient: str, unicode_font: bool | None = None) -> bytes:
     marking = entry.marking.value
     pdf = MarkedPDF(marking=marking, title=f"Beatbook {entry.kind.label} {entry.id}", unicode_font=unicode_font)
@@ -55,6 +80,7 @@ def entry_pdf(entry: Entry, *, viewer: User, purpose: str, recipient: str, unico
     pdf.heading(entry.kind.label, size=12)
     _kind_fields(pdf, entry)
     _links(pdf, entry)
+    _photos(pdf, entry)
 
     if entry.reviews:
         pdf.heading("Review decisions", size=12)

@@ -9,6 +9,7 @@ from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource,
 from .idempotency import IdempotencyKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
+from .photo import Photo
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
 from .review import EntryReview, ReviewDecision
 from .saved_search import SavedSearch
@@ -23,7 +24,7 @@ __all__ = [
     "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
-    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "ReviewDecision", "RiskLevel", "Role", "School",
+    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",
     "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "Shift", "StreetCrime", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]

@@ -139,6 +139,9 @@ class Entry(db.Model):
     reviews: Mapped[list["EntryReview"]] = relationship(  # noqa: F821
         back_populates="entry", order_by="EntryReview.id", cascade="all, delete-orphan"
     )
+    photos: Mapped[list["Photo"]] = relationship(  # noqa: F821
+        back_populates="entry", order_by="(Photo.position, Photo.id)", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"polymorphic_on": "kind"}
 

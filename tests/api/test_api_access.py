@@ -21,7 +21,7 @@ API_ACCESS = {
        ("patrol", "asb_incident", "school_visit", "welfare_check", "intelligence_report")},
     **{f"api_forms.form_{kind}": LOG for kind in
        ("patrol", "asb_incident", "school_visit", "welfare_check", "intelligence_report")},
-    "api_entries.entry": READ, "api_entries.update": LOG, "api_entries.submit": LOG, "api_entries.end_patrol": LOG,
+    "api_entries.entry": READ, "api_entries.update": LOG, "api_entries.submit": LOG, "api_photos.add_photo": LOG, "api_entries.end_patrol": LOG,
     "api_lists.entries": READ, "api_lists.export": READ,
     "api_records.person": READ, "api_records.vehicle": READ, "api_records.location": READ,
     "api_search.search": READ, "api_work.review_queue": SUPERVISE, "api_work.create_review": SUPERVISE,
