@@ -20,7 +20,7 @@ SHELL_FILES = (
     "css/app.css", "favicon.svg", "vendor/idb/umd.js", "js/vault.js", "js/outbox-core.js", "js/outbox.js",
     "js/rules.js", "js/drafts.js", "js/offline.js", "js/app.js", "js/places.js", "js/photos.js",
     "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/leaflet/images/layers.png",
-    "vendor/leaflet/images/marker-icon.png", "vendor/exifr/lite.umd.js",
+    "vendor/leaflet/images/marker-icon.png", "vendor/exifr/mini.umd.js", "css/photos.css",
 )
 
 
