@@ -19,7 +19,7 @@ NPM_STAMP   := node_modules/.installed-package-lock
 
 help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
-	@echo "make vendor        npm ci (when package-lock.json changed) and copy into static/vendor/"
+	@echo "make vendor        npm ci (when package-lock.json changed), copy into static/vendor/, build/static/"
 	@echo "make migrate       flask db upgrade"
 	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
 	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
@@ -39,8 +39,10 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 
 # --- Front-end libraries (npm registry -> static/vendor/) --------------------
 
-vendor: $(NPM_STAMP)
+# Then content-hashed, precompressed copies of static/ into build/static/ (served by WhiteNoise).
+vendor: venv $(NPM_STAMP)
 	$(PYTHON) scripts/vendor.py
+	$(VENV)/bin/python scripts/build_static.py
 
 # --ignore-scripts: no package may run install hooks (and so download browsers).
 $(NPM_STAMP): package.json package-lock.json
@@ -76,5 +78,5 @@ test-browser: venv vendor
 # --- Housekeeping -----------------------------------------------------------
 
 clean:
-	rm -rf node_modules static/vendor .pytest_cache test-artifacts
+	rm -rf node_modules static/vendor build .pytest_cache test-artifacts
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
