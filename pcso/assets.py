@@ -148,15 +148,14 @@ class PageCompress(Compress):
         return super().after_request(response)
 
 
-def leaflet_tags() -> Markup:
-    """Leaflet's stylesheet and script, the first time a page asks (the map macro does): only pages with a
-    map load its 40 KB (compressed). The script is deferred, so it still runs before app.js."""
+def leaflet_script() -> Markup:
+    """Leaflet's script, the first time a page asks (the map macro does): only pages with a map load its
+    40 KB (compressed). Deferred, so it still runs before app.js. Its stylesheet goes in the page's head,
+    before app.css, on pages that set `uses_map` (tests/test_assets.py checks every map page does)."""
     if g.get("has_leaflet"):
         return Markup("")
     g.has_leaflet = True
-    css = url_for("static", filename="vendor/leaflet/leaflet.css")
-    js = url_for("static", filename="vendor/leaflet/leaflet.js")
-    return Markup('<link rel="stylesheet" href="{}"><script src="{}" defer></script>').format(css, js)
+    return Markup('<script src="{}" defer></script>').format(url_for("static", filename="vendor/leaflet/leaflet.js"))
 
 
 def web_app_manifest(name: str) -> dict:
@@ -186,7 +185,7 @@ def init_assets(app: Flask) -> None:
         if endpoint == "static" and values.get("filename") in manifest:
             values["filename"] = manifest[values["filename"]]
 
-    app.jinja_env.globals["leaflet_tags"] = leaflet_tags
+    app.jinja_env.globals["leaflet_script"] = leaflet_script
 
     if manifest:
         app.wsgi_app = StaticFiles(app.wsgi_app, root=str(out_dir), prefix=app.static_url_path.strip("/"),
