@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 VENV_STAMP  := $(VENV)/.installed-requirements
 NPM_STAMP   := node_modules/.installed-package-lock
 
-.PHONY: help venv vendor migrate seed run test test-fast test-browser clean
+.PHONY: help venv vendor migrate seed run test test-fast test-browser audit-phone clean
 
 help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
@@ -26,6 +26,7 @@ help:
 	@echo "make test          pytest -q \$$PYTEST_ARGS"
 	@echo "make test-fast     pytest -q -n auto, no browser tests (quick loops)"
 	@echo "make test-browser  pytest -q tests/browser (needs /usr/bin/chromium)"
+	@echo "make audit-phone   Lighthouse, axe-core and installability on the phone pages (fails below target)"
 	@echo "make clean         remove node_modules, static/vendor and caches (keeps $(VENV) and instance/)"
 
 # --- Python -----------------------------------------------------------------
@@ -74,6 +75,10 @@ test-fast: venv
 
 test-browser: venv vendor
 	$(PYTEST) -q tests/browser $(PYTEST_ARGS)
+
+# Lighthouse 12.2.3 and axe-core come from package.json's devDependencies (npm ci installs them).
+audit-phone: venv vendor
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(VENV)/bin/python scripts/audit_phone.py
 
 # --- Housekeeping -----------------------------------------------------------
 

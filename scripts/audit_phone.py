@@ -44,6 +44,8 @@ LOGINS = {"pcso": PCSO, "supervisor": ("SG2001", "sergeant-demo-pass"), "analyst
 FORMS = {"patrol form": "/patrols/new", "ASB form": "/asb-incidents/new", "school visit form": "/school-visits/new",
          "welfare form": "/welfare-checks/new", "intelligence form": "/intelligence-reports/new"}
 LIGHTHOUSE_PAGES = {"home": "/", **FORMS, "dashboard": "/dashboard"}
+if os.environ.get("AUDIT_PAGES"):  # e.g. AUDIT_PAGES=home,dashboard for a quick look
+    LIGHTHOUSE_PAGES = {k: v for k, v in LIGHTHOUSE_PAGES.items() if k in os.environ["AUDIT_PAGES"].split(",")}
 TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100}
 DASHBOARD_PERFORMANCE = 90
 HOME_MAX_BYTES = 60 * 1024
@@ -143,7 +145,9 @@ def lighthouse(url: str, cookie: str, workdir: Path) -> dict:
             "bytes": int(audits["total-byte-weight"]["numericValue"]),
             "lcp_ms": int(audits["largest-contentful-paint"]["numericValue"]),
             "tbt_ms": int(audits["total-blocking-time"]["numericValue"]),
-            "failed": failed}
+            "failed": failed,
+            "requests": [(re.sub(r"^https?://[^/]+", "", item["url"]), item.get("transferSize", 0))
+                         for item in audits["network-requests"]["details"]["items"]]}
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -163,6 +167,9 @@ def audit_lighthouse(base: str, session: requests.Session, workdir: Path) -> tup
         misses += [f"Lighthouse {name}: {c} {result['scores'][c]} < {wanted[c]}"
                    for c in wanted if result["scores"][c] < wanted[c]]
         misses += [f"Lighthouse {name}: {f}" for f in result["failed"]]
+        if name == "home":
+            print("    home, first visit: " + ", ".join(f"{url.split('?')[0]} {size / 1024:.1f} KB"
+                                                       for url, size in result["requests"]), flush=True)
         if name == "home" and result["bytes"] > HOME_MAX_BYTES:
             misses.append(f"home transfers {result['bytes'] / 1024:.1f} KB > {HOME_MAX_BYTES // 1024} KB")
         print(f"  {name:<18} perf {result['scores']['performance']:>3} (runs {result['runs']})  "
@@ -187,7 +194,8 @@ def audit_axe(playwright, base: str, sessions: dict[str, requests.Session]) -> t
     for role, session in sessions.items():
         browser, context = browser_context(playwright, base, session)
         page = context.new_page()
-        for name, url in pages_of(role, session, base).items():
+        pages = pages_of(role, session, base)
+        for name, url in pages.items():
             page.goto(url)
             page.wait_for_load_state("networkidle")
             page.evaluate(source)  # the CSP forbids injected <script> tags; CDP's evaluate is not a page script
@@ -197,7 +205,7 @@ def audit_axe(playwright, base: str, sessions: dict[str, requests.Session]) -> t
             results[f"{role} {name}"] = violations
             misses += [f"axe {role} {name} {url}: {v['id']} ({v['impact']}, {v['nodes']}x, e.g. {v['target']})"
                        for v in violations]
-        print(f"  {role:<13} {len(pages_of(role, session, base)):>2} pages, "
+        print(f"  {role:<13} {len(pages):>2} pages, "
               f"{sum(len(v) for k, v in results.items() if k.startswith(role + ' '))} violations", flush=True)
         browser.close()
     return results, misses
