@@ -15,17 +15,18 @@ PYTEST_ARGS ?=
 VENV_STAMP  := $(VENV)/.installed-requirements
 NPM_STAMP   := node_modules/.installed-package-lock
 
-.PHONY: help venv vendor migrate seed run test test-fast test-browser clean
+.PHONY: help venv vendor migrate seed run test test-fast test-browser audit-phone clean
 
 help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
-	@echo "make vendor        npm ci (when package-lock.json changed) and copy into static/vendor/"
+	@echo "make vendor        npm ci (when package-lock.json changed), copy into static/vendor/, build/static/"
 	@echo "make migrate       flask db upgrade"
 	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
 	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
 	@echo "make test          pytest -q \$$PYTEST_ARGS"
 	@echo "make test-fast     pytest -q -n auto, no browser tests (quick loops)"
 	@echo "make test-browser  pytest -q tests/browser (needs /usr/bin/chromium)"
+	@echo "make audit-phone   Lighthouse, axe-core and installability on the phone pages (fails below target)"
 	@echo "make clean         remove node_modules, static/vendor and caches (keeps $(VENV) and instance/)"
 
 # --- Python -----------------------------------------------------------------
@@ -39,8 +40,10 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 
 # --- Front-end libraries (npm registry -> static/vendor/) --------------------
 
-vendor: $(NPM_STAMP)
+# Then content-hashed, precompressed copies of static/ into build/static/ (served by WhiteNoise).
+vendor: venv $(NPM_STAMP)
 	$(PYTHON) scripts/vendor.py
+	$(VENV)/bin/python scripts/build_static.py
 
 # --ignore-scripts: no package may run install hooks (and so download browsers).
 $(NPM_STAMP): package.json package-lock.json
@@ -73,8 +76,12 @@ test-fast: venv
 test-browser: venv vendor
 	$(PYTEST) -q tests/browser $(PYTEST_ARGS)
 
+# Lighthouse 12.2.3 and axe-core come from package.json's devDependencies (npm ci installs them).
+audit-phone: venv vendor
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(VENV)/bin/python scripts/audit_phone.py
+
 # --- Housekeeping -----------------------------------------------------------
 
 clean:
-	rm -rf node_modules static/vendor .pytest_cache test-artifacts
+	rm -rf node_modules static/vendor build .pytest_cache test-artifacts
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -14,6 +14,7 @@ from .api import (
     views_work,
 )
 from .api.setup import init_api
+from .assets import init_assets
 from .auth import views as auth
 from .beats import views as beats
 from .briefing import views as briefing
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     register_web(app)
+    init_assets(app)
 
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)

@@ -44,6 +44,7 @@ EVERYONE = frozenset(Role)
 ACCESS = {
     "main.index": PUBLIC,
     "main.health": PUBLIC,
+    "main.web_manifest": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": EVERYONE,
     "main.data_sources": EVERYONE,
@@ -117,6 +118,7 @@ GET_MATRIX = {
     # url                          anonymous  pcso   supervisor analyst safeguarding admin
     "/":                           (LOGIN,    200,   200,   200,   200,   200),
     "/healthz":                    (200,      200,   200,   200,   200,   200),
+    "/manifest.webmanifest":       (200,      200,   200,   200,   200,   200),
     "/login":                      (200,      HOME,  HOME,  HOME,  HOME,  HOME),
     "/data-sources":               (LOGIN,    200,   200,   200,   200,   200),
     "/beats/":                     (LOGIN,    200,   200,   200,   200,   200),

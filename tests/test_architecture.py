@@ -168,7 +168,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
      + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
-    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.pdf")),
+    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf")),
     ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",

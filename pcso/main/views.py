@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+import json
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..access import ALL_ROLES, LOGGERS, REVIEWERS, public, require
+from ..assets import web_app_manifest
 from ..entries.queries import my_entries
 from ..entries.services import open_patrol
 from ..database import ping
@@ -36,3 +39,10 @@ def data_sources():
 def health():
     ping()
     return jsonify(status="ok")
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def web_manifest():
+    body = json.dumps(web_app_manifest(f"Beatbook · {current_app.config['FORCE_NAME']}"))
+    return current_app.response_class(body, mimetype="application/manifest+json")
