@@ -10,7 +10,8 @@ from flask import Flask
 from .account import views as account_views
 from .admin import views as admin
 from .api import (
-    views_core, views_docs, views_entries, views_forms, views_lists, views_records, views_search, views_work,
+    views_core, views_docs, views_entries, views_forms, views_lists, views_phone, views_records, views_search,
+    views_work,
 )
 from .api.setup import init_api
 from .auth import views as auth
@@ -68,7 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
-    init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_lists.bp, views_records.bp, views_search.bp, views_work.bp])
+    init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_lists.bp, views_records.bp, views_search.bp,
+                   views_work.bp, views_phone.bp])
 
     register_cli(app)
 

@@ -65,6 +65,8 @@ ACCESS = {
     "entries.edit": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.submit": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.end": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "entries.held": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "entries.discard_held_entry": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.locate": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.postcode": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.offline_pack": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -147,6 +149,7 @@ GET_MATRIX = {
     "/entries/{intel}":            (LOGIN,    404,   200,   200,   404,   403),
     "/entries/{draft}":            (LOGIN,    200,   404,   404,   404,   403),
     "/entries/{missing}":          (LOGIN,    404,   404,   404,   404,   403),
+    "/entries/held/{missing}":     (LOGIN,    404,   404,   403,   403,   403),  # only its author's
     "/entries/{entry}/edit":       (LOGIN,    LOCKED, LOCKED, 403,  403,   403),
     "/entries/{sensitive}/edit":   (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{draft}/edit":       (LOGIN,    200,   404,   403,   403,   403),
@@ -181,6 +184,7 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/entries/{welfare}/pdf":      (LOGIN,    404,   400,   404,   400,   403),
     "/entries/{sensitive}/submit": (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/patrols/{sensitive}/end":    (LOGIN,    404,   LOCKED, 403,  403,   403),
+    "/entries/held/{missing}/discard": (LOGIN, 404,  404,   403,   403,   403),
     "/entries/{entry}/review":     (LOGIN,    403,   400,   403,   403,   403),  # 400: no decision chosen
     "/entries/{draft}/review":     (LOGIN,    403,   404,   403,   403,   403),
     "/shift/start":                (LOGIN,    "redirect to /briefing", "redirect to /briefing", 403, 403, 403),
