@@ -12,6 +12,7 @@ from pcso.models import AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, 
 from pcso.timeutil import to_london
 from tests import factories
 from tests.api.helpers import bearer, key, seal, token
+from tests.api.test_sealed import welfare_fields
 from tests.test_entry_json import body as entry_body
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
@@ -129,3 +130,22 @@ def test_pcso_discards_a_held_entry_and_it_is_recorded_without_its_content(app, 
     assert (event.object_type, event.object_id, event.details) == ("held_submission", held.id,
                                                                    {"kind": "welfare_check"})
     assert browser.get(answer["url"]).status_code == 404 and db.session.scalar(sa.select(sa.func.count(Entry.id))) == 0
+
+
+def test_a_held_form_comes_back_as_it_was_typed_and_is_fixed_through_the_page(app, author):
+    client, secret = app.test_client(), token(author)
+    found = client.get("/api/v1/seal-key", headers=bearer(secret)).get_json()
+    fields = welfare_fields(author.id, summary="", child_words="Typed on the phone")
+    answer = client.post("/api/v1/sealed", json=seal(found, {"kind": "welfare-checks", "submit": True, "fields": fields}),
+                         headers=bearer(secret, **{"Idempotency-Key": key()})).get_json()
+    browser = factories.signed_in(app, author)
+    page = factories.soup(browser.get(answer["url"]))
+    form = page.select_one("form[data-entry-form]")
+    assert form.select_one("textarea[name=child_words]").text.strip() == "Typed on the phone"
+    assert {box["value"] for box in form.select("input[name=indicators][checked]")} == {"new_phone", "drugs"}
+    assert form.select_one("input[name=client_key]")["value"] == db.session.get(HeldSubmission, answer["id"]).client_key
+    assert page.select_one("#summary-error").text == "Enter a short summary"
+    data = posted(form)
+    data["summary"], data["action"] = "Planned visit", "submit"
+    entry_url = browser.post(form["action"], data=data).location
+    assert db.session.get(HeldSubmission, answer["id"]).resolved_entry_id == int(entry_url.rsplit("/", 1)[1])

@@ -122,6 +122,12 @@ def held_formdata(form, held) -> MultiDict:
     """A held submission's flat JSON body as form data: the same names, lists of people and vehicles
     as their rows (people-0-name), times in London. Keys the form does not have are left out."""
     data = MultiDict({"client_key": held.client_key})
+    pairs = held.data.get("fields")
+    if isinstance(pairs, list):  # sent as the form's own [name, value] pairs: as they were typed
+        for name, value in (pair for pair in pairs if isinstance(pair, list) and len(pair) == 2):
+            if name not in ("client_key", "csrf_token", "action"):
+                data.add(str(name), str(value))
+        return data
     body = {name: value for name, value in held.data.items() if value is not None and name != "client_key"}
     if "raised_from_id" in held.errors:  # the entry it was raised from is not one the officer may open
         body.pop("raised_from_id", None)
@@ -136,13 +142,22 @@ def held_formdata(form, held) -> MultiDict:
     return data
 
 
+def _all_fields(form):
+    for field in form:
+        if isinstance(field, FieldList):
+            for row in field.entries:
+                yield from (_all_fields(row.form) if hasattr(row, "form") else [row])
+        yield field
+
+
 def render_held(held, *, patrol=None):
     """The kind's new-entry form, filled from the held body, the server's reasons on the fields; it posts
     to the normal new-entry page under the same client key, which resolves the held submission."""
     form = make_form(held.kind)  # the page's own form (with its CSRF token), then filled from the held body
     form.process(formdata=held_formdata(form, held))
+    by_id = {field.id: field for field in _all_fields(form)}
     for name, message in (held.errors or {"_form": "This entry could not be accepted"}).items():
-        field = form._fields.get(name)
+        field = by_id.get(name)  # a name (summary) or a row's field id (people-0-name)
         if field is None or isinstance(field, FieldList) or field.type == "HiddenField":
             form.form_errors.append(message)
         else:

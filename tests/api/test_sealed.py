@@ -12,6 +12,7 @@ from pcso.entries.schema import load_entry_input
 from pcso.entries.services import log_entry
 from pcso.extensions import db
 from pcso.models import AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, HeldSubmission, Role
+from pcso.timeutil import to_london, utcnow
 from tests import factories
 from tests.api.helpers import b64url, bearer, key, problem, seal, token
 from tests.test_entry_json import body as entry_body
@@ -190,3 +191,53 @@ def test_the_analyst_may_not_send_or_fetch_the_key(app):
     client = app.test_client()
     assert client.get("/api/v1/seal-key", headers=bearer(secret)).status_code == 403
     assert client.post("/api/v1/sealed", json={}, headers=bearer(secret, **{"Idempotency-Key": key()})).status_code == 403
+
+
+# --- the phone's outbox seals the web form's own [name, value] pairs (as POST /api/v1/forms/<slug> takes them) ---
+
+def welfare_fields(spoc_id: int, **changes) -> list[list[str]]:
+    fields = {"client_key": "ignored-the-key-wins", "csrf_token": "stale", "occurred_at": _now(),
+              "summary": "Planned visit", "child_name": "Riley Morgan", "child_born_on": "2012-03-04",
+              "spoc_id": str(spoc_id), "visit_type": "planned", "is_seen_alone": "yes", "risk_level": "medium",
+              "child_words": "I'm fine", "location_source": "none", "postcode": "M15 4AD"} | changes
+    return [[name, value] for name, value in fields.items()] + [["indicators", "new_phone"], ["indicators", "drugs"]]
+
+
+def _now() -> str:
+    return to_london(utcnow()).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_sealed_welfare_form_is_checked_as_the_page_checks_it_and_logged_once(app, officer):
+    person, secret = officer
+    client, idem = app.test_client(), key()
+    sealed = seal(seal_key(client, secret), {"kind": "welfare-checks", "submit": True,
+                                             "fields": welfare_fields(person.id)})
+    first = post_sealed(client, secret, sealed, idem)
+    assert first.status_code == 201, first.get_json()
+    entry = db.session.get(Entry, first.get_json()["id"])
+    assert (entry.kind, entry.status, entry.client_key) == (EntryKind.WELFARE_CHECK, EntryStatus.SUBMITTED, idem)
+    assert entry.child_words == "I'm fine" and set(entry.indicators) == {"new_phone", "drugs"}
+    assert post_sealed(client, secret, sealed, idem).get_json() == first.get_json() and entries() == 1
+
+
+def test_a_sealed_form_the_page_would_refuse_is_held_with_the_pages_messages(app, officer):
+    person, secret = officer
+    client = app.test_client()
+    fields = welfare_fields(person.id, summary="", child_born_on="2031-01-01")
+    response = post_sealed(client, secret, seal(seal_key(client, secret), {"kind": "welfare-checks", "fields": fields}),
+                           key())
+    assert response.status_code == 202, response.get_json()
+    answer = response.get_json()
+    assert answer["errors"]["summary"] == "Enter a short summary" and entries() == 0
+    assert json.loads(db.session.get(HeldSubmission, answer["id"]).body) == {"fields": fields}
+
+
+def test_an_envelope_with_both_or_neither_of_body_and_fields_is_refused(app, officer):
+    _, secret = officer
+    client = app.test_client()
+    found = seal_key(client, secret)
+    for plain in ({"kind": "asb-incidents", "body": {}, "fields": []}, {"kind": "asb-incidents"},
+                  {"kind": "asb-incidents", "fields": [["summary"]]}, {"kind": "asb-incidents", "fields": [["a", 1]]}):
+        response = post_sealed(client, secret, seal(found, plain), key())
+        assert problem(response)["type"].endswith("problem-seal-plaintext"), plain
+    assert db.session.scalar(sa.select(sa.func.count(HeldSubmission.id))) == 0

@@ -45,7 +45,9 @@ def test_pcso_fixes_a_held_welfare_check_on_the_phone(page: Page, live_app, make
     expect(page.get_by_label("The child's own words")).to_have_value("I'm fine, school is OK")
     check_page(page, "held-welfare-check")
     page.get_by_label("Summary").fill("Planned visit, child seen alone")
-    page.get_by_role("button", name="Submit for review").click()
+    page.get_by_role("button", name="Submit for review").click()  # the page's script fetches a fresh CSRF token first
+    expect(page).to_have_url(re.compile(r"/entries/\d+$"))
+    expect(page.locator(".flash")).to_contain_text("Welfare check saved.")
     entry_id = entry_id_from_url(page)
     check_page(page, "held-welfare-check-submitted")
     with live_app.app_context():
