@@ -15,12 +15,13 @@ PYTEST_ARGS ?=
 VENV_STAMP  := $(VENV)/.installed-requirements
 NPM_STAMP   := node_modules/.installed-package-lock
 
-.PHONY: help venv vendor migrate seed run test test-fast test-browser audit-phone clean
+.PHONY: help venv vendor migrate keys seed run test test-fast test-browser audit-phone clean
 
 help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
 	@echo "make vendor        npm ci (when package-lock.json changed), copy into static/vendor/, build/static/"
 	@echo "make migrate       flask db upgrade"
+	@echo "make keys          flask seal-key init (the key phones seal sensitive entries to; once)"
 	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
 	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
 	@echo "make test          pytest -q \$$PYTEST_ARGS"
@@ -55,10 +56,13 @@ $(NPM_STAMP): package.json package-lock.json
 migrate: venv
 	$(FLASK) db upgrade
 
+keys: migrate
+	$(FLASK) seal-key init
+
 seed: migrate
 	$(FLASK) seed-demo --if-empty
 
-run: venv vendor migrate seed
+run: venv vendor migrate keys seed
 	@echo "Beatbook: serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(GUNICORN) -w 2 -b $(HOST):$(PORT) --access-logfile - app:app
 

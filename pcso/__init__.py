@@ -10,7 +10,8 @@ from flask import Flask
 from .account import views as account_views
 from .admin import views as admin
 from .api import (
-    views_core, views_docs, views_entries, views_forms, views_lists, views_photos, views_records, views_search,
+    views_core, views_docs, views_entries, views_forms, views_lists, views_phone, views_photos, views_records,
+    views_search,
     views_work,
 )
 from .api.setup import init_api
@@ -75,7 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
     init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_photos.bp, views_lists.bp, views_records.bp,
-                   views_search.bp, views_work.bp])
+                   views_search.bp, views_work.bp, views_phone.bp])
 
     register_cli(app)
 

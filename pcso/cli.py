@@ -18,6 +18,7 @@ schools_cli = AppGroup("schools", help="Import the school list.")
 users_cli = AppGroup("users", help="Create users and assign them to beats.")
 search_cli = AppGroup("search", help="Rebuild the search index; purge expired saved searches.")
 import_cli = AppGroup("import", help="Import context layers from public data (data.police.uk).")
+seal_key_cli = AppGroup("seal-key", help="The key phones seal sensitive entries to (kept in SEAL_KEY_DIR).")
 
 
 def _read(path: str) -> str:
@@ -224,6 +225,34 @@ def import_police_uk(paths):
         click.echo(f"Total: {total.describe()}")
 
 
+def _new_seal_key(action: str):
+    from . import seal
+    from .timeutil import utcnow
+
+    folder = seal.key_dir()
+    key = seal.make_key(folder, stamp=utcnow().strftime("%Y%m%dT%H%M%S%fZ"))
+    click.echo(f"Sealing key {key.kid} {action} in {folder}.")
+
+
+@seal_key_cli.command("init")
+def seal_key_init():
+    """Make the sealing key if there is none (does nothing if one exists); prints the current kid."""
+    from . import seal
+
+    try:
+        key = seal.current_key()
+    except seal.SealingNotSetUp:
+        _new_seal_key("made")
+        return
+    click.echo(f"Sealing key {key.kid} already set up in {seal.key_dir()}.")
+
+
+@seal_key_cli.command("rotate")
+def seal_key_rotate():
+    """Make a new current sealing key. The old ones stay: entries still waiting on phones were sealed to them."""
+    _new_seal_key("made current (older keys kept for what was sealed to them)")
+
+
 def register_cli(app: Flask) -> None:
     from .seed.command import seed_demo_command
 
@@ -232,4 +261,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(import_cli)
+    app.cli.add_command(seal_key_cli)
     app.cli.add_command(seed_demo_command)

@@ -96,6 +96,10 @@ def load_config(instance_path: Path) -> dict:
         "REVIEW_TARGET_HOURS": _int("REVIEW_TARGET_HOURS", 72),
         # Search: a results page (/search/results/<id>) can be opened again for this long (a shift).
         "SEARCH_RESULTS_TTL_HOURS": _int("SEARCH_RESULTS_TTL_HOURS", 8),
+        # The phone: an entry waiting in the outbox longer than this warns its author (docs/SECURITY.md).
+        "OUTBOX_WARN_HOURS": _int("OUTBOX_WARN_HOURS", 72),
+        # The sealing keys' folder (default instance/seal_keys/): made by `flask seal-key init`, never here.
+        "SEAL_KEY_DIR": os.environ.get("SEAL_KEY_DIR", ""),
     }
     if production:
         if not os.environ.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:

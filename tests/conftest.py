@@ -56,8 +56,19 @@ class RequestClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+@functools.cache
+def seal_key_dir() -> str:
+    """One sealing key per test process, in a temporary folder (made here, as `flask seal-key init` would)."""
+    from pcso.seal import make_key
+
+    folder = Path(tempfile.mkdtemp(prefix="beatbook-seal-keys-"))
+    make_key(folder, stamp="20261202T000000000000Z")
+    return str(folder)
+
+
 def make_app(url: str, **overrides):
     config = {
+        "SEAL_KEY_DIR": seal_key_dir(),
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,

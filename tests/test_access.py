@@ -66,6 +66,8 @@ ACCESS = {
     "entries.edit": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.submit": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.end": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "entries.held": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "entries.discard_held_entry": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.locate": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.postcode": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "geo_api.offline_pack": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -158,6 +160,7 @@ GET_MATRIX = {
     "/photos/{welfare_photo}/thumbnail": (LOGIN, 404, 200,   404,   200,   403),
     "/photos/{draft_photo}":       (LOGIN,    200,   404,   404,   404,   403),
     "/photos/{missing}/thumbnail": (LOGIN,    404,   404,   404,   404,   403),
+    "/entries/held/{missing}":     (LOGIN,    404,   404,   403,   403,   403),  # only its author's
     "/entries/{entry}/edit":       (LOGIN,    LOCKED, LOCKED, 403,  403,   403),
     "/entries/{sensitive}/edit":   (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{draft}/edit":       (LOGIN,    200,   404,   403,   403,   403),
@@ -192,6 +195,7 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/entries/{welfare}/pdf":      (LOGIN,    404,   400,   404,   400,   403),
     "/entries/{sensitive}/submit": (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/patrols/{sensitive}/end":    (LOGIN,    404,   LOCKED, 403,  403,   403),
+    "/entries/held/{missing}/discard": (LOGIN, 404,  404,   403,   403,   403),
     "/entries/{entry}/review":     (LOGIN,    403,   400,   403,   403,   403),  # 400: no decision chosen
     "/entries/{draft}/review":     (LOGIN,    403,   404,   403,   403,   403),
     "/photos/{entry_photo}/remove": (LOGIN,   LOCKED, LOCKED, 403,  403,   403),

@@ -168,7 +168,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
      + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
-    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf")),
+    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal")),
     ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
@@ -176,7 +176,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                      "pcso.entries.location", "pcso.entries.placing", "pcso.entries.queries",
                      "pcso.entries.revisions")),
     ("records and search", ("pcso.search.*", "pcso.pole.*")),
-    ("workflow", ("pcso.entries.services", "pcso.review.*", "pcso.photos.services")),
+    ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services")),
     ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*")),
     ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
     ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*")),

@@ -34,6 +34,10 @@ PROBLEM_TYPES = {
     "precondition-failed": "If-Match does not match the record's current ETag: read it again.",
     "precondition-required": "This change needs an If-Match header with the record's ETag.",
     "rate-limited": "Too many requests for this token or user: slow down.",
+    "sealing-not-set-up": "This server has no sealing key yet (flask seal-key init): keep the entry on the phone.",
+    "seal-key-unknown": "The entry was sealed to a key this server does not hold: it can't be opened here.",
+    "seal-invalid": "The sealed entry does not decode or decrypt (damaged, or not sealed to that key).",
+    "seal-plaintext": "The sealed entry opened but is not {kind, submit, body} with a known kind.",
 }
 STATUS_TYPES = {401: "unauthenticated", 404: "not-found", 412: "precondition-failed", 422: "validation",
                 428: "precondition-required", 429: "rate-limited", 409: "conflict", 403: "forbidden"}

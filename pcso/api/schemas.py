@@ -79,6 +79,8 @@ class MeSchema(ma.Schema):
     beats = fields.List(fields.Nested(BeatRefSchema), required=True)
     authenticated_by = fields.String(required=True, validate=validate.OneOf(["token", "session"]))
     token = fields.Nested(TokenInfoSchema, allow_none=True)
+    session_expires_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Signed in with the browser session: when it ends if left idle (each request moves it on)"})
 
 
 @example({"type": "Feature", "id": 7, "geometry": {"type": "Polygon", "coordinates": [[[-2.28, 53.45],

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import joinedload
 
+from ..auth.services import session_expires_at
 from ..beats.services import all_beats
 from ..entries.queries import get_visible_entry
 from ..extensions import db
@@ -47,7 +48,8 @@ def entry_summary(entry: Entry) -> dict:
 def me(user: User, token) -> dict:
     return {"id": user.id, "collar_number": user.collar_number, "display_name": user.display_name,
             "role": user.role, "beats": [beat_ref(b) for b in user.beats],
-            "authenticated_by": "token" if token else "session", "token": token}
+            "authenticated_by": "token" if token else "session", "token": token,
+            "session_expires_at": None if token else session_expires_at(getattr(user, "session_token", None))}
 
 
 def schools() -> list[School]:

@@ -72,6 +72,17 @@ def load_session_user(token: str) -> User | None:
     return user
 
 
+def session_expires_at(token: str | None):
+    """When the live session behind `token` ends if it stays idle (None: no such live session)."""
+    if not token:
+        return None
+    record = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token),
+                                                            UserSession.ended_at.is_(None)))
+    if record is None:
+        return None
+    return record.last_seen_at + timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
 def end_session(user: User, token: str | None, reason: str = "logout") -> None:
     if token:
         db.session.execute(

@@ -67,4 +67,8 @@ def logout():
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # Wipe this site's caches and storage (IndexedDB: drafts, the outbox) on the device; the page's own
+    # script also deletes them for browsers that ignore the header. Cookies stay: the flash needs one.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -3,10 +3,13 @@ the form, and the detail page. Views call these; the review pages re-show the de
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, DateTimeLocalField, FieldList
 
 from ..access import LOGGERS, RAISE_FROM_KINDS, can_edit_entry, can_raise_intelligence, can_review_entry
 from ..auth.forms import EmptyForm
@@ -131,11 +134,74 @@ def show_errors(form, error: EntryRejected) -> None:
         (field.errors if field is not None and hasattr(field, "errors") else form.form_errors).append(message)
 
 
-def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200):
+def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200, held=None, action=None):
     if request.method == "POST" and _chosen_files(form) and not form.photos.errors:  # a file input is never refilled
         form.photos.errors.append("Choose the photos again: the rest of the form is kept as you typed it")
     return render_template("entries/form.html", form=form, kind=kind, spec=kind_of(kind), entry=entry,
-                           patrol=patrol), status
+                           patrol=patrol, held=held, action=action, button_form=EmptyForm()), status
+
+
+def _form_value(field, value) -> list[str]:
+    """A JSON value as the strings the form's field would have been posted with."""
+    if isinstance(field, BooleanField):
+        return ["y"] if value is True else []
+    if isinstance(value, bool):  # a yes/no radio group (welfare: seen alone)
+        return ["yes" if value else "no"]
+    if isinstance(field, DateTimeLocalField) and isinstance(value, str):
+        try:
+            return [to_london(datetime.fromisoformat(value.replace("Z", "+00:00"))).strftime("%Y-%m-%dT%H:%M")]
+        except ValueError:
+            return [value]
+    if isinstance(value, list):
+        return [str(item) for item in value if isinstance(item, (str, int, float))]
+    return [str(value)] if isinstance(value, (str, int, float)) else []
+
+
+def held_formdata(form, held) -> MultiDict:
+    """A held submission's flat JSON body as form data: the same names, lists of people and vehicles
+    as their rows (people-0-name), times in London. Keys the form does not have are left out."""
+    data = MultiDict({"client_key": held.client_key})
+    pairs = held.data.get("fields")
+    if isinstance(pairs, list):  # sent as the form's own [name, value] pairs: as they were typed
+        for name, value in (pair for pair in pairs if isinstance(pair, list) and len(pair) == 2):
+            if name not in ("client_key", "csrf_token", "action"):
+                data.add(str(name), str(value))
+        return data
+    body = {name: value for name, value in held.data.items() if value is not None and name != "client_key"}
+    if "raised_from_id" in held.errors:  # the entry it was raised from is not one the officer may open
+        body.pop("raised_from_id", None)
+    for name, value in body.items():
+        field = form._fields.get(name)
+        if isinstance(field, FieldList):
+            for index, row in enumerate(value if isinstance(value, list) else []):
+                for key, item in (row.items() if isinstance(row, dict) else ()):
+                    data.setlist(f"{name}-{index}-{key}", _form_value(None, item))
+        elif field is not None:
+            data.setlist(name, _form_value(field, value))
+    return data
+
+
+def _all_fields(form):
+    for field in form:
+        if isinstance(field, FieldList):
+            for row in field.entries:
+                yield from (_all_fields(row.form) if hasattr(row, "form") else [row])
+        yield field
+
+
+def render_held(held, *, patrol=None):
+    """The kind's new-entry form, filled from the held body, the server's reasons on the fields; it posts
+    to the normal new-entry page under the same client key, which resolves the held submission."""
+    form = make_form(held.kind)  # the page's own form (with its CSRF token), then filled from the held body
+    form.process(formdata=held_formdata(form, held))
+    by_id = {field.id: field for field in _all_fields(form)}
+    for name, message in (held.errors or {"_form": "This entry could not be accepted"}).items():
+        field = by_id.get(name)  # a name (summary) or a row's field id (people-0-name)
+        if field is None or isinstance(field, FieldList) or field.type == "HiddenField":
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    return render_form(form, held.kind, patrol=patrol, held=held, action=url_for("entries.new", slug=held.kind.slug))
 
 
 def raise_from(form, *, prefill: bool, user: User | None = None) -> None:

@@ -19,6 +19,7 @@ from ..search.index import index_entry  # same transaction: the entry and its se
 from ..timeutil import to_london, utcnow
 from .data import CLIENT_KEY, EntryInput, PersonInput
 from .errors import EntryNotFound, EntryRejected
+from .held import resolve_held
 from .placing import place_entry, resolve_place
 from .queries import get_visible_entry
 from .registry import kind_of
@@ -188,6 +189,7 @@ def log_entry(data: EntryInput, *, actor: User, submit: bool = False) -> tuple[E
     if isinstance(entry, Patrol):
         _regroup(entry, actor=actor)
     index_entry(entry)
+    resolve_held(actor, data.client_key, entry)  # a held submission fixed and sent under its key
     return entry, True
 
 

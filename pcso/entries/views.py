@@ -15,9 +15,10 @@ from ..web import positive_int
 from .errors import EntryNotFound, EntryRejected
 from .forms import EndPatrolForm
 from ..photos.services import PhotoRejected
+from .held import discard_held, held_for, record_held_view, unresolved_held
 from .pages import (
-    added_row, attach_photos, form_photos, form_input, is_submit, make_form, raise_from, reject, reject_photos,
-    render_detail, render_form,
+    added_row, attach_photos, form_input, form_photos, is_submit, make_form, raise_from, reject, reject_photos,
+    render_detail, render_form, render_held,
 )
 from .queries import get_visible_entry, my_entries
 from .registry import KINDS
@@ -42,7 +43,7 @@ def index():
         record_my_entries_search(current_user, kind=kind, beat_id=beat_id, status=status, results=page.total)
         db.session.commit()
     return render_template("entries/index.html", page=page, kind=kind, beat_id=beat_id, status=status,
-                           kinds=list(KINDS), beats=all_beats())
+                           kinds=list(KINDS), beats=all_beats(), held=unresolved_held(current_user))
 
 
 @bp.get("/entries/new")
@@ -75,6 +76,27 @@ def new(slug: str):
             return redirect(url_for("entries.detail", entry_id=entry.id))
     status = 400 if request.method == "POST" and not added else 200
     return render_form(form, kind, patrol=open_patrol(current_user), status=status)
+
+
+@bp.get("/entries/held/<int:held_id>")
+@require(*LOGGERS)
+@writes_on_read
+def held(held_id: int):
+    """A sealed entry from the phone the server could not accept: its author fixes it here (others: 404)."""
+    found = held_for(current_user, held_id) or abort(404)
+    record_held_view(found, actor=current_user)
+    db.session.commit()
+    return render_held(found, patrol=open_patrol(current_user))
+
+
+@bp.post("/entries/held/<int:held_id>/discard")
+@require(*LOGGERS)
+def discard_held_entry(held_id: int):
+    found = held_for(current_user, held_id) or abort(404)
+    discard_held(found, actor=current_user)
+    db.session.commit()
+    flash("The entry from your phone was discarded.", "info")
+    return redirect(url_for("entries.index"))
 
 
 @bp.get("/entries/<int:entry_id>")

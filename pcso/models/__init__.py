@@ -6,6 +6,7 @@ from .beat import Beat
 from .briefing import BeatPriority, Shift
 from .context import StreetCrime
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
+from .held import HeldSubmission
 from .idempotency import IdempotencyKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
@@ -20,7 +21,7 @@ from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "ApiToken", "IdempotencyKey", "SavedSearch", "TokenScope",
+    "ApiToken", "HeldSubmission", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

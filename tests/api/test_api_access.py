@@ -26,6 +26,8 @@ API_ACCESS = {
     "api_records.person": READ, "api_records.vehicle": READ, "api_records.location": READ,
     "api_search.search": READ, "api_work.review_queue": SUPERVISE, "api_work.create_review": SUPERVISE,
     "api_work.briefing": LOG,
+    "api_phone.seal_key": LOG, "api_phone.sealed": LOG, "api_phone.csrf_token": EVERYONE,
+    "api_phone.outbox_discarded": LOG,
 }
 
 
@@ -61,6 +63,9 @@ MATRIX = [
     ("POST", "/api/v1/search", {"q": "matrix"},           (401, 200, 200, 200, 200, 403)),
     ("POST", "/api/v1/exports", EXPORT,                   (401, 200, 200, 200, 200, 403)),
     ("POST", "/api/v1/asb-incidents", ASB,                (401, 201, 201, 403, 403, 403)),
+    ("GET", "/api/v1/seal-key", None,                     (401, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/outbox/discarded", {"count": 1, "kinds": {"asb-incidents": 1}}, (401, 204, 204, 403, 403, 403)),
+    ("GET", "/api/v1/csrf-token", None,                   (401, 403, 403, 403, 403, 403)),  # tokens need none
     ("PUT", "/api/v1/entries/{draft}", ASB,               (401, 412, 404, 403, 403, 403)),  # 412: If-Match stale
     ("PUT", "/api/v1/entries/{entry}", ASB,               (401, 403, 403, 403, 403, 403)),  # visible, not theirs
     ("PUT", "/api/v1/entries/{sensitive}", ASB,           (401, 404, 403, 403, 403, 403)),
