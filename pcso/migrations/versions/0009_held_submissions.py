@@ -4,7 +4,7 @@ An entry sealed on a phone that the server refused is kept as its author's to fi
 its kind, client key, body and the server's reasons, until it is resolved into an entry or discarded.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 17:10:06.200966
 
 """
@@ -16,7 +16,7 @@ import pcso.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
