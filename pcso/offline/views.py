@@ -18,7 +18,7 @@ bp = Blueprint("offline", __name__)
 # What the entry forms and the outbox page need, kept by the service worker (missing files are left out).
 SHELL_FILES = (
     "css/app.css", "favicon.svg", "vendor/idb/umd.js", "js/vault.js", "js/outbox-core.js", "js/outbox.js",
-    "js/rules.js", "js/drafts.js", "js/offline.js", "js/app.js", "js/places.js", "js/photos.js",
+    "js/outbox-photos.js", "js/rules.js", "js/drafts.js", "js/offline.js", "js/app.js", "js/places.js", "js/photos.js",
     "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/leaflet/images/layers.png",
     "vendor/leaflet/images/marker-icon.png", "vendor/exifr/mini.umd.js", "css/photos.css",
 )

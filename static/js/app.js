@@ -61,7 +61,8 @@
         if (points.length === 1 && highlighted) { target = highlighted.getBounds().extend(pointLayer.getBounds()); }
         if (target.isValid() && !state.pin) { map.fitBounds(target, { padding: [10, 10], maxZoom: 17 }); }
         state.bounds = layer.getBounds();
-      });
+      })
+      .catch(function () { /* no signal: the map works without the outlines (the beat is worked out on the phone) */ });
     maps.push(state);
     return state;
   }

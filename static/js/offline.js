@@ -78,6 +78,11 @@
       (item.sealed ? "Sealed on this phone: only the server can read it now." : "")));
     li.appendChild(el("p", { "class": "hint" }, "Saved " + outbox.london(item.createdAt) +
       (item.action === "submit" ? ", to submit for review" : ", as a draft")));
+    if (item.photos && item.photos.length && item.state !== "sent") {
+      li.appendChild(el("p", { "class": "hint" }, item.photos.length + (item.photos.length === 1 ? " photo" : " photos") +
+                                                   " with it"));
+    }
+    if (item.photoNote) { li.appendChild(el("p", { "class": "outbox-item__reason" }, item.photoNote)); }
     if (item.reason && item.state !== "sent") { li.appendChild(el("p", { "class": "outbox-item__reason" }, item.reason)); }
     if (item.errors) {
       var errors = el("ul", { "class": "outbox-item__errors" });
@@ -99,11 +104,14 @@
       }
     } else if (item.state === "attention" && item.held) {
       actions.appendChild(el("a", { "class": "button", href: item.heldUrl }, "Fix it on the server"));
+      // It is on the server (held): taking the line off this phone loses nothing, so it needs no record.
+      actions.appendChild(el("button", { "class": "button button--secondary", type: "button", "data-forget": item.id },
+                             "Fixed: take it off this list"));
     } else if (item.state === "attention") {
       var fix = el("button", { "class": "button", type: "button", "data-fix": item.id }, "Fix and send again");
       actions.appendChild(fix);
     }
-    if (item.state !== "sent" && item.state !== "sending") {
+    if (item.state !== "sent" && item.state !== "sending" && !item.held) {
       actions.appendChild(el("button", { "class": "button button--secondary", type: "button", "data-discard": item.id },
                              "Discard…"));
     }
@@ -150,6 +158,7 @@
       if (!target) { return; }
       if (target.dataset.fix) { fix(target.dataset.fix); }
       if (target.dataset.discard) { discard(target.dataset.discard); }
+      if (target.dataset.forget) { vault.dropItem(target.dataset.forget).then(outbox.changed); }
     });
     var sendNow = document.querySelector("[data-send-now]");
     sendNow.addEventListener("click", function () {
@@ -210,7 +219,10 @@
     return;
   }
   document.addEventListener("DOMContentLoaded", function () {
-    vault.setMeta("current-user", user).then(function () {
+    var told = window.caches ? caches.open("beatbook-meta").then(function (cache) {  // for the service worker
+      return cache.put("/offline/current-user", new Response(user));
+    }).catch(function () {}) : Promise.resolve();
+    Promise.all([vault.setMeta("current-user", user), told]).then(function () {
       initList();
       initLogout();
       register().then(function () { return Promise.all([keepPages(), keepSealKey()]); });

@@ -130,8 +130,9 @@
     return times.length ? Math.min.apply(null, times) : null;
   }
 
+  /* What is only on this phone: not sent, and not held on the server either. */
   function unsent(items) {
-    return items.filter(function (item) { return item.state !== "sent"; });
+    return items.filter(function (item) { return item.state !== "sent" && !item.held; });
   }
 
   var api = { LABELS: LABELS, backoff: backoff, create: create, next: next, isDue: isDue, dueItems: dueItems,

@@ -118,9 +118,17 @@
     }).then(function (all) {
       if (!navigator.onLine) { return; }
       var due = core.dueItems(all, Date.now());
+      var photosLeft = all.filter(function (i) { return i.state === "sent" && i.photos && i.photos.length; });
       return due.reduce(function (chain, item) {
         return chain.then(function (stop) { return stop ? stop : sendOne(item); });
-      }, Promise.resolve(false));
+      }, Promise.resolve(false)).then(function (stop) {
+        if (stop || !window.BeatbookOutboxPhotos) { return stop; }
+        return photosLeft.reduce(function (chain, item) {
+          return chain.then(function () {
+            return window.BeatbookOutboxPhotos.send(item).then(vault.putItem);
+          });
+        }, Promise.resolve());
+      });
     });
   }
 
@@ -162,7 +170,8 @@
   }
 
   function afterAnswer(item) {
-    var photos = item.state === "sent" && window.BeatbookOutboxPhotos ? window.BeatbookOutboxPhotos.send(item) : null;
+    var photos = item.state === "sent" && item.photos && item.photos.length && window.BeatbookOutboxPhotos
+      ? window.BeatbookOutboxPhotos.send(item) : null;
     return Promise.resolve(photos).then(function (withPhotos) {
       var stored = withPhotos || item;
       return vault.putItem(stored).then(function () { return Boolean(stored.waitingForSignIn); });

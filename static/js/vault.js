@@ -80,6 +80,20 @@
     }).then(function (plain) { return JSON.parse(td.decode(plain)); });
   }
 
+  /* Bytes (a photo) under the device key, as {iv, data}; decryptBytes gives the ArrayBuffer back. */
+  function encryptBytes(user, bytes) {
+    var iv = crypto.getRandomValues(new Uint8Array(12));
+    return deviceKey(user).then(function (key) {
+      return crypto.subtle.encrypt({ name: "AES-GCM", iv: iv }, key, bytes);
+    }).then(function (data) { return { iv: iv, data: data }; });
+  }
+
+  function decryptBytes(user, box) {
+    return deviceKey(user).then(function (key) {
+      return crypto.subtle.decrypt({ name: "AES-GCM", iv: box.iv }, key, box.data);
+    });
+  }
+
   function b64url(buffer) {
     var bytes = new Uint8Array(buffer), text = "";
     for (var i = 0; i < bytes.length; i += 1) { text += String.fromCharCode(bytes[i]); }
@@ -146,7 +160,7 @@
   /* Every unsent item on this phone, whoever saved it (signing out removes them all). */
   function allUnsent() {
     return open().then(function (db) { return db.getAll("outbox"); }).then(function (all) {
-      return all.filter(function (i) { return i.state !== "sent"; });
+      return all.filter(function (i) { return i.state !== "sent" && !i.held; });
     });
   }
 
@@ -178,6 +192,7 @@
 
   window.BeatbookVault = {
     open: open, getMeta: getMeta, setMeta: setMeta, encrypt: encrypt, decrypt: decrypt, seal: seal,
+    encryptBytes: encryptBytes, decryptBytes: decryptBytes,
     saveDraft: saveDraft, loadDraft: loadDraft, dropDraft: dropDraft,
     items: items, getItem: getItem, putItem: putItem, dropItem: dropItem, othersUnsent: othersUnsent, allUnsent: allUnsent, wipe: wipe
   };

@@ -16,9 +16,9 @@ var VERSION = {{ version | tojson }};
 var SHELL = {{ shell | tojson }};
 var PAGES = {{ pages | tojson }};
 var SHELL_CACHE = "beatbook-shell-" + VERSION;
-var NETWORK_WAIT_MS = 6000;
+var NETWORK_WAIT_MS = 4000;  // a page kept here is shown if the network has not answered by then
 
-importScripts({{ url_for('static', filename='vendor/idb/umd.js') | tojson }});
+var USER_KEY = "/offline/current-user";  // a key in the "beatbook-meta" cache, never a real URL
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) { return cache.addAll(SHELL); })
@@ -26,10 +26,13 @@ self.addEventListener("install", function (event) {
 });
 
 self.addEventListener("activate", function (event) {
-  // Old shells go only once this one is complete; the fallback by name below covers pages kept before.
-  event.waitUntil(caches.keys().then(function (names) {
-    return Promise.all(names.filter(function (n) { return n.indexOf("beatbook-shell-") === 0 && n !== SHELL_CACHE; })
-      .map(function (n) { return caches.delete(n); }));
+  // Old shells go only once this one holds every file; until then a kept page can still use them.
+  event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) { return cache.keys(); }).then(function (mine) {
+    if (mine.length < SHELL.length) { return; }
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf("beatbook-shell-") === 0 && n !== SHELL_CACHE; })
+        .map(function (n) { return caches.delete(n); }));
+    });
   }).then(function () { return self.clients.claim(); }));
 });
 
@@ -38,41 +41,70 @@ function logicalName(pathname) {
   return pathname.replace(/\.[0-9a-f]{8,}(\.[a-z0-9]+)$/i, "$1");
 }
 
+/* A static file from this version's shell, else the same file (by name) from any shell still kept. */
 function fromShell(request) {
-  var url = new URL(request.url);
-  return caches.has(SHELL_CACHE).then(function (kept) {  // never re-create a cache that sign-out removed
-    return kept ? caches.open(SHELL_CACHE) : null;
-  }).then(function (cache) {
-    if (!cache) { return undefined; }
-    return cache.match(request, { ignoreSearch: true }).then(function (hit) {
-      if (hit) { return hit; }
-      var wanted = logicalName(url.pathname);
-      return cache.keys().then(function (keys) {
-        var same = keys.filter(function (k) { return logicalName(new URL(k.url).pathname) === wanted; })[0];
-        return same ? cache.match(same) : undefined;
+  var wanted = logicalName(new URL(request.url).pathname);
+  return caches.keys().then(function (names) {
+    var shells = names.filter(function (n) { return n.indexOf("beatbook-shell-") === 0; })
+      .sort(function (a, b) { return (b === SHELL_CACHE) - (a === SHELL_CACHE); });  // this version's first
+    return shells.reduce(function (found, name) {
+      return found.then(function (hit) {
+        if (hit) { return hit; }
+        return caches.open(name).then(function (cache) {
+          return cache.match(request, { ignoreSearch: true, ignoreVary: true }).then(function (exact) {
+            if (exact) { return exact; }
+            return cache.keys().then(function (keys) {
+              var same = keys.filter(function (k) { return logicalName(new URL(k.url).pathname) === wanted; })[0];
+              return same ? cache.match(same, { ignoreVary: true }) : undefined;
+            });
+          });
+        });
       });
-    });
+    }, Promise.resolve(undefined));
   });
 }
 
+/* Whose pages to answer with: the signed-in officer, as the pages last said (offline.js). Kept in a cache of
+   its own rather than IndexedDB, so that answering a page never waits on the pages' own database work. */
 function currentUser() {
-  return idb.openDB("beatbook").then(function (db) {
-    var names = db.objectStoreNames;
-    if (!names.contains("meta")) { db.close(); return null; }
-    return db.get("meta", "current-user").then(function (row) { db.close(); return row ? row.value : null; });
+  return caches.has("beatbook-meta").then(function (kept) {
+    if (!kept) { return null; }
+    return caches.open("beatbook-meta").then(function (cache) { return cache.match(USER_KEY); })
+      .then(function (hit) { return hit ? hit.text() : null; });
   }).catch(function () { return null; });
 }
 
-function keptPage(pathname) {
+function pagesCache() {
   return currentUser().then(function (user) {
-    if (!user) { return undefined; }
-    return caches.open("beatbook-pages-" + user).then(function (cache) {
-      var wanted = PAGES.indexOf(pathname) !== -1 ? pathname : {{ url_for('offline.outbox') | tojson }};
-      return cache.match(wanted).then(function (hit) {
-        return hit || cache.match({{ url_for('offline.outbox') | tojson }});
+    if (user) { return "beatbook-pages-" + user; }
+    // The officer could not be read: with one officer's pages on the phone (the usual case), use them.
+    return caches.keys().then(function (names) {
+      var pages = names.filter(function (n) { return n.indexOf("beatbook-pages-") === 0; });
+      return pages.length === 1 ? pages[0] : null;
+    });
+  });
+}
+
+function lookUp(pathname) {
+  return pagesCache().then(function (name) {
+    if (!name) { return undefined; }
+    return caches.open(name).then(function (cache) {
+      var outbox = {{ url_for('offline.outbox') | tojson }};
+      var wanted = PAGES.indexOf(pathname) !== -1 ? pathname : outbox;
+      // ignoreVary: the page was kept by a fetch, and is asked for by a navigation (other Sec-Fetch-* headers).
+      return cache.match(wanted, { ignoreVary: true }).then(function (hit) {
+        return hit || cache.match(outbox, { ignoreVary: true });
       });
     });
   });
+}
+
+/* The kept copy of a page (or of the outbox page); one more try after a moment if the caches stumble. */
+function keptPage(pathname) {
+  var again = function () {
+    return new Promise(function (resolve) { setTimeout(resolve, 300); }).then(function () { return lookUp(pathname); });
+  };
+  return lookUp(pathname).then(function (hit) { return hit || again(); }, again);
 }
 
 var OFFLINE_HTML = '<!doctype html><html lang="en-GB"><head><meta charset="utf-8">' +
@@ -80,18 +112,24 @@ var OFFLINE_HTML = '<!doctype html><html lang="en-GB"><head><meta charset="utf-8
   '<body><main><h1>You are offline</h1><p>This page needs signal. Sign in to Beatbook once with signal and ' +
   'its forms will work here without it.</p></main></body></html>';
 
+function offlinePage() {
+  return new Response(OFFLINE_HTML, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
 function page(event) {
   var url = new URL(event.request.url);
+  if (self.navigator.onLine === false) {  // known to be offline: the kept copy at once, not after a wait
+    return keptPage(url.pathname).then(function (hit) { return hit || offlinePage(); }, offlinePage);
+  }
   var network = fetch(event.request);
   var late = new Promise(function (resolve) { setTimeout(resolve, NETWORK_WAIT_MS); });
   var fallback = function () {
-    return keptPage(url.pathname).then(function (hit) {
-      return hit || new Response(OFFLINE_HTML, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
-    });
+    return keptPage(url.pathname).then(function (hit) { return hit || offlinePage(); }, offlinePage);
   };
   // The network's answer whenever it comes in time; no answer (or a slow one, on a kept page) -> the copy.
   return Promise.race([network, late.then(function () { return "late"; })]).then(function (answer) {
     if (answer !== "late") { return answer; }
+    // Still no answer: the kept copy now, else keep waiting for the network (the officer sees it loading).
     return keptPage(url.pathname).then(function (hit) { return hit || network; });
   }).catch(fallback);
 }
@@ -108,6 +146,11 @@ self.addEventListener("fetch", function (event) {
     }).catch(function () { return fetch(request); }));
   }
   // Everything else (the API, JSON the pages ask for) goes to the network, uncached.
+});
+
+/* "Which version are you?" (a page or a test asks through a MessageChannel). */
+self.addEventListener("message", function (event) {
+  if (event.data && event.data.type === "version" && event.ports[0]) { event.ports[0].postMessage(VERSION); }
 });
 
 self.addEventListener("sync", function (event) {

@@ -78,6 +78,7 @@ test("202 held: needs attention, fixed on the server, content gone from the phon
   assert.equal(item.held, true);
   assert.equal(item.heldUrl, "/entries/held/7");
   assert.equal(item.envelope, null);
+  assert.deepEqual(core.unsent([item]), [], "held on the server: not lost if the phone is wiped");
 });
 
 test("401 waits for sign-in, then is due again", () => {
