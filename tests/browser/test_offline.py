@@ -321,3 +321,29 @@ def test_offline_the_app_answers_with_its_forms_and_the_queue(live_app, page, co
     page.reload()
     expect(page.locator("#people-1-name")).to_have_value("Second Person")  # the added row came back too
     screenshot(page, "offline-form-restored")
+
+
+def test_a_photo_taken_offline_waits_with_its_entry_and_arrives_once(live_app, page, context, make_user, no_entries):
+    from pcso.models import Photo
+    from tests.factories import image_bytes
+    officer = make_user()
+    signed_in_offline_ready(page, officer)
+    context.set_offline(True)
+    page.goto("/asb-incidents/new")
+    fill_asb(page, "Fly-tipping, photographed with no signal")
+    page.locator("input[type=file][name=photos]").set_input_files(
+        [{"name": "IMG_1.jpg", "mimeType": "image/jpeg", "buffer": image_bytes(2400, 1800, gps=(53.4571, -2.2901))}])
+    expect(page.locator("[data-photos-status]")).to_contain_text("1 photo ready to save.")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page).to_have_url("/outbox", timeout=WAIT_MS)
+    expect(page.locator("[data-outbox-item]")).to_contain_text("1 photo with it")
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-state=sent]")).to_have_count(1, timeout=WAIT_MS)
+    page.get_by_role("button", name="Send now").click()  # again: the photo is not stored twice
+    page.wait_for_timeout(1000)
+    with live_app.app_context():
+        photos = db.session.scalars(sa.select(Photo).join(Entry, Photo.entry_id == Entry.id)
+                                    .where(Entry.author_id == officer.id)).all()
+        assert len(photos) == 1 and max(photos[0].width, photos[0].height) <= 1600
+        db.session.remove()
