@@ -245,7 +245,7 @@ def test_another_officer_on_the_same_phone_sees_nothing_of_the_last(live_app, pa
     expect(page.locator("[data-outbox-item]")).to_have_count(0)
 
 
-def test_a_new_service_worker_takes_over_and_the_forms_are_kept_again(live_app, page, context, make_user, no_entries):
+def test_a_new_service_worker_keeps_the_offline_form_working(live_app, page, context, make_user, no_entries):
     officer = make_user()
     signed_in_offline_ready(page, officer)
     first = page.evaluate("document.body.dataset.appVersion")
@@ -256,9 +256,11 @@ def test_a_new_service_worker_takes_over_and_the_forms_are_kept_again(live_app, 
         assert second != first
         page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
         # The new worker is in charge: installed (its whole shell kept), activated, and answering this page.
-        page.wait_for_function(f"""() => new Promise(resolve => {{
+        page.wait_for_function(f"""() => new Promise(async resolve => {{
+            const reg = await navigator.serviceWorker.getRegistration();
             const worker = navigator.serviceWorker.controller;
-            if (!worker) return resolve(false);
+            if (!reg || reg.installing || reg.waiting || !reg.active || reg.active.state !== 'activated'
+                || worker !== reg.active) return resolve(false);
             const channel = new MessageChannel();
             channel.port1.onmessage = e => resolve(e.data === '{second}');
             worker.postMessage({{type: 'version'}}, [channel.port2]);
@@ -266,9 +268,12 @@ def test_a_new_service_worker_takes_over_and_the_forms_are_kept_again(live_app, 
         page.wait_for_function(f"""async () => {{
             const kept = await BeatbookVault.getMeta('pages-kept');
             return kept && kept.version === '{second}'; }}""", timeout=WAIT_MS)
-        # NOT shown here, and not done: that the phone keeps working offline straight after an update. In headless
-        # Chromium the new worker's shell reads as empty from the page right after it takes over, and an offline
-        # page load then hangs about 1 run in 8. Not understood yet; the closing note of issue 9 says so.
+        context.set_offline(True)
+        page.goto("/asb-incidents/new")
+        fill_asb(page, "Logged after the app updated")
+        page.get_by_role("button", name="Submit for review").click()
+        expect(page).to_have_url("/outbox", timeout=WAIT_MS)
+        expect(page.get_by_text("Logged after the app updated")).to_be_visible()
     finally:
         live_app.config.pop("OFFLINE_VERSION", None)
 
