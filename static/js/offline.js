@@ -6,12 +6,19 @@
   var vault = window.BeatbookVault, outbox = window.BeatbookOutbox, core = window.BeatbookOutboxCore;
   var user = outbox.user;
   var PAGES_EVERY_MS = 30 * 60 * 1000;
+  var BACKGROUND_DELAY_MS = 3000;
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     if (text) { node.textContent = text; }
     return node;
+  }
+
+  /* fn, a few seconds after the page's load (background work: keeping pages, keys and maps for offline). */
+  function later(fn) {
+    var go = function () { window.setTimeout(fn, BACKGROUND_DELAY_MS); };
+    if (document.readyState === "complete") { go(); } else { window.addEventListener("load", go); }
   }
 
   /* ---- service worker and the pages it answers with offline ---------------------------------- */
@@ -225,7 +232,8 @@
     Promise.all([vault.setMeta("current-user", user), told]).then(function () {
       initList();
       initLogout();
-      register().then(function () { return Promise.all([keepPages(), keepSealKey()]); });
+      // After the page has loaded and settled: the phone's own copies never slow the page the officer opened.
+      later(function () { register().then(function () { return Promise.all([keepPages(), keepSealKey()]); }); });
       if (navigator.storage && navigator.storage.persist) { navigator.storage.persist().catch(function () {}); }
       vault.othersUnsent(user).then(function (n) {
         var note = document.querySelector("[data-others-unsent]");
