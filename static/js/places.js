@@ -10,7 +10,7 @@
      beatAt(lat, lon): Promise<{id, code, name}|null>   null: outside every beat in the pack
      postcode(text): Promise<{postcode, lat, lon, beat}|null>   null: not in the pack (or not a postcode)
      normalisePostcode(text): string|null   as pcso/postcodes.py normalise_postcode
-     refreshed: Promise<boolean>   the refresh this page started on load (tests wait on it)
+     refreshed: Promise<boolean>   the refresh this page started (at once on a form, else after load; tests wait on it)
    }
    beatAt and postcode reject with an Error named "NoPack" when this phone holds no pack.
    No build step, no inline script (the CSP forbids it). */
@@ -133,12 +133,19 @@
                             refreshed: Promise.resolve(false) };
 
   // Keep the pack fresh on every signed-in page while there is signal (a 304 when nothing changed),
-  // so it is on the phone before the signal goes.
+  // so it is on the phone before the signal goes. A page with "Use my location" fetches it at once; any
+  // other page a few seconds after it has loaded, so the pack never slows the page the officer opened.
+  var LATER_MS = 3000;
   if (userId) {
     window.BeatbookPlaces.refreshed = new Promise(function (resolve) {
       var start = function () { refresh().then(resolve, function () { resolve(false); }); };
-      if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); }
-      else { start(); }
+      var ready = function () {
+        if (document.querySelector("[data-location-status]")) { start(); return; }
+        var go = function () { window.setTimeout(start, LATER_MS); };
+        if (document.readyState === "complete") { go(); } else { window.addEventListener("load", go); }
+      };
+      if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", ready); }
+      else { ready(); }
     });
     window.addEventListener("online", function () { refresh(); });
   }
