@@ -148,13 +148,13 @@ def test_an_unknown_enum_value_is_refused_before_the_database(app):
 
 @pytest.mark.parametrize("role, label", [(Role.PCSO, "PCSO"), (Role.SUPERVISOR, "Supervisor"),
                                          (Role.ANALYST, "Analyst"), (Role.SAFEGUARDING, "Safeguarding lead"),
-                                         (Role.ADMIN, "Admin")])
+                                         (Role.ADMIN, "Admin"), (Role.AUDITOR, "Auditor")])
 def test_role_labels(role, label):
     assert role.label == label
 
 
 def test_every_role_has_a_label():
-    assert [r.value for r in Role] == ["pcso", "supervisor", "analyst", "safeguarding", "admin"]
+    assert [r.value for r in Role] == ["pcso", "supervisor", "analyst", "safeguarding", "admin", "auditor"]
     assert all(r.label and r.label != r.value for r in Role)
 
 

@@ -26,6 +26,8 @@ class AuditAction(StrEnum):
     LOGOUT = "logout"
     IMPORT = "import"
     REVIEW = "review"
+    COMBINE = "combine"  # s.62 combination: merges, and searches that join records
+    DENY = "deny"  # access refused: a record the user may not see was asked for (404)
 
 
 class AuditEvent(db.Model):

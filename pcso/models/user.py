@@ -19,6 +19,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     SAFEGUARDING = "safeguarding"
     ADMIN = "admin"
+    AUDITOR = "auditor"  # professional standards: reads the audit log, nothing else
 
     @property
     def label(self) -> str:

@@ -30,6 +30,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("AN3001", "Marcus Bell", Role.ANALYST, "analyst-demo-pass"),
     DemoUser("SL4001", "Fiona McLean", Role.SAFEGUARDING, "safeguarding-demo-pass"),
     DemoUser("AD5001", "Gareth Lloyd", Role.ADMIN, "admin-demo-pass"),
+    DemoUser("PS6001", "Nadia Rahman", Role.AUDITOR, "auditor-demo-pass"),  # professional standards
 )
 DEMO_COLLARS: tuple[str, ...] = tuple(u.collar_number for u in DEMO_USERS)
 

@@ -20,6 +20,8 @@ from .words import (
 class Safeguarding(BuilderBase):
     """The sensitive entries: children at risk and intelligence."""
 
+    _lowered_one = False  # set once a report has been lowered to OFFICIAL for the briefing
+
     def _welfare_checks(self, budget: int) -> list[WelfareCheck]:
         """Each child on a SPOC's list is seen roughly monthly, and again after a missing episode.
 
@@ -165,7 +167,10 @@ class Safeguarding(BuilderBase):
         )
         # OFFICIAL-SENSITIVE by default; now and then lowered for the beat's briefing (never with conditions,
         # never when it came from a welfare check or a sensitive incident).
-        lowered = code == HandlingCode.PERMITTED and not sensitive and self.rng.random() < 0.3
+        # The first that may be is always lowered, so the demo's briefing has one whatever the date.
+        lowered = code == HandlingCode.PERMITTED and not sensitive and (
+            self.rng.random() < 0.3 or not self._lowered_one)
+        self._lowered_one = self._lowered_one or lowered
         report.marking = SecurityMarking.OFFICIAL if lowered else SecurityMarking.OFFICIAL_SENSITIVE
         return report
 
