@@ -100,6 +100,12 @@ def load_config(instance_path: Path) -> dict:
         "OUTBOX_WARN_HOURS": _int("OUTBOX_WARN_HOURS", 72),
         # The sealing keys' folder (default instance/seal_keys/): made by `flask seal-key init`, never here.
         "SEAL_KEY_DIR": os.environ.get("SEAL_KEY_DIR", ""),
+        # The audit log's checkpoint signing key (default instance/audit-keys/): `flask audit key init`, never here.
+        "AUDIT_SIGNING_KEY_DIR": os.environ.get("AUDIT_SIGNING_KEY_DIR", ""),
+        # Sealing (`flask audit seal`): events per transaction, and how old an event must be before it is sealed
+        # (unset: 60 s on PostgreSQL, whose ids can commit out of order; 0 on SQLite). docs/DEPLOY.md.
+        "AUDIT_SEAL_BATCH": _int("AUDIT_SEAL_BATCH", 10_000),
+        "AUDIT_SEAL_LAG_SECONDS": _int("AUDIT_SEAL_LAG_SECONDS", 0) if os.environ.get("AUDIT_SEAL_LAG_SECONDS") else None,
     }
     if production:
         if not os.environ.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:

@@ -10,15 +10,17 @@ ourselves:
   for every POST/PUT/DELETE request, for CLI commands and scripts, and for GET views
   marked @writes_on_read (those that record a view or search in the audit log);
 - DEFERRED for other GET requests, so plain reads run side by side under WAL, and for what a request
-  does after read_only_from_here() (a download streamed once its audit event is committed).
+  does after read_only_from_here() (a download streamed once its audit event is committed), and for a
+  command inside reads_only() (`flask audit verify`: a long read that must not hold writers off).
   A deferred transaction must never write after reading: the only write on such a
   request, the session touch, runs in a transaction of its own that writes first.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -42,7 +44,20 @@ def read_only_from_here() -> None:
     g.beatbook_read_only = True
 
 
+@contextmanager
+def reads_only() -> Iterator[None]:
+    """Outside a request (a command): transactions begun inside take no write lock. The block must only read."""
+    before = g.get("beatbook_reads_only")
+    g.beatbook_reads_only = True
+    try:
+        yield
+    finally:
+        g.beatbook_reads_only = before
+
+
 def wants_write_lock() -> bool:
+    if has_app_context() and g.get("beatbook_reads_only"):  # a command that only reads (`flask audit verify`)
+        return False
     if not has_request_context():
         return True
     if g.get("beatbook_read_only"):

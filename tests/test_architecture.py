@@ -160,15 +160,17 @@ def test_source_details_are_read_only_where_access_guards_them():
 # count. A new module must be placed here (an unplaced module fails), which is the moment to ask where it
 # belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer
 # (a module named outright is placed there, whatever wildcards it also matches).
-FEATURES = ("account", "admin", "api", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
+FEATURES = ("account", "admin", "api", "auditlog", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
             "main", "offline", "photos", "pole", "review", "schools", "search")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
-     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert")),
+     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert",
+        "pcso.auditlog.merkle", "pcso.auditlog.keys", "pcso.auditlog.protection", "pcso.auditlog.witness")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
-    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal")),
+    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal",
+              "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify")),
     ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
@@ -179,7 +181,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services")),
     ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*")),
     ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
-    ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*")),
+    ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*", "pcso.auditlog.cli")),
 ]
 # Only the operator commands import inside functions (to keep `flask --help` quick); they sit at the top.
 FUNCTION_IMPORTS_ALLOWED = {"pcso.cli"}
@@ -491,3 +493,15 @@ def test_layer_of_places_views_in_the_interface():
     assert is_views_module("pcso.api.views_core") and not is_views_module("pcso.api.viewset")
     (tokens,) = layer_of("pcso.api.tokens")  # named outright: not the interface that pcso.api.* would say
     assert LAYERS[tokens][0] == "places and people"
+
+
+def test_only_the_test_suite_uses_the_audit_maintenance_path():
+    """The append-only triggers' one way round (protection.maintenance) is for tests/conftest.py's teardown: no module
+    of the application calls it or names the setting that opens it."""
+    root = PCSO_DIR.parent
+    offenders = [f"{path.relative_to(root)}:{number}: {line.strip()}"
+                 for path in python_sources() if path.name != "protection.py"
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.search(r"\bmaintenance\s*\(|audit_maintenance|MAINTENANCE_SETTING", line)]
+    assert not offenders, "the audit maintenance path is the test teardown's alone:\n" + "\n".join(offenders)
+    assert "maintenance(" in (root / "tests" / "conftest.py").read_text(encoding="utf-8")  # the check looks right

@@ -19,6 +19,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import pcso
+from pcso.auditlog import protection as audit_protection
 from pcso.config import normalise_database_url
 from pcso.extensions import db
 from pcso.search.schema import include_name, include_object, is_backend_only_table
@@ -30,7 +31,7 @@ TABLES = {
     "entry_review", "entry_revision", "intelligence_report", "shift", "street_crime",
     "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
     "user_session", "api_token", "idempotency_key", "photo", "saved_search", "held_submission",
-    "vehicle", "welfare_check",
+    "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
 }
 
 
@@ -114,7 +115,7 @@ def test_migrations_upgrade_to_models_down_to_base_and_up_again(blank_app):
         columns = {column["name"] for column in sa.inspect(db.engine).get_columns("search_document")}
         assert columns == {"entry_id", "body", "body_tsv"}
     else:
-        assert sqlite_triggers() == FTS_TRIGGERS
+        assert sqlite_triggers() == FTS_TRIGGERS | audit_protection.sqlite_trigger_names()
     diff = schema_diff()
     assert diff == [], "models and migrations disagree:\n" + pformat(diff)
 

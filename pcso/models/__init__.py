@@ -2,6 +2,7 @@
 from .api_token import ApiToken, TokenScope
 from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel, normalise_vrm
 from .audit import AuditAction, AuditEvent
+from .audit_tree import AuditCheckpoint, AuditLeaf
 from .beat import Beat
 from .briefing import BeatPriority, Shift
 from .context import StreetCrime
@@ -22,7 +23,7 @@ from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
     "ApiToken", "HeldSubmission", "IdempotencyKey", "SavedSearch", "TokenScope",
-    "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "BeatPriority", "Entry", "EntryReview",
+    "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
     "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",
