@@ -21,7 +21,8 @@ help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
 	@echo "make vendor        npm ci (when package-lock.json changed), copy into static/vendor/, build/static/"
 	@echo "make migrate       flask db upgrade"
-	@echo "make keys          flask seal-key init (the key phones seal sensitive entries to; once)"
+	@echo "make keys          flask seal-key init and flask audit key init (the phones' sealing key, the audit"
+	@echo "                   log's checkpoint signing key; each made once)"
 	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
 	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
 	@echo "make test          pytest -q \$$PYTEST_ARGS"
@@ -56,8 +57,10 @@ $(NPM_STAMP): package.json package-lock.json
 migrate: venv
 	$(FLASK) db upgrade
 
+# Sealing the audit log (`flask audit seal`) is a scheduled job (docs/DEPLOY.md), not part of `make run`.
 keys: migrate
 	$(FLASK) seal-key init
+	$(FLASK) audit key init
 
 seed: migrate
 	$(FLASK) seed-demo --if-empty

@@ -533,3 +533,32 @@ def test_seal_without_a_key_says_how_to_make_one(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "AUDIT_SIGNING_KEY_DIR", str(tmp_path / "none"))
     result = cli(app, "audit", "seal")
     assert result.exit_code == 1 and "flask audit key init" in result.output
+
+
+def test_after_a_key_rotation_old_checkpoints_still_verify_and_new_ones_use_the_new_key(app, signing):
+    make_events(3)
+    seal()
+    result = cli(app, "audit", "key", "rotate")
+    assert result.exit_code == 0 and "made current" in result.output
+    new_key = keys.current_key()
+    assert new_key.key_id != signing.key_id
+    make_events(2)
+    seal()
+    used = db.session.scalars(sa.select(CHECKPOINTS.c.key_id).order_by(CHECKPOINTS.c.tree_size)).all()
+    db.session.rollback()
+    assert used == [signing.key_id, new_key.key_id]
+    assert verify().clean
+
+
+def test_leaves_taken_off_the_end_are_reported_and_the_sealer_stops(app, signing):
+    ids = make_events(5)
+    seal()
+    behind_the_apps_back(EVENTS.delete().where(EVENTS.c.id == ids[-1]),
+                         LEAVES.delete().where(LEAVES.c.event_id == ids[-1]))
+    report = verify()
+    size = report.checkpoints[-1].tree_size
+    assert f"LEAVES: checkpoint {size}: the tree has only {size - 1} leaves (leaves removed)" in map(
+        str, report.findings)
+    make_events(1)
+    refused = cli(app, "audit", "seal")
+    assert refused.exit_code == 1 and f"{size - 1} leaves, but the last checkpoint was signed over {size}" in refused.output

@@ -21,17 +21,27 @@ audit_cli.add_command(key_cli)
 audit_cli.add_command(checkpoint_cli)
 
 
+def _new_key(action: str) -> None:
+    folder = keys.key_dir()
+    key = keys.make_key(folder, stamp=utcnow().strftime("%Y%m%dT%H%M%S%fZ"))
+    click.echo(f"Audit signing key {key.key_id} {action} in {folder} (public key beside it, .pub).")
+
+
 @key_cli.command("init")
 def key_init():
     """Make the signing key if there is none (does nothing if one exists); prints its key id."""
     try:
         key = keys.current_key()
     except keys.SigningNotSetUp:
-        folder = keys.key_dir()
-        key = keys.make_key(folder, stamp=utcnow().strftime("%Y%m%dT%H%M%S%fZ"))
-        click.echo(f"Audit signing key {key.key_id} made in {folder} (public key beside it, .pub).")
+        _new_key("made")
         return
     click.echo(f"Audit signing key {key.key_id} already set up in {key.path.parent}.")
+
+
+@key_cli.command("rotate")
+def key_rotate():
+    """Make a new signing key; the old public keys stay, so older checkpoints still verify."""
+    _new_key("made current (older public keys kept: their checkpoints still verify)")
 
 
 @audit_cli.command("seal")

@@ -20,8 +20,9 @@ from .keys import format_time
 from .merkle import leaf_hash
 
 EVENTS = AuditEvent.__table__
-COLUMNS = (EVENTS.c.id, EVENTS.c.at, EVENTS.c.actor_id, EVENTS.c.action, EVENTS.c.object_type, EVENTS.c.object_id,
-           EVENTS.c.details)
+# action read as its plain stored string: the same value, without the Enum type's per-row lookup
+COLUMNS = (EVENTS.c.id, EVENTS.c.at, EVENTS.c.actor_id, sa.type_coerce(EVENTS.c.action, sa.String).label("action"),
+           EVENTS.c.object_type, EVENTS.c.object_id, EVENTS.c.details)
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
 
 

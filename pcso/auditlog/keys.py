@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -51,7 +51,8 @@ def checkpoint_message(tree_size: int, root_hash: bytes, signed_at: datetime) ->
 
 
 def format_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC, always with microseconds and a four-digit year: 2026-12-03T09:54:19.123456Z."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def make_key(folder: Path, *, stamp: str) -> SigningKey:

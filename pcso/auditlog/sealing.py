@@ -82,7 +82,7 @@ def _frontier(conn: Connection, last, public_keys) -> tuple[Frontier, int]:
     if frontier.root() != last.root_hash:
         raise TreeBroken(f"checkpoint {last.tree_size}'s frontier does not give its root")
     if leaf_count != last.tree_size:
-        raise TreeBroken(f"{leaf_count} leaves but checkpoint {last.tree_size} says {last.tree_size}")
+        raise TreeBroken(f"{leaf_count} leaves, but the last checkpoint was signed over {last.tree_size}")
     return frontier, last.last_event_id
 
 
