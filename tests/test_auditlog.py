@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from pcso import audit
 from pcso.auditlog import keys, merkle, protection
-from pcso.auditlog.events import EVENTS, hash_row
+from pcso.auditlog.events import EVENTS, canonical_time, hash_row, rows_after
 from pcso.auditlog.sealing import ADVISORY_LOCK, CHECKPOINTS, LEAVES, seal
 from pcso.auditlog.verify import verify
 from pcso.database import reads_only, wants_write_lock
@@ -240,6 +240,10 @@ def test_an_events_leaf_hash_covers_every_field_as_read_back(app):
                 f'"Ms \\u00d8\'Brien","rows":2}},"id":{event.id},"object_id":3,"object_type":"entry"}}')
     assert hash_row(row) == hashlib.sha256(b"\x00" + expected.encode()).digest()
     assert hash_row(row, as_id=event.id + 1) != hash_row(row)
+    (as_sealed,) = [r for r in rows_after(db.session.connection(), event.id - 1, limit=1)]  # the sealer's fast path
+    assert hash_row(as_sealed) == hash_row(row)
+    assert canonical_time("2026-12-03 09:54:19.000001") == "2026-12-03T09:54:19.000001Z"
+    assert canonical_time("2026-12-03T09:54:19") == "unparsed:2026-12-03T09:54:19"  # not the app's: cannot match
 
 
 # --- Sealing and verifying -------------------------------------------------------------------------
@@ -562,3 +566,15 @@ def test_leaves_taken_off_the_end_are_reported_and_the_sealer_stops(app, signing
     make_events(1)
     refused = cli(app, "audit", "seal")
     assert refused.exit_code == 1 and f"{size - 1} leaves, but the last checkpoint was signed over {size}" in refused.output
+
+
+def test_details_that_are_not_json_are_reported_not_a_crash(app, signing):
+    """Only SQLite would store it (PostgreSQL's json type refuses): an edit, like any other."""
+    ids = make_events(3)
+    seal()
+    if db.engine.dialect.name != "sqlite":
+        with pytest.raises(sa.exc.DataError):
+            behind_the_apps_back(sa.text(f"UPDATE audit_event SET details = 'not json' WHERE id = {ids[1]}"))
+        return
+    behind_the_apps_back(sa.text(f"UPDATE audit_event SET details = 'not json' WHERE id = {ids[1]}"))
+    assert verify().event_ids("edited") == [ids[1]]

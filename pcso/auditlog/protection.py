@@ -91,10 +91,8 @@ def maintenance(conn: Connection) -> Iterator[None]:
         raise RuntimeError("audit maintenance must run inside a transaction")
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SET LOCAL {MAINTENANCE_SETTING} = 'on'")
-        try:
-            yield
-        finally:
-            conn.exec_driver_sql(f"SET LOCAL {MAINTENANCE_SETTING} = 'off'")
+        yield  # on an error the transaction rolls back, and SET LOCAL with it
+        conn.exec_driver_sql(f"SET LOCAL {MAINTENANCE_SETTING} = 'off'")
     else:
         for name in sorted(sqlite_trigger_names()):
             conn.exec_driver_sql(f"DROP TRIGGER {name}")
