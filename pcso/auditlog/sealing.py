@@ -96,6 +96,13 @@ def _boundary(conn: Connection, after_id: int) -> int | None:
                                                                   EVENTS.c.at > cutoff)).scalar()
 
 
+def _insert_leaves(conn: Connection, leaves: list[tuple[int, int, bytes]]) -> None:
+    """One executemany straight to the driver: SQLAlchemy's per-row parameter processing was half the seal's time."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO {LEAVES.name} (leaf_index, event_id, leaf_hash) VALUES ({mark}, {mark}, {mark})",
+                         leaves)
+
+
 def _seal_batch(conn: Connection, key: keys.SigningKey, public_keys, batch: int, result: SealResult) -> int:
     frontier, last_event_id = _frontier(conn, _last_checkpoint(conn), public_keys)
     result.tree_size = frontier.size
@@ -104,8 +111,7 @@ def _seal_batch(conn: Connection, key: keys.SigningKey, public_keys, batch: int,
     if rows:
         start = frontier.size
         hashes = [hash_row(row) for row in rows]
-        conn.execute(LEAVES.insert(), [{"leaf_index": start + i, "event_id": row[0], "leaf_hash": digest}
-                                       for i, (row, digest) in enumerate(zip(rows, hashes))])
+        _insert_leaves(conn, [(start + i, row[0], digest) for i, (row, digest) in enumerate(zip(rows, hashes))])
         frontier.extend(hashes)
         root, signed_at = frontier.root(), utcnow()
         conn.execute(CHECKPOINTS.insert().values(
