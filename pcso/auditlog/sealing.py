@@ -65,14 +65,14 @@ def _last_checkpoint(conn: Connection):
     return conn.execute(sa.select(CHECKPOINTS).order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)).first()
 
 
-def _frontier(conn: Connection, last, public_keys) -> tuple[Frontier, int]:
+def _frontier(conn: Connection, last, public_keys) -> tuple[Frontier, int | None]:
     """The tree as the last checkpoint left it, once its signature, frontier and leaf count check out."""
     highest = conn.execute(sa.select(sa.func.max(LEAVES.c.leaf_index))).scalar()
     leaf_count = 0 if highest is None else highest + 1
     if last is None:
         if leaf_count:
             raise TreeBroken(f"{leaf_count} leaves but no checkpoint")
-        return Frontier(), 0
+        return Frontier(), None  # nothing sealed yet: start from the lowest id there is
     public = public_keys.get(last.key_id)
     if public is None:
         raise TreeBroken(f"checkpoint {last.tree_size} was signed with key {last.key_id}, not in the key folder")
@@ -86,14 +86,17 @@ def _frontier(conn: Connection, last, public_keys) -> tuple[Frontier, int]:
     return frontier, last.last_event_id
 
 
-def _boundary(conn: Connection, after_id: int) -> int | None:
+def _after(after_id: int | None):
+    return EVENTS.c.id > after_id if after_id is not None else sa.true()
+
+
+def _boundary(conn: Connection, after_id: int | None) -> int | None:
     """The first event id too young to seal (None: seal them all)."""
     lag = lag_seconds(conn)
     if lag <= 0:
         return None
     cutoff = utcnow() - timedelta(seconds=lag)
-    return conn.execute(sa.select(sa.func.min(EVENTS.c.id)).where(EVENTS.c.id > after_id,
-                                                                  EVENTS.c.at > cutoff)).scalar()
+    return conn.execute(sa.select(sa.func.min(EVENTS.c.id)).where(_after(after_id), EVENTS.c.at > cutoff)).scalar()
 
 
 def _insert_leaves(conn: Connection, leaves: list[tuple[int, int, bytes]]) -> None:
@@ -120,7 +123,7 @@ def _seal_batch(conn: Connection, key: keys.SigningKey, public_keys, batch: int,
         result.checkpoints.append((frontier.size, root))
         result.tree_size = frontier.size
         last_event_id = rows[-1][0]
-    result.held_back = conn.execute(sa.select(sa.func.count()).where(EVENTS.c.id > last_event_id)).scalar()
+    result.held_back = conn.execute(sa.select(sa.func.count()).select_from(EVENTS).where(_after(last_event_id))).scalar()
     return len(rows)
 
 
