@@ -215,10 +215,11 @@ def test_every_profile_view_is_audited(app, world):
     analyst = officers["analyst"].id
     assert events == [("person", records["dale"].id, analyst), ("vehicle", records["car"].id, analyst),
                       ("location", records["park"].id, analyst)]
-    # a refused view records nothing about the record
+    # a refused view records no view of the record: a denial (pcso/audit.py), with no content
     assert browser.get(profile_url(records["child"])).status_code == 404
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.object_type == "person", AuditEvent.object_id == records["child"].id)) == 0
+    assert db.session.execute(sa.select(AuditEvent.action, AuditEvent.details).where(
+        AuditEvent.object_type == "person", AuditEvent.object_id == records["child"].id)).all() == [
+        (AuditAction.DENY, {"context": "pole.person", "method": "GET"})]
 
 
 def test_entry_page_links_people_and_vehicles_to_their_profiles(app, world):

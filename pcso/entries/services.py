@@ -263,12 +263,21 @@ def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: 
     return patrol
 
 
-def record_view(entry: Entry, *, actor: User) -> None:
+def record_view(entry: Entry, *, actor: User, **details) -> None:
     """Consultation is logged (DPA 2018 s.62); welfare checks above all, and who was shown a source."""
-    details = {}
     if isinstance(entry, IntelligenceReport) and entry.source_details and can_view_source(actor, entry):
         details["source_details"] = "shown"
-    audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)
+    audit.consulted(entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)
+
+
+def record_shown(records, *, actor: User, object_type: str | None = None, **details) -> None:
+    """Records a page shows beside (or instead of) one entry: named by the request's one view event."""
+    audit.consulted(records, actor=actor, object_type=object_type, **details)
+
+
+def record_links_shown(entry: Entry, *, actor: User) -> None:
+    """The POLE records an entry's page names (its people, vehicles, places, organisations)."""
+    audit.consulted([item.target for item in entry.links], actor=actor)
 
 
 def record_my_entries_search(actor: User, *, kind, beat_id, status, results: int) -> None:

@@ -168,6 +168,14 @@ def merge_vehicles(keep: Vehicle, loser: Vehicle, *, actor: User, reason: str):
                    vrm=keep.vrm, merged_vrm=loser.vrm)
 
 
-def record_profile_view(record, *, entries: int, actor: User, **details) -> None:
-    """Opening a profile is an audited read, with how many entries its timeline showed."""
-    audit.record(AuditAction.VIEW, record, actor=actor, entries=entries, **details)
+def record_profile_view(record, *, entries: int, actor: User, shown=(), **details) -> None:
+    """Opening a profile is an audited read, with how many entries its timeline held: the record, its timeline's
+    entries and the other records it shows (associates, possible duplicates, records merged into it) are named
+    by the request's one view event. A profile joins records (its associates): joined=true."""
+    audit.consulted(record, actor=actor, entries=entries, **details)
+    audit.consulted(list(shown), actor=actor)
+
+
+def record_records_shown(records, *, actor: User, **details) -> None:
+    """POLE records (and entries) a page or an answer shows: type-ahead suggestions, the merge comparison."""
+    audit.consulted(list(records), actor=actor, **details)
