@@ -291,16 +291,18 @@ def pole_changed(record_obj: Any, *, actor: User | None, fields: Iterable[str], 
     fields = sorted(set(fields))
     if not created and not fields:
         return None
-    record_obj.revision = (record_obj.revision or 0) + 1 if not created else 1
+    record_obj.revision = 1 if created else (record_obj.revision or 1) + 1
     db.session.flush()
     return record(AuditAction.CREATE if created else AuditAction.UPDATE, record_obj, actor=actor,
                   revision=record_obj.revision, fields=fields, context=endpoint(), **details)
 
 
-def combined(keep: Any, merged: Any, *, actor: User | None, **details: Any) -> AuditEvent:
+def combined(keep: Any, merged: Any, *, actor: User | None, object_type: str | None = None,
+             **details: Any) -> AuditEvent:
     """Two records of one real thing combined (a merge): on the survivor, naming both (see the docstring)."""
-    return record(AuditAction.COMBINE, keep, actor=actor, survivor=keep.id, merged=merged.id,
-                  ids=[keep.id, merged.id], context=endpoint(), **details)
+    keep_id, merged_id = keep.id, merged.id
+    return record(AuditAction.COMBINE, actor=actor, object_type=object_type or _type_of(keep), object_id=keep_id,
+                  survivor=keep_id, merged=merged_id, ids=[keep_id, merged_id], context=endpoint(), **details)
 
 
 _TOKEN = re.compile(r"^[\w.:+-]{0,64}$")

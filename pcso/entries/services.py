@@ -103,7 +103,8 @@ def _checked(data: EntryInput, actor: User) -> Entry | None:
 def _record(person_or_vehicle, field: str, actor: User):
     if not isinstance(person_or_vehicle, PersonInput):
         vehicle = person_or_vehicle
-        return vehicle_for(vrm=vehicle.vrm, make=vehicle.make, model=vehicle.model, colour=vehicle.colour)
+        return vehicle_for(vrm=vehicle.vrm, make=vehicle.make, model=vehicle.model, colour=vehicle.colour,
+                           actor=actor)
     try:
         return person_for(user=actor, person_id=person_or_vehicle.person_id, full_name=person_or_vehicle.name,
                           born_on=person_or_vehicle.born_on, description=person_or_vehicle.description)
