@@ -230,13 +230,12 @@ def _asked_for() -> list[tuple[str, int]]:
     """The records this request named: its route's record ids, ?from= on a new report, a merge's other_id."""
     asked = [(DENIABLE[name], value) for name, value in (request.view_args or {}).items()
              if name in DENIABLE and isinstance(value, int)]
-    for name, kind in (("from", "entry"), ("raised_from_id", "entry")):
-        value = request.values.get(name, "")
-        if value.isdigit() and request.endpoint in ("entries.new", "entries.edit") and len(value) < 10:
-            asked.append((kind, int(value)))
-    if request.endpoint in MERGE_ENDPOINTS and request.form.get("other_id", "").isdigit():
-        if len(request.form["other_id"]) < 10:
-            asked.append((MERGE_ENDPOINTS[request.endpoint], int(request.form["other_id"])))
+    named = []
+    if request.endpoint in ("entries.new", "entries.edit"):  # raised from (?from= on a new form, then hidden)
+        named += [("entry", request.values.get(name, "")) for name in ("from", "raised_from_id")]
+    if request.endpoint in MERGE_ENDPOINTS:
+        named.append((MERGE_ENDPOINTS[request.endpoint], request.form.get("other_id", "")))
+    asked += [(kind, int(value)) for kind, value in named if value.isdigit() and len(value) < 10]
     return asked
 
 
