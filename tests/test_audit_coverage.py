@@ -368,3 +368,24 @@ def test_erasure_metadata_refuses_free_text(app):
     assert event.action == AuditAction.ERASE and event.details["decided_on"] == "2032-01-01"
     with pytest.raises(ValueError):
         audit.erased("entry", 7, actor=None, note="Jordan Testchild, 14")
+
+
+def test_a_blank_form_writes_no_event_and_suggestions_name_what_they_offer(app, world):
+    people, records = world
+    before = _last_event_id()
+    # the author's form shows their open patrol ("what you log now is added to it"): named
+    assert signed_in(app, people["author"]).get("/asb-incidents/new").status_code == 200
+    assert [e["records"] for e in db.session.scalars(sa.select(AuditEvent.details).where(
+        AuditEvent.id > before, AuditEvent.action == AuditAction.VIEW))] == [
+        {"entry": audit.id_summary([records["patrol"].id])}]
+    before = _last_event_id()
+    browser = signed_in(app, people["supervisor"])  # no patrol open: the form shows no record, nothing recorded
+    assert browser.get("/asb-incidents/new").status_code == 200
+    assert db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.id > before)).all() == [AuditAction.LOGIN]
+    before = _last_event_id()
+    response = browser.post("/vehicles/suggest", json={"q": "MX65"})
+    assert [item["id"] for item in response.get_json()["results"]] == [records["car"].id]
+    (event,) = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.id > before)).all()
+    assert event.action == AuditAction.VIEW and event.details["context"] == "pole.suggest_vehicles"
+    assert event.details["records"] == {"vehicle": audit.id_summary([records["car"].id])}
+    assert "MX65" not in str(event.details)  # what was typed is not kept

@@ -26,7 +26,7 @@ from .forms import EndPatrolForm
 from .kinds.common import load_links
 from .queries import entry_map_points, get_visible_entry, recent_visible_entries, reports_raised_from
 from .registry import kind_of
-from .services import record_links_shown, record_shown
+from .services import links_shown, record_links_shown, record_shown
 
 ADD_ROW = {"add-person": "people", "add-vehicle": "vehicles"}
 # The people an intelligence report raised from an entry starts with, in the same roles (a welfare
@@ -139,7 +139,9 @@ def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 20
     if request.method == "POST" and _chosen_files(form) and not form.photos.errors:  # a file input is never refilled
         form.photos.errors.append("Choose the photos again: the rest of the form is kept as you typed it")
     # What the form shows of records: the entry being changed, the one a report is raised from, the patrol.
-    record_shown([entry, getattr(form, "raised_from", None), patrol], actor=current_user, object_type="entry")
+    shown = [record for record in (entry, getattr(form, "raised_from", None), patrol) if record is not None]
+    if shown:
+        record_shown(shown, actor=current_user, object_type="entry")
     if held is not None:
         record_shown(held, actor=current_user, object_type="held_submission")
     return render_template("entries/form.html", form=form, kind=kind, spec=kind_of(kind), entry=entry,
@@ -237,7 +239,7 @@ def raise_from(form, *, prefill: bool, user: User | None = None) -> None:
         load_links(form, people, source.vehicle_links)
         # The prefilled form shows the source's people (a welfare check's child) and vehicles: consultation.
         record_shown(source, actor=user, object_type="entry", raised_from=source.id)
-        record_shown([item.target for item in [*people, *source.vehicle_links]], actor=user)
+        links_shown([*people, *source.vehicle_links], actor=user)
 
 
 def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):

@@ -277,8 +277,16 @@ def record_shown(records, *, actor: User, object_type: str | None = None, **deta
 
 
 def record_links_shown(entry: Entry, *, actor: User) -> None:
-    """The POLE records an entry's page names (its people, vehicles, places, organisations)."""
-    audit.consulted([item.target for item in entry.links], actor=actor)
+    """The POLE records an entry's page names (its people, vehicles, places, organisations): read from the
+    links' own columns, so nothing more is loaded than the page loads."""
+    links_shown(entry.links, actor=actor)
+
+
+def links_shown(links, *, actor: User) -> None:
+    for kind in ("person", "vehicle", "location", "organisation"):
+        ids = [getattr(item, f"{kind}_id") for item in links if getattr(item, f"{kind}_id")]
+        if ids:
+            audit.consulted(ids, actor=actor, object_type=kind)
 
 
 def record_my_entries_search(actor: User, *, kind, beat_id, status, results: int) -> None:
