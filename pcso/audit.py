@@ -22,15 +22,16 @@ record, or a list of them; several calls add up) and this module writes the even
         "entry":  {"ids": [42, 7, ...], "count": 1000, "digest": "sha256:..."},
         "person": {"ids": [3], "count": 1, "digest": "sha256:..."},
       },
-      ... anything the caller added: "kind", "via": "api", "format", whether an intelligence source was shown, "joined" ...
-    }
+      ...                                 # what the caller added: "kind", "via": "api", "format", "joined",
+    }                                     # "screen" ("dashboard", "briefing", "merge-comparison"), a shown source
   "ids" holds at most MAX_IDS ids (the first shown, in page order); "count" is how many were shown in all, and
   "digest" is sha256 over all of them (sorted, comma-separated decimal ids, first 32 hex digits): the same set
   of records gives the same digest, so a capped list can still be matched against a later re-run.
   The event is written when the request commits (the same transaction as the page's other writes, through a
   before_commit hook) or, for a read-only page, by an after-request step in a short transaction of its own that
   writes first (SQLite: the write lock is held for one INSERT). Error responses (401, 403, 404, 410, 5xx) write
-  none. `events_naming(object_type, object_id)` is the SQL condition "this event names that record" (columns or
+  none; a 400 that still shows records (the merge comparison asking for a reason) does.
+  `events_naming(object_type, object_id)` is the SQL condition "this event names that record" (its columns or
   details.records), for "who has viewed this child's record".
   Records: entry, person, vehicle, location, organisation, photo, held_submission. A page showing entries with
   their POLE records (an entry's page) names both; lists name the entries they list.
@@ -42,15 +43,16 @@ Search (action `search`): the terms (`terms`), `scope`, `results` (how many matc
 
 Combination (action `combine`): a merge of two POLE records, on the survivor
   (object_type "person"/"vehicle", object_id = survivor), details {"survivor": id, "merged": id,
-  "ids": [survivor, merged], "links_moved": n, "filled": [field names], "revision": survivor's new revision,
-  "reason": text}.
+  "ids": [survivor, merged], "into": survivor, "links_moved": n, "filled": [field names], "revision": the
+  survivor's new revision, "merged_revision": the merged record's, "reason": text, "context": endpoint} (a
+  vehicle merge adds "vrm" and "merged_vrm"). Merges before this were written as `update` with merged/into.
 
 Collection and alteration of POLE records (action `create` / `update`): object_type person / vehicle /
   location / organisation, details {"revision": n, "fields": [changed field names, never values],
   "context": endpoint or null}. (`pole_changed()` writes them.)
 
-Disclosure (action `disclose`): details {"format", "purpose", "recipient", "count", "marking", ...}; a list export
-  also names what it disclosed: "records": {"entry": {"ids", "count", "digest"}} as above.
+Disclosure (action `disclose`): details {"format", "purpose", "recipient", "count", "marking", "context", ...},
+  and what it disclosed: "records": {"entry": {"ids", "count", "digest"}} as above (a list export, an entry PDF).
 
 Erasure (action `erase`): metadata only, through `erased(object_type, object_id, actor=..., **metadata)`, which
   refuses anything that looks like free text (values must be numbers, booleans, dates or short tokens).
@@ -235,7 +237,7 @@ def _asked_for() -> list[tuple[str, int]]:
         named += [("entry", request.values.get(name, "")) for name in ("from", "raised_from_id")]
     if request.endpoint in MERGE_ENDPOINTS:
         named.append((MERGE_ENDPOINTS[request.endpoint], request.form.get("other_id", "")))
-    asked += [(kind, int(value)) for kind, value in named if value.isdigit() and len(value) < 10]
+    asked += [(kind, int(value)) for kind, value in named if value.isascii() and value.isdigit() and len(value) < 10]
     return asked
 
 

@@ -21,7 +21,8 @@ from pcso.access import PUBLIC
 from pcso.entries.held import hold_submission
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AsbType, AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, LinkRole, NsirCategory, Person, Role, Vehicle,
+    AsbIncident, AsbType, AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, LinkRole, NsirCategory, Person, Role,
+    Vehicle,
 )
 from pcso.pole.services import person_for, vehicle_for
 from pcso.search.index import index_entry
@@ -123,7 +124,8 @@ def _extra(endpoint: str, records: dict, browser) -> tuple[dict, set]:
 
 
 def _named(event: AuditEvent) -> set[tuple[str, int]]:
-    named = {(kind, record_id) for kind, shown in event.details.get("records", {}).items() for record_id in shown["ids"]}
+    named = {(kind, record_id) for kind, shown in event.details.get("records", {}).items()
+             for record_id in shown["ids"]}
     if event.object_id is not None:
         named.add((event.object_type, event.object_id))
     return named

@@ -7,7 +7,7 @@ from flask import url_for
 
 from .. import audit
 from ..entries.registry import KINDS
-from ..models import AsbType, AuditAction, EntryKind, NsirCategory, PatrolMode, User
+from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, User
 from .counts import AsbBreakdown, Backlog, KindSeries, PatrolHours, asb_breakdown, entries_by_kind, patrol_hours, review_backlog
 from .hotspots import Hotspot, hotspots, street_crime_map
 from .scope import Scope, list_url
