@@ -130,7 +130,8 @@ class _Consultation:
 
 
 def _type_of(item: Any) -> str:
-    return type(item).__tablename__
+    """The record's kind as events name it: "entry" for every kind of entry (their rows share its ids)."""
+    return "entry" if isinstance(item, Entry) else type(item).__tablename__
 
 
 def consulted(records: Any, *, actor: User | None, object_type: str | None = None, **details: Any) -> None:

@@ -173,6 +173,8 @@ def test_every_get_route_that_shows_records_writes_one_view_event_naming_them(ap
             continue
         (event,) = views
         named = _named(event)
+        if not {kind for kind, _ in named} <= set(audit.RECORD_TYPES):
+            failures.append(f"{rule.endpoint}: names kinds of record the audit viewer does not know: {sorted(named)}")
         if event.details.get("context") != rule.endpoint or event.actor_id != people[role].id:
             failures.append(f"{rule.endpoint}: event context {event.details.get('context')}, actor {event.actor_id}")
         elif not must_name <= named:
@@ -186,6 +188,18 @@ def test_every_get_route_that_shows_records_writes_one_view_event_naming_them(ap
             "api_entries.entry", "api_lists.entries", "api_records.person", "api_work.review_queue",
             "api_work.briefing", "main.index"} <= set(walked)
 
+
+
+def test_a_profile_names_the_person_and_the_entries_of_its_timeline(app, world):
+    people, records = world
+    before = _last_event_id()
+    assert signed_in(app, people["analyst"]).get(f"/people/{records['dale'].id}").status_code == 200
+    (event,) = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.id > before,
+                                                              AuditEvent.action == AuditAction.VIEW)).all()
+    assert (event.object_type, event.object_id) == ("person", records["dale"].id)
+    assert event.details["records"]["entry"]["ids"] == [records["asb"].id]  # "entry", whatever the kind
+    assert set(event.details["records"]) == {"person", "entry", "vehicle"}  # its associates too
+    assert event.details["joined"] is True
 
 
 def test_a_view_names_the_entry_its_pole_records_and_kind_in_one_event(app, world):
