@@ -16,6 +16,7 @@ from .api import (
 )
 from .api.setup import init_api
 from .assets import init_assets
+from .audit import init_audit
 from .auth import views as auth
 from .beats import views as beats
 from .briefing import views as briefing
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     register_web(app)
+    init_audit(app)  # one consultation event per request; denials (pcso/audit.py)
     init_assets(app)
 
     app.register_blueprint(account_views.bp)

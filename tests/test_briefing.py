@@ -90,9 +90,17 @@ def test_the_briefing_shows_only_what_is_new_on_my_beats_and_mine_to_see(app, te
     assert page.select_one("[data-testid=briefing-new] h2").text == "New on your beats (2)"  # the ASB + the intel
     assert page.select_one("[data-testid=marking]") is None  # nothing sensitive shown: OFFICIAL
 
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_type == "briefing"))
+    event = briefing_event()
     assert (event.action, event.actor_id) == (AuditAction.VIEW, pcso.id)
     assert (event.details["new"], event.details["intelligence"], event.details["returned"]) == (2, 1, 1)
+    assert shown <= set(event.details["records"]["entry"]["ids"])  # every entry the page shows is named
+
+
+def briefing_event():
+    """The briefing's one view event (pcso/audit.py: a consultation with screen "briefing")."""
+    (event,) = [e for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.VIEW))
+                if e.details.get("screen") == "briefing"]
+    return event
 
 
 def test_welfare_visits_due_and_hotspots_appear_for_the_spoc(app, team):
@@ -161,7 +169,7 @@ def test_the_printable_briefing_is_a_pdf_and_its_opening_is_recorded(app, team):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF") and len(response.data) > 1000
     assert "attachment" in response.headers["Content-Disposition"]
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_type == "briefing"))
+    event = briefing_event()
     assert event.details["format"] == "pdf" and event.details["new"] == 1
 
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
+from pcso import audit
 from pcso.entries.queries import get_visible_entry
 from pcso.extensions import db
 from pcso.lists import exports
@@ -107,7 +108,8 @@ def test_csv_export_contains_exactly_the_rows_the_user_may_see_and_leaves_a_disc
     (event,) = disclosures()
     assert event.actor_id == person.id and event.object_type == "entry"
     assert event.details == {"format": "csv", "purpose": PURPOSE, "recipient": RECIPIENT, "filters": {},
-                             "count": len(expected), "marking": event.details["marking"]}
+                             "count": len(expected), "marking": event.details["marking"], "context": "lists.export",
+                             "records": {"entry": audit.id_summary(sorted(expected))}}
     sensitive = any(name in SEEN_BY[role] for name in ("asb_sensitive", "welfare_other", "welfare_spoc", "intel"))
     marking = "OFFICIAL-SENSITIVE" if sensitive else "OFFICIAL"
     assert event.details["marking"] == marking
@@ -288,7 +290,8 @@ def test_pdf_export_of_a_visible_entry_is_a_marked_pdf_and_a_disclosure(app, wor
     (event,) = disclosures()
     assert (event.object_type, event.object_id, event.actor_id) == ("entry", ids["asb"], me.id)
     assert event.details == {"format": "pdf", "purpose": PURPOSE, "recipient": RECIPIENT, "count": 1,
-                             "marking": "OFFICIAL"}
+                             "marking": "OFFICIAL", "context": "lists.entry_export",
+                             "records": {"entry": audit.id_summary([ids["asb"]])}}
 
 
 def test_pdf_of_an_entry_the_user_may_not_see_is_404_both_ways(app, world):

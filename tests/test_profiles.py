@@ -215,10 +215,11 @@ def test_every_profile_view_is_audited(app, world):
     analyst = officers["analyst"].id
     assert events == [("person", records["dale"].id, analyst), ("vehicle", records["car"].id, analyst),
                       ("location", records["park"].id, analyst)]
-    # a refused view records nothing about the record
+    # a refused view records no view of the record: a denial (pcso/audit.py), with no content
     assert browser.get(profile_url(records["child"])).status_code == 404
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.object_type == "person", AuditEvent.object_id == records["child"].id)) == 0
+    assert db.session.execute(sa.select(AuditEvent.action, AuditEvent.details).where(
+        AuditEvent.object_type == "person", AuditEvent.object_id == records["child"].id)).all() == [
+        (AuditAction.DENY, {"context": "pole.person", "method": "GET"})]
 
 
 def test_entry_page_links_people_and_vehicles_to_their_profiles(app, world):
@@ -340,7 +341,7 @@ def test_supervisor_merges_a_duplicate_person_and_nothing_is_lost(app, world):
     assert kept.description == "Tall, shaved head"  # filled only where blank
     assert kept.warning_markers == ["violent", "drugs"]
 
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.UPDATE,
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.COMBINE,
                                                            AuditEvent.object_type == "person")).one()
     assert (event.object_id, event.actor_id) == (dale_id, officers["supervisor"].id)
     assert event.details["merged"] == dupe_id and event.details["into"] == dale_id
@@ -396,7 +397,8 @@ def test_analyst_cannot_merge_a_record_they_cannot_see(app, world):
     db.session.expire_all()
     assert db.session.get(Person, child).merged_into_id is None
     assert db.session.get(Person, dale).merged_into_id is None
-    assert not db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.UPDATE)).all()
+    assert not db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action.in_([AuditAction.UPDATE, AuditAction.COMBINE]))).all()
 
 
 def test_a_record_cannot_be_merged_into_itself(app, world):
@@ -421,7 +423,7 @@ def test_a_merged_record_cannot_be_merged_again_into_its_survivor(app, world):
     assert browser.post(f"/people/{dale}/merge", data=data).location == f"/people/{dale}"
     # the old id now means the survivor: merging it into the survivor is merging a record into itself
     assert browser.post(f"/people/{dale}/merge", data=data).status_code == 400
-    assert len(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.UPDATE)).all()) == 1
+    assert len(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.COMBINE)).all()) == 1
 
 
 def test_merged_record_is_404_when_its_survivor_is_hidden(app, world):
@@ -471,7 +473,7 @@ def test_merging_two_vehicles_keeps_the_survivors_registration(app, world):
     assert db.session.scalar(sa.select(sa.func.count(Link.id))) == total_before
     assert db.session.scalar(sa.select(sa.func.count(Link.id)).where(Link.vehicle_id == car_id)) == sum(before.values())
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "vehicle",
-                                                           AuditEvent.action == AuditAction.UPDATE)).one()
+                                                           AuditEvent.action == AuditAction.COMBINE)).one()
     assert event.details["merged_vrm"] == "MX65TKS" and event.details["vrm"] == "MX65TKZ"
     assert browser.get(f"/vehicles/{typo_id}").location == f"/vehicles/{car_id}"
 

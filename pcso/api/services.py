@@ -20,7 +20,7 @@ from ..entries.queries import get_visible_entry
 from ..extensions import db
 from ..lists.exports import export_stream, export_summary
 from ..lists.filters import EntryFilter
-from ..lists.services import record_disclosure, record_list_view
+from ..lists.services import export_ids, record_disclosure, record_list_shown, record_list_view
 from ..models import Entry, School, User
 from ..pole import queries as pole_queries
 from ..pole.services import RecordNotFound, record_profile_view, visible_record
@@ -95,6 +95,7 @@ def list_entries(user: User, filters: EntryFilter, *, cursor: str | None, limit:
         .order_by(AnyEntry.occurred_at.desc(), AnyEntry.id.desc()).limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]
+    record_list_shown(rows, filters, actor=user, via="api")
     if not filters.is_empty:
         record_list_view(filters, len(rows), actor=user, via="api", cursor=bool(cursor))
     return rows, encode_cursor(rows[-1]) if more and rows else None
@@ -109,7 +110,7 @@ def profile(user: User, model, record_id: int) -> dict:
     except RecordNotFound:
         abort(404, "No such record, or not one you may see.")
     timeline = pole_queries.timeline(user, record)
-    record_profile_view(record, entries=timeline.total, actor=user, via="api")
+    record_profile_view(record, entries=timeline.total, actor=user, via="api", shown=timeline.entries)
     return {"record": record, "entries_total": timeline.total,
             "entries": [dict(entry_summary(item.entry), roles=[r.value for r in item.roles])
                         for item in timeline.items]}
@@ -122,6 +123,6 @@ def export_entries(user: User, filters: EntryFilter, *, fmt: str, purpose: str, 
     clauses = filters.clauses(user, today=london_today())
     summary = export_summary(clauses)
     event = record_disclosure(filters, summary, fmt=fmt, purpose=purpose, recipient=recipient, actor=user,
-                              via="api")
+                              via="api", ids=export_ids(clauses, summary))
     return export_stream(fmt, clauses, summary, event=event, actor=user, purpose=purpose, recipient=recipient,
                          filters=filters, description=filters.describe(beat_names={b.id: b.name for b in all_beats()}))

@@ -12,7 +12,7 @@ from ..access import can_edit_entry
 from ..entries.data import CLIENT_KEY, EntryInput
 from ..entries.errors import EntryNotFound, EntryRejected
 from ..entries.schema import dump_entry, load_entry_input
-from ..entries.services import end_patrol, log_entry, submit_entry, update_entry
+from ..entries.services import end_patrol, log_entry, record_links_shown, record_view, submit_entry, update_entry
 from ..extensions import db
 from ..models import Entry, Patrol, User
 from .errors import abort
@@ -83,6 +83,12 @@ def submit(user: User, entry_id: int) -> Entry:
 
 def detail(user: User, entry: Entry) -> dict:
     return dump_entry(entry, viewer=user)
+
+
+def record_read(user: User, entry: Entry) -> None:
+    """Reading an entry through the API is consultation, as its page is: the entry and its POLE records."""
+    record_view(entry, actor=user, via="api")
+    record_links_shown(entry, actor=user)
 
 
 def with_key(data: EntryInput, idempotency_key: str) -> EntryInput:

@@ -9,7 +9,7 @@ from ..access import can_review_entry
 from ..briefing.services import build_briefing, record_briefing
 from ..lists.filters import EntryFilter, FilterError
 from ..models import EntryStatus, IntelligenceReport, User, name_key, normalise_vrm
-from ..review.services import ReviewRejected, approve, return_to_author, review_queue
+from ..review.services import ReviewRejected, approve, record_queue_view, return_to_author, review_queue
 from ..search.services import SearchQuery, record_search, search
 from .errors import abort
 from .services import entry_summary, visible_entry
@@ -60,6 +60,7 @@ def run_search(user: User, criteria: dict) -> dict:
 
 def queue(user: User, *, scope: str, beat_id: int | None) -> dict:
     items, total = review_queue(user, scope=scope, beat_id=beat_id)
+    record_queue_view(items, actor=user, via="api")
     return {"total": total, "items": [{"entry": entry_summary(item.entry), "is_overdue": item.is_overdue,
                                        "waiting_hours": round(item.waiting.total_seconds() / 3600, 2)}
                                       for item in items]}

@@ -59,6 +59,7 @@ for _kind in EntryKind:
 def entry(entry_id: int):
     """One entry you may open (404 otherwise): every field its page shows you. ETag; If-None-Match gives 304."""
     found = services_entries.visible(api_user(), entry_id)
+    services_entries.record_read(api_user(), found)
     response = jsonify(services_entries.detail(api_user(), found))
     response.set_etag(services_entries.entry_etag(found))
     return response.make_conditional(request)

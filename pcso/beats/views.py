@@ -9,6 +9,7 @@ from ..context.police_uk_layer import (
 )
 from ..briefing.services import open_priorities
 from ..entries.queries import entry_map_points, recent_visible_entries
+from ..entries.services import record_shown
 from .services import all_beats, get_beat, outlines_geojson
 
 bp = Blueprint("beats", __name__, url_prefix="/beats")
@@ -33,6 +34,7 @@ def outlines():
 def detail(beat_id: int):
     beat = get_beat(beat_id) or abort(404)
     entries = recent_visible_entries(current_user, beat_id=beat.id, limit=50)
+    record_shown(entries, actor=current_user, object_type="entry")  # the list and its map layer
     return render_template(
         "beats/detail.html", beat=beat, entries=entries, points=entry_map_points(entries),
         outline=outlines_geojson([beat]),

@@ -226,6 +226,10 @@ def build_briefing(user: User, *, now: datetime | None = None) -> Briefing:
 
 
 def record_briefing(briefing: Briefing, *, fmt: str = "html") -> None:
-    """Opening a briefing is a consultation of what it shows (DPA 2018 s.62)."""
-    audit.record(AuditAction.VIEW, actor=briefing.user, object_type="briefing", format=fmt,
-                 since=briefing.since.isoformat(), beat_ids=sorted(briefing.beat_ids), **briefing.counts())
+    """Opening a briefing is a consultation of what it shows (DPA 2018 s.62): the entries it lists and the
+    children whose welfare visits are due are named by the request's one view event."""
+    shown = [*briefing.new_entries, *briefing.intelligence, *briefing.returned, *briefing.drafts,
+             briefing.open_patrol, *briefing.follow_ups, *(item.check for item in briefing.welfare_due)]
+    audit.consulted(shown, actor=briefing.user, object_type="entry", screen="briefing", format=fmt,
+                    since=briefing.since.isoformat(), beat_ids=sorted(briefing.beat_ids), **briefing.counts())
+    audit.consulted([item.child for item in briefing.welfare_due], actor=briefing.user, object_type="person")

@@ -7,7 +7,7 @@ from flask import url_for
 
 from .. import audit
 from ..entries.registry import KINDS
-from ..models import AsbType, AuditAction, EntryKind, NsirCategory, PatrolMode, User
+from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, User
 from .counts import AsbBreakdown, Backlog, KindSeries, PatrolHours, asb_breakdown, entries_by_kind, patrol_hours, review_backlog
 from .hotspots import Hotspot, hotspots, street_crime_map
 from .scope import Scope, list_url
@@ -119,8 +119,16 @@ def build_dashboard(user: User, scope: Scope, beats: list) -> Dashboard:
 
 
 
-def record_dashboard_view(scope: Scope, *, actor: User) -> None:
-    """A dashboard is an audited read: which beats (None: every beat the viewer may see) over which period."""
-    audit.record(AuditAction.VIEW, actor=actor, object_type="dashboard",
-                 beat_ids=sorted(scope.beat_ids) if scope.beat_ids is not None else None,
-                 period=[scope.date_from.isoformat(), scope.date_to.isoformat()])
+def record_dashboard_view(scope: Scope, *, actor: User, dashboard: Dashboard | None = None) -> None:
+    """A dashboard is an audited read: which beats (None: every beat the viewer may see) over which period, and
+    the records it names (welfare checks and their children, victims and their latest incident), in the
+    request's one view event."""
+    named = [] if dashboard is None else [
+        victim for figure in dashboard.victims.values() for victim in figure.victims if victim.person is not None]
+    checks = [] if dashboard is None else [item.check for item in dashboard.welfare]
+    audit.consulted([*checks, *(victim.incidents[-1].entry_id for victim in named if victim.incidents)],
+                    actor=actor, object_type="entry", screen="dashboard",
+                    beat_ids=sorted(scope.beat_ids) if scope.beat_ids is not None else None,
+                    period=[scope.date_from.isoformat(), scope.date_to.isoformat()])
+    audit.consulted([*(item.child for item in (dashboard.welfare if dashboard else [])),
+                     *(victim.person for victim in named)], actor=actor, object_type="person")

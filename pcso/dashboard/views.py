@@ -34,6 +34,6 @@ def index():
     date_from, date_to = form.dates(today)
     scope = Scope(frozenset(chosen) if chosen is not None else None, date_from, date_to, today, now)
     dashboard = build_dashboard(current_user, scope, beats)
-    record_dashboard_view(scope, actor=current_user)
+    record_dashboard_view(scope, actor=current_user, dashboard=dashboard)
     db.session.commit()
     return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats)

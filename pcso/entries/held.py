@@ -49,7 +49,7 @@ def unresolved_held(user: User) -> list[HeldSubmission]:
 
 
 def record_held_view(held: HeldSubmission, *, actor: User) -> None:
-    audit.record(AuditAction.VIEW, held, actor=actor, object_type=HELD, kind=held.kind.value)
+    audit.consulted(held, actor=actor, object_type=HELD, kind=held.kind.value)
 
 
 def _close(held: HeldSubmission, entry: Entry | None) -> None:

@@ -26,6 +26,7 @@ from .forms import EndPatrolForm
 from .kinds.common import load_links
 from .queries import entry_map_points, get_visible_entry, recent_visible_entries, reports_raised_from
 from .registry import kind_of
+from .services import links_shown, record_links_shown, record_shown
 
 ADD_ROW = {"add-person": "people", "add-vehicle": "vehicles"}
 # The people an intelligence report raised from an entry starts with, in the same roles (a welfare
@@ -137,6 +138,12 @@ def show_errors(form, error: EntryRejected) -> None:
 def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200, held=None, action=None):
     if request.method == "POST" and _chosen_files(form) and not form.photos.errors:  # a file input is never refilled
         form.photos.errors.append("Choose the photos again: the rest of the form is kept as you typed it")
+    # What the form shows of records: the entry being changed, the one a report is raised from, the patrol.
+    shown = [record for record in (entry, getattr(form, "raised_from", None), patrol) if record is not None]
+    if shown:
+        record_shown(shown, actor=current_user, object_type="entry")
+    if held is not None:
+        record_shown(held, actor=current_user, object_type="held_submission")
     return render_template("entries/form.html", form=form, kind=kind, spec=kind_of(kind), entry=entry,
                            patrol=patrol, held=held, action=action, button_form=EmptyForm()), status
 
@@ -228,7 +235,11 @@ def raise_from(form, *, prefill: bool, user: User | None = None) -> None:
         form.raised_from_id.data = str(source.id)
         form.load_location(source)
         form.location_text.data = source.location_text
-        load_links(form, [item for item in source.people_links if item.role in RAISED_ROLES], source.vehicle_links)
+        people = [item for item in source.people_links if item.role in RAISED_ROLES]
+        load_links(form, people, source.vehicle_links)
+        # The prefilled form shows the source's people (a welfare check's child) and vehicles: consultation.
+        record_shown(source, actor=user, object_type="entry", raised_from=source.id)
+        links_shown([*people, *source.vehicle_links], actor=user)
 
 
 def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):
@@ -241,6 +252,8 @@ def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):
     raised_from = (get_visible_entry(current_user, entry.raised_from_id)
                    if isinstance(entry, IntelligenceReport) and entry.raised_from_id else None)
     raised = reports_raised_from(current_user, entry) if entry.kind in RAISE_FROM_KINDS else []
+    record_shown([entry, *logged, raised_from, *raised], actor=current_user, object_type="entry")
+    record_links_shown(entry, actor=current_user)
     return render_template("entries/detail.html", entry=entry, spec=kind_of(entry.kind), logged=logged,
                            end_form=end_form, review_form=review_form, button_form=EmptyForm(),
                            points=entry_map_points([entry]), raised_from=raised_from, raised_reports=raised,

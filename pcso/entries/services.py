@@ -103,7 +103,8 @@ def _checked(data: EntryInput, actor: User) -> Entry | None:
 def _record(person_or_vehicle, field: str, actor: User):
     if not isinstance(person_or_vehicle, PersonInput):
         vehicle = person_or_vehicle
-        return vehicle_for(vrm=vehicle.vrm, make=vehicle.make, model=vehicle.model, colour=vehicle.colour)
+        return vehicle_for(vrm=vehicle.vrm, make=vehicle.make, model=vehicle.model, colour=vehicle.colour,
+                           actor=actor)
     try:
         return person_for(user=actor, person_id=person_or_vehicle.person_id, full_name=person_or_vehicle.name,
                           born_on=person_or_vehicle.born_on, description=person_or_vehicle.description)
@@ -263,12 +264,29 @@ def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: 
     return patrol
 
 
-def record_view(entry: Entry, *, actor: User) -> None:
+def record_view(entry: Entry, *, actor: User, **details) -> None:
     """Consultation is logged (DPA 2018 s.62); welfare checks above all, and who was shown a source."""
-    details = {}
     if isinstance(entry, IntelligenceReport) and entry.source_details and can_view_source(actor, entry):
         details["source_details"] = "shown"
-    audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)
+    audit.consulted(entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)
+
+
+def record_shown(records, *, actor: User, object_type: str | None = None, **details) -> None:
+    """Records a page shows beside (or instead of) one entry: named by the request's one view event."""
+    audit.consulted(records, actor=actor, object_type=object_type, **details)
+
+
+def record_links_shown(entry: Entry, *, actor: User) -> None:
+    """The POLE records an entry's page names (its people, vehicles, places, organisations): read from the
+    links' own columns, so nothing more is loaded than the page loads."""
+    links_shown(entry.links, actor=actor)
+
+
+def links_shown(links, *, actor: User) -> None:
+    for kind in ("person", "vehicle", "location", "organisation"):
+        ids = [getattr(item, f"{kind}_id") for item in links if getattr(item, f"{kind}_id")]
+        if ids:
+            audit.consulted(ids, actor=actor, object_type=kind)
 
 
 def record_my_entries_search(actor: User, *, kind, beat_id, status, results: int) -> None:

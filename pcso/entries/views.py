@@ -23,7 +23,8 @@ from .pages import (
 from .queries import get_visible_entry, my_entries
 from .registry import KINDS
 from .services import (
-    end_patrol, log_entry, open_patrol, record_my_entries_search, record_view, submit_entry, update_entry,
+    end_patrol, log_entry, open_patrol, record_my_entries_search, record_shown, record_view, submit_entry,
+    update_entry,
 )
 
 bp = Blueprint("entries", __name__)
@@ -39,17 +40,22 @@ def index():
     status = EntryStatus(request.args["status"]) if request.args.get("status") in set(EntryStatus) else None
     page = my_entries(current_user, kind=kind, beat_id=beat_id, status=status,
                       page=request.args.get("page", 1, type=positive_int))
+    held = unresolved_held(current_user)
+    record_shown(page.items, actor=current_user, object_type="entry")
+    record_shown(held, actor=current_user, object_type="held_submission")
     if kind or beat_id or status:
         record_my_entries_search(current_user, kind=kind, beat_id=beat_id, status=status, results=page.total)
         db.session.commit()
     return render_template("entries/index.html", page=page, kind=kind, beat_id=beat_id, status=status,
-                           kinds=list(KINDS), beats=all_beats(), held=unresolved_held(current_user))
+                           kinds=list(KINDS), beats=all_beats(), held=held)
 
 
 @bp.get("/entries/new")
 @require(*LOGGERS)
 def choose():
-    return render_template("entries/choose.html", kinds=list(KINDS.values()), patrol=open_patrol(current_user))
+    patrol = open_patrol(current_user)
+    record_shown(patrol, actor=current_user, object_type="entry")
+    return render_template("entries/choose.html", kinds=list(KINDS.values()), patrol=patrol)
 
 
 @bp.route(f"/<any({SLUGS}):slug>/new", methods=["GET", "POST"])
@@ -85,8 +91,9 @@ def held(held_id: int):
     """A sealed entry from the phone the server could not accept: its author fixes it here (others: 404)."""
     found = held_for(current_user, held_id) or abort(404)
     record_held_view(found, actor=current_user)
-    db.session.commit()
-    return render_held(found, patrol=open_patrol(current_user))
+    page = render_held(found, patrol=open_patrol(current_user))
+    db.session.commit()  # after rendering: everything the page showed is in the one view event
+    return page
 
 
 @bp.post("/entries/held/<int:held_id>/discard")
@@ -105,8 +112,9 @@ def discard_held_entry(held_id: int):
 def detail(entry_id: int):
     entry = get_visible_entry(current_user, entry_id) or abort(404)
     record_view(entry, actor=current_user)
-    db.session.commit()
-    return render_detail(entry)
+    page = render_detail(entry)
+    db.session.commit()  # after rendering: everything the page showed is in the one view event
+    return page
 
 
 def _editable(entry_id: int):

@@ -24,7 +24,8 @@ from .filters import LISTED_STATUSES, EntryFilter, FilterError
 from .forms import EntryExportForm, ListExportForm
 from .pdf_export import entry_pdf
 from .services import (
-    entries_page, record_disclosure, record_entry_disclosure, record_list_view, visible_person_name,
+    entries_page, export_ids, record_disclosure, record_entry_disclosure, record_export_form, record_list_shown,
+    record_list_view, visible_person_name,
 )
 
 bp = Blueprint("lists", __name__)
@@ -51,6 +52,7 @@ def entries():
     filters = _filters()
     clauses = filters.clauses(current_user, today=london_today())
     page = entries_page(clauses, page=request.args.get("page", 1, type=positive_int), per_page=PER_PAGE)
+    record_list_shown(page.items, filters, actor=current_user)
     if not filters.is_empty:
         record_list_view(filters, page.total, actor=current_user)
         db.session.commit()
@@ -72,7 +74,7 @@ def export():
     summary = export_summary(clauses)
     if form.validate_on_submit():
         event = record_disclosure(filters, summary, fmt=form.format.data, purpose=form.purpose.data,
-                                  recipient=form.recipient.data, actor=current_user)
+                                  recipient=form.recipient.data, actor=current_user, ids=export_ids(clauses, summary))
         # Everything the file needs is read before the commit: nothing after it may touch the session,
         # or the request would open a second (write-locking, on SQLite) transaction for the download.
         stream = export_stream(form.format.data, clauses, summary, event=event, actor=current_user,
@@ -85,6 +87,7 @@ def export():
             f'attachment; filename="{export_filename(form.format.data, london_today())}"')
         return response
     status = 400 if request.method == "POST" else 200
+    record_export_form(None, filters, actor=current_user)
     return render_template("lists/export.html", form=form, filters=filters, summary=summary,
                            description=_description(filters, all_beats())), status
 
@@ -103,5 +106,6 @@ def entry_export(entry_id: int):
             f'attachment; filename="beatbook-entry-{entry.id}-{london_today().isoformat()}.pdf"')
         return response
     status = 400 if request.method == "POST" else 200
+    record_export_form(entry, None, actor=current_user)
     return render_template("lists/entry_export.html", form=form, entry=entry,
                            sensitive=entry.marking == SecurityMarking.OFFICIAL_SENSITIVE), status

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..access import ALL_ROLES, LOGGERS, REVIEWERS, public, require
 from ..assets import web_app_manifest
 from ..entries.queries import my_entries
-from ..entries.services import open_patrol
+from ..entries.services import open_patrol, record_shown
 from ..database import ping
 from ..review.services import COUNT_CAP, returned_to, review_queue
 
@@ -23,8 +23,11 @@ def index():
     if current_user.role in LOGGERS:
         recent = my_entries(current_user, per_page=5).items
         waiting = review_queue(current_user, limit=1) if current_user.role in REVIEWERS else None
-        return render_template("main/home.html", patrol=open_patrol(current_user), recent=recent,
-                               returned=returned_to(current_user), waiting=waiting, count_cap=COUNT_CAP)
+        patrol, returned = open_patrol(current_user), returned_to(current_user)
+        record_shown([patrol, *returned, *recent, *(item.entry for item in (waiting[0] if waiting else []))],
+                     actor=current_user, object_type="entry")
+        return render_template("main/home.html", patrol=patrol, recent=recent,
+                               returned=returned, waiting=waiting, count_cap=COUNT_CAP)
     return render_template("main/home.html", patrol=None, recent=[], returned=[], waiting=None)
 
 

@@ -71,6 +71,8 @@ class _Record:
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 1 when made, one more at each change (pcso/audit.py pole_changed, combined): audit events name it.
+    revision: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     @property
     def is_merged(self) -> bool:

@@ -178,8 +178,8 @@ def open_photo(user: User, photo_id: int, *, thumbnail: bool = False) -> tuple[P
         data = photo_bytes(photo, thumbnail=thumbnail)
     except PhotoMissing:
         return None
-    audit.record(AuditAction.VIEW, photo, actor=user, object_type="photo", entry_id=photo.entry_id,
-                 size="thumbnail" if thumbnail else "full")
+    audit.consulted(photo, actor=user, object_type="photo", entry_id=photo.entry_id,
+                    size="thumbnail" if thumbnail else "full")
     return photo, data
 
 

@@ -253,7 +253,7 @@ def merged_from(record) -> list[MergedFrom]:
         return []
     events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.object_type == model.__tablename__, AuditEvent.object_id == record.id,
-                                    AuditEvent.action == AuditAction.UPDATE)
+                                    AuditEvent.action.in_([AuditAction.COMBINE, AuditAction.UPDATE]))  # UPDATE: older merges
         .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id))
     by_loser = {event.details.get("merged"): event for event in events if "merged" in (event.details or {})}
     return [MergedFrom(loser, loser.merged_at, getattr(by_loser.get(loser.id), "actor", None)) for loser in losers]

@@ -9,7 +9,7 @@ from .. import audit
 from ..access import can_view_record
 from ..extensions import db
 from ..search.index import reindex_linked_to
-from ..models import AuditAction, Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
+from ..models import Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
 from ..timeutil import utcnow
 
 
@@ -52,23 +52,30 @@ def person_for(*, user: User, person_id: int | None, full_name: str, born_on: da
     person = Person(full_name=full_name.strip(), name_key=key, born_on=born_on, description=description or None)
     db.session.add(person)
     db.session.flush()
+    audit.pole_changed(person, actor=user, created=True,
+                       fields=[name for name in ("full_name", "born_on", "description") if getattr(person, name)])
     return person
 
 
-def vehicle_for(*, vrm: str, make: str | None = None, model: str | None = None, colour: str | None = None
-                ) -> Vehicle:
-    """One live record per registration: found, with blanks filled from what the officer saw, or made."""
+def vehicle_for(*, vrm: str, make: str | None = None, model: str | None = None, colour: str | None = None,
+                actor: User | None = None) -> Vehicle:
+    """One live record per registration: found, with blanks filled from what the officer saw, or made.
+    Either is audited with the vehicle's revision and the fields set (never their values)."""
     vrm = normalise_vrm(vrm)
     vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm, Vehicle.merged_into_id.is_(None)))
     if vehicle is None:  # a registration merged away (a known mistyping) leads to its survivor
         vehicle = survivor(db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm).limit(1)))
-    if vehicle is None:
+    created = vehicle is None
+    if created:
         vehicle = Vehicle(vrm=vrm)
         db.session.add(vehicle)
+    filled = ["vrm"] if created else []
     for field, value in (("make", make), ("model", model), ("colour", colour)):
-        if value and not getattr(vehicle, field):
+        if value and value.strip() and not getattr(vehicle, field):
             setattr(vehicle, field, value.strip()[:40])
+            filled.append(field)
     db.session.flush()
+    audit.pole_changed(vehicle, actor=actor, created=created, fields=filled)
     return vehicle
 
 
@@ -106,21 +113,24 @@ def _move_links(model, loser_id: int, survivor_id: int) -> int:
 
 
 def _retire(model, keep, loser, *, actor: User, reason: str, filled: list[str], **details):
-    """Move the loser's links to the survivor, mark it merged, audit once on the survivor.
+    """Move the loser's links to the survivor, mark it merged, audit once on the survivor, as a combination
+    (DPA 2018 s.62; AuditAction.COMBINE, not an ordinary update: pcso/audit.py says the shape).
 
     The reason is the one free text this audit event carries: the justification for altering the
     records (DPA 2018 s.62), asked for as what was checked. The merged record's id, the links moved
-    and the fields filled are recorded too, so the merge can be traced and, by hand, undone.
+    and the fields filled are recorded too, so the merge can be traced and, by hand, undone. Both records
+    change, so both gain a revision; the event names both.
     """
     db.session.flush()
     moved = _move_links(model, loser.id, keep.id)
     loser.merged_into_id, loser.merged_at = keep.id, utcnow()
+    keep.revision, loser.revision = (keep.revision or 1) + 1, (loser.revision or 1) + 1
+    revisions = {"revision": keep.revision, "merged_revision": loser.revision}
     db.session.flush()
     db.session.expire_all()  # relationships loaded before the bulk UPDATE now point at the wrong record
     reindex_linked_to(keep)  # the moved entries' search text names the survivor now
-    return audit.record(AuditAction.UPDATE, object_type=model.__tablename__, object_id=keep.id, actor=actor,
-                        merged=loser.id, into=keep.id, links_moved=moved, filled=filled, reason=reason,
-                        **details)
+    return audit.combined(keep, loser, actor=actor, object_type=model.__tablename__, into=keep.id,
+                          links_moved=moved, filled=filled, reason=reason, **revisions, **details)
 
 
 def merge_people(keep: Person, loser: Person, *, actor: User, reason: str):
@@ -168,6 +178,14 @@ def merge_vehicles(keep: Vehicle, loser: Vehicle, *, actor: User, reason: str):
                    vrm=keep.vrm, merged_vrm=loser.vrm)
 
 
-def record_profile_view(record, *, entries: int, actor: User, **details) -> None:
-    """Opening a profile is an audited read, with how many entries its timeline showed."""
-    audit.record(AuditAction.VIEW, record, actor=actor, entries=entries, **details)
+def record_profile_view(record, *, entries: int, actor: User, shown=(), **details) -> None:
+    """Opening a profile is an audited read, with how many entries its timeline held: the record, its timeline's
+    entries and the other records it shows (associates, possible duplicates, records merged into it) are named
+    by the request's one view event. A profile joins records (its associates): joined=true."""
+    audit.consulted(record, actor=actor, entries=entries, **details)
+    audit.consulted(list(shown), actor=actor)
+
+
+def record_records_shown(records, *, actor: User, **details) -> None:
+    """POLE records (and entries) a page or an answer shows: type-ahead suggestions, the merge comparison."""
+    audit.consulted(list(records), actor=actor, **details)

@@ -12,7 +12,8 @@ from ..models import Location, Person, Vehicle, name_key, normalise_vrm
 from . import queries
 from .forms import MergeForm
 from .services import (
-    MergeRefused, RecordNotFound, merge_people, merge_vehicles, record_profile_view, survivor, visible_record,
+    MergeRefused, RecordNotFound, merge_people, merge_vehicles, record_profile_view, record_records_shown, survivor,
+    visible_record,
 )
 
 bp = Blueprint("pole", __name__)
@@ -33,6 +34,7 @@ def suggest_people():
     if len(key) < 2:
         return jsonify(results=[])
     people = queries.suggest_people(current_user, key, limit=MAX_SUGGESTIONS)
+    record_records_shown(people, actor=current_user, object_type="person")
     return jsonify(results=[
         {"id": p.id, "name": p.full_name, "born_on": p.born_on.isoformat() if p.born_on else None,
          "label": p.full_name + (f" (born {p.born_on:%d %b %Y})" if p.born_on else "")}
@@ -47,6 +49,7 @@ def suggest_vehicles():
     if len(vrm) < 2:
         return jsonify(results=[])
     vehicles = queries.suggest_vehicles(current_user, vrm, limit=MAX_SUGGESTIONS)
+    record_records_shown(vehicles, actor=current_user, object_type="vehicle")
     return jsonify(results=[
         {"id": v.id, "vrm": v.vrm, "make": v.make, "model": v.model, "colour": v.colour,
          "label": f"{v.vrm} {v.description}".strip()}
@@ -77,11 +80,14 @@ def _profile(model, record_id: int):
     if can_merge_records(current_user):
         find = {Person: queries.possible_duplicates, Vehicle: queries.possible_vehicle_duplicates}.get(model)
         duplicates = find(current_user, record) if find else []
-    record_profile_view(record, entries=timeline.total, actor=current_user)
+    associates, merged_from = queries.associates(current_user, record), queries.merged_from(record)
+    record_profile_view(record, entries=timeline.total, actor=current_user, joined=bool(associates), shown=[
+        *timeline.entries, *(a.record for a in associates), *(d.record for d in duplicates),
+        *(m.record for m in merged_from)])
     page = render_template(
         "pole/profile.html", kind=model.__tablename__, record=record, timeline=timeline,
-        associates=queries.associates(current_user, record), points=entry_map_points(timeline.entries),
-        merged_from=queries.merged_from(record), duplicates=duplicates, merge_form=MergeForm(formdata=None))
+        associates=associates, points=entry_map_points(timeline.entries),
+        merged_from=merged_from, duplicates=duplicates, merge_form=MergeForm(formdata=None))
     db.session.commit()  # after rendering: a commit expires every loaded entry, and reloading is a query each
     return page
 
@@ -140,6 +146,9 @@ def _merge(model, record_id: int):
             flash("Records merged. Every entry of the other record is now linked here.", "success")
         return redirect(url_for(endpoint, **{parameter: keep_id}))
     sides = [(record, queries.timeline(current_user, record, limit=1)) for record in (keep, other)]
+    # The comparison shows both records (and each one's latest entry): consultation of both.
+    record_records_shown([keep, other, *(entry for _, line in sides for entry in line.entries)], actor=current_user,
+                         screen="merge-comparison")
     return render_template("pole/merge.html", model=model.__tablename__, keep=keep, other=other, sides=sides,
                            form=form), 400 if form.is_merge else 200
 

@@ -84,6 +84,11 @@ def review_queue(user: User, *, scope: str = "mine", beat_id: int | None = None,
     return items, total
 
 
+def record_queue_view(items: list[QueueItem], *, actor: User, **details) -> None:
+    """The queue names the entries it lists: consultation (DPA 2018 s.62)."""
+    audit.consulted([item.entry for item in items], actor=actor, object_type="entry", **details)
+
+
 def next_in_queue(user: User, after: Entry) -> Entry | None:
     """The oldest entry still waiting for this supervisor, other than the one just decided."""
     return db.session.scalar(sa.select(AnyEntry).where(queue_clause(user), AnyEntry.id != after.id)

@@ -26,6 +26,7 @@ def queue():
         abort(400, "Choose 'mine' or 'all'")
     beat_id = request.args.get("beat", type=positive_int)
     items, total = review_queue(current_user, scope=scope, beat_id=beat_id)
+    services.record_queue_view(items, actor=current_user)
     return render_template("review/queue.html", items=items, total=total, scope=scope, beat_id=beat_id,
                            beats=all_beats(), overdue=sum(item.is_overdue for item in items),
                            count_cap=services.COUNT_CAP)

@@ -74,10 +74,16 @@ def search(user: User, query: SearchQuery) -> SearchPage:
 
 
 def record_search(page: SearchPage, *, actor: User) -> None:
-    """Every search is consultation (DPA 2018 s.62): its terms and what it found, in the same transaction."""
+    """Every search is consultation (DPA 2018 s.62): its terms and what it found, in the same transaction.
+
+    Answering people and vehicles beside the entries they appear in joins records: joined=true (see
+    pcso/audit.py). The entries, people and vehicles shown are named by the request's view event."""
+    joined = {"joined": True} if page.people or page.vehicles else {}
     audit.record(AuditAction.SEARCH, actor=actor, object_type="entry", scope="search",
                  terms=page.criteria.audit_terms(), page=page.page, results=page.total, more=page.is_capped,
-                 people=len(page.people), vehicles=len(page.vehicles))
+                 people=len(page.people), vehicles=len(page.vehicles), **joined)
+    audit.consulted([result.entry for result in page.results], actor=actor, object_type="entry")
+    audit.consulted([*page.people, *page.vehicles], actor=actor)
 
 
 def _load(ids: list[int]) -> dict[int, Entry]:
