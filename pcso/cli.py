@@ -254,6 +254,7 @@ def seal_key_rotate():
 
 
 def register_cli(app: Flask) -> None:
+    from .retention.command import retention_cli
     from .seed.command import seed_demo_command
 
     app.cli.add_command(beats_cli)
@@ -263,3 +264,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_cli)
     app.cli.add_command(seal_key_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(retention_cli)

@@ -71,6 +71,8 @@ class _Record:
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # MoPI: when it is next reviewed (pcso/retention: from the rules on create, never before its latest entry's).
+    review_due: Mapped[date] = mapped_column(index=True)
 
     @property
     def is_merged(self) -> bool:
