@@ -145,7 +145,8 @@ def carry_out(decision: RetentionDecision) -> dict:
             (decision.record_type, decision.record_id)].id != decision.id:
         raise DisposalRefused(f"decision {decision.id} has been overtaken by a later decision")
     model = AnyEntry if decision.record_type == "entry" else MODELS[decision.record_type]
-    record = db.session.scalar(sa.select(model).where(model.id == decision.record_id).with_for_update())
+    lock = Entry.__table__ if decision.record_type == "entry" else model.__table__  # not the kinds' outer joins
+    record = db.session.scalar(sa.select(model).where(model.id == decision.record_id).with_for_update(of=lock))
     if record is None:
         raise DisposalRefused(f"{decision.record_type} {decision.record_id} no longer exists")
     rule = rule_of(decision.record_type, record)
