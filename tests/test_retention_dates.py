@@ -103,3 +103,22 @@ def test_the_migration_backfills_review_dates(blank_app):
     flask_db(blank_app, "downgrade", "0010")
     with db.engine.connect() as conn:
         assert "review_due" not in {c["name"] for c in sa.inspect(conn).get_columns("entry")}
+
+
+def test_a_merge_keeps_the_later_review_date(app):
+    from pcso.pole.services import merge_people
+
+    supervisor = factories.user(Role.SUPERVISOR)
+    keep, loser = factories.person("Dale Wrigley"), factories.person("Dale Wrigly")
+    db.session.flush()
+    keep.review_due, loser.review_due = date(2030, 1, 1), date(2034, 6, 1)
+    db.session.flush()
+    merge_people(keep, loser, actor=supervisor, reason="Same man, typo")
+    db.session.commit()
+    assert db.session.get(Person, keep.id).review_due == date(2034, 6, 1)
+    other, later = factories.person("Ann Bee"), factories.person("Ann B")
+    db.session.flush()
+    other.review_due, later.review_due = date(2040, 1, 1), date(2031, 1, 1)
+    merge_people(other, later, actor=supervisor, reason="Same woman")
+    db.session.commit()
+    assert db.session.get(Person, other.id).review_due == date(2040, 1, 1)  # never earlier

@@ -88,9 +88,26 @@ def _take_no_erased_ids(session: Session, new: list) -> None:
                 obj.id = erased + offset
 
 
+def _merged_now(session: Session) -> list:
+    """POLE records being merged away in this flush (merged_into_id just set)."""
+    return [obj for obj in session.dirty if isinstance(obj, POLE_MODELS) and obj.merged_into_id is not None
+            and sa.inspect(obj).attrs.merged_into_id.history.added]
+
+
+def _survivors_take_the_later_date(session: Session, merged: list) -> None:
+    """A merge keeps the later review date of the two: the loser's entries are the survivor's now."""
+    for loser in merged:
+        keep = session.get(type(loser), loser.merged_into_id)
+        if keep is not None and loser.review_due is not None and (keep.review_due or loser.review_due) <= loser.review_due:
+            keep.review_due = loser.review_due
+
+
 def set_review_dates(session: Session, flush_context=None, instances=None) -> None:
     new = [obj for obj in session.new if isinstance(obj, (Entry, *POLE_MODELS))]
     links = [obj for obj in session.new if isinstance(obj, Link)]
+    if merged := _merged_now(session):
+        with session.no_autoflush:
+            _survivors_take_the_later_date(session, merged)
     if not new and not links:
         return
     rules = current_rules()
