@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -122,3 +122,23 @@ def test_a_merge_keeps_the_later_review_date(app):
     merge_people(other, later, actor=supervisor, reason="Same woman")
     db.session.commit()
     assert db.session.get(Person, other.id).review_due == date(2040, 1, 1)  # never earlier
+
+
+def test_correcting_an_entrys_time_moves_its_review_date_unless_it_was_decided(app):
+    from pcso.models import RetentionDecision, RetentionDecisionType
+
+    asb = _logged(EntryKind.ASB_INCIDENT)
+    corrected = (datetime.now(timezone.utc) - timedelta(days=400)).replace(microsecond=0)
+    update_entry(asb, load_entry_input(EntryKind.ASB_INCIDENT, body(EntryKind.ASB_INCIDENT,
+                                                                    occurred_at=corrected.isoformat()),
+                                       asb.client_key), actor=asb.author)
+    db.session.commit()
+    assert asb.review_due == add_years(to_london(corrected).date(), 6)
+    db.session.add(RetentionDecision(record_type="entry", record_id=asb.id, decision=RetentionDecisionType.RETAIN,
+                                     rule="asb-incident", mopi_group="3", rationale="Kept", next_review=date(2040, 1, 1),
+                                     decided_by_id=asb.author_id))
+    asb.review_due = date(2040, 1, 1)
+    db.session.commit()
+    asb.occurred_at = corrected - timedelta(days=30)
+    db.session.commit()
+    assert asb.review_due == date(2040, 1, 1)  # the decision stands

@@ -183,3 +183,17 @@ def test_a_record_that_does_not_exist_is_404(app, admin):
     browser = factories.signed_in(app, admin)
     assert browser.get("/retention/entries/999999").status_code == 404
     assert browser.get("/retention/people/999999").status_code == 404
+
+
+def test_a_child_named_in_a_welfare_check_needs_the_note_too(app, admin):
+    author = factories.user(Role.PCSO, beats=[factories.OLD_TRAFFORD])
+    check = factories.welfare(author, occurred_at=LONG_AGO)
+    child = check.links[0].person
+    db.session.commit()
+    browser = factories.signed_in(app, admin)
+    page = factories.soup(browser.get(f"/retention/people/{child.id}"))
+    assert page.select_one("[data-testid=safeguarding-warning]") is not None and "welfare-child" in page.get_text()
+    assert "Jordan" not in page.get_text()
+    refused = browser.post(f"/retention/people/{child.id}", data={"decision": "dispose", "rationale": "Adult now",
+                                                                  "confirm": "yes"})
+    assert refused.status_code == 400 and db.session.scalar(sa.select(sa.func.count(RetentionDecision.id))) == 0

@@ -19,7 +19,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..models import Entry, EntryKind, ErasedRecord, Link, Location, Organisation, Person, Vehicle
+from ..models import (
+    Entry, EntryKind, ErasedRecord, Link, Location, Organisation, Person, RetentionDecision, Vehicle,
+)
 from ..timeutil import to_london, utcnow
 from .rules import RetentionRules, add_years, load_rules
 
@@ -102,12 +104,28 @@ def _survivors_take_the_later_date(session: Session, merged: list) -> None:
             keep.review_due = loser.review_due
 
 
+def _redated(session: Session) -> list[Entry]:
+    """Entries whose time or marking is being corrected (by their author, before review): their rule's date
+    follows, unless a records manager has already decided on them."""
+    changed = [obj for obj in session.dirty if isinstance(obj, Entry) and obj.review_due is not None
+               and any(sa.inspect(obj).attrs[name].history.has_changes() for name in ("occurred_at", "marking"))]
+    if not changed:
+        return []
+    decided = set(session.scalars(sa.select(RetentionDecision.record_id).where(
+        RetentionDecision.record_type == "entry", RetentionDecision.record_id.in_([obj.id for obj in changed]))))
+    return [obj for obj in changed if obj.id not in decided]
+
+
 def set_review_dates(session: Session, flush_context=None, instances=None) -> None:
     new = [obj for obj in session.new if isinstance(obj, (Entry, *POLE_MODELS))]
     links = [obj for obj in session.new if isinstance(obj, Link)]
-    if merged := _merged_now(session):
-        with session.no_autoflush:
+    with session.no_autoflush:
+        if merged := _merged_now(session):
             _survivors_take_the_later_date(session, merged)
+        if redated := _redated(session):
+            rules = current_rules()
+            for entry in redated:
+                entry.review_due = entry_review_due(entry, rules)
     if not new and not links:
         return
     rules = current_rules()
