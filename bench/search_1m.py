@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 from pcso import create_app  # noqa: E402
 from pcso.config import normalise_database_url  # noqa: E402
 from pcso.extensions import db  # noqa: E402
-from pcso.models import AsbType, NsirCategory, Role, User  # noqa: E402
+from pcso.models import AsbType, EntryKind, NsirCategory, Role, SecurityMarking, User  # noqa: E402
+from pcso.retention.rules import add_years, load_rules  # noqa: E402
 from pcso.search.query import SearchQuery  # noqa: E402
 from pcso.search.services import search  # noqa: E402
 from pcso.search.statements import explain  # noqa: E402
@@ -193,7 +194,8 @@ class Generator:
             born = date(self.rng.randint(1950, 2010), self.rng.randint(1, 12), self.rng.randint(1, 28))
         aliases = [self.rng.choice(self.first)] if self.rng.random() < 0.03 else []
         key = name.lower()
-        rows["person"].append((self.person_id, name, key, json.dumps(aliases), born, self.ts(self.start)))
+        rows["person"].append((self.person_id, name, key, json.dumps(aliases), born, self.ts(self.start),
+                               review_due(self.start, "person")))
         known.append((self.person_id, name))
         if len(known) > 3000:
             del known[:1000]
@@ -215,7 +217,8 @@ class Generator:
         seen = self.rng.choice(VEHICLES)
         colour, make, *model = seen.split(",")[0].split()
         vrm = self.vrm()
-        rows["vehicle"].append((self.vehicle_id, vrm, make, " ".join(model) or None, colour, self.ts(self.start)))
+        rows["vehicle"].append((self.vehicle_id, vrm, make, " ".join(model) or None, colour, self.ts(self.start),
+                                review_due(self.start, "vehicle")))
         known.append((self.vehicle_id, vrm, seen))
         if len(known) > 1500:
             del known[:500]
@@ -250,7 +253,7 @@ class Generator:
         rows["entry"].append((
             entry_id, kind, author, beat_id, beat_id, False, self.ts(when), self.ts(recorded), self.ts(recorded),
             self.ts(recorded) if status == "submitted" else None, lat, lon, None, source, location_text,
-            summary[:200], status, marking, f"bench-{entry_id}"))
+            summary[:200], status, marking, f"bench-{entry_id}", review_due(when, "entry", kind, marking)))
 
     def _author(self, beat_id: int) -> int:
         if self.rng.random() < 0.06:
@@ -374,10 +377,20 @@ class Generator:
         self._document(rows, entry_id, parts)
 
 
+RULES = load_rules()
+
+
+def review_due(moment: datetime, record: str, kind: str | None = None, marking: str | None = None) -> date:
+    """MoPI review date from the default rules (pcso/retention), without the app's later-link bumps."""
+    rule = (RULES.rule_for("entry", kind=EntryKind(kind), marking=SecurityMarking(marking)) if record == "entry"
+            else RULES.rule_for(record))
+    return add_years(to_london(moment).date(), rule.review_years)
+
+
 COLUMNS = {
     "entry": ("id", "kind", "author_id", "beat_id", "located_beat_id", "is_beat_overridden", "occurred_at",
               "recorded_at", "updated_at", "submitted_at", "lat", "lon", "accuracy_m", "location_source",
-              "location_text", "summary", "status", "marking", "client_key"),
+              "location_text", "summary", "status", "marking", "client_key", "review_due"),
     "patrol": ("id", "started_at", "ended_at", "mode", "purpose", "notes"),
     "asb_incident": ("id", "nsir_category", "asb_type", "description", "action_taken", "control_room_ref",
                      "victim_risk"),
@@ -387,8 +400,8 @@ COLUMNS = {
                       "is_partner_informed", "next_visit_on"),
     "intelligence_report": ("id", "source_evaluation", "assessment", "handling_code", "handling_conditions",
                             "sanitised_text", "source_details", "raised_from_id"),
-    "person": ("id", "full_name", "name_key", "aliases", "born_on", "created_at"),
-    "vehicle": ("id", "vrm", "make", "model", "colour", "created_at"),
+    "person": ("id", "full_name", "name_key", "aliases", "born_on", "created_at", "review_due"),
+    "vehicle": ("id", "vrm", "make", "model", "colour", "created_at", "review_due"),
     "link": ("id", "entry_id", "person_id", "vehicle_id", "role", "note", "position", "created_at"),
     "search_document": ("entry_id", "body"),
 }
@@ -481,10 +494,10 @@ def load_sqlite(app, generator: Generator) -> None:
             columns = COLUMNS[table]
             sql = (f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})')
             if table == "person":
-                sql = ("INSERT INTO person (id, full_name, name_key, aliases, born_on, created_at, warning_markers) "
-                       "VALUES (?, ?, ?, ?, ?, ?, '[]')")
+                sql = ("INSERT INTO person (id, full_name, name_key, aliases, born_on, created_at, review_due, "
+                       "warning_markers) VALUES (?, ?, ?, ?, ?, ?, ?, '[]')")
             conn.executemany(sql, [tuple(v.isoformat() if isinstance(v, date) else v for v in row)
-                                   if table == "person" else row for row in rows[table]])
+                                   for row in rows[table]])
         conn.execute("COMMIT")
         progress(first, started)
     print(f"\n  rows loaded in {time.perf_counter() - started:.0f} s; building the FTS5 index...", flush=True)

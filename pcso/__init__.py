@@ -33,6 +33,8 @@ from .offline import views as offline
 from .photos import views as photos
 from .photos.uploads import register_upload_limits
 from .pole import views as pole
+from .retention import views as retention
+from .retention.dates import init_retention
 from .review import views as review
 from .search import views as search
 from .web import register_converters, register_web
@@ -65,10 +67,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     configure_engine(app)
+    init_retention(app)
 
     register_converters(app)
     for module in (main, auth, beats, entries, photos, review, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline):
+                   offline, retention):
         app.register_blueprint(module.bp)
 
     register_web(app)

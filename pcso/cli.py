@@ -255,6 +255,7 @@ def seal_key_rotate():
 
 def register_cli(app: Flask) -> None:
     from .auditlog.cli import audit_cli
+    from .retention.command import retention_cli
     from .seed.command import seed_demo_command
 
     app.cli.add_command(beats_cli)
@@ -265,3 +266,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seal_key_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(retention_cli)

@@ -98,6 +98,9 @@ def load_config(instance_path: Path) -> dict:
         "SEARCH_RESULTS_TTL_HOURS": _int("SEARCH_RESULTS_TTL_HOURS", 8),
         # The phone: an entry waiting in the outbox longer than this warns its author (docs/SECURITY.md).
         "OUTBOX_WARN_HOURS": _int("OUTBOX_WARN_HOURS", 72),
+        # MoPI retention rules (pcso/retention/rules.py): a force's own TOML file; empty for the provisional
+        # defaults in pcso/data/retention.toml (docs/RETENTION.md).
+        "RETENTION_RULES_FILE": os.environ.get("RETENTION_RULES_FILE", ""),
         # The sealing keys' folder (default instance/seal_keys/): made by `flask seal-key init`, never here.
         "SEAL_KEY_DIR": os.environ.get("SEAL_KEY_DIR", ""),
         # The audit log's checkpoint signing key (default instance/audit-keys/): `flask audit key init`, never here.

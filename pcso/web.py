@@ -23,6 +23,7 @@ ERROR_TITLES = {
     403: "You do not have access to this page",
     404: "Page not found",
     405: "That action is not allowed here",
+    410: "This record has been disposed of",
     413: "Too much was sent",
     429: "Too many attempts",
     500: "Sorry, something went wrong",
@@ -90,7 +91,7 @@ def register_web(app: Flask) -> None:
     def http_error(error: HTTPException):
         db.session.rollback()
         code = error.code or 500
-        message = error.description if code in (400, 409, 413, 429) else None
+        message = error.description if code in (400, 409, 410, 413, 429) else None
         if code == 413:
             limit_kb = app.config["MAX_CONTENT_LENGTH"] // 1024
             message = g.get("too_large_message") or (

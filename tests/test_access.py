@@ -90,6 +90,8 @@ ACCESS = {
     "review.decide": frozenset({Role.SUPERVISOR}),
     "admin.users": frozenset({Role.ADMIN}),
     "admin.edit_user": frozenset({Role.ADMIN}),
+    "retention.queue": frozenset({Role.ADMIN}),
+    "retention.decide": frozenset({Role.ADMIN}),
     "tokens.index": EVERYONE,
     "tokens.create": EVERYONE,
     "tokens.revoke": EVERYONE,
@@ -184,6 +186,11 @@ GET_MATRIX = {
     "/admin/users":                (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{author}":       (LOGIN,    403,   403,   403,   403,   200),
     "/admin/users/{missing}":      (LOGIN,    403,   403,   403,   403,   404),
+    "/retention":                  (LOGIN,    403,   403,   403,   403,   200),
+    "/retention?kind=burglaries":  (LOGIN,    403,   403,   403,   403,   400),  # a bad filter: 400, never 500
+    "/retention/entries/{welfare}": (LOGIN,   403,   403,   403,   403,   200),  # metadata only (docs/RETENTION.md)
+    "/retention/people/{child}":   (LOGIN,    403,   403,   403,   403,   200),
+    "/retention/vehicles/{missing}": (LOGIN,  403,   403,   403,   403,   404),
     "/account/tokens":             (LOGIN,    200,   200,   200,   200,   200),
     "/admin/users/{author}/tokens": (LOGIN,   403,   403,   403,   403,   200),
     "/admin/users/{missing}/tokens": (LOGIN,  403,   403,   403,   403,   404),

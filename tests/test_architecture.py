@@ -161,7 +161,7 @@ def test_source_details_are_read_only_where_access_guards_them():
 # belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer
 # (a module named outright is placed there, whatever wildcards it also matches).
 FEATURES = ("account", "admin", "api", "auditlog", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
-            "main", "offline", "photos", "pole", "review", "schools", "search")
+            "main", "offline", "photos", "pole", "retention", "review", "schools", "search")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
@@ -170,7 +170,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
     ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal",
-              "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify")),
+              "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify",
+              "pcso.retention.rules", "pcso.retention.dates", "pcso.retention.tombstones")),
     ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
@@ -178,10 +179,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                      "pcso.entries.location", "pcso.entries.placing", "pcso.entries.queries",
                      "pcso.entries.revisions")),
     ("records and search", ("pcso.search.*", "pcso.pole.*")),
-    ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services")),
+    ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services",
+                  "pcso.retention.*")),
     ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*")),
     ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
-    ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*", "pcso.auditlog.cli")),
+    ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*", "pcso.auditlog.cli", "pcso.retention.command")),
 ]
 # Only the operator commands import inside functions (to keep `flask --help` quick); they sit at the top.
 FUNCTION_IMPORTS_ALLOWED = {"pcso.cli"}

@@ -32,6 +32,8 @@ TABLES = {
     "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
     "user_session", "api_token", "idempotency_key", "photo", "saved_search", "held_submission",
     "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
+    "retention_decision", "erased_record",
+    "vehicle", "welfare_check",
 }
 
 

@@ -176,7 +176,7 @@ def _insert_entry(author: User, client_key: str):
     beat = factories.beat()
     db.session.execute(sa.insert(Entry.__table__).values(
         kind=EntryKind.ASB_INCIDENT, author_id=author.id, beat_id=beat.id, occurred_at=utcnow(),
-        summary="Direct insert", client_key=client_key))
+        summary="Direct insert", client_key=client_key, review_due=utcnow().date()))
 
 
 def test_client_key_is_unique_per_author_in_the_database(app):

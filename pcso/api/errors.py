@@ -30,6 +30,7 @@ PROBLEM_TYPES = {
     "idempotency-key-missing": "A create needs an Idempotency-Key header.",
     "idempotency-key-in-flight": "A request with this Idempotency-Key is still being processed: retry later.",
     "idempotency-key-reused": "This Idempotency-Key was used with a different request body.",
+    "gone": "The record was disposed of under the force's retention rules (MoPI); `detail` gives the date.",
     "conflict": "The record changed state meanwhile (decided by someone else, say).",
     "precondition-failed": "If-Match does not match the record's current ETag: read it again.",
     "precondition-required": "This change needs an If-Match header with the record's ETag.",
@@ -39,7 +40,7 @@ PROBLEM_TYPES = {
     "seal-invalid": "The sealed entry does not decode or decrypt (damaged, or not sealed to that key).",
     "seal-plaintext": "The sealed entry opened but is not {kind, submit, body} with a known kind.",
 }
-STATUS_TYPES = {401: "unauthenticated", 404: "not-found", 412: "precondition-failed", 422: "validation",
+STATUS_TYPES = {401: "unauthenticated", 404: "not-found", 410: "gone", 412: "precondition-failed", 422: "validation",
                 428: "precondition-required", 429: "rate-limited", 409: "conflict", 403: "forbidden"}
 
 
@@ -101,7 +102,7 @@ def problem_response(error: HTTPException):
     errors = data.get("errors")
     if errors is None and "messages" in data:  # webargs validation
         errors = _flatten(data["messages"])
-    detail = error.description if isinstance(error, Problem) else None
+    detail = error.description if isinstance(error, Problem) or status == 410 else None
     if status == 413:
         detail = g.get("too_large_message") or "The request body is too large."
     elif status == 405:

@@ -8,10 +8,16 @@ from ..access import visible_entries
 from ..extensions import db
 from ..models import Entry, EntryKind, EntryStatus, IntelligenceReport, User
 from ..queries import AnyEntry
+from ..retention.tombstones import raise_if_erased
 
 
 def get_visible_entry(user: User, entry_id: int) -> Entry | None:
-    return db.session.scalar(sa.select(AnyEntry).where(AnyEntry.id == entry_id, visible_entries(user)))
+    """The entry if the user may open it, else None (404); one disposed of under the retention rules raises
+    RecordErased (410) for those who could have opened it."""
+    entry = db.session.scalar(sa.select(AnyEntry).where(AnyEntry.id == entry_id, visible_entries(user)))
+    if entry is None:
+        raise_if_erased(user, entry_id)
+    return entry
 
 
 def my_entries(user: User, *, kind: EntryKind | None = None, beat_id: int | None = None,

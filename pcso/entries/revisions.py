@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Entry, EntryRevision, User
 
-NOT_TRACKED = {"id", "kind", "author_id", "client_key", "recorded_at", "updated_at"}
+NOT_TRACKED = {"id", "kind", "author_id", "client_key", "recorded_at", "updated_at", "review_due"}  # MoPI: its own log
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,6 +13,7 @@ from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEval
 from .patrol import Patrol, PatrolMode
 from .photo import Photo
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
+from .retention import ErasedRecord, RetentionDecision, RetentionDecisionType
 from .review import EntryReview, ReviewDecision
 from .saved_search import SavedSearch
 from .school import School
@@ -22,7 +23,7 @@ from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "ApiToken", "HeldSubmission", "IdempotencyKey", "SavedSearch", "TokenScope",
+    "ApiToken", "ErasedRecord", "HeldSubmission", "RetentionDecision", "RetentionDecisionType", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

@@ -1,7 +1,7 @@
 """The common entry every kind of log shares, and its revision history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -125,6 +125,8 @@ class Entry(db.Model):
         enum_type(SecurityMarking), default=SecurityMarking.OFFICIAL
     )
     client_key: Mapped[str] = mapped_column(sa.String(64))
+    # MoPI: when it is next reviewed (pcso/retention: set on create from the force's rules, moved by decisions).
+    review_due: Mapped[date] = mapped_column(index=True)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])

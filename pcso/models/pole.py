@@ -73,6 +73,8 @@ class _Record:
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # 1 when made, one more at each change (pcso/audit.py pole_changed, combined): audit events name it.
     revision: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    # MoPI: when it is next reviewed (pcso/retention: from the rules on create, never before its latest entry's).
+    review_due: Mapped[date] = mapped_column(index=True)
 
     @property
     def is_merged(self) -> bool:
