@@ -17,6 +17,14 @@ class RecordNotFound(LookupError):
     """A record id from a form that does not exist or that the officer may not see."""
 
 
+class BornOnUnconfirmed(ValueError):
+    """A picked record whose date of birth is not the one given (or is unknown) where it must be confirmed."""
+
+    def __init__(self, picked: Person):
+        self.picked = picked
+        super().__init__(f"person {picked.id}: date of birth not confirmed")
+
+
 def survivor(record):
     """Follow merges to the live record."""
     seen = set()
@@ -34,14 +42,20 @@ def visible_record(model, record_id: int, user: User):
 
 
 def person_for(*, user: User, person_id: int | None, full_name: str, born_on: date | None = None,
-               description: str | None = None) -> Person:
+               description: str | None = None, confirm_born_on: bool = False) -> Person:
     """The person an officer means: the one picked, the one with the same name and date of birth,
     or a new record. Without a date of birth a name alone never matches: that is for the
-    duplicate check and a merge, done by a person."""
+    duplicate check and a merge, done by a person.
+
+    With `confirm_born_on` (a welfare check's child, who must be under 18 on the visit date) a picked
+    record is linked only if its date of birth is `born_on`, the date the age rule was checked on:
+    a record with another date of birth, or none, raises BornOnUnconfirmed and nothing is linked."""
     key = name_key(full_name)
     if person_id:
         picked = visible_record(Person, person_id, user)
         if key in {picked.name_key, *(name_key(alias) for alias in picked.aliases or [])}:
+            if confirm_born_on and (picked.born_on is None or picked.born_on != born_on):
+                raise BornOnUnconfirmed(picked)
             return picked
         # The name was typed over after picking: it is someone else.
     if born_on is not None:
