@@ -180,12 +180,18 @@ def visible_changes(user: User, entry: Entry, changes: dict) -> dict:
 
 # --- POLE records --------------------------------------------------------------
 
-MERGERS = (Role.SUPERVISOR, Role.ANALYST)  # who may merge two records of one person or vehicle
+MERGERS = (Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING)  # who may merge two records of one person or vehicle
+WELFARE_MERGERS = (Role.SUPERVISOR, Role.SAFEGUARDING)  # ... when one of them is linked to a welfare check
 
 
 def can_merge_records(user: User) -> bool:
-    """Merging needs both records visible too: views find each through visible_record()."""
+    """Merging needs both records visible too: views find each through visible_record(). A merge touching a
+    welfare check's child needs can_merge_welfare_child() as well (pcso/pole/services.py merge_refusal)."""
     return user.role in MERGERS
+
+
+def can_merge_welfare_child(user: User) -> bool:
+    return user.role in WELFARE_MERGERS
 
 
 def visible_links(user: User) -> sa.ColumnElement[bool]:
