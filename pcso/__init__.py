@@ -33,6 +33,7 @@ from .photos import views as photos
 from .photos.uploads import register_upload_limits
 from .pole import views as pole
 from .review import views as review
+from .risk import views as risk
 from .search import views as search
 from .web import register_converters, register_web
 
@@ -66,8 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_engine(app)
 
     register_converters(app)
-    for module in (main, auth, beats, entries, photos, review, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline):
+    for module in (main, auth, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search,
+                   admin, offline):
         app.register_blueprint(module.bp)
 
     register_web(app)

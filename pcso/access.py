@@ -130,6 +130,15 @@ def can_review_entry(user: User, entry: Entry) -> bool:
             and can_view_entry(user, entry))
 
 
+RISK_REVIEWERS = (Role.SUPERVISOR,)  # DOMAIN.md: medium and high risk victims get a supervisor's review
+
+
+def can_review_risk(user: User, entry: Entry) -> bool:
+    """A supervisor who may open a submitted (or decided) ASB incident reviews its victims' risk."""
+    return (user.role in RISK_REVIEWERS and entry.kind == EntryKind.ASB_INCIDENT and entry.status != EntryStatus.DRAFT
+            and can_view_entry(user, entry))
+
+
 def dashboard_beat_ids(user: User) -> set[int] | None:
     """The beats whose dashboard the user may open: None means every beat (supervisors)."""
     if user.role == Role.SUPERVISOR:

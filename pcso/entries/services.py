@@ -11,10 +11,11 @@ from .. import audit
 from ..access import can_raise_intelligence, can_view_source
 from ..extensions import db
 from ..models import (
-    AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
+    AsbIncident, AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
 )
 from ..pole.services import BornOnUnconfirmed, RecordNotFound, link, person_for, vehicle_for
 from ..queries import AnyEntry
+from ..risk.services import record_initial_assessments
 from ..search.index import index_entry  # same transaction: the entry and its search text commit together
 from ..timeutil import age_on, to_london, utcnow
 from .data import CLIENT_KEY, EntryInput, PersonInput
@@ -203,6 +204,8 @@ def log_entry(data: EntryInput, *, actor: User, submit: bool = False) -> tuple[E
     add_revision(entry, {}, actor=actor, action="created")
     audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=data.kind.value,
                  status=entry.status.value)
+    if isinstance(entry, AsbIncident):
+        record_initial_assessments(entry, actor=actor)
     if isinstance(entry, Patrol):
         _regroup(entry, actor=actor)
     index_entry(entry)
@@ -238,6 +241,8 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
     changes = add_revision(entry, before, actor=actor, action=action)
     if changes:
         audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=sorted(changes))
+    if isinstance(entry, AsbIncident):
+        record_initial_assessments(entry, actor=actor)
     index_entry(entry)
     return entry
 

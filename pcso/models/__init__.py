@@ -13,6 +13,7 @@ from .patrol import Patrol, PatrolMode
 from .photo import Photo
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
 from .review import EntryReview, ReviewDecision
+from .risk import AssessmentKind, RiskAssessment
 from .saved_search import SavedSearch
 from .school import School
 from .school_visit import SchoolVisit, SchoolVisitType
@@ -21,7 +22,7 @@ from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "ApiToken", "HeldSubmission", "IdempotencyKey", "SavedSearch", "TokenScope",
+    "ApiToken", "AssessmentKind", "HeldSubmission", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditEvent", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

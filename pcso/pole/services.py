@@ -10,7 +10,8 @@ from ..access import can_merge_welfare_child, can_view_entry, can_view_record
 from ..extensions import db
 from ..search.index import reindex_linked_to
 from ..models import (
-    AuditAction, Entry, Link, LinkRole, Person, User, Vehicle, WelfareCheck, name_key, normalise_vrm,
+    AuditAction, Entry, Link, LinkRole, Person, RiskAssessment, User, Vehicle, WelfareCheck, name_key,
+    normalise_vrm,
 )
 from ..timeutil import utcnow
 
@@ -224,6 +225,9 @@ def merge_people(keep: Person, loser: Person, *, actor: User, reason: str):
     if markers != list(keep.warning_markers or []):
         keep.warning_markers = markers
         filled.append("warning_markers")
+    # the loser's risk assessments are the survivor's now: a victim due a review stays due under one record
+    db.session.execute(sa.update(RiskAssessment).where(RiskAssessment.person_id == loser.id)
+                       .values(person_id=keep.id).execution_options(synchronize_session=False))
     return _retire(Person, keep, loser, actor=actor, reason=reason, filled=filled)
 
 
