@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pcso.extensions import db
 from pcso.models import (
     AsbIncident, AssessmentKind, AuditAction, AuditEvent, EntryStatus, Link, LinkRole, Person, RiskAssessment,
-    RiskLevel, Role, User,
+    RiskLevel, Role, SecurityMarking, User,
 )
 from pcso.pole.services import merge_people
 from pcso.seed.people import DEMO_USERS
@@ -266,3 +266,19 @@ def test_the_demo_has_initial_assessments_reviews_and_victims_due(app):
     factories.login(browser, db.session.scalar(sa.select(User).where(User.collar_number == demo.collar_number)),
                     password=demo.password)
     assert dashboard_due(browser) >= 1
+
+
+def test_the_incident_page_shows_no_risk_from_an_incident_the_viewer_may_not_open(app, due):
+    """The victim's later assessment is on an OFFICIAL-SENSITIVE incident: a PCSO on the beat sees this
+    incident's own assessment as the latest, never the sensitive one's level."""
+    officer, supervisor, incident_id, victim_id = due
+    colleague = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    sensitive = factories.asb(supervisor, OLD_TRAFFORD, marking=SecurityMarking.OFFICIAL_SENSITIVE)
+    db.session.add(RiskAssessment(incident_id=sensitive.id, person_id=victim_id, kind=AssessmentKind.INITIAL,
+                                  level=RiskLevel.MEDIUM, assessed_by_id=supervisor.id, assessed_at=utcnow(),
+                                  next_review_on=today() + timedelta(days=28)))
+    db.session.commit()
+    latest = soup(signed_in(app, colleague).get(f"/entries/{incident_id}")).select_one("[data-testid=risk-latest]")
+    assert "High risk" in latest.get_text() and "Medium" not in latest.get_text()
+    latest = soup(signed_in(app, supervisor).get(f"/entries/{incident_id}")).select_one("[data-testid=risk-latest]")
+    assert "Medium risk" in latest.get_text() and "another incident" in latest.get_text()

@@ -245,7 +245,7 @@ def _risk(entry, form) -> dict:
     if form is None and victims and can_review_risk(current_user, entry):
         form = RiskReviewForm(formdata=None, victims=victims)
     return {"risk_assessments": assessments_of(entry), "risk_form": form if victims else None,
-            "risk_latest": latest_assessments(person.id for person in victims)}
+            "risk_latest": latest_assessments((person.id for person in victims), current_user)}
 
 
 def render_detail(entry, *, end_form=None, review_form=None, risk_form=None, status: int = 200):

@@ -8,10 +8,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from .. import audit
-from ..access import can_review_risk
+from ..access import can_review_risk, visible_entries
 from ..extensions import db
 from ..models import (
-    AsbIncident, AssessmentKind, AuditAction, LinkRole, Person, RiskAssessment, RiskLevel, User,
+    AsbIncident, AssessmentKind, AuditAction, Entry, LinkRole, Person, RiskAssessment, RiskLevel, User,
 )
 from ..models.risk import OUTCOME_MAX, next_review_on
 from ..timeutil import to_london, utcnow
@@ -51,15 +51,19 @@ def assessments_of(incident: AsbIncident) -> list[RiskAssessment]:
                                    .order_by(RiskAssessment.assessed_at, RiskAssessment.id)))
 
 
-def latest_assessments(person_ids) -> dict[int, RiskAssessment]:
-    """Each person's latest assessment, on whichever incident it was made."""
+def latest_assessments(person_ids, user: User | None = None) -> dict[int, RiskAssessment]:
+    """Each person's latest assessment, on whichever incident it was made; with `user`, of the incidents
+    they may open (another incident's risk is that incident's information: a sensitive one, a draft)."""
     ids = sorted(set(person_ids))
     if not ids:
         return {}
     ranked = (sa.select(RiskAssessment.id, sa.func.row_number().over(
         partition_by=RiskAssessment.person_id,
         order_by=(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())).label("n"))
-        .where(RiskAssessment.person_id.in_(ids)).subquery())
+        .where(RiskAssessment.person_id.in_(ids)))
+    if user is not None:
+        ranked = ranked.join(Entry, Entry.id == RiskAssessment.incident_id).where(visible_entries(user))
+    ranked = ranked.subquery()
     latest = db.session.scalars(sa.select(RiskAssessment).join(ranked, ranked.c.id == RiskAssessment.id)
                                 .where(ranked.c.n == 1))
     return {assessment.person_id: assessment for assessment in latest}
