@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from pcso.extensions import db
-from pcso.models import AuditEvent, Link, LinkRole, Person, Role
+from pcso.models import AuditAction, AuditEvent, Link, LinkRole, Person, Role
 from pcso.pole.services import MergeForbidden, MergeRefused, merge_people
 from tests import factories
 from tests.factories import signed_in, soup
@@ -85,7 +85,8 @@ def test_the_service_refuses_it_too_and_the_review_page_says_so(app, case):
     page = soup(review)
     assert page.select_one("[data-testid=merge-refused]") is not None
     assert page.select_one("button[value=merge]") is None  # no merge button to press
-    assert not db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "person")).all()
+    assert not db.session.scalars(sa.select(AuditEvent).where(  # no merge recorded (views may be)
+        AuditEvent.object_type == "person", AuditEvent.action.in_([AuditAction.UPDATE, AuditAction.COMBINE]))).all()
 
 
 def test_an_analyst_may_not_merge_a_welfare_childs_record_a_supervisor_may(app, case):
@@ -125,9 +126,10 @@ def test_a_safeguarding_lead_merges_two_records_of_a_child_seen_by_two_spocs(app
     assert response.location == f"/people/{child_id}"
     db.session.expire_all()
     assert db.session.get(Person, twin_id).merged_into_id == child_id
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "person",
-                                                           AuditEvent.object_id == child_id)).one()
-    assert event.actor_id == people["safeguarding"].id and event.details["merged"] == twin_id
+    (event,) = [e for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "person",
+                                                                          AuditEvent.object_id == child_id))
+                if (e.details or {}).get("merged") == twin_id]
+    assert event.actor_id == people["safeguarding"].id
     # the colleague still sees neither
     colleague = signed_in(app, people["colleague"])
     for person_id in (child_id, twin_id):
