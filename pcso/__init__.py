@@ -36,6 +36,7 @@ from .pole import views as pole
 from .retention import views as retention
 from .retention.dates import init_retention
 from .review import views as review
+from .risk import views as risk
 from .search import views as search
 from .web import register_converters, register_web
 
@@ -70,7 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_retention(app)
 
     register_converters(app)
-    for module in (main, auth, beats, entries, photos, review, dashboard, briefing, lists, geo_api, pole, search, admin,
+    for module in (main, auth, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
                    offline, retention):
         app.register_blueprint(module.bp)
 

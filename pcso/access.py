@@ -130,6 +130,15 @@ def can_review_entry(user: User, entry: Entry) -> bool:
             and can_view_entry(user, entry))
 
 
+RISK_REVIEWERS = (Role.SUPERVISOR,)  # DOMAIN.md: medium and high risk victims get a supervisor's review
+
+
+def can_review_risk(user: User, entry: Entry) -> bool:
+    """A supervisor who may open a submitted (or decided) ASB incident reviews its victims' risk."""
+    return (user.role in RISK_REVIEWERS and entry.kind == EntryKind.ASB_INCIDENT and entry.status != EntryStatus.DRAFT
+            and can_view_entry(user, entry))
+
+
 def dashboard_beat_ids(user: User) -> set[int] | None:
     """The beats whose dashboard the user may open: None means every beat (supervisors)."""
     if user.role == Role.SUPERVISOR:
@@ -180,12 +189,18 @@ def visible_changes(user: User, entry: Entry, changes: dict) -> dict:
 
 # --- POLE records --------------------------------------------------------------
 
-MERGERS = (Role.SUPERVISOR, Role.ANALYST)  # who may merge two records of one person or vehicle
+MERGERS = (Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING)  # who may merge two records of one person or vehicle
+WELFARE_MERGERS = (Role.SUPERVISOR, Role.SAFEGUARDING)  # ... when one of them is linked to a welfare check
 
 
 def can_merge_records(user: User) -> bool:
-    """Merging needs both records visible too: views find each through visible_record()."""
+    """Merging needs both records visible too: views find each through visible_record(). A merge touching a
+    welfare check's child needs can_merge_welfare_child() as well (pcso/pole/services.py merge_refusal)."""
     return user.role in MERGERS
+
+
+def can_merge_welfare_child(user: User) -> bool:
+    return user.role in WELFARE_MERGERS
 
 
 def visible_links(user: User) -> sa.ColumnElement[bool]:

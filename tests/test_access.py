@@ -76,8 +76,9 @@ ACCESS = {
     "pole.person": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.vehicle": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.location": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
-    "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST}),
-    "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # welfare children
+    "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "risk.new": frozenset({Role.SUPERVISOR}),
     "review.queue": frozenset({Role.SUPERVISOR}),
     "dashboard.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "briefing.show": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -215,10 +216,13 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/geo/postcode":               (401,      404,   404,   403,   403,   403),
     "/people/suggest":             (401,      200,   200,   403,   403,   403),
     "/vehicles/suggest":           (401,      200,   200,   403,   403,   403),
-    "/people/{person}/merge":      (LOGIN,    403,   400,   400,   403,   403),  # 400: no other record named
-    "/people/{child}/merge":       (LOGIN,    403,   400,   404,   403,   403),
-    "/vehicles/{vehicle}/merge":   (LOGIN,    403,   400,   400,   403,   403),
-    "/vehicles/{missing}/merge":   (LOGIN,    403,   404,   404,   403,   403),
+    "/people/{person}/merge":      (LOGIN,    403,   400,   400,   404,   403),  # 400: no other record named
+    "/people/{child}/merge":       (LOGIN,    403,   400,   404,   400,   403),
+    "/vehicles/{vehicle}/merge":   (LOGIN,    403,   400,   400,   404,   403),
+    "/vehicles/{missing}/merge":   (LOGIN,    403,   404,   404,   404,   403),
+    "/asb-incidents/{entry}/risk-reviews": (LOGIN, 403, 400,  403,   403,   403),  # 400: no victim or level chosen
+    "/asb-incidents/{welfare}/risk-reviews": (LOGIN, 403, 404, 403,  403,   403),
+    "/asb-incidents/{missing}/risk-reviews": (LOGIN, 403, 404, 403,  403,   403),
     "/account/tokens":             (LOGIN,    400,   400,   400,   400,   400),  # 400: no name
     "/account/tokens/{missing}/revoke": (LOGIN, 404,  404,   404,   404,   404),
     "/admin/users/{author}/tokens/{missing}/revoke": (LOGIN, 403, 403, 403, 403, 404),

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AsbType, AuditAction, AuditEvent, EntryReview, EntryStatus, Link, LinkRole, NsirCategory, Patrol,
+    AsbIncident, AsbType, AssessmentKind, AuditAction, RiskAssessment, AuditEvent, EntryReview, EntryStatus, Link, LinkRole, NsirCategory, Patrol,
     PatrolMode, Person, ReviewDecision, RiskLevel, Role, SecurityMarking, StreetCrime, WelfareCheck,
     WelfareVisitType,
 )
@@ -66,7 +66,21 @@ def asb(author, beat_code, days_ago, *, asb_type=AsbType.NOISE, nsir=NsirCategor
                         links=[Link(person=victim, role=LinkRole.VICTIM) for victim in victims])
     db.session.add(entry)
     db.session.flush()
+    if risk is not None:  # the initial assessment the services make with the incident
+        for victim in victims:
+            assess(entry, victim, risk, author, days_ago, AssessmentKind.INITIAL)
     return entry
+
+
+def assess(incident, victim, level, by, days_ago, kind=AssessmentKind.REVIEW) -> RiskAssessment:
+    """A risk assessment `days_ago`, its next review 14 (high) or 28 (medium) days later, none at low."""
+    every = {RiskLevel.HIGH: 14, RiskLevel.MEDIUM: 28}.get(level)
+    assessment = RiskAssessment(incident_id=incident.id, person_id=victim.id, kind=kind, level=level,
+                                assessed_by_id=by.id, assessed_at=at(days_ago, 13), outcome="Checked",
+                                next_review_on=london_today() - timedelta(days=days_ago - every) if every else None)
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
 
 
 def patrol(author, beat_code, days_ago, *, mode=PatrolMode.FOOT, minutes=90, ended=True,
@@ -323,7 +337,7 @@ def victims(app):
     supervisor = factories.user(Role.SUPERVISOR)
     v = {name: factories.person(name) for name in
          ("Rita Repeat", "Mo Mixed", "Cass Complains", "Lou Late", "Hal High", "Meg Medium", "Rex Reviewed",
-          "Hank Highreviewed", "Old Olive")}
+          "Hank Highreviewed", "Old Olive", "Ray Routine", "Lena Lowered")}
     made = defaultdict(list)
 
     def add(name, days_ago, **kw):
@@ -343,10 +357,15 @@ def victims(app):
     add("Lou Late", 70, asb_type=AsbType.NOISE, recorded_days_later=40)  # recorded after a month: no complaint
     add("Hal High", 20, risk=RiskLevel.HIGH)  # 14 days passed: due
     add("Meg Medium", 20, risk=RiskLevel.MEDIUM)  # 28 days not yet: not due
-    reviewed = add("Rex Reviewed", 40, risk=RiskLevel.MEDIUM)  # due, but a supervisor decided 10 days ago
-    hank = add("Hank Highreviewed", 30, risk=RiskLevel.HIGH)  # decided 16 days ago: due again
-    add("Old Olive", 200, risk=RiskLevel.HIGH)  # long ago: the case is closed
-    for entry, days in ((reviewed, 10), (hank, 16)):
+    reviewed = add("Rex Reviewed", 40, risk=RiskLevel.MEDIUM)  # was due, but reviewed (medium) 10 days ago
+    assess(reviewed, v["Rex Reviewed"], RiskLevel.MEDIUM, supervisor, 10)
+    hank = add("Hank Highreviewed", 30, risk=RiskLevel.HIGH)  # reviewed (high) 16 days ago: due again
+    assess(hank, v["Hank Highreviewed"], RiskLevel.HIGH, supervisor, 16)
+    add("Old Olive", 200, risk=RiskLevel.HIGH)  # long ago, and never reviewed: still due
+    routine = add("Ray Routine", 30, risk=RiskLevel.HIGH)  # the report was approved 5 days ago: not a review
+    lowered = add("Lena Lowered", 60, risk=RiskLevel.HIGH)  # reviewed 20 days ago down to low: no more reviews
+    assess(lowered, v["Lena Lowered"], RiskLevel.LOW, supervisor, 20)
+    for entry, days in ((reviewed, 12), (hank, 18), (routine, 5)):
         db.session.add(EntryReview(entry_id=entry.id, reviewer_id=supervisor.id, at=at(days, 15),
                                    decision=ReviewDecision.APPROVED, submitted_at=entry.submitted_at))
     db.session.commit()
@@ -382,9 +401,17 @@ def test_victim_figures_follow_the_rules(app, victims):
     assert figure(page, "case-review")[0] == 9
     assert int(page.select_one("[data-testid=figure-case-review]").select_one(".dash-tile__n").get_text()) == 3
 
-    # risk reviews: medium 28 days, high 14 days, from the incident or the last decision on it
-    assert listed("risk-review-due") == {"Hal High", "Hank Highreviewed"}
-    assert figure(page, "risk-review-due")[0] == 2
+    # risk reviews: the latest assessment's next review has come (14 days after high, 28 after medium), however
+    # long ago, until a review is recorded; approving the report is not a review
+    latest = {}
+    for assessment in db.session.scalars(sa.select(RiskAssessment).order_by(RiskAssessment.assessed_at)):
+        latest[assessment.person_id] = assessment
+    due = {v_name for v_name, person in v.items()
+           if person.id in latest and latest[person.id].next_review_on is not None
+           and latest[person.id].next_review_on <= today}
+    assert due == {"Hal High", "Hank Highreviewed", "Old Olive", "Ray Routine"}
+    assert listed("risk-review-due") == due
+    assert figure(page, "risk-review-due")[0] == 4
 
     for name in ("repeat-victims", "case-review", "risk-review-due"):
         node = page.select_one(f"[data-testid=figure-{name}]")
@@ -454,7 +481,8 @@ def test_sets_name_the_entries_behind_each_figure(app, victims):
            for name, fn in SETS.items()}
     assert {"welfare-overdue", "welfare-due-week", "risk-review-due", "repeat-victims", "case-review"} <= set(SETS)
     assert ids["repeat-victims"] == {e.id for e in made["Rita Repeat"] + made["Lou Late"]}
-    assert ids["risk-review-due"] == {made["Hal High"][0].id, made["Hank Highreviewed"][0].id}
+    assert ids["risk-review-due"] == {made[name][0].id for name in
+                                      ("Hal High", "Hank Highreviewed", "Old Olive", "Ray Routine")}
     assert ids["case-review"] == {e.id for name in ("Rita Repeat", "Mo Mixed", "Cass Complains")
                                   for e in made[name] if e.status != EntryStatus.DRAFT}
     # a PCSO counts only what they may see: the same incidents here, all theirs

@@ -363,7 +363,8 @@ def test_merge_without_a_reason_changes_nothing(app, world):
     factories.link(entries["e3"], dupe, W)
     db.session.commit()
     before = link_counts()
-    response = signed_in(app, officers["analyst"]).post(
+    # dale is linked to a welfare check (w1): a supervisor merges him, not an analyst
+    response = signed_in(app, officers["supervisor"]).post(
         f"/people/{records['dale'].id}/merge", data={"other_id": dupe.id, "action": "merge", "reason": "  "})
     assert response.status_code == 400
     assert soup(response).select_one("[data-testid=error-summary]") is not None
@@ -372,8 +373,8 @@ def test_merge_without_a_reason_changes_nothing(app, world):
     assert db.session.get(Person, dupe.id).merged_into_id is None
 
 
-@pytest.mark.parametrize("role", [Role.PCSO, Role.SAFEGUARDING, Role.ADMIN])
-def test_only_supervisors_and_analysts_can_merge(app, world, role):
+@pytest.mark.parametrize("role", [Role.PCSO, Role.ADMIN])
+def test_only_supervisors_analysts_and_safeguarding_leads_can_merge(app, world, role):
     officers, records, entries = world
     dupe = factories.person("Dale Wrigly", date(1988, 7, 14))
     factories.link(entries["e3"], dupe, W)
@@ -428,8 +429,9 @@ def test_a_merged_record_cannot_be_merged_again_into_its_survivor(app, world):
 
 def test_merged_record_is_404_when_its_survivor_is_hidden(app, world):
     officers, records, entries = world
-    dupe = factories.person("Casey Childnam")
-    factories.link(entries["e4"], dupe, W)  # a name on an OFFICIAL-SENSITIVE incident: no PCSO sees it
+    author = officers["author"]
+    second = factories.welfare(author, beat_code=OLD_TRAFFORD, child_name="Casey Childnam")  # the SPOC's next visit
+    dupe = second.child
     db.session.commit()
     child, dupe_id = records["child"].id, dupe.id
     response = signed_in(app, officers["supervisor"]).post(
@@ -441,13 +443,23 @@ def test_merged_record_is_404_when_its_survivor_is_hidden(app, world):
         assert response.status_code == 404, url  # not a redirect: that would tell them where it went
         assert "Casey" not in response.get_data(as_text=True)
     assert signed_in(app, officers["supervisor"]).get(f"/people/{dupe_id}").location == f"/people/{child}"
-    # the analyst saw the name on e4 and now follows it to the child's record, which shows e4 and
-    # never the welfare check it was first recorded in
+
+
+def test_a_welfare_childs_record_is_not_merged_into_one_the_analyst_sees(app, world):
+    """Once merged, the child's record would show e4 to the analyst, with the child's name and date of birth
+    (issue 10): the merge is refused instead, and the analyst still sees only the name on e4."""
+    officers, records, entries = world
+    dupe = factories.person("Casey Childnam")
+    factories.link(entries["e4"], dupe, W)  # a name on an OFFICIAL-SENSITIVE incident: analysts see it
+    db.session.commit()
+    child, dupe_id = records["child"].id, dupe.id
+    response = signed_in(app, officers["supervisor"]).post(
+        f"/people/{child}/merge", data={"other_id": dupe_id, "action": "merge", "reason": "Same child"})
+    assert response.status_code == 409
     analyst = signed_in(app, officers["analyst"])
-    assert analyst.get(f"/people/{dupe_id}").location == f"/people/{child}"
-    page = soup(analyst.get(f"/people/{child}"))
-    assert [int(a["data-entry-id"]) for a in page.select("[data-testid=timeline] [data-entry-id]")] == [
-        entries["e4"].id]
+    page = analyst.get(f"/people/{dupe_id}")
+    assert page.status_code == 200 and "Casey Childname" not in page.get_data(as_text=True)
+    assert analyst.get(f"/people/{child}").status_code == 404
 
 
 def test_merging_two_vehicles_keeps_the_survivors_registration(app, world):

@@ -6,7 +6,7 @@ The list at /lists/entries applies it as `.where(SETS[name](user=user, today=tod
 
 - welfare-overdue: the latest visible welfare check per child, whose next visit is before today;
 - welfare-due-week: the same, next visit today to today + 6;
-- risk-review-due: each medium/high-risk victim's latest ASB incident, when their review is due;
+- risk-review-due: the incident of each victim's latest risk assessment, when its next review is due;
 - repeat-victims: the incidents that make a repeat victim (3+ of one ASB type in 3 months);
 - case-review: the qualifying complaints of victims who may ask for an ASB Case Review.
 

@@ -1,8 +1,9 @@
 """Dashboard victims (Person linked as victim to an ASB incident):
 
-- risk review due: the victim's latest incident (last 90 days) was assessed medium or high risk, and
-  14 (high) or 28 (medium) days have passed since that incident or since a supervisor last decided on
-  one of the victim's incidents, whichever is later;
+- risk review due: the victim's latest risk assessment (pcso/models/risk.py: the initial one made with an
+  incident, or a supervisor's review) set a next review date that has come: 14 days after a high, 28 after
+  a medium assessment. They stay due, however long ago, until someone records a review; a supervisor's
+  approval of the incident is not one;
 - repeat victim: 3 or more incidents of the same ASB type (the standard type, not the broad NSIR
   category, which puts nearly every incident with a victim under "personal") in the last 3 months;
 - ASB Case Review: 3 or more complaints in the last 6 months, each recorded within one calendar month
@@ -12,17 +13,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AsbType, Entry, EntryKind, EntryReview, LinkRole, Person, RiskLevel, User
+from ..models import (
+    AsbType, AssessmentKind, Entry, EntryKind, EntryStatus, LinkRole, Person, RiskAssessment, RiskLevel, User,
+)
 from ..timeutil import london_day_start, to_london
 from .scope import ASB, ENTRY, LINK, Scope, add_months, aware, counted, every_beat, list_url, within_a_month
 
-REVIEW_EVERY = {RiskLevel.HIGH: 14, RiskLevel.MEDIUM: 28}
-RISK_CASE_DAYS = 90  # a victim's latest incident this recent keeps their risk case open
 REPEAT_MONTHS, REPEAT_AT_LEAST = 3, 3
 CASE_REVIEW_MONTHS, CASE_REVIEW_AT_LEAST = 6, 3
 
@@ -56,14 +57,12 @@ def _asb_details(ids) -> dict[int, tuple[str, str | None]]:
     return details
 
 
-def _victim_rows(user: User, beat_ids, since: datetime, risk_since: datetime | None = None
-                 ) -> dict[int, list[VictimIncident]]:
+def _victim_rows(user: User, beat_ids, since: datetime, at_least: int = 1) -> dict[int, list[VictimIncident]]:
     """Visible, submitted ASB incidents since `since`, by victim. With beats: victims seen on them.
 
-    With `risk_since`, only victims who could meet a rule: 3 or more incidents (repeat victims and the
-    Case Review both need three), or a latest incident since `risk_since` at medium or high risk (a
-    risk review). Most victims have one incident, so this keeps a few hundred of the 11,600 victims of
-    six months at a million entries, and the ASB columns are read for those alone.
+    With `at_least`, only victims with that many incidents (repeat victims and the Case Review both need
+    three). Most victims have one incident, so this keeps a few hundred of the 11,600 victims of six
+    months at a million entries, and the ASB columns are read for those alone.
 
     Steps: the victims' incidents (entry and link, from indexes alone), their access rule and times, then the
     ASB columns of just the incidents needed. Joined in one statement, SQLite probed asb_incident for every
@@ -108,14 +107,7 @@ def _victim_rows(user: User, beat_ids, since: datetime, risk_since: datetime | N
                     .where(Entry.id.in_(ids[start:start + 5000]), counted(user, every_beat()))):
                 for person_id in people_of[entry_id]:
                     grouped[person_id][entry_id] = (beat_id, aware(occurred_at), aware(recorded_at))
-    if risk_since is not None:
-        latest = {person: max(rows.items(), key=lambda item: (item[1][1], item[0]))[0]
-                  for person, rows in grouped.items()}
-        recent = {person: entry_id for person, entry_id in latest.items() if grouped[person][entry_id][1] >= risk_since}
-        details.update(_asb_details(set(recent.values()) - set(details)))
-        at_risk = {person for person, entry_id in recent.items() if details[entry_id][1] in REVIEW_EVERY}
-        grouped = {person: rows for person, rows in grouped.items()
-                   if len(rows) >= min(REPEAT_AT_LEAST, CASE_REVIEW_AT_LEAST) or person in at_risk}
+    grouped = {person: rows for person, rows in grouped.items() if len(rows) >= at_least}
     details.update(_asb_details({entry_id for rows in grouped.values() for entry_id in rows} - set(details)))
     found: dict[int, list[VictimIncident]] = {}
     for person_id, rows in grouped.items():
@@ -156,44 +148,52 @@ def case_review_victims(rows: dict[int, list[VictimIncident]], today: date) -> l
     return found
 
 
-def risk_reviews_due(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
-    since = london_day_start(today - timedelta(days=RISK_CASE_DAYS))
-    latest = {person: incidents[-1] for person, incidents in rows.items()
-              if incidents and incidents[-1].occurred_at >= since and incidents[-1].risk in REVIEW_EVERY}
-    entry_ids = {i.entry_id for person in latest for i in rows[person]}
-    reviewed: dict[int, datetime] = {}
-    if entry_ids:
-        for entry_id, at in db.session.execute(
-                sa.select(EntryReview.entry_id, sa.func.max(EntryReview.at))
-                .where(EntryReview.entry_id.in_(sorted(entry_ids))).group_by(EntryReview.entry_id)):
-            reviewed[entry_id] = aware(at)
+def risk_reviews_due(user: User, today: date) -> list[Victim]:
+    """Victims whose latest risk assessment's next review date has come (today or before), with the incident
+    it was made on, if the user may see that incident. Assessments on drafts don't count (nor do they hide
+    an earlier one): a draft is its author's until submitted."""
+    ranked = (sa.select(RiskAssessment.id, sa.func.row_number().over(
+        partition_by=RiskAssessment.person_id,
+        order_by=(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())).label("n"))
+        .join(Entry, Entry.id == RiskAssessment.incident_id).where(Entry.status != EntryStatus.DRAFT).subquery())
+    due = db.session.scalars(
+        sa.select(RiskAssessment).join(ranked, ranked.c.id == RiskAssessment.id)
+        .join(Entry, Entry.id == RiskAssessment.incident_id)
+        .where(ranked.c.n == 1, RiskAssessment.next_review_on <= today, counted(user, every_beat()))).all()
+    if not due:
+        return []
+    incidents = {entry_id: (beat_id, aware(occurred_at), aware(recorded_at), AsbType(asb_type))
+                 for entry_id, beat_id, occurred_at, recorded_at, asb_type in db.session.execute(
+                     sa.select(Entry.id, Entry.beat_id, Entry.occurred_at, Entry.recorded_at, ASB.c.asb_type)
+                     .join(ASB, ASB.c.id == Entry.id).where(Entry.id.in_(sorted({a.incident_id for a in due}))))}
     found = []
-    for person, incident in latest.items():
-        reviews = [reviewed[i.entry_id] for i in rows[person] if i.entry_id in reviewed]
-        last_review = max(reviews) if reviews else None
-        since_when = max([incident.occurred_at] + ([last_review] if last_review else []))
-        due_on = to_london(since_when).date() + timedelta(days=REVIEW_EVERY[incident.risk])
-        if due_on <= today:
-            found.append(Victim(person, [incident], {"risk": incident.risk, "due_on": due_on,
-                                                     "last_review": last_review}))
+    for assessment in due:
+        beat_id, occurred_at, recorded_at, asb_type = incidents[assessment.incident_id]
+        incident = VictimIncident(assessment.incident_id, beat_id, occurred_at, recorded_at, asb_type, assessment.level)
+        reviewed = assessment.kind == AssessmentKind.REVIEW
+        found.append(Victim(assessment.person_id, [incident], {
+            "risk": assessment.level, "due_on": assessment.next_review_on,
+            "last_review": assessment.assessed_at if reviewed else None}))
     return found
 
 
-VICTIM_RULES = {"risk-review-due": risk_reviews_due, "repeat-victims": repeat_victims,
-                "case-review": case_review_victims}
+VICTIM_RULES = {"risk-review-due": lambda user, rows, today: risk_reviews_due(user, today),
+                "repeat-victims": lambda user, rows, today: repeat_victims(rows, today),
+                "case-review": lambda user, rows, today: case_review_victims(rows, today)}
 VICTIM_MONTHS = max(REPEAT_MONTHS, CASE_REVIEW_MONTHS)
 
 
 def victim_rows(user: User, beat_ids, today: date) -> dict[int, list[VictimIncident]]:
-    """The incidents of every victim who could meet a rule, since the longest look-back of the three."""
-    risk_since = london_day_start(today - timedelta(days=RISK_CASE_DAYS))
-    since = min(london_day_start(add_months(today, -VICTIM_MONTHS)), risk_since)
-    return _victim_rows(user, beat_ids, since, risk_since)
+    """The incidents of every victim who could be a repeat victim or ask for a Case Review (3 or more), since
+    the longer look-back of the two."""
+    since = london_day_start(add_months(today, -VICTIM_MONTHS))
+    return _victim_rows(user, beat_ids, since, min(REPEAT_AT_LEAST, CASE_REVIEW_AT_LEAST))
 
 
 def victim_entry_ids(user: User, today: date, rule: str) -> list[int]:
     """Every beat: the incidents behind a victim figure, for the lists' `set`."""
-    found = VICTIM_RULES[rule](victim_rows(user, None, today), today)
+    rows = victim_rows(user, None, today) if rule != "risk-review-due" else {}
+    found = VICTIM_RULES[rule](user, rows, today)
     return sorted({i.entry_id for victim in found for i in victim.incidents})
 
 
@@ -211,7 +211,7 @@ def victim_figures(user: User, scope: Scope, *, listed: int | None = None) -> di
     figures = {}
     for name, rule in VICTIM_RULES.items():
         chosen = []
-        for victim in rule(rows, scope.today):
+        for victim in rule(user, rows, scope.today):
             on_beats = [i for i in victim.incidents if scope.beat_ids is None or i.beat_id in scope.beat_ids]
             if not on_beats:
                 continue

@@ -39,6 +39,9 @@ class PersonInput:
     person_id: int | None = None
     born_on: date | None = None
     description: str | None = None
+    # A welfare check's child: a picked record is linked only if it has this very date of birth (the one the
+    # under-18 rule was checked on); pcso/entries/services.py refuses it otherwise, naming the field.
+    confirm_born_on: bool = False
 
 
 @dataclass(frozen=True)

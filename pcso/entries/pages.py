@@ -11,13 +11,19 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateTimeLocalField, FieldList
 
-from ..access import LOGGERS, RAISE_FROM_KINDS, can_edit_entry, can_raise_intelligence, can_review_entry
+from ..access import (
+    LOGGERS, RAISE_FROM_KINDS, can_edit_entry, can_raise_intelligence, can_review_entry, can_review_risk,
+)
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
 from ..extensions import db
-from ..models import Entry, EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User
+from ..models import (
+    AsbIncident, Entry, EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User,
+)
 from ..photos.services import PhotoRejected, PreparedPhoto, attach_photo, check_count, pending_offer, prepare_photo
 from ..review.forms import review_form_for
+from ..risk.forms import RiskReviewForm
+from ..risk.services import assessments_of, latest_assessments, victims_of
 from ..timeutil import to_london, utcnow
 from ..web import positive_int
 from .data import EntryInput
@@ -242,8 +248,19 @@ def raise_from(form, *, prefill: bool, user: User | None = None) -> None:
         links_shown([*people, *source.vehicle_links], actor=user)
 
 
-def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):
-    """The entry page, with the patrol-end and review forms where they apply (and their errors)."""
+def _risk(entry, form) -> dict:
+    """An ASB incident's victim risk assessments, and the review form for a supervisor (pcso/risk)."""
+    if not isinstance(entry, AsbIncident):
+        return {}
+    victims = victims_of(entry)
+    if form is None and victims and can_review_risk(current_user, entry):
+        form = RiskReviewForm(formdata=None, victims=victims)
+    return {"risk_assessments": assessments_of(entry), "risk_form": form if victims else None,
+            "risk_latest": latest_assessments((person.id for person in victims), current_user)}
+
+
+def render_detail(entry, *, end_form=None, review_form=None, risk_form=None, status: int = 200):
+    """The entry page, with the patrol-end, review and risk review forms where they apply (and their errors)."""
     if end_form is None:
         end_form = EndPatrolForm(ended_at=london_now())
     if review_form is None and can_review_entry(current_user, entry):
@@ -257,4 +274,5 @@ def render_detail(entry, *, end_form=None, review_form=None, status: int = 200):
     return render_template("entries/detail.html", entry=entry, spec=kind_of(entry.kind), logged=logged,
                            end_form=end_form, review_form=review_form, button_form=EmptyForm(),
                            points=entry_map_points([entry]), raised_from=raised_from, raised_reports=raised,
-                           photo_offer=pending_offer(entry) if can_edit_entry(current_user, entry) else None), status
+                           photo_offer=pending_offer(entry) if can_edit_entry(current_user, entry) else None,
+                           **_risk(entry, risk_form)), status

@@ -11,12 +11,13 @@ from .. import audit
 from ..access import can_raise_intelligence, can_view_source
 from ..extensions import db
 from ..models import (
-    AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
+    AsbIncident, AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
 )
-from ..pole.services import RecordNotFound, link, person_for, vehicle_for
+from ..pole.services import BornOnUnconfirmed, RecordNotFound, link, person_for, vehicle_for
 from ..queries import AnyEntry
+from ..risk.services import record_initial_assessments
 from ..search.index import index_entry  # same transaction: the entry and its search text commit together
-from ..timeutil import to_london, utcnow
+from ..timeutil import age_on, to_london, utcnow
 from .data import CLIENT_KEY, EntryInput, PersonInput
 from .errors import EntryNotFound, EntryRejected
 from .held import resolve_held
@@ -100,23 +101,40 @@ def _checked(data: EntryInput, actor: User) -> Entry | None:
     return source
 
 
-def _record(person_or_vehicle, field: str, actor: User):
+def _unconfirmed(picked, data: EntryInput) -> str:
+    """Why a picked child's record can't be linked: the child is under 18 on the visit date by the record."""
+    if picked.born_on is None:
+        return ("The record you picked has no date of birth, so it can't show the child is under 18: type the "
+                "child's name again (not picked) to record them with the date of birth entered")
+    visit_on = to_london(data.occurred_at).date()
+    born = f"{picked.born_on:%d %b %Y}"
+    if picked.born_on <= visit_on and age_on(picked.born_on, visit_on) >= 18:
+        return (f"The child must be under 18 on the visit date: the record you picked was born on {born} "
+                f"({age_on(picked.born_on, visit_on)} on the visit date)")
+    return (f"The date of birth is not the picked record's ({born}): correct it, or type the name again to "
+            f"record someone else")
+
+
+def _record(person_or_vehicle, spec, data: EntryInput, actor: User):
     if not isinstance(person_or_vehicle, PersonInput):
         vehicle = person_or_vehicle
         return vehicle_for(vrm=vehicle.vrm, make=vehicle.make, model=vehicle.model, colour=vehicle.colour,
                            actor=actor)
     try:
         return person_for(user=actor, person_id=person_or_vehicle.person_id, full_name=person_or_vehicle.name,
-                          born_on=person_or_vehicle.born_on, description=person_or_vehicle.description)
+                          born_on=person_or_vehicle.born_on, description=person_or_vehicle.description,
+                          confirm_born_on=person_or_vehicle.confirm_born_on)
     except RecordNotFound:
-        raise EntryRejected(field, "That record is no longer available: type the name again") from None
+        raise EntryRejected(spec.links_field, "That record is no longer available: type the name again") from None
+    except BornOnUnconfirmed as refused:
+        raise EntryRejected(spec.born_on_field, _unconfirmed(refused.picked, data)) from None
 
 
 def _link_records(entry: Entry, data: EntryInput, actor: User) -> None:
     """Replace the entry's people and vehicle links with the input's; places and organisations stay."""
     spec = kind_of(data.kind)
     # Resolve every record before the old links go: a picked person is visible through them.
-    named = [(_record(item, spec.links_field, actor), role, note, position)
+    named = [(_record(item, spec, data, actor), role, note, position)
              for item, role, note, position in spec.links(data.fields)]
     entry.links = [item for item in entry.links if item.person is None and item.vehicle is None]
     for record, role, note, position in named:
@@ -187,6 +205,8 @@ def log_entry(data: EntryInput, *, actor: User, submit: bool = False) -> tuple[E
     add_revision(entry, {}, actor=actor, action="created")
     audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=data.kind.value,
                  status=entry.status.value)
+    if isinstance(entry, AsbIncident):
+        record_initial_assessments(entry, actor=actor)
     if isinstance(entry, Patrol):
         _regroup(entry, actor=actor)
     index_entry(entry)
@@ -222,6 +242,8 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
     changes = add_revision(entry, before, actor=actor, action=action)
     if changes:
         audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=sorted(changes))
+    if isinstance(entry, AsbIncident):
+        record_initial_assessments(entry, actor=actor)
     index_entry(entry)
     return entry
 

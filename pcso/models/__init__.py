@@ -15,6 +15,7 @@ from .photo import Photo
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
 from .retention import ErasedRecord, RetentionDecision, RetentionDecisionType
 from .review import EntryReview, ReviewDecision
+from .risk import AssessmentKind, RiskAssessment
 from .saved_search import SavedSearch
 from .school import School
 from .school_visit import SchoolVisit, SchoolVisitType
@@ -23,7 +24,7 @@ from .user import Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "ApiToken", "ErasedRecord", "HeldSubmission", "RetentionDecision", "RetentionDecisionType", "IdempotencyKey", "SavedSearch", "TokenScope",
+    "ApiToken", "AssessmentKind", "ErasedRecord", "HeldSubmission", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

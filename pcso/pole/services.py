@@ -6,15 +6,26 @@ from datetime import date
 import sqlalchemy as sa
 
 from .. import audit
-from ..access import can_view_record
+from ..access import can_merge_welfare_child, can_view_entry, can_view_record
 from ..extensions import db
 from ..search.index import reindex_linked_to
-from ..models import Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
+from ..models import (
+    AuditAction, Entry, Link, LinkRole, Person, RiskAssessment, User, Vehicle, WelfareCheck, name_key,
+    normalise_vrm,
+)
 from ..timeutil import utcnow
 
 
 class RecordNotFound(LookupError):
     """A record id from a form that does not exist or that the officer may not see."""
+
+
+class BornOnUnconfirmed(ValueError):
+    """A picked record whose date of birth is not the one given (or is unknown) where it must be confirmed."""
+
+    def __init__(self, picked: Person):
+        self.picked = picked
+        super().__init__(f"person {picked.id}: date of birth not confirmed")
 
 
 def survivor(record):
@@ -34,14 +45,20 @@ def visible_record(model, record_id: int, user: User):
 
 
 def person_for(*, user: User, person_id: int | None, full_name: str, born_on: date | None = None,
-               description: str | None = None) -> Person:
+               description: str | None = None, confirm_born_on: bool = False) -> Person:
     """The person an officer means: the one picked, the one with the same name and date of birth,
     or a new record. Without a date of birth a name alone never matches: that is for the
-    duplicate check and a merge, done by a person."""
+    duplicate check and a merge, done by a person.
+
+    With `confirm_born_on` (a welfare check's child, who must be under 18 on the visit date) a picked
+    record is linked only if its date of birth is `born_on`, the date the age rule was checked on:
+    a record with another date of birth, or none, raises BornOnUnconfirmed and nothing is linked."""
     key = name_key(full_name)
     if person_id:
         picked = visible_record(Person, person_id, user)
         if key in {picked.name_key, *(name_key(alias) for alias in picked.aliases or [])}:
+            if confirm_born_on and (picked.born_on is None or picked.born_on != born_on):
+                raise BornOnUnconfirmed(picked)
             return picked
         # The name was typed over after picking: it is someone else.
     if born_on is not None:
@@ -95,6 +112,63 @@ class MergeRefused(ValueError):
     """Two records that can't be merged (the same record, or one already merged away)."""
 
 
+class MergeForbidden(MergeRefused):
+    """A merge this user may not make (a welfare check's child needs a supervisor or safeguarding lead)."""
+
+
+# --- a welfare check's child: merges never widen who sees the child's details ----------------------
+
+def welfare_checks_of(person: Person) -> list[WelfareCheck]:
+    """The welfare checks (any status) the person is linked to: linked to one, they are a welfare child."""
+    return list(db.session.scalars(sa.select(WelfareCheck).join(Link, Link.entry_id == WelfareCheck.id)
+                                   .where(Link.person_id == person.id).order_by(WelfareCheck.id)))
+
+
+def _widens(child: Person, other: Person) -> bool:
+    """Would merging show the child's details to someone new? True when some user may see `other` but not
+    `child`, and may open none of `other`'s own welfare checks (a SPOC of the same child is no one new).
+
+    Users whose access to these records does not depend on who they are (not an author of an entry linked
+    to either, nor a SPOC of one) are alike by role and beats: one of each kind is asked."""
+    linked = sa.select(Link.entry_id).where(Link.person_id.in_([child.id, other.id]))
+    own = set(db.session.scalars(sa.select(Entry.author_id).where(Entry.id.in_(linked))))
+    own |= set(db.session.scalars(sa.select(WelfareCheck.spoc_id).where(WelfareCheck.id.in_(linked))))
+    other_checks = welfare_checks_of(other)
+    asked = set()
+    for user in db.session.scalars(sa.select(User).order_by(User.id)):
+        kind = user.id if user.id in own else (user.role, frozenset(user.beat_ids))
+        if kind in asked:
+            continue
+        asked.add(kind)
+        if (can_view_record(user, other) and not can_view_record(user, child)
+                and not any(can_view_entry(user, check) for check in other_checks)):
+            return True
+    return False
+
+
+WIDENS = ("These records stay apart: merging them would show a child's details to officers who may see the "
+          "other record but not the child's welfare check. Record what links them in the welfare check instead.")
+
+
+def merge_refusal(keep: Person, other: Person, *, actor: User) -> MergeRefused | None:
+    """Why these two people may not be merged by `actor`, or None.
+
+    A merge involving a person linked to a welfare check (the child) needs a supervisor or safeguarding
+    lead, and never widens who can see the child's details (name, date of birth, aliases, description):
+    it is refused when anyone who may see the other record could not already see the child's record and
+    may open none of the other record's welfare checks. That holds whichever record stays, since the
+    survivor carries both records' details and both records' links."""
+    children = [record for record in (keep, other) if welfare_checks_of(record)]
+    if not children:
+        return None
+    if not can_merge_welfare_child(actor):
+        return MergeForbidden("A supervisor or safeguarding lead must merge these records.")
+    for child in children:
+        if _widens(child, keep if child is other else other):
+            return MergeRefused(WIDENS)
+    return None
+
+
 def _lock_both(model, survivor_record, loser):
     """Reload both rows with a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
     if survivor_record.id == loser.id:
@@ -141,6 +215,8 @@ def merge_people(keep: Person, loser: Person, *, actor: User, reason: str):
     the union. The loser stays in the table, marked merged_into and merged_at.
     """
     _lock_both(Person, keep, loser)
+    if (refused := merge_refusal(keep, loser, actor=actor)) is not None:
+        raise refused
     filled = []
     known = {name_key(name) for name in [keep.full_name, *(keep.aliases or [])]}
     aliases = list(keep.aliases or [])
@@ -159,6 +235,9 @@ def merge_people(keep: Person, loser: Person, *, actor: User, reason: str):
     if markers != list(keep.warning_markers or []):
         keep.warning_markers = markers
         filled.append("warning_markers")
+    # the loser's risk assessments are the survivor's now: a victim due a review stays due under one record
+    db.session.execute(sa.update(RiskAssessment).where(RiskAssessment.person_id == loser.id)
+                       .values(person_id=keep.id).execution_options(synchronize_session=False))
     return _retire(Person, keep, loser, actor=actor, reason=reason, filled=filled)
 
 

@@ -12,8 +12,8 @@ from ..models import Location, Person, Vehicle, name_key, normalise_vrm
 from . import queries
 from .forms import MergeForm
 from .services import (
-    MergeRefused, RecordNotFound, merge_people, merge_vehicles, record_profile_view, record_records_shown, survivor,
-    visible_record,
+    MergeForbidden, MergeRefused, RecordNotFound, merge_people, merge_refusal, merge_vehicles, record_profile_view,
+    record_records_shown, survivor, visible_record,
 )
 
 bp = Blueprint("pole", __name__)
@@ -133,6 +133,9 @@ def _merge(model, record_id: int):
         abort(404)
     if other.id == keep.id:
         abort(400, description="A record can't be merged into itself.")
+    refused = merge_refusal(keep, other, actor=current_user) if model is Person else None
+    if refused is not None and form.is_merge:  # a rule, not a race: said on the page, as a 4xx
+        return _compare(model, keep, other, form, refused), 403 if isinstance(refused, MergeForbidden) else 409
     if form.is_merge and form.reason_given():
         endpoint, parameter = PROFILE[model]
         keep_id = keep.id
@@ -145,12 +148,17 @@ def _merge(model, record_id: int):
             db.session.commit()
             flash("Records merged. Every entry of the other record is now linked here.", "success")
         return redirect(url_for(endpoint, **{parameter: keep_id}))
+    return _compare(model, keep, other, form, refused), 400 if form.is_merge else 200
+
+
+def _compare(model, keep, other, form, refused: MergeRefused | None) -> str:
+    """The two records side by side, with the merge form (or why they can't be merged)."""
     sides = [(record, queries.timeline(current_user, record, limit=1)) for record in (keep, other)]
     # The comparison shows both records (and each one's latest entry): consultation of both.
     record_records_shown([keep, other, *(entry for _, line in sides for entry in line.entries)], actor=current_user,
                          screen="merge-comparison")
     return render_template("pole/merge.html", model=model.__tablename__, keep=keep, other=other, sides=sides,
-                           form=form), 400 if form.is_merge else 200
+                           form=form, refused=str(refused) if refused is not None else None)
 
 
 @bp.post("/people/<int:person_id>/merge")

@@ -87,5 +87,6 @@ def seed_demo_command(if_empty, force, n_entries, days, seed):
                f"{summary.repeat_victims} repeat victims; {summary.children} children on SPOC lists; "
                f"{summary.intel_raised} intelligence reports raised from incidents and checks)")
     click.echo(f"  Reviewed: {summary.reviewed['approved']} approved, {summary.reviewed['returned']} returned; "
-               f"{summary.priorities} beat priorities.")
+               f"{summary.priorities} beat priorities; {summary.risk_assessments} victim risk assessments, "
+               f"{summary.risk_reviews} risk reviews.")
     _echo_logins()

@@ -1,16 +1,18 @@
 """After the entries: drafts and submissions, the sergeant's review decisions, beat priorities and shifts."""
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 from ..briefing.services import PriorityInput, end_shift, set_priority, start_shift
 from ..entries.services import submit_entry
 from ..extensions import db
-from ..models import BeatPriority, Entry, EntryStatus, IntelligenceReport, Patrol, User
+from ..models import AsbIncident, BeatPriority, Entry, EntryStatus, IntelligenceReport, Patrol, RiskLevel, User
 from ..review.services import approve, return_to_author
-from ..timeutil import to_london
+from ..risk.services import ReviewInput, latest_assessments, record_initial_assessments, record_risk_review, victims_of
+from ..timeutil import from_london, to_london
 from .builder import BuilderBase
-from .words import PRIORITIES, RETURN_COMMENTS, STREETS
+from .words import PRIORITIES, RETURN_COMMENTS, RISK_OUTCOMES, STREETS
 
 
 class Review(BuilderBase):
@@ -34,6 +36,34 @@ class Review(BuilderBase):
         db.session.add_all(entries)
         db.session.flush()  # the review services re-read each entry
         self._review(entries)
+        self._risk_assessments([e for e in entries if isinstance(e, AsbIncident)])
+
+    def _risk_assessments(self, incidents: list[AsbIncident]) -> None:
+        """Each victim's initial assessment, through the risk services; then the sergeant's reviews of those at
+        medium or high risk, each a few days after it fell due, most of them lowering the risk, until the
+        latest is low or not yet due. About one in eight due reviews was missed: those victims are due now.
+
+        Its own random numbers (seeded from the anchor), so the rest of the demo is the same with or without it.
+        """
+        rng = random.Random(f"risk-reviews-{self.anchor.isoformat()}")
+        for incident in incidents:
+            record_initial_assessments(incident, actor=incident.author)
+            self.summary.risk_assessments += len(victims_of(incident)) if incident.victim_risk else 0
+        submitted = [i for i in incidents if i.status != EntryStatus.DRAFT and i.victim_risk is not None]
+        victims = {person.id: incident for incident in sorted(submitted, key=lambda i: i.occurred_at)
+                   for person in victims_of(incident)}  # each victim's latest incident
+        latest = latest_assessments(victims)
+        for person_id, incident in sorted(victims.items()):
+            assessment = latest.get(person_id)
+            while assessment is not None and assessment.next_review_on is not None:
+                day = assessment.next_review_on + timedelta(days=rng.randint(0, 4))
+                at = from_london(datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randint(9, 16)))
+                if at >= self.anchor or rng.random() < 0.125:
+                    break  # not due yet, or missed: due now
+                level = rng.choices([RiskLevel.LOW, assessment.level, RiskLevel.MEDIUM], weights=[5, 4, 1])[0]
+                assessment = record_risk_review(incident, ReviewInput(person_id, level, rng.choice(RISK_OUTCOMES)),
+                                                actor=self.supervisor, at=at)
+                self.summary.risk_reviews += 1
 
     def _review(self, entries: list[Entry]) -> None:
         """The sergeant signed off most of what was submitted more than two days ago and sent a few back.

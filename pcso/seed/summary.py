@@ -27,4 +27,6 @@ class SeedSummary:
     children: int = 0
     intel_raised: int = 0
     reviewed: Counter = field(default_factory=Counter)
+    risk_assessments: int = 0  # initial, one per victim of an incident with a victim risk
+    risk_reviews: int = 0
     priorities: int = 0

@@ -105,3 +105,13 @@ INTEL_CONDITIONS: tuple[str, ...] = tuple(_intel["conditions"])
 RETURN_COMMENTS = _lines("return_comments.txt")
 # (issue, action) in data.police.uk's priorities shape; {street} is a real Trafford street.
 PRIORITIES: tuple[tuple[str, str], ...] = tuple((p["issue"], p["action"]) for p in _json("beat_priorities.json"))
+
+# What a sergeant writes when reviewing a victim's risk (pcso/seed/review.py).
+RISK_OUTCOMES = [
+    "Visited the victim at home: no further incidents since; advice on recording any more.",
+    "Spoke to the victim by phone: the group has not been back; risk lowered.",
+    "Joint visit with the council's ASB officer; CCTV request made for the block.",
+    "Victim reports two more incidents not called in; referred to the housing provider.",
+    "Suspect given a Community Protection Warning; patrols at the address continue.",
+    "Victim now has a neighbour checking in; Victim Support referral accepted.",
+]

@@ -81,7 +81,8 @@ def test_pcso_without_access_to_a_welfare_check_gets_404_on_its_child(page, make
     check_page(page, "62-child-profile-404")
 
 
-def test_analyst_compares_and_merges_a_duplicate(page, make_user, in_db, problems):
+def test_analyst_compares_a_duplicate_and_a_supervisor_merges_it(page, make_user, in_db, problems):
+    """Reece is named in a welfare check as well: an analyst (who can't open it) compares, a supervisor merges."""
     author = make_user(name="Pat Walker")
     ids = in_db(lambda: seed_incidents(author.id))
 
@@ -98,8 +99,14 @@ def test_analyst_compares_and_merges_a_duplicate(page, make_user, in_db, problem
     duplicate.get_by_role("button", name="Compare and merge").tap()
     expect(page.get_by_role("heading", level=1)).to_have_text("Merge two records")
     expect(page.get_by_test_id("merge-away")).to_contain_text("Reece Halworth")
+    expect(page.get_by_test_id("merge-refused")).to_contain_text("A supervisor or safeguarding lead must merge")
+    expect(page.get_by_role("button", name="Merge into Reece Hallworth")).to_have_count(0)
     check_page(page, "63-merge-compare")
 
+    page.context.clear_cookies()
+    login(page, make_user(Role.SUPERVISOR, beats=()))
+    page.goto(f"/people/{ids['dale']}")
+    page.locator(f'[data-duplicate="{dupe}"]').get_by_role("button", name="Compare and merge").tap()
     problems.allow(r"status of 400 .*/people/%d/merge\]" % ids["dale"])  # no reason given: the form again
     page.get_by_role("button", name="Merge into Reece Hallworth").tap()
     expect(page.get_by_test_id("error-summary")).to_contain_text("Say why these are the same")
@@ -108,5 +115,5 @@ def test_analyst_compares_and_merges_a_duplicate(page, make_user, in_db, problem
     expect(page.locator(".flash")).to_contain_text("Records merged")
     expect(page.get_by_test_id("merged-from")).to_contain_text("Reece Halworth")
     expect(page.get_by_test_id("aliases")).to_contain_text("Reece Halworth")
-    expect(page.get_by_test_id("timeline").locator("[data-entry-id]")).to_have_count(3)
+    expect(page.get_by_test_id("timeline").locator("[data-entry-id]")).to_have_count(4)  # the check too: a sergeant
     check_page(page, "64-person-after-merge")

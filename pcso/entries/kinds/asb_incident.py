@@ -127,6 +127,7 @@ KIND = Kind(
     schema=AsbIncidentSchema, colour="#d4351c", from_form=from_form, load_form=load_form, check=check,
     apply=apply, links=links, json_view=linked_view, search_text=search_text, detail_rows=detail_rows,
     people_heading="People involved",
+    detail_partial="risk/_assessments.html",  # the victims' risk assessments, and a supervisor's review form
     export_columns=(
         ExportColumn("nsir_category", lambda t: t.c.nsir_category),
         ExportColumn("asb_type", lambda t: t.c.asb_type),

@@ -86,6 +86,7 @@ class Kind:
     hint: str = ""  # one line under its name where the officer chooses what to log
     links: Callable[[Any], list] = lambda data: []
     links_field: str = "people"  # the field a refused linked record is reported on
+    born_on_field: str = "people"  # the field a picked record's date of birth is reported on (welfare: the child)
     # Extra outer joins the export needs (a school visit's school): (joined, kind_table) -> joined
     export_join: Callable[[Any, sa.Table], Any] | None = None
     # Where an entry logged without a location goes (a school visit: its school), as (lat, lon)

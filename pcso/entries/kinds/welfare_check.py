@@ -81,7 +81,8 @@ class WelfareCheckFields:
 
 def _child(name: str, born_on: date | None, child_id) -> PersonInput:
     person_id = int(child_id) if str(child_id or "").isdigit() else None
-    return PersonInput(name=name.strip(), role=LinkRole.SUBJECT, person_id=person_id, born_on=born_on)
+    return PersonInput(name=name.strip(), role=LinkRole.SUBJECT, person_id=person_id, born_on=born_on,
+                       confirm_born_on=True)
 
 
 class WelfareCheckSchema(Schema):
@@ -213,7 +214,7 @@ KIND = Kind(
     hint="Child at risk of exploitation · OFFICIAL-SENSITIVE",
     kind=EntryKind.WELFARE_CHECK, model=WelfareCheck, form=WelfareCheckForm, fields=WelfareCheckFields,
     schema=WelfareCheckSchema, colour="#4c2c92", from_form=from_form, load_form=load_form, check=check,
-    apply=apply, links=links, links_field="child_name", json_view=json_view, search_text=search_text,
+    apply=apply, links=links, links_field="child_name", born_on_field="child_born_on", json_view=json_view, search_text=search_text,
     detail_rows=detail_rows,
     marking=lambda data, raised_from: SecurityMarking.OFFICIAL_SENSITIVE,  # always, whatever was posted
     # Nothing more leaves in a list export (DPA 2018 s.37): the child's name, words and indicators stay here.
