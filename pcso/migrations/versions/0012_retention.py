@@ -7,7 +7,7 @@ child's 25th birthday; a POLE record never before the latest entry linked to it.
 holds each retain/dispose decision; `erased_record` the metadata-only tombstone of a record disposed of.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 09:59:41.236815
 
 """
@@ -21,7 +21,7 @@ import pcso.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ get their initial assessments here (by the incident's author, at its time), so n
 dashboard's "risk review due" on upgrade.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-03 10:04:35.869179
 
 """
@@ -25,7 +25,7 @@ REVIEW_EVERY_DAYS = {"high": 14, "medium": 28}
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
