@@ -13,10 +13,14 @@ ourselves:
   does after read_only_from_here() (a download streamed once its audit event is committed).
   A deferred transaction must never write after reading: the only write on such a
   request, the session touch, runs in a transaction of its own that writes first.
+- IMMEDIATE too for a connection opened with execution_options(write_lock=True), whatever the request
+  (the rate-limit counters of pcso/ratelimit.py, counted on GETs of the API as well).
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
@@ -53,6 +57,22 @@ def wants_write_lock() -> bool:
     return bool(getattr(view, "writes_on_read", False))
 
 
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600), in a folder of the owner's (0700
+    when made here). SQLite gives the -wal and -shm files the database file's permissions."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or ":memory:" in url or "mode=memory" in url:
+        return
+    path = Path(url[len(prefix):].split("?", 1)[0])
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another worker made it first, the same way
+        pass
+
+
 def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
@@ -77,7 +97,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+        immediate = connection.get_execution_options().get("write_lock") or wants_write_lock()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def ping() -> None:
