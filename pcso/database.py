@@ -13,8 +13,9 @@ ourselves:
   does after read_only_from_here() (a download streamed once its audit event is committed).
   A deferred transaction must never write after reading: the only write on such a
   request, the session touch, runs in a transaction of its own that writes first.
-- IMMEDIATE too for a connection opened with execution_options(write_lock=True), whatever the request
-  (the rate-limit counters of pcso/ratelimit.py, counted on GETs of the API as well).
+- whatever a connection opened with execution_options(write_lock=True/False) asks, whatever the request:
+  the rate-limit counters of pcso/ratelimit.py count (IMMEDIATE) on GETs of the API too, and read theirs
+  (DEFERRED) after a POST's own transaction may have taken the lock.
 """
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        immediate = connection.get_execution_options().get("write_lock") or wants_write_lock()
+        chosen = connection.get_execution_options().get("write_lock")  # a connection's own choice comes first
+        immediate = wants_write_lock() if chosen is None else chosen
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

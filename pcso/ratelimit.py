@@ -41,9 +41,10 @@ class DatabaseStorage(Storage):
         return sa.exc.SQLAlchemyError
 
     @staticmethod
-    def _connect():
-        # The current app's engine; IMMEDIATE on SQLite (pcso/database.py), so a count never waits to upgrade.
-        return db.engine.connect().execution_options(write_lock=True)
+    def _connect(write: bool = True):
+        # The current app's engine. On SQLite a count takes the write lock up front (it never waits to upgrade);
+        # a read takes none: the headers are read after the view, whose own transaction may hold the lock.
+        return db.engine.connect().execution_options(write_lock=write)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
@@ -54,7 +55,7 @@ class DatabaseStorage(Storage):
         return int(count)
 
     def _row(self, key: str):
-        with self._connect() as conn, conn.begin():
+        with self._connect(write=False) as conn, conn.begin():
             return conn.execute(sa.text('SELECT count, expires_at FROM rate_limit_counter WHERE "key" = :key '
                                         "AND expires_at > :now"), {"key": key, "now": time.time()}).first()
 
@@ -67,7 +68,7 @@ class DatabaseStorage(Storage):
         return float(row.expires_at) if row else time.time()
 
     def check(self) -> bool:
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             conn.execute(sa.text("SELECT 1"))
         return True
 

@@ -7,6 +7,7 @@ and a handful of guesses.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 from zxcvbn import zxcvbn
@@ -54,6 +55,12 @@ def password_problem(password: str, *, collar_number: str = "", display_name: st
         return f"Use at most {PASSWORD_MAX_LENGTH} characters"
     if collar_number and collar_number.lower() in password.lower():
         return "Do not use your collar number in your password"
+    rest = password.lower()
+    for part in sorted([collar_number, *display_name.split()], key=len, reverse=True):
+        if len(part) >= 2:
+            rest = rest.replace(part.lower(), "")
+    if display_name and len(re.sub(r"[^a-z]", "", rest)) < 6:
+        return "Do not build your password from your name: add three or four unrelated words"
     personal = [collar_number, *display_name.split(), *APP_WORDS]
     result = zxcvbn(password[:ZXCVBN_MAX_CHARS], user_inputs=[word for word in personal if word])
     if result["score"] < PASSWORD_MIN_SCORE:
