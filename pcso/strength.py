@@ -65,5 +65,6 @@ def password_problem(password: str, *, collar_number: str = "", display_name: st
     result = zxcvbn(password[:ZXCVBN_MAX_CHARS], user_inputs=[word for word in personal if word])
     if result["score"] < PASSWORD_MIN_SCORE:
         advice = result["feedback"].get("warning") or "it is too easy to guess"
+        advice = advice[:1].lower() + advice[1:]
         return f"Choose a less guessable password: {advice.rstrip('.')}. Add another unrelated word or two"
     return None
