@@ -488,3 +488,12 @@ def test_sqlite_files_are_private_and_so_is_the_instance_folder(tmp_path):
         if path.exists() or path.name.endswith(".sqlite"):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+def test_a_password_reset_between_the_two_steps_means_starting_again(app, client):
+    supervisor = factories.user(Role.SUPERVISOR)
+    db.session.commit()
+    assert post_login(client, supervisor.collar_number, factories.PASSWORD).location == "/login/code"
+    supervisor.set_password("an admin's one-time password")
+    db.session.commit()
+    assert client.post("/login/code", data={"code": factories.fresh_code(supervisor.id)}).location == "/login"

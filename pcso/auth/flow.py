@@ -52,7 +52,7 @@ def needs_second_factor(user: User) -> bool:
 def begin_second_step(user: User, next_target: str | None) -> str:
     """Remember who passed the password; the endpoint of the step that follows."""
     session[PENDING] = {"user": user.id, "collar": user.collar_number, "at": int(time.time()),
-                        "next": safe_next(next_target)}
+                        "next": safe_next(next_target), "password": user.password_changed_at.isoformat()}
     return "auth.code" if totp.is_enrolled(user) else "auth.enrol"
 
 
@@ -62,7 +62,8 @@ def pending_user() -> User | None:
         session.pop(PENDING, None)
         return None
     user = db.session.get(User, state.get("user"))
-    if not may_still_sign_in(user):
+    if not may_still_sign_in(user) or user.password_changed_at.isoformat() != state.get("password"):
+        # disabled, locked, or the password changed (an admin reset) since it was typed: start again
         session.pop(PENDING, None)
         return None
     return user

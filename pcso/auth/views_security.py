@@ -24,7 +24,7 @@ def must_change_password_first():
     if request.endpoint in WHILE_MUST_CHANGE or not current_user.is_authenticated:
         return None
     if current_user.must_change_password:
-        if request.path.startswith(JSON_PATHS):
+        if request.path.startswith((*JSON_PATHS, "/api/")):
             return {"error": "Change your password first."}, 403
         return redirect(url_for("security.change_password"))
     return None
