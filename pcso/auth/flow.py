@@ -72,11 +72,13 @@ def pending_user() -> User | None:
 def complete(user: User, next_target: str | None = None) -> str:
     """Start the session (a new cookie) and commit; where to go now."""
     target = (session.get(PENDING) or {}).get("next") or next_target
+    if user.must_change_password:
+        target = url_for("security.change_password")
     session.clear()
     start_session(user)
     login_user(user)
     db.session.commit()
-    return url_for("security.change_password") if user.must_change_password else safe_next(target)
+    return safe_next(target)
 
 
 def change_password(user: User, form) -> bool:
