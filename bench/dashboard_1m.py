@@ -118,7 +118,7 @@ def measure(app, dialect: str, now: datetime) -> None:
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True,
-                      "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+                      "RATELIMIT_ENABLED": False, "TOTP_REQUIRED_ROLES": (), "WTF_CSRF_ENABLED": False})
     with app.app_context():
         supervisor = db.session.scalar(sa.select(User).where(User.role == Role.SUPERVISOR).order_by(User.id))
         pcso = db.session.scalar(sa.select(User).where(User.role == Role.PCSO).order_by(User.id))

@@ -56,7 +56,7 @@ def hwm_mb() -> float:
 
 def bench_app(url: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True,
-                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+                       "RATELIMIT_ENABLED": False, "TOTP_REQUIRED_ROLES": (), "WTF_CSRF_ENABLED": False})
 
 
 def ensure_data(url: str, dialect: str) -> None:

@@ -413,7 +413,7 @@ ORDER = ("person", "vehicle", "entry", "patrol", "asb_incident", "school_visit",
 
 def make_app(url: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True,
-                       "RATELIMIT_ENABLED": False})
+                       "RATELIMIT_ENABLED": False, "TOTP_REQUIRED_ROLES": ()})
 
 
 def prepare(app, dialect: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .account import views as account_views
 from .admin import views as admin
@@ -18,12 +19,13 @@ from .api.setup import init_api
 from .assets import init_assets
 from .audit import init_audit
 from .auth import views as auth
+from .auth import views_security as auth_security
 from .beats import views as beats
 from .briefing import views as briefing
 from .cli import register_cli
-from .config import load_config
+from .config import load_config, private_folder
 from .dashboard import views as dashboard
-from .database import configure_engine
+from .database import configure_engine, private_sqlite_file
 from .entries import views as entries
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .geo_api import views as geo_api
@@ -32,6 +34,7 @@ from .main import views as main
 from .offline import views as offline
 from .photos import views as photos
 from .photos.uploads import register_upload_limits
+from .ratelimit import DatabaseStorage
 from .pole import views as pole
 from .retention import views as retention
 from .retention.dates import init_retention
@@ -50,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    private_folder(Path(app.instance_path))
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
@@ -60,6 +64,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         connect_args.setdefault("options", "-c jit=off")
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options | {"connect_args": connect_args}
 
+    if hops := app.config["TRUSTED_PROXIES"]:
+        # Behind `hops` reverse proxies: believe that many X-Forwarded-For/-Proto entries, so the rate limits
+        # and the audit see each officer's own address (not the proxy's: one bucket for the whole force).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    assert DatabaseStorage.STORAGE_SCHEME  # registered with `limits` by being imported: beatbook-db://
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     register_upload_limits(app)  # before CSRFProtect, which reads the body
@@ -71,7 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_retention(app)
 
     register_converters(app)
-    for module in (main, auth, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
+    for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
                    offline, retention):
         app.register_blueprint(module.bp)
 

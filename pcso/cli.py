@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .boundaries import BoundaryError, parse_boundaries
@@ -149,6 +149,23 @@ def users_assign(collar_number, beat_codes):
     assign_beats(user, _beats_by_code(beat_codes), actor=None)
     db.session.commit()
     click.echo(f"{user.collar_number}: {', '.join(b.code for b in user.beats)}")
+
+
+@users_cli.command("totp-code")
+@click.argument("collar_number")
+def users_totp_code(collar_number):
+    """Print a user's current two-step sign-in code (development and demo only; refused in production)."""
+    import pyotp
+
+    from .auth import totp
+
+    if current_app.config.get("BEATBOOK_ENV") == "production":
+        raise click.ClickException("totp-code is for development and the demo: refused with BEATBOOK_ENV=production")
+    user = db.session.scalar(sa.select(User).where(User.collar_number == collar_number.strip().upper()))
+    secret = totp.secret_of(user) if user is not None and totp.is_enrolled(user) else None
+    if secret is None:
+        raise click.ClickException(f"{collar_number.upper()} has no two-step sign-in set up")
+    click.echo(pyotp.TOTP(secret).now())
 
 
 @users_cli.command("list")

@@ -1,14 +1,16 @@
 """Configuration: safe defaults, overridden from the environment.
 
 Every setting can be set as an environment variable of the same name. Production
-(`BEATBOOK_ENV=production`) refuses to start without a real secret key and with
-insecure cookies.
+(`BEATBOOK_ENV=production`) refuses to start without a real secret key (one that is hard to
+guess, not merely long), with insecure cookies, or with per-process rate-limit counters.
 """
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
+
+from .strength import secret_key_problem
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -30,11 +32,18 @@ def _secret_key(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def private_folder(path: Path) -> None:
+    """instance/ holds the secret key, the SQLite database, photos and sealing keys: its owner's only (0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
 
 
 def normalise_database_url(url: str) -> str:
@@ -43,6 +52,36 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+TOTP_DEFAULT_ROLES = "supervisor,analyst,safeguarding,auditor,admin"
+
+
+def _names(name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list from the environment ("" is an empty list, unset is the default)."""
+    value = os.environ.get(name)
+    value = default if value is None else value
+    return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+
+
+def _limit_storage() -> str:
+    """Rate-limit counters: RATELIMIT_STORAGE_URI, else Redis at REDIS_URL, else the database (pcso/ratelimit.py)."""
+    return os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "beatbook-db://"
+
+
+def production_problems(config: dict) -> list[str]:
+    """What stops this configuration from serving in production (BEATBOOK_ENV=production)."""
+    problems = []
+    if not os.environ.get("SECRET_KEY"):
+        problems.append("SECRET_KEY must be set in the environment")
+    elif problem := secret_key_problem(config["SECRET_KEY"]):
+        problems.append(problem)
+    if not config["SESSION_COOKIE_SECURE"]:
+        problems.append("SESSION_COOKIE_SECURE must be on")
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        problems.append("RATELIMIT_STORAGE_URI=memory:// counts per process: set REDIS_URL or leave it unset "
+                        "(the database)")
+    return problems
 
 
 def load_config(instance_path: Path) -> dict:
@@ -57,6 +96,7 @@ def load_config(instance_path: Path) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 5000),
         # Sessions: short-lived cookie, revocable server-side record behind it.
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 12),  # from sign-in, however busy (a long shift)
         "SESSION_COOKIE_NAME": "beatbook_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -76,9 +116,24 @@ def load_config(instance_path: Path) -> dict:
         "PHOTO_S3_REGION": os.environ.get("PHOTO_S3_REGION", "us-east-1"),
         "PHOTO_S3_ACCESS_KEY": os.environ.get("PHOTO_S3_ACCESS_KEY", ""),
         "PHOTO_S3_SECRET_KEY": os.environ.get("PHOTO_S3_SECRET_KEY", ""),
-        # Rate limits (Flask-Limiter); memory:// per process, redis://127.0.0.1:6379 shared.
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
+        # Rate limits (Flask-Limiter), shared by every worker and server: Redis (REDIS_URL, e.g.
+        # redis://127.0.0.1:6379/0) or the database; never memory:// in production.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "RATELIMIT_STORAGE_URI": _limit_storage(),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "beatbook"),
+        "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),  # per address
+        "RATELIMIT_LOGIN_ACCOUNT": os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "10 per minute"),  # per collar number
+        # Behind a reverse proxy: how many hops of X-Forwarded-For/-Proto to believe (0: none, the default).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Lockout: this many failed sign-ins (password or code) within the window lock the account, until an
+        # admin unlocks it or LOGIN_LOCKOUT_MINUTES pass (0: only an admin unlocks).
+        "LOGIN_LOCKOUT_FAILURES": _int("LOGIN_LOCKOUT_FAILURES", 10),
+        "LOGIN_LOCKOUT_WINDOW_MINUTES": _int("LOGIN_LOCKOUT_WINDOW_MINUTES", 30),
+        "LOGIN_LOCKOUT_MINUTES": _int("LOGIN_LOCKOUT_MINUTES", 30),
+        # Second factor (TOTP, RFC 6238): the roles that must use one (others may); the secrets' key.
+        "TOTP_REQUIRED_ROLES": _names("TOTP_REQUIRED_ROLES", TOTP_DEFAULT_ROLES),
+        "TOTP_ISSUER": os.environ.get("TOTP_ISSUER", "Beatbook"),
+        "TOTP_KEY": os.environ.get("TOTP_KEY", ""),  # a Fernet key; unset: derived from SECRET_KEY
         "API_RATELIMIT": os.environ.get("API_RATELIMIT", "300 per minute"),  # per token (else user, else address)
         "RATELIMIT_HEADERS_ENABLED": True,
         # Geography
@@ -110,9 +165,6 @@ def load_config(instance_path: Path) -> dict:
         "AUDIT_SEAL_BATCH": _int("AUDIT_SEAL_BATCH", 10_000),
         "AUDIT_SEAL_LAG_SECONDS": _int("AUDIT_SEAL_LAG_SECONDS", 0) if os.environ.get("AUDIT_SEAL_LAG_SECONDS") else None,
     }
-    if production:
-        if not os.environ.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
-            raise RuntimeError("BEATBOOK_ENV=production needs SECRET_KEY of at least 32 characters")
-        if not config["SESSION_COOKIE_SECURE"]:
-            raise RuntimeError("BEATBOOK_ENV=production needs SESSION_COOKIE_SECURE")
+    if production and (problems := production_problems(config)):
+        raise RuntimeError("BEATBOOK_ENV=production refuses to start: " + "; ".join(problems))
     return config

@@ -14,11 +14,16 @@ ourselves:
   command inside reads_only() (`flask audit verify`: a long read that must not hold writers off).
   A deferred transaction must never write after reading: the only write on such a
   request, the session touch, runs in a transaction of its own that writes first.
+- whatever a connection opened with execution_options(write_lock=True/False) asks, whatever the request:
+  the rate-limit counters of pcso/ratelimit.py count (IMMEDIATE) on GETs of the API too, and read theirs
+  (DEFERRED) after a POST's own transaction may have taken the lock.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
@@ -68,6 +73,22 @@ def wants_write_lock() -> bool:
     return bool(getattr(view, "writes_on_read", False))
 
 
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600), in a folder of the owner's (0700
+    when made here). SQLite gives the -wal and -shm files the database file's permissions."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or ":memory:" in url or "mode=memory" in url:
+        return
+    path = Path(url[len(prefix):].split("?", 1)[0])
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another worker made it first, the same way
+        pass
+
+
 def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
@@ -92,7 +113,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+        chosen = connection.get_execution_options().get("write_lock")  # a connection's own choice comes first
+        immediate = wants_write_lock() if chosen is None else chosen
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def ping() -> None:

@@ -59,10 +59,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_ENV: dict[str, str] = {}  # the server's environment, for the commands run beside it
+
+
 def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     env = os.environ | {"DATABASE_URL": f"sqlite:///{workdir / 'audit.sqlite'}", "FLASK_APP": "app",
                         "SECRET_KEY": "audit-phone-secret-key-0123456789abcdef",
-                        "SEAL_KEY_DIR": str(workdir / "seal_keys")}
+                        "SEAL_KEY_DIR": str(workdir / "seal_keys"),
+                        "RATELIMIT_LOGIN": "100 per minute"}  # six sign-ins and four codes from 127.0.0.1 at once
+    SERVER_ENV.update(env)
     flask = str(VENV_BIN / "flask")
     for args in (["db", "upgrade"], ["seed-demo", "--if-empty"], ["seal-key", "init"]):  # as `make run` does
         subprocess.run([flask, "--app", "app", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -82,14 +87,28 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     sys.exit(f"audit-phone: the server did not start; see {workdir / 'gunicorn.log'}")
 
 
+def csrf_token(page: str) -> str:
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'name="csrf-token" content="([^"]+)"', page)
+    return token.group(1)
+
+
+def totp_code(collar: str) -> str:
+    """The demo login's current two-step code, as a person trying the demo gets it (`flask users totp-code`)."""
+    result = subprocess.run([str(VENV_BIN / "flask"), "--app", "app", "users", "totp-code", collar], cwd=ROOT,
+                            env=SERVER_ENV, check=True, capture_output=True, text=True)
+    return result.stdout.strip()
+
+
 def sign_in(base: str, collar: str, password: str) -> requests.Session:
     session = requests.Session()
     page = session.get(f"{base}/login").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
-        re.search(r'name="csrf-token" content="([^"]+)"', page)
     response = session.post(f"{base}/login", data={"collar_number": collar, "password": password,
-                                                   "csrf_token": token.group(1)},
+                                                   "csrf_token": csrf_token(page)},
                             headers={"Referer": f"{base}/login"})
+    if response.url.endswith("/login/code"):  # the roles that sign in with a second factor
+        response = session.post(response.url, data={"code": totp_code(collar), "csrf_token": csrf_token(response.text)},
+                                headers={"Referer": response.url})
     if "whoami" not in response.text:
         sys.exit(f"audit-phone: could not sign in as {collar}")
     return session
@@ -103,7 +122,8 @@ def first(session: requests.Session, base: str, url: str, pattern: str) -> str |
 def pages_of(role: str, session: requests.Session, base: str) -> dict[str, str]:
     """Every page a role can open, as tests/browser/test_every_page.py lists them, with demo ids."""
     pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/", "tokens": "/account/tokens",
-             "api-reference": "/api/v1/reference"}
+             "api-reference": "/api/v1/reference", "sign-in-security": "/account/security",
+             "password": "/account/password"}
     beat = first(session, base, "/beats/", r'href="(/beats/\d+)"')
     entry = first(session, base, "/lists/entries", r'href="(/entries/\d+)"') if role != "admin" else None
     if role != "admin":

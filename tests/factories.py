@@ -6,10 +6,12 @@ import itertools
 import uuid
 from datetime import date, datetime, timedelta
 
+import pyotp
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from PIL import ExifTags, Image
 
+from pcso.auth import totp
 from pcso.entries.errors import EntryRejected
 from pcso.entries.pages import form_input, show_errors
 from pcso.entries.services import log_entry
@@ -24,6 +26,9 @@ from pcso.photos.services import add_photo
 from pcso.timeutil import from_london, to_london, utcnow
 
 PASSWORD = "correct-horse-battery"
+# The second-factor secret of every test user whose role needs one (TOTP_REQUIRED_ROLES): enrolled already,
+# and the login helpers below answer the code step with it. tests/test_auth_hardening.py tests the steps.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 OLD_TRAFFORD = "E05015253"
 POINT = {"lat": "53.464903", "lon": "-2.260757"}  # M15 4AD, in Old Trafford
 _numbers = itertools.count(1000)
@@ -33,11 +38,15 @@ def beat(code: str = "E05015247") -> Beat:
     return db.session.scalar(sa.select(Beat).where(Beat.code == code))
 
 
-def user(role: Role = Role.PCSO, *, beats=(), collar: str | None = None, name: str | None = None) -> User:
+def user(role: Role = Role.PCSO, *, beats=(), collar: str | None = None, name: str | None = None,
+         two_step: bool | None = None) -> User:
+    """A user; enrolled in two-step sign-in with TOTP_SECRET when the role needs it (or two_step=True)."""
     number = next(_numbers)
     person = User(collar_number=collar or f"{role.value[:2].upper()}{number}",
                   display_name=name or f"{role.label} {number}", role=role)
     person.set_password(PASSWORD)
+    if two_step or (two_step is None and totp.required_for(person)):
+        totp.set_secret(person, TOTP_SECRET, confirmed=True)
     person.beats = [beat(code) if isinstance(code, str) else code for code in beats]
     db.session.add(person)
     db.session.flush()
@@ -107,8 +116,21 @@ def intel(author: User, beat_code="E05015247", status=EntryStatus.SUBMITTED, **k
     return entry
 
 
-def login(client, person: User, password: str = PASSWORD):
-    return client.post("/login", data={"collar_number": person.collar_number, "password": password})
+def fresh_code(user_id: int) -> str:
+    """The current code of TOTP_SECRET, after forgetting the step last used (a test may sign the same user in
+    several times within 30 seconds; tests/test_auth_hardening.py checks that a used code is refused)."""
+    db.session.execute(sa.update(User).where(User.id == user_id).values(totp_last_step=None))
+    db.session.commit()
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
+def login(client, person: User, password: str = PASSWORD, data: dict | None = None, **kwargs):
+    """Sign in through the pages, answering the code step when the user has one (the final response)."""
+    response = client.post("/login", data={"collar_number": person.collar_number, "password": password,
+                                           **(data or {})}, **kwargs)
+    if response.status_code == 302 and response.location.startswith("/login/code"):
+        response = client.post("/login/code", data={"code": fresh_code(person.id), **(data or {})}, **kwargs)
+    return response
 
 
 def signed_in(app, person: User):

@@ -46,6 +46,11 @@ ACCESS = {
     "main.health": PUBLIC,
     "main.web_manifest": PUBLIC,
     "auth.login": PUBLIC,
+    "auth.code": PUBLIC,
+    "auth.enrol": PUBLIC,
+    "security.overview": EVERYONE,
+    "security.change_password": EVERYONE,
+    "security.enrol": EVERYONE,
     "auth.logout": EVERYONE,
     "main.data_sources": EVERYONE,
     "beats.index": EVERYONE,
@@ -93,6 +98,8 @@ ACCESS = {
     "admin.edit_user": frozenset({Role.ADMIN}),
     "retention.queue": frozenset({Role.ADMIN}),
     "retention.decide": frozenset({Role.ADMIN}),
+    "admin.account_action": frozenset({Role.ADMIN}),
+    "admin.reset_user_password": frozenset({Role.ADMIN}),
     "tokens.index": EVERYONE,
     "tokens.create": EVERYONE,
     "tokens.revoke": EVERYONE,
@@ -193,6 +200,11 @@ GET_MATRIX = {
     "/retention/people/{child}":   (LOGIN,    403,   403,   403,   403,   200),
     "/retention/vehicles/{missing}": (LOGIN,  403,   403,   403,   403,   404),
     "/account/tokens":             (LOGIN,    200,   200,   200,   200,   200),
+    "/login/code":                 (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # no password passed: start again
+    "/login/set-up-code":          (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    "/account/security":           (LOGIN,    200,   200,   200,   200,   200),
+    "/account/password":           (LOGIN,    200,   200,   200,   200,   200),
+    "/account/two-step":           (LOGIN,    200) + ("redirect to /account/security",) * 4,  # theirs is set up
     "/admin/users/{author}/tokens": (LOGIN,   403,   403,   403,   403,   200),
     "/admin/users/{missing}/tokens": (LOGIN,  403,   403,   403,   403,   404),
 }
@@ -225,6 +237,9 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/asb-incidents/{missing}/risk-reviews": (LOGIN, 403, 404, 403,  403,   403),
     "/account/tokens":             (LOGIN,    400,   400,   400,   400,   400),  # 400: no name
     "/account/tokens/{missing}/revoke": (LOGIN, 404,  404,   404,   404,   404),
+    "/account/password":           (LOGIN,    400,   400,   400,   400,   400),  # 400: nothing typed
+    "/admin/users/{missing}/unlock": (LOGIN,  403,   403,   403,   403,   404),
+    "/admin/users/{missing}/reset-password": (LOGIN, 403, 403, 403, 403, 404),
     "/admin/users/{author}/tokens/{missing}/revoke": (LOGIN, 403, 403, 403, 403, 404),
     "/logout":                     (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # last: it signs out
 }

@@ -165,14 +165,14 @@ FEATURES = ("account", "admin", "api", "auditlog", "auth", "beats", "briefing", 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
-     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert",
+     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert", "pcso.strength",
         "pcso.auditlog.merkle", "pcso.auditlog.keys", "pcso.auditlog.protection", "pcso.auditlog.witness")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
-    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal",
+    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal", "pcso.ratelimit",
               "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify",
               "pcso.retention.rules", "pcso.retention.dates", "pcso.retention.tombstones")),
-    ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
+    ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.auth.totp", "pcso.auth.lockout", "pcso.auth.flow", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
                      "pcso.entries.errors", "pcso.entries.schema", "pcso.entries.forms",

@@ -230,10 +230,10 @@ def limited_app(tmp_path):
     try:
         yield app
     finally:
-        limiter.reset()
-        limiter.enabled = was_enabled
         with app.app_context():
+            limiter.reset()  # the counters live in this app's database (pcso/ratelimit.py)
             db.engine.dispose()
+        limiter.enabled = was_enabled
 
 
 def test_eleventh_sign_in_attempt_in_a_minute_is_refused(limited_app):

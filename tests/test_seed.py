@@ -19,7 +19,8 @@ from sqlalchemy.orm import with_polymorphic
 
 from pcso.seed import command
 from pcso.seed.demo import demo_anchor
-from pcso.seed.people import DEMO_COLLARS, DEMO_USERS
+from pcso.auth import totp
+from pcso.seed.people import DEMO_COLLARS, DEMO_USERS, demo_totp_secret
 from pcso.seed.summary import KIND_SHARE
 from pcso.beats.services import locate_beat
 from pcso.extensions import db
@@ -101,8 +102,10 @@ def test_seed_demo_creates_a_user_of_every_role_and_entries_of_every_kind(app):
     assert len(entries) == ENTRIES
     kinds = {kind: sum(e.kind == kind for e in entries) for kind in EntryKind}
     assert all(kinds.values()), kinds
-    for demo in DEMO_USERS:  # the logins are printed
-        assert re.search(rf"{demo.collar_number}\s.*\s{re.escape(demo.password)}$", result.output, re.M)
+    for demo in DEMO_USERS:  # the logins are printed, with the second factor's key for the roles that need one
+        key = demo_totp_secret(demo.collar_number) if demo.role.value in app.config["TOTP_REQUIRED_ROLES"] else "-"
+        assert re.search(rf"{demo.collar_number}\s.*\s{re.escape(demo.password)}\s+{key}$", result.output, re.M)
+    assert "users totp-code" in result.output
 
 
 def test_demo_logins_work_and_officers_have_their_beats(app):
@@ -113,6 +116,10 @@ def test_demo_logins_work_and_officers_have_their_beats(app):
         assert len(demo.password) >= 12
         assert users[demo.collar_number].check_password(demo.password)
         assert users[demo.collar_number].role == demo.role
+        if demo.role.value in app.config["TOTP_REQUIRED_ROLES"]:  # set up already, with the printed key
+            assert totp.secret_of(users[demo.collar_number]) == demo_totp_secret(demo.collar_number)
+        else:
+            assert not totp.is_enrolled(users[demo.collar_number])
     pcso_beats = set()
     for demo in DEMO_USERS:
         if demo.role == Role.PCSO:

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
 from ..access import ALL_ROLES, public, require
+from ..database import writes_on_read
 from ..extensions import db, limiter, login_manager
 from ..web import JSON_PATHS
-from .forms import LoginForm
-from .services import authenticate, end_session, load_session_user, start_session
+from . import totp
+from .flow import (
+    NOT_RECOGNISED, account_key, account_limit, address_limit, begin_second_step, complete,
+    needs_second_factor, pending_user,
+)
+from .forms import CodeForm, LoginForm
+from .services import authenticate, end_session, load_session_user, second_factor_failed
 
 bp = Blueprint("auth", __name__)
 
@@ -17,6 +21,11 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Sign in to continue."
 login_manager.login_message_category = "info"
 login_manager.user_loader(load_session_user)
+
+WRONG_CODE = "That code is not right, or has been used already. Enter the code your app shows now."
+# One bucket per address and one per account across both steps (password, then code): shared by every worker.
+limit_address = limiter.shared_limit(address_limit, scope="login-address", methods=["POST"])
+limit_account = limiter.shared_limit(account_limit, scope="login-account", key_func=account_key, methods=["POST"])
 
 
 @login_manager.unauthorized_handler
@@ -28,17 +37,10 @@ def unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no control characters or backslashes."""
-    if (target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
-            and target.isprintable() and "\\" not in target):
-        return target
-    return url_for("main.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limit_address
+@limit_account
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -46,16 +48,68 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.collar_number.data, form.password.data)
         if user is None:
-            db.session.commit()  # keep the failed-login audit event
-            form.form_errors.append("Collar number or password not recognised.")
-        else:
-            session.clear()
-            start_session(user)
-            login_user(user)
+            db.session.commit()  # keep the failed-login audit event (and the failure count)
+            form.form_errors.append(NOT_RECOGNISED)
+        elif needs_second_factor(user):
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(url_for(begin_second_step(user, request.args.get("next"))))
+        else:
+            return redirect(complete(user, request.args.get("next")))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _start_again():
+    flash("Sign in again: enter your collar number and password.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limit_address
+@limit_account
+def code():
+    user = pending_user()
+    if user is None:
+        return _start_again()
+    if not totp.is_enrolled(user):
+        return redirect(url_for("auth.enrol"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if totp.use_code(user, form.code.data):
+            return redirect(complete(user))
+        second_factor_failed(user)
+        db.session.commit()
+        if pending_user() is None:  # that failure locked the account
+            return _start_again()
+        form.code.errors.append(WRONG_CODE)
+    return render_template("auth/code.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login/set-up-code", methods=["GET", "POST"])
+@public
+@writes_on_read  # the secret being enrolled is kept on the first GET
+@limit_address
+@limit_account
+def enrol():
+    user = pending_user()
+    if user is None:
+        return _start_again()
+    if totp.is_enrolled(user):
+        return redirect(url_for("auth.code"))
+    secret = totp.pending_secret(user)
+    db.session.commit()
+    form = CodeForm()
+    if form.validate_on_submit():
+        if totp.confirm_enrolment(user, form.code.data, actor=user):
+            return redirect(complete(user))
+        second_factor_failed(user)
+        db.session.commit()
+        if pending_user() is None:
+            return _start_again()
+        form.code.errors.append(WRONG_CODE)
+    return render_template("auth/enrol.html", form=form, secret=totp.grouped(secret), signing_in=True,
+                           qr=totp.qr_svg(totp.provisioning_uri(user, secret))), 400 if form.errors else 200
 
 
 @bp.post("/logout")
@@ -72,3 +126,4 @@ def logout():
     # script also deletes them for browsers that ignore the header. Cookies stay: the flash needs one.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
+

@@ -20,11 +20,11 @@ from .saved_search import SavedSearch
 from .school import School
 from .school_visit import SchoolVisit, SchoolVisitType
 from .search import SearchDocument
-from .user import Role, User, UserSession, beat_assignment
+from .user import RateLimitCounter, Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "ApiToken", "AssessmentKind", "ErasedRecord", "HeldSubmission", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
+    "ApiToken", "AssessmentKind", "ErasedRecord", "HeldSubmission", "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

@@ -34,6 +34,19 @@ beat_assignment = sa.Table(
 )
 
 
+PASSWORD_METHOD = "scrypt"
+_dummy_hash: str | None = None
+
+
+def check_dummy_password(password: str) -> bool:
+    """The work of a real password check, against a hash no password matches (unknown, disabled accounts)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash("no account has this password", method=PASSWORD_METHOD)
+    check_password_hash(_dummy_hash, password)
+    return False
+
+
 class User(db.Model):
     __tablename__ = "user"
 
@@ -45,6 +58,16 @@ class User(db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sign-in hardening (pcso/auth/lockout.py, totp.py): failures in the current window, the lock they set,
+    # the second factor (secret encrypted; the last time step used, so a code works once) and a forced change.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_login_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lock_reason: Mapped[str | None] = mapped_column(sa.String(120))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))  # Fernet token, never the base32 secret
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     beats: Mapped[list["Beat"]] = relationship(  # noqa: F821
         secondary=beat_assignment, back_populates="officers", order_by="Beat.name"
@@ -54,7 +77,7 @@ class User(db.Model):
     session_token = None  # str | None; not a column
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
         self.password_changed_at = utcnow()
 
     def check_password(self, password: str) -> bool:
@@ -85,6 +108,16 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.collar_number} {self.role}>"
+
+
+class RateLimitCounter(db.Model):
+    """A fixed-window counter of Flask-Limiter's, when no Redis is configured (pcso/ratelimit.py)."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(index=True)  # Unix time
 
 
 class UserSession(db.Model):

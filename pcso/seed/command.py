@@ -23,19 +23,26 @@ from ..extensions import db
 from ..models import EntryKind, User
 from ..timeutil import utcnow
 from .demo import DISTRICT, demo_anchor, seed_demo
-from .people import DEMO_COLLARS, DEMO_USERS, real_data_counts
+from ..auth import totp
+from .people import DEMO_COLLARS, DEMO_USERS, demo_totp_secret, real_data_counts
 
 
 def _echo_logins() -> None:
-    present = set(db.session.scalars(sa.select(User.collar_number).where(User.collar_number.in_(DEMO_COLLARS))))
+    present = {user.collar_number: user for user in
+               db.session.scalars(sa.select(User).where(User.collar_number.in_(DEMO_COLLARS)))}
     if not present:
         click.echo("No demo logins in this database.")
         return
     click.echo("Demo logins:")
-    click.echo(f"  {'collar':<8} {'role':<18} {'name':<16} password")
+    click.echo(f"  {'collar':<8} {'role':<18} {'name':<16} {'password':<24} two-step key (TOTP, base32)")
     for user in DEMO_USERS:
         if user.collar_number in present:
-            click.echo(f"  {user.collar_number:<8} {user.role.label:<18} {user.display_name:<16} {user.password}")
+            enrolled = totp.is_enrolled(present[user.collar_number])
+            key = demo_totp_secret(user.collar_number) if enrolled else "-"
+            click.echo(f"  {user.collar_number:<8} {user.role.label:<18} {user.display_name:<16} {user.password:<24} "
+                       f"{key}")
+    click.echo("The roles with a key sign in with a code after the password: add the key to an authenticator app, "
+               "or run\n  flask --app app users totp-code COLLAR   (development only) for the current code.")
 
 
 @click.command("seed-demo")

@@ -1,12 +1,15 @@
 """The demo users: one per role, with fixed collar numbers and passwords (printed by the command)."""
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
 import click
 import sqlalchemy as sa
 
 from .. import audit
+from ..auth import totp
 from ..beats.services import assign_beats
 from ..extensions import db
 from ..models import AuditAction, Beat, Entry, Role, User
@@ -35,6 +38,12 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 DEMO_COLLARS: tuple[str, ...] = tuple(u.collar_number for u in DEMO_USERS)
 
 
+def demo_totp_secret(collar_number: str) -> str:
+    """A fixed second-factor secret per demo login (printed by seed-demo): demo data, never a real account's."""
+    digest = hashlib.sha256(f"beatbook demo second factor {collar_number}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
 def real_data_counts() -> tuple[int, int]:
     """(users, entries) that are not demo data: non-demo collar numbers and their entries."""
     users = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.collar_number.not_in(DEMO_COLLARS)))
@@ -60,6 +69,10 @@ def upsert_users(codes_by_name: dict[str, str], *, wards_file: str) -> dict[str,
             db.session.add(user)
         user.display_name, user.role, user.is_enabled = demo.display_name, demo.role, True
         user.set_password(demo.password)
+        user.must_change_password = False
+        user.failed_logins, user.failed_login_since, user.locked_at, user.lock_reason = 0, None, None, None
+        if totp.required_for(user):  # enrolled already, with a secret `seed-demo` prints
+            totp.set_secret(user, demo_totp_secret(demo.collar_number), confirmed=True)
         db.session.flush()
         if created:
             audit.record(AuditAction.CREATE, user, actor=None, source="seed-demo")

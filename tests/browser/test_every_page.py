@@ -19,7 +19,8 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
                                              handling_conditions="Police only: not for partner agencies").id)
     login(page, officer)
     pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/", "tokens": "/account/tokens",
-             "api-reference": "/api/v1/reference"}
+             "api-reference": "/api/v1/reference", "sign-in-security": "/account/security",
+             "password": "/account/password"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING):
         pages["beat"] = f"/beats/{beat_id(live_app)}"
         pages["search"] = "/search"
