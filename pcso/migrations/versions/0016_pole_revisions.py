@@ -5,7 +5,7 @@ Every person, vehicle, location and organisation counts its changes: 1 when made
 (DPA 2018 s.62: alteration). Existing records start at 1.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-03 10:05:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
