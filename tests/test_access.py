@@ -56,8 +56,12 @@ ACCESS = {
     "search.index": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "search.results": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "lists.entries": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
-    "lists.export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "lists.export": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "lists.entry_export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "lists.export_requests": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "lists.export_request": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "lists.decide_export_request": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "lists.download_export_request": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "entries.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.choose": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "offline.outbox": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -134,7 +138,9 @@ GET_MATRIX = {
     "/geo/offline-pack":           (401,      200,   200,   403,   403,   403),  # JSON: 401, not a redirect
     "/lists/entries":              (LOGIN,    200,   200,   200,   200,   403),
     "/lists/entries?kind=burglaries": (LOGIN, 400,   400,   400,   400,   403),  # a bad filter: 400, never 500
-    "/lists/entries/export?kind=asb-incidents": (LOGIN, 200, 200, 200, 200, 403),
+    "/lists/entries/export?kind=asb-incidents": (LOGIN, 403, 200, 200, 403, 403),  # bulk: supervisors, analysts
+    "/exports":                    (LOGIN,    403,   200,   200,   403,   403),
+    "/exports/{missing}":          (LOGIN,    403,   404,   404,   403,   403),
     "/entries/{entry}/pdf":        (LOGIN,    200,   200,   200,   404,   403),
     "/entries/{welfare}/pdf":      (LOGIN,    404,   200,   404,   200,   403),
     "/entries/{draft}/pdf":        (LOGIN,    200,   404,   404,   404,   403),
@@ -190,7 +196,9 @@ GET_MATRIX = {
 }
 
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
-    "/lists/entries/export":       (LOGIN,    400,   400,   400,   400,   403),  # 400: no purpose or recipient
+    "/lists/entries/export":       (LOGIN,    403,   400,   400,   403,   403),  # 400: no purpose or recipient
+    "/exports/{missing}/decision": (LOGIN,    403,   404,   404,   403,   403),
+    "/exports/{missing}/download": (LOGIN,    403,   404,   404,   403,   403),
     "/entries/{sensitive}/pdf":    (LOGIN,    404,   400,   400,   404,   403),
     "/entries/{welfare}/pdf":      (LOGIN,    404,   400,   404,   400,   403),
     "/entries/{sensitive}/submit": (LOGIN,    404,   LOCKED, 403,  403,   403),

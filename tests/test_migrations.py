@@ -30,6 +30,7 @@ TABLES = {
     "entry_review", "entry_revision", "intelligence_report", "shift", "street_crime",
     "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
     "user_session", "api_token", "idempotency_key", "photo", "saved_search", "held_submission",
+    "export_request", "entry_amendment",
     "vehicle", "welfare_check",
 }
 
