@@ -69,6 +69,8 @@ ACCESS = {
     "entries.new": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.edit": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.submit": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "entries.amend": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "review.decide_amendment": frozenset({Role.SUPERVISOR}),
     "entries.end": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.held": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.discard_held_entry": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -170,6 +172,8 @@ GET_MATRIX = {
     "/entries/{entry}/edit":       (LOGIN,    LOCKED, LOCKED, 403,  403,   403),
     "/entries/{sensitive}/edit":   (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{draft}/edit":       (LOGIN,    200,   404,   403,   403,   403),
+    "/entries/{entry}/amend":      (LOGIN,    LOCKED, LOCKED, 403,  403,   403),  # not theirs, and not approved
+    "/entries/{sensitive}/amend":  (LOGIN,    404,   LOCKED, 403,   403,   403),
     "/people/{person}":            (LOGIN,    200,   200,   200,   404,   403),
     "/people/{child}":             (LOGIN,    404,   200,   404,   200,   403),
     "/people/{missing}":           (LOGIN,    404,   404,   404,   404,   403),
@@ -206,6 +210,7 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/entries/held/{missing}/discard": (LOGIN, 404,  404,   403,   403,   403),
     "/entries/{entry}/review":     (LOGIN,    403,   400,   403,   403,   403),  # 400: no decision chosen
     "/entries/{draft}/review":     (LOGIN,    403,   404,   403,   403,   403),
+    "/entries/{entry}/amendment":  (LOGIN,    403,   404,   403,   403,   403),  # 404: no amendment waiting
     "/photos/{entry_photo}/remove": (LOGIN,   LOCKED, LOCKED, 403,  403,   403),
     "/photos/{welfare_photo}/use-offer": (LOGIN, 404, LOCKED, 403,  403,   403),
     "/photos/{missing}/dismiss-offer": (LOGIN, 404,  404,   403,   403,   403),

@@ -11,7 +11,7 @@ from .. import audit
 from ..access import can_raise_intelligence, can_view_source
 from ..extensions import db
 from ..models import (
-    AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
+    AuditAction, Entry, EntryKind, EntryRevision, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
 )
 from ..pole.services import RecordNotFound, link, person_for, vehicle_for
 from ..queries import AnyEntry
@@ -23,7 +23,7 @@ from .held import resolve_held
 from .placing import place_entry, resolve_place
 from .queries import get_visible_entry
 from .registry import kind_of
-from .revisions import add_revision, snapshot
+from .revisions import add_revision, diff, snapshot
 
 EARLIEST_YEAR = 2000
 FUTURE_SLACK = timedelta(minutes=10)  # phone clocks drift
@@ -223,6 +223,40 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
         audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=sorted(changes))
     index_entry(entry)
     return entry
+
+
+def preview_changes(entry: Entry, data: EntryInput, *, author: User) -> dict[str, list]:
+    """What applying `data` to the entry would change (a revision's changes), checked with every rule of an edit,
+    then undone: nothing of it stays (no record made, no link, no audit event). Raises EntryRejected."""
+    if data.kind != entry.kind:
+        raise EntryRejected("kind", f"This entry is a {entry.kind.noun}: it can't become another kind")
+    before = snapshot(entry)
+    savepoint = db.session.begin_nested()
+    try:
+        _apply(entry, data, author)
+        db.session.flush()
+        return diff(before, snapshot(entry))
+    finally:
+        savepoint.rollback()
+
+
+def amend_entry(entry: Entry, data: EntryInput, *, author: User, approver: User, amendment_id: int) -> EntryRevision:
+    """Apply an approved amendment: the entry changes as its author proposed and stays approved; the revision
+    is the author's ("amended"), the audit event the approver's (their decision made the change)."""
+    if data.kind != entry.kind:
+        raise EntryRejected("kind", f"This entry is a {entry.kind.noun}: it can't become another kind")
+    before = snapshot(entry)
+    _apply(entry, data, author)
+    entry.updated_at = utcnow()
+    db.session.flush()
+    changes = diff(before, snapshot(entry))
+    revision = EntryRevision(entry_id=entry.id, actor_id=author.id, action="amended", changes=changes)
+    db.session.add(revision)
+    db.session.flush()
+    audit.record(AuditAction.UPDATE, entry, actor=approver, object_type="entry", fields=sorted(changes),
+                 amendment_id=amendment_id, proposed_by=author.id)
+    index_entry(entry)
+    return revision
 
 
 def submit_entry(entry: Entry, *, actor: User, at: datetime | None = None) -> Entry:
