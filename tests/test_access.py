@@ -214,6 +214,7 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/photos/{entry_photo}/remove": (LOGIN,   LOCKED, LOCKED, 403,  403,   403),
     "/photos/{welfare_photo}/use-offer": (LOGIN, 404, LOCKED, 403,  403,   403),
     "/photos/{missing}/dismiss-offer": (LOGIN, 404,  404,   403,   403,   403),
+    "/briefing.pdf":               (LOGIN,    400,   400,   403,   403,   403),  # 400: no purpose or recipient
     "/shift/start":                (LOGIN,    "redirect to /briefing", "redirect to /briefing", 403, 403, 403),
     "/shift/end":                  (LOGIN,    HOME,  HOME,  403,   403,   403),
     "/priorities/{missing}/close": (LOGIN,    403,   404,   403,   403,   403),

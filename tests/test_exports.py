@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zlib
 from datetime import datetime
 
@@ -297,22 +298,69 @@ def test_the_export_streams_after_the_disclosure_is_committed_and_holds_no_write
     assert response.is_streamed
     chunks = iter(response.response)
     next(chunks), next(chunks)  # the metadata, then the first row: the read is under way
-    other = sa.create_engine(db.engine.url, connect_args={"timeout": 0.2} if db.engine.dialect.name == "sqlite"
-                             else {})
-    with other.connect() as connection:
-        assert connection.scalar(sa.select(sa.func.count()).select_from(AuditEvent.__table__)
-                                 .where(AuditEvent.action == AuditAction.DISCLOSE)) == 1
-        connection.rollback()
-        with connection.begin():  # would fail with "database is locked" if the stream held the write lock
-            connection.execute(sa.update(EntryRevision.__table__).where(sa.false()).values(action="x"))
-            connection.execute(sa.insert(AuditEvent.__table__).values(action="view", at=utcnow(), details={}))
-    other.dispose()
+    assert write_from_another_connection() == 1
     rest = b"".join(chunks)
     response.close()
     assert rest.rstrip().endswith(b"# OFFICIAL-SENSITIVE")
 
 
+def write_from_another_connection() -> int:
+    """Count the disclosures another connection sees, then write from it: on SQLite this fails with "database is
+    locked" (0.2 s) if the request under test still holds the write lock. For downloads and PDFs being made."""
+    other = sa.create_engine(db.engine.url, connect_args={"timeout": 0.2} if db.engine.dialect.name == "sqlite"
+                             else {})
+    try:
+        with other.connect() as connection:
+            seen = connection.scalar(sa.select(sa.func.count()).select_from(AuditEvent.__table__)
+                                     .where(AuditEvent.action == AuditAction.DISCLOSE))
+            connection.rollback()
+            with connection.begin():
+                connection.execute(sa.update(EntryRevision.__table__).where(sa.false()).values(action="x"))
+                connection.execute(sa.insert(AuditEvent.__table__).values(action="view", at=utcnow(), details={}))
+        return seen
+    finally:
+        other.dispose()
+
+
 # --- PDF of one entry --------------------------------------------------------------------------------------
+
+
+def disclosures_seen_while_rendering(monkeypatch) -> dict:
+    """Make every PDF, once its content is laid out (all it reads, read), write from another connection before
+    it renders: the dict gets the disclosures that connection saw. Fails on SQLite under the write lock."""
+    seen = {}
+    real = MarkedPDF.render
+
+    def render(pdf):
+        seen["disclosures"] = write_from_another_connection()
+        return real(pdf)
+
+    monkeypatch.setattr(MarkedPDF, "render", render)
+    return seen
+
+
+def test_the_entry_pdf_renders_after_the_disclosure_is_committed_and_holds_no_write_lock(app, world, monkeypatch):
+    """Issue 10, item 6: rendering a PDF inside the disclosure's transaction held SQLite's write lock."""
+    me, ids = world
+    seen = disclosures_seen_while_rendering(monkeypatch)
+    response = pdf_export(signed_in(app, me), ids["asb"])
+    assert response.status_code == 200 and response.get_data().startswith(b"%PDF-")
+    assert seen["disclosures"] == 1  # on record before the rendering began
+
+
+def test_an_entry_pdf_of_code_c_intelligence_carries_its_conditions(app, world):
+    _, ids = world
+    analyst = factories.user(Role.ANALYST)
+    db.session.flush()
+    entry = get_visible_entry(analyst, ids["intel"])
+    text = pdf_words(entry_pdf(entry, viewer=analyst, purpose=PURPOSE, recipient=RECIPIENT, unicode_font=False))
+    banner = "Handling code C - share only on these conditions: -Only to the council ASB team"
+    assert text.count(banner) == 2  # under the title, and again with this export's details
+    plain = get_visible_entry(analyst, ids["asb"])
+    assert b"Handling code C" not in zlib_text(entry_pdf(plain, viewer=analyst, purpose=PURPOSE, recipient=RECIPIENT,
+                                                         unicode_font=False))
+    db.session.rollback()
+
 
 
 def pdf_export(browser, entry_id: int, **form):
@@ -413,6 +461,11 @@ def test_revisions_in_a_pdf_hide_restricted_field_names(app, world):
     assert b"Shop worker" not in zlib_text(pdf) and b"source details" not in zlib_text(pdf)
     assert b"changed summary" in zlib_text(pdf)
     db.session.rollback()
+
+
+def pdf_words(document: bytes) -> str:
+    """The text of a core-font PDF as one line: each drawn string, joined by spaces (a wrapped line reads on)."""
+    return " ".join(part.decode("latin-1") for part in re.findall(rb"\((.*?)\) Tj", zlib_text(document)))
 
 
 def zlib_text(document: bytes) -> bytes:

@@ -229,3 +229,17 @@ def record_briefing(briefing: Briefing, *, fmt: str = "html") -> None:
     """Opening a briefing is a consultation of what it shows (DPA 2018 s.62)."""
     audit.record(AuditAction.VIEW, actor=briefing.user, object_type="briefing", format=fmt,
                  since=briefing.since.isoformat(), beat_ids=sorted(briefing.beat_ids), **briefing.counts())
+
+
+def shown_entry_ids(briefing: Briefing) -> list[int]:
+    """Every entry the briefing shows (each list is bounded), for its audit event."""
+    shown = [*briefing.returned, *briefing.new_entries, *briefing.intelligence, *briefing.drafts,
+             *(item.check for item in briefing.welfare_due)]
+    return sorted({entry.id for entry in shown})
+
+
+def record_briefing_disclosure(briefing: Briefing, *, purpose: str, recipient: str) -> None:
+    """The printable briefing leaves the system: a disclosure (DPA 2018 s.62), with why and to whom."""
+    audit.record(AuditAction.DISCLOSE, actor=briefing.user, object_type="briefing", format="pdf", purpose=purpose,
+                 recipient=recipient, marking=briefing.marking.value, since=briefing.since.isoformat(),
+                 beat_ids=sorted(briefing.beat_ids), entry_ids=shown_entry_ids(briefing), **briefing.counts())
