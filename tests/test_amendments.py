@@ -191,3 +191,18 @@ def test_an_amendment_is_decided_once(app, approved):
     assert first.status_code == 302 and second.status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(EntryRevision.id)).where(
         EntryRevision.entry_id == entry_id, EntryRevision.action == "amended")) == 1
+
+
+def test_an_entry_timed_to_the_second_keeps_its_time_when_the_form_shows_the_same_minute(app):
+    """The form gives minutes; an entry from the API or the phone has seconds: not a change to propose."""
+    pcso = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    entry = factories.asb(pcso, OLD_TRAFFORD, status=EntryStatus.APPROVED)
+    db.session.commit()
+    world = {"author": signed_in(app, pcso), "id": entry.id}
+    response = propose(world, description="Youths shouting and swearing")
+    assert response.status_code == 302
+    amendment = db.session.scalars(sa.select(EntryAmendment)).one()
+    assert amendment.changes == {"description": ["Youths shouting", "Youths shouting and swearing"]}
+    shown = soup(world["author"].get(f"/entries/{entry.id}"))
+    assert shown.select_one("[data-testid=amendment-changes]").get_text(" ", strip=True) == (
+        "description : “Youths shouting” → “Youths shouting and swearing”")

@@ -19,6 +19,7 @@ from ..beats.services import all_beats
 from ..extensions import db
 from ..models import Entry, EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User
 from ..photos.services import PhotoRejected, PreparedPhoto, attach_photo, check_count, pending_offer, prepare_photo
+from ..review.amendments import shown_value
 from ..review.forms import AmendmentDecisionForm, review_form_for
 from ..timeutil import to_london, utcnow
 from ..web import positive_int
@@ -261,6 +262,7 @@ def render_detail(entry, *, end_form=None, review_form=None, amendment_form=None
     raised = reports_raised_from(current_user, entry) if entry.kind in RAISE_FROM_KINDS else []
     return render_template("entries/detail.html", entry=entry, spec=kind_of(entry.kind), logged=logged,
                            end_form=end_form, review_form=review_form, amendment_form=amendment_form,
+                           shown_value=shown_value,
                            button_form=EmptyForm(),
                            points=entry_map_points([entry]), raised_from=raised_from, raised_reports=raised,
                            photo_offer=pending_offer(entry) if can_edit_entry(current_user, entry) else None), status

@@ -8,8 +8,8 @@ change (update, on the entry) and the decision (review). Services flush and audi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -20,7 +20,7 @@ from ..entries.services import amend_entry, preview_changes
 from ..extensions import db
 from ..models import AmendmentStatus, AuditAction, Entry, EntryAmendment, User
 from ..queries import AnyEntry
-from ..timeutil import utcnow
+from ..timeutil import format_london, utcnow
 from .services import supervised_beat_ids
 
 REASON_MIN = 10
@@ -37,13 +37,40 @@ def form_pairs(formdata) -> list[list[str]]:
             if name not in NOT_KEPT and isinstance(value, str)]
 
 
+def same_minute_kept(entry: Entry, data: EntryInput) -> EntryInput:
+    """The form gives times to the minute: an entry recorded to the second (the API, the phone) keeps its own
+    time when the form shows the same minute, rather than an amendment "changing" it by a few seconds."""
+    if data.occurred_at.replace(second=0, microsecond=0) == entry.occurred_at.replace(second=0, microsecond=0):
+        return replace(data, occurred_at=entry.occurred_at)
+    return data
+
+
+def shown_value(value) -> str:
+    """A revision's value as a person reads it: times in London, yes/no, '(empty)'; lists and objects not spelled out."""
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return f"“{value[:120]}{'…' if len(value) > 120 else ''}”"
+        if moment.tzinfo is not None:
+            return format_london(moment)
+        return f"{date.fromisoformat(value[:10]):%d %b %Y}" if len(value) == 10 else value
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "(changed)"
+
+
 def propose_amendment(entry: Entry, data: EntryInput, *, pairs: list, reason: str, actor: User) -> EntryAmendment:
     if not can_propose_amendment(actor, entry):
         raise AmendmentRejected("Only the author of an approved entry proposes an amendment, one at a time.")
     reason = " ".join((reason or "").split())
     if len(reason) < REASON_MIN:
         raise AmendmentRejected(f"Say why it needs amending, in {REASON_MIN} characters or more.")
-    changes = preview_changes(entry, data, author=actor)
+    changes = preview_changes(entry, same_minute_kept(entry, data), author=actor)
     if not changes:
         raise AmendmentRejected("Nothing is changed: amend a field, or go back to the entry.")
     amendment = EntryAmendment(entry_id=entry.id, author_id=actor.id, reason=reason, form=pairs, changes=changes,
@@ -82,7 +109,7 @@ def _decided(amendment: EntryAmendment, status: AmendmentStatus, *, actor: User,
 def approve_amendment(entry: Entry, data: EntryInput, *, actor: User, comment: str | None = None) -> EntryAmendment:
     """The entry changes as proposed (`data`: the kept form, read again as its author's) and stays approved."""
     amendment = _lock(entry, actor)
-    revision = amend_entry(entry, data, author=amendment.author, approver=actor, amendment_id=amendment.id)
+    revision = amend_entry(entry, same_minute_kept(entry, data), author=amendment.author, approver=actor, amendment_id=amendment.id)
     amendment.revision_id = revision.id
     _decided(amendment, AmendmentStatus.APPROVED, actor=actor, comment=(comment or "").strip() or None)
     return amendment
