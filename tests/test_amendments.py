@@ -206,3 +206,26 @@ def test_an_entry_timed_to_the_second_keeps_its_time_when_the_form_shows_the_sam
     shown = soup(world["author"].get(f"/entries/{entry.id}"))
     assert shown.select_one("[data-testid=amendment-changes]").get_text(" ", strip=True) == (
         "description : “Youths shouting” → “Youths shouting and swearing”")
+
+
+def test_a_pcso_amending_approved_intelligence_never_sees_nor_changes_the_source(app):
+    from pcso.models import IntelligenceReport
+
+    pcso = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    sergeant = factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD])
+    report = factories.intel(pcso, OLD_TRAFFORD, status=EntryStatus.APPROVED)
+    db.session.commit()
+    world = {"author": signed_in(app, pcso), "id": report.id}
+    form = world["author"].get(f"/entries/{report.id}/amend")
+    assert form.status_code == 200 and "Shop worker on the precinct" not in form.get_data(as_text=True)
+    assert not soup(form).select_one("[name=source_details]") and soup(form).select_one("[data-testid=source-kept]")
+    response = propose(world, sanitised_text="Red Audi seen dropping off at the precinct twice")
+    assert response.status_code == 302, soup(response).select_one("[data-testid=error-summary]")
+    amendment = db.session.scalars(sa.select(EntryAmendment)).one()
+    assert set(amendment.changes) == {"sanitised_text"}
+    decided = signed_in(app, sergeant).post(f"/entries/{report.id}/amendment", data={"decision": "approve"})
+    assert decided.location == "/review"
+    db.session.expire_all()
+    kept = db.session.get(IntelligenceReport, report.id)
+    assert kept.sanitised_text.endswith("twice") and kept.source_details.startswith("Shop worker on the precinct")
+    assert kept.status == EntryStatus.APPROVED

@@ -2,6 +2,7 @@
 and audit; views and the API commit. Each kind's own part comes from the registry."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -225,11 +226,20 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
     return entry
 
 
+def _source_kept(entry: Entry, data: EntryInput, author: User) -> EntryInput:
+    """An amendment by an author who may no longer read who the source is (a PCSO, once the report is approved)
+    keeps the source details as recorded: their form never shows them, so it can't change them either."""
+    if isinstance(entry, IntelligenceReport) and not can_view_source(author, entry):
+        return replace(data, fields=replace(data.fields, source_details=entry.source_details))
+    return data
+
+
 def preview_changes(entry: Entry, data: EntryInput, *, author: User) -> dict[str, list]:
     """What applying `data` to the entry would change (a revision's changes), checked with every rule of an edit,
     then undone: nothing of it stays (no record made, no link, no audit event). Raises EntryRejected."""
     if data.kind != entry.kind:
         raise EntryRejected("kind", f"This entry is a {entry.kind.noun}: it can't become another kind")
+    data = _source_kept(entry, data, author)
     before = snapshot(entry)
     savepoint = db.session.begin_nested()
     try:
@@ -245,6 +255,7 @@ def amend_entry(entry: Entry, data: EntryInput, *, author: User, approver: User,
     is the author's ("amended"), the audit event the approver's (their decision made the change)."""
     if data.kind != entry.kind:
         raise EntryRejected("kind", f"This entry is a {entry.kind.noun}: it can't become another kind")
+    data = _source_kept(entry, data, author)
     before = snapshot(entry)
     _apply(entry, data, author)
     entry.updated_at = utcnow()
