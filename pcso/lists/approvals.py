@@ -4,8 +4,9 @@ A supervisor or analyst asks for the export with its purpose and recipient; the 
 parameters, the London date named sets are read on, and the highest entry id listed), never the data. A
 different supervisor or analyst approves or refuses it. Only then can the requester download it: once, or as
 often as needed until it expires (EXPORT_APPROVAL_SINGLE_USE, EXPORT_APPROVAL_MINUTES). Audited: the request
-(create), the decision (review, with the details) and each download (disclose, with purpose and recipient),
-the download's disclosure committed before a byte leaves. Services flush and audit; views commit.
+(create), the decision (review: requester, format, filters, count, marking, expiry; the purpose and recipient
+are the request's own, and the download's) and each download (disclose, with purpose and recipient, the
+request and its approver), the download's disclosure committed before a byte leaves. Services flush and audit; views commit.
 """
 from __future__ import annotations
 
@@ -69,12 +70,6 @@ def export_queues(user: User) -> ExportQueues:
     return ExportQueues(to_decide=list(waiting), mine=list(mine))
 
 
-def pending_for(user: User) -> int:
-    """How many requests wait for someone other than their requester: the home page's and menu's count."""
-    return db.session.scalar(sa.select(sa.func.count(ExportRequest.id)).where(
-        ExportRequest.status == ExportRequestStatus.PENDING, ExportRequest.requester_id != user.id))
-
-
 def _lock(request: ExportRequest) -> None:
     """Re-read under a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
     db.session.execute(sa.select(ExportRequest.id).where(ExportRequest.id == request.id).with_for_update())
@@ -101,7 +96,7 @@ def decide_export(request: ExportRequest, *, approve: bool, comment: str | None,
     audit.record(AuditAction.REVIEW, request, actor=actor, object_type="export_request",
                  decision="approved" if approve else "refused", requester_id=request.requester_id,
                  format=request.format, filters=request.filters, count=request.count, marking=request.marking,
-                 recipient=request.recipient, commented=comment is not None,
+                 commented=comment is not None,
                  expires_at=request.expires_at.isoformat() if request.expires_at else None)
     return request
 
