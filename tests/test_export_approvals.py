@@ -313,3 +313,20 @@ def test_the_api_refuses_pcsos_and_makes_a_sensitive_export_a_request(app, team)
     assert {int(row["id"]) for row in rows} == {ids["asb"], ids["sensitive"]}
     (event,) = events(AuditAction.DISCLOSE)
     assert event.details["recipient"] == RECIPIENT and event.details["export_request"] == body["id"]
+
+
+def test_an_export_holding_welfare_checks_is_approved_by_a_supervisor_not_an_analyst(app, team):
+    """Analysts may not read welfare checks on children, so they may not let them leave either."""
+    people, _ = team
+    check = factories.welfare(people["pcso"], beat_code=OLD_TRAFFORD, child_name="Riley Child")
+    db.session.commit()
+    requester = signed_in(app, people["sergeant"])
+    request_id = request_id_of(ask(requester, "kind=welfare-checks"))
+    refused = signed_in(app, people["analyst"]).post(f"/exports/{request_id}/decision", data={"decision": "approve"})
+    assert refused.status_code == 409 and "a supervisor, who may read them" in refused.get_data(as_text=True)
+    assert db.session.get(ExportRequest, request_id).status == ExportRequestStatus.PENDING
+    approved = signed_in(app, people["other_sergeant"]).post(f"/exports/{request_id}/decision",
+                                                             data={"decision": "approve"})
+    assert approved.location == "/exports"
+    _, rows = read_csv(requester.post(f"/exports/{request_id}/download").get_data())
+    assert [int(row["id"]) for row in rows] == [check.id]

@@ -18,9 +18,9 @@ from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from .. import audit
-from ..access import can_decide_export_request, can_view_export_request
+from ..access import WELFARE_READERS, can_decide_export_request, can_view_export_request
 from ..extensions import db
-from ..models import AuditAction, ExportRequest, ExportRequestStatus, User
+from ..models import AuditAction, Entry, EntryKind, ExportRequest, ExportRequestStatus, User
 from ..timeutil import to_london, utcnow
 from .exports import ExportSummary, export_stream, export_summary
 from .filters import EntryFilter, FilterError
@@ -85,6 +85,8 @@ def decide_export(request: ExportRequest, *, approve: bool, comment: str | None,
     comment = (comment or "").strip() or None
     if not approve and comment is None:
         raise ExportRefused("Say why you refuse it: the requester sees your reason.")
+    if approve and actor.role not in WELFARE_READERS and _holds_welfare_checks(request):
+        raise ExportRefused("It holds welfare checks on children: a supervisor, who may read them, approves it.")
     now = utcnow()
     request.decided_by_id, request.decided_at, request.comment = actor.id, now, comment
     if approve:
@@ -99,6 +101,13 @@ def decide_export(request: ExportRequest, *, approve: bool, comment: str | None,
                  commented=comment is not None,
                  expires_at=request.expires_at.isoformat() if request.expires_at else None)
     return request
+
+
+def _holds_welfare_checks(request: ExportRequest) -> bool:
+    """Whether the frozen export holds a welfare check (need to know: only those who may read them approve it)."""
+    clauses = frozen_filter(request).clauses(request.requester, today=to_london(request.created_at).date())
+    return db.session.scalar(sa.select(sa.exists().where(
+        *clauses, Entry.kind == EntryKind.WELFARE_CHECK, Entry.id <= (request.max_id or 0))))
 
 
 def frozen_filter(request: ExportRequest) -> EntryFilter:
