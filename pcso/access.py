@@ -124,6 +124,22 @@ REVIEWERS = (Role.SUPERVISOR,)
 DASHBOARD_VIEWERS = (Role.PCSO, Role.SUPERVISOR)
 
 
+AMENDABLE = (EntryStatus.APPROVED,)
+
+
+def can_propose_amendment(user: User, entry: Entry) -> bool:
+    """The author of an approved entry proposes a correction to it (a supervisor then approves it), one at a time."""
+    return (user.role in LOGGERS and entry.author_id == user.id and entry.status in AMENDABLE
+            and entry.pending_amendment is None)
+
+
+def can_decide_amendment(user: User, entry: Entry) -> bool:
+    """A supervisor who may open the entry decides on its pending amendment, never on their own."""
+    amendment = entry.pending_amendment
+    return (amendment is not None and user.role in REVIEWERS and amendment.author_id != user.id
+            and entry.author_id != user.id and can_view_entry(user, entry))
+
+
 def can_review_entry(user: User, entry: Entry) -> bool:
     """A supervisor decides on a submitted entry they may open, but never on their own."""
     return (user.role in REVIEWERS and entry.status == EntryStatus.SUBMITTED and entry.author_id != user.id
@@ -146,6 +162,25 @@ def dashboard_beat_ids(user: User) -> set[int] | None:
     if user.role == Role.PCSO:
         return set(user.beat_ids)
     return set()
+
+
+# --- bulk exports ------------------------------------------------------------------
+
+EXPORTERS = (Role.SUPERVISOR, Role.ANALYST)  # who may export a list (CSV, GeoJSON); one entry's PDF: READERS
+
+
+def can_bulk_export(user: User) -> bool:
+    return user.role in EXPORTERS
+
+
+def can_view_export_request(user: User, request) -> bool:
+    """Its requester, and the supervisors and analysts who may decide on it."""
+    return request.requester_id == user.id or user.role in EXPORTERS
+
+
+def can_decide_export_request(user: User, request) -> bool:
+    """A second person: a supervisor or analyst other than the one who asked, while it waits."""
+    return user.role in EXPORTERS and request.requester_id != user.id and request.status == "pending"
 
 
 # --- intelligence ----------------------------------------------------------------

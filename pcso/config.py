@@ -149,6 +149,10 @@ def load_config(instance_path: Path) -> dict:
         "FORCE_NAME": os.environ.get("FORCE_NAME", "Trafford (demo)"),
         # Review: a submission waiting longer than this is flagged in the queue.
         "REVIEW_TARGET_HOURS": _int("REVIEW_TARGET_HOURS", 72),
+        # An approved OFFICIAL-SENSITIVE export can be downloaded for this long after its approval, and only
+        # once unless EXPORT_APPROVAL_SINGLE_USE is off (then as often as needed within the time).
+        "EXPORT_APPROVAL_MINUTES": _int("EXPORT_APPROVAL_MINUTES", 60),
+        "EXPORT_APPROVAL_SINGLE_USE": _bool("EXPORT_APPROVAL_SINGLE_USE", True),
         # Search: a results page (/search/results/<id>) can be opened again for this long (a shift).
         "SEARCH_RESULTS_TTL_HOURS": _int("SEARCH_RESULTS_TTL_HOURS", 8),
         # The phone: an entry waiting in the outbox longer than this warns its author (docs/SECURITY.md).

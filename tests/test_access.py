@@ -61,8 +61,12 @@ ACCESS = {
     "search.index": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "search.results": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "lists.entries": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
-    "lists.export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "lists.export": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "lists.entry_export": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "lists.export_requests": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "lists.export_request": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "lists.decide_export_request": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "lists.download_export_request": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "entries.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.choose": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "offline.outbox": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -70,6 +74,8 @@ ACCESS = {
     "entries.new": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.edit": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.submit": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "entries.amend": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "review.decide_amendment": frozenset({Role.SUPERVISOR}),
     "entries.end": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.held": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "entries.discard_held_entry": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -144,7 +150,9 @@ GET_MATRIX = {
     "/geo/offline-pack":           (401,      200,   200,   403,   403,   403),  # JSON: 401, not a redirect
     "/lists/entries":              (LOGIN,    200,   200,   200,   200,   403),
     "/lists/entries?kind=burglaries": (LOGIN, 400,   400,   400,   400,   403),  # a bad filter: 400, never 500
-    "/lists/entries/export?kind=asb-incidents": (LOGIN, 200, 200, 200, 200, 403),
+    "/lists/entries/export?kind=asb-incidents": (LOGIN, 403, 200, 200, 403, 403),  # bulk: supervisors, analysts
+    "/exports":                    (LOGIN,    403,   200,   200,   403,   403),
+    "/exports/{missing}":          (LOGIN,    403,   404,   404,   403,   403),
     "/entries/{entry}/pdf":        (LOGIN,    200,   200,   200,   404,   403),
     "/entries/{welfare}/pdf":      (LOGIN,    404,   200,   404,   200,   403),
     "/entries/{draft}/pdf":        (LOGIN,    200,   404,   404,   404,   403),
@@ -174,6 +182,8 @@ GET_MATRIX = {
     "/entries/{entry}/edit":       (LOGIN,    LOCKED, LOCKED, 403,  403,   403),
     "/entries/{sensitive}/edit":   (LOGIN,    404,   LOCKED, 403,  403,   403),
     "/entries/{draft}/edit":       (LOGIN,    200,   404,   403,   403,   403),
+    "/entries/{entry}/amend":      (LOGIN,    LOCKED, LOCKED, 403,  403,   403),  # not theirs, and not approved
+    "/entries/{sensitive}/amend":  (LOGIN,    404,   LOCKED, 403,   403,   403),
     "/people/{person}":            (LOGIN,    200,   200,   200,   404,   403),
     "/people/{child}":             (LOGIN,    404,   200,   404,   200,   403),
     "/people/{missing}":           (LOGIN,    404,   404,   404,   404,   403),
@@ -210,7 +220,9 @@ GET_MATRIX = {
 }
 
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
-    "/lists/entries/export":       (LOGIN,    400,   400,   400,   400,   403),  # 400: no purpose or recipient
+    "/lists/entries/export":       (LOGIN,    403,   400,   400,   403,   403),  # 400: no purpose or recipient
+    "/exports/{missing}/decision": (LOGIN,    403,   404,   404,   403,   403),
+    "/exports/{missing}/download": (LOGIN,    403,   404,   404,   403,   403),
     "/entries/{sensitive}/pdf":    (LOGIN,    404,   400,   400,   404,   403),
     "/entries/{welfare}/pdf":      (LOGIN,    404,   400,   404,   400,   403),
     "/entries/{sensitive}/submit": (LOGIN,    404,   LOCKED, 403,  403,   403),
@@ -218,9 +230,11 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/entries/held/{missing}/discard": (LOGIN, 404,  404,   403,   403,   403),
     "/entries/{entry}/review":     (LOGIN,    403,   400,   403,   403,   403),  # 400: no decision chosen
     "/entries/{draft}/review":     (LOGIN,    403,   404,   403,   403,   403),
+    "/entries/{entry}/amendment":  (LOGIN,    403,   404,   403,   403,   403),  # 404: no amendment waiting
     "/photos/{entry_photo}/remove": (LOGIN,   LOCKED, LOCKED, 403,  403,   403),
     "/photos/{welfare_photo}/use-offer": (LOGIN, 404, LOCKED, 403,  403,   403),
     "/photos/{missing}/dismiss-offer": (LOGIN, 404,  404,   403,   403,   403),
+    "/briefing.pdf":               (LOGIN,    400,   400,   403,   403,   403),  # 400: no purpose or recipient
     "/shift/start":                (LOGIN,    "redirect to /briefing", "redirect to /briefing", 403, 403, 403),
     "/shift/end":                  (LOGIN,    HOME,  HOME,  403,   403,   403),
     "/priorities/{missing}/close": (LOGIN,    403,   404,   403,   403,   403),

@@ -6,14 +6,16 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from pcso.briefing.pdf import briefing_pdf
 from pcso.briefing.services import PriorityInput, build_briefing, end_shift, set_priority, start_shift
 from pcso.extensions import db
 from pcso.models import (
-    AuditAction, AuditEvent, Beat, BeatPriority, EntryStatus, Role, SecurityMarking, Shift,
+    AuditAction, AuditEvent, Beat, BeatPriority, EntryStatus, HandlingCode, Role, SecurityMarking, Shift,
 )
 from pcso.timeutil import to_london, utcnow
 from tests import factories
 from tests.factories import signed_in, soup
+from tests.test_exports import disclosures_seen_while_rendering, pdf_words
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 ALTRINCHAM = "E05015239"
@@ -162,15 +164,69 @@ def test_supervisors_set_priorities_that_officers_see(app, team):
     assert sergeant.get(f"/priorities/{priority.id}/edit").status_code == 409
 
 
-def test_the_printable_briefing_is_a_pdf_and_its_opening_is_recorded(app, team):
-    factories.asb(team["colleague"], OLD_TRAFFORD, summary="Shouting \u2014 \u201cquotes\u201d and Zo\u00eb \u0141\u00f3d\u017a")
+PURPOSE = "Briefing the late turn PCSO team"
+
+
+def briefing_disclosures() -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "briefing",
+                                                               AuditEvent.action == AuditAction.DISCLOSE)))
+RECIPIENT = "Old Trafford PCSO team"
+
+
+def test_the_printable_briefing_is_a_disclosure_with_purpose_and_recipient(app, team):
+    """Issue 10, item 6: one click used to download an OFFICIAL-SENSITIVE file, recorded only as a view."""
+    entry = factories.asb(team["colleague"], OLD_TRAFFORD,
+                          summary="Shouting \u2014 \u201cquotes\u201d and Zo\u00eb \u0141\u00f3d\u017a")
     db.session.commit()
-    response = signed_in(app, team["pcso"]).get("/briefing.pdf")
+    browser = signed_in(app, team["pcso"])
+    assert soup(browser.get("/briefing")).select_one("[data-testid=briefing-pdf]")["href"] == "/briefing.pdf"
+    form = browser.get("/briefing.pdf")  # a form now, not the file
+    assert form.status_code == 200 and form.mimetype == "text/html"
+    assert soup(form).select_one("[data-testid=briefing-pdf-form]")["method"] == "post"
+    assert briefing_disclosures() == []
+    refused = browser.post("/briefing.pdf", data={"purpose": PURPOSE})
+    assert refused.status_code == 400 and refused.mimetype == "text/html"
+    assert "Say who will receive it" in soup(refused).select_one("[data-testid=error-summary]").text
+    assert briefing_disclosures() == []
+
+    response = browser.post("/briefing.pdf", data={"purpose": PURPOSE, "recipient": RECIPIENT})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF") and len(response.data) > 1000
     assert "attachment" in response.headers["Content-Disposition"]
-    event = briefing_event()
+    assert response.headers["Cache-Control"] == "no-store"
+    (event,) = briefing_disclosures()
+    assert event.actor_id == team["pcso"].id
     assert event.details["format"] == "pdf" and event.details["new"] == 1
+    assert (event.details["purpose"], event.details["recipient"]) == (PURPOSE, RECIPIENT)
+    assert event.details["marking"] == "OFFICIAL" and event.details["records"]["entry"]["ids"] == [entry.id]
+
+
+def test_the_briefing_pdf_renders_after_the_disclosure_is_committed_and_holds_no_write_lock(app, team, monkeypatch):
+    """Issue 10, item 6: a shift started while a PDF rendered waited 0.73 s for SQLite's write lock."""
+    factories.welfare(team["colleague"], spoc=team["pcso"], beat_code=OLD_TRAFFORD, child_name="Riley Child")
+    db.session.commit()
+    seen = disclosures_seen_while_rendering(monkeypatch)  # fails with "database is locked" under the lock
+    response = signed_in(app, team["pcso"]).post("/briefing.pdf", data={"purpose": PURPOSE, "recipient": RECIPIENT})
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert seen["disclosures"] == 1  # already committed when the rendering began
+
+
+def test_intelligence_with_handling_code_c_carries_its_conditions_into_the_briefing(app, team):
+    report = factories.intel(team["colleague"], OLD_TRAFFORD, handling_code=HandlingCode.CONDITIONS,
+                             handling_conditions="Only to the council ASB team")
+    plain = factories.intel(team["colleague"], OLD_TRAFFORD, summary="Graded P")
+    db.session.commit()
+    sergeant = team["sergeant"]
+    page = soup(signed_in(app, sergeant).get("/briefing"))
+    (notice,) = page.select("[data-testid=handling-conditions]")  # the C report only
+    assert "Only to the council ASB team" in notice.text
+    briefing = build_briefing(sergeant)
+    assert {entry.id for entry in briefing.intelligence} == {report.id, plain.id}
+    text = pdf_words(briefing_pdf(briefing, purpose=PURPOSE, recipient=RECIPIENT, unicode_font=False))
+    assert "Handling code C - share only on these conditions: Only to the council ASB team" in text
+    assert text.count("share only on these conditions") == 1
+    assert f"Purpose {PURPOSE}" in text and RECIPIENT in text
 
 
 def test_shifts_and_priorities_can_be_backdated_for_the_demo_history(app, team):

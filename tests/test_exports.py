@@ -1,10 +1,14 @@
 """Exports: exactly the rows the user may see, a disclosure in the audit log, the marking in the file,
-no restricted fields, no spreadsheet formulas, streamed without holding SQLite's write lock; PDFs of one entry."""
+no restricted fields, no spreadsheet formulas, streamed without holding SQLite's write lock; PDFs of one entry.
+
+Bulk exports are for supervisors and analysts; an OFFICIAL-SENSITIVE one goes through a second person's approval
+first (export_as() below does it as the pages do; tests/test_export_approvals.py tests the approval itself)."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import zlib
 from datetime import datetime
 
@@ -18,8 +22,8 @@ from pcso.extensions import db
 from pcso.lists import exports
 from pcso.lists.pdf_export import entry_pdf
 from pcso.models import (
-    AsbIncident, AuditAction, AuditEvent, EntryReview, EntryRevision, EntryStatus, HandlingCode, LinkRole, ReviewDecision, Role,
-    SecurityMarking, WelfareCheck,
+    AsbIncident, AuditAction, AuditEvent, EntryReview, EntryRevision, EntryStatus, ExportRequest, HandlingCode, LinkRole,
+    ReviewDecision, Role, SecurityMarking, User, WelfareCheck,
 )
 from pcso.pdf import MarkedPDF, latin1_text, unicode_font_paths
 from pcso.timeutil import to_london, utcnow
@@ -52,6 +56,29 @@ def disclosures() -> list[AuditEvent]:
 def export(browser, query: str = "", fmt: str = "csv", **form):
     data = {"format": fmt, "purpose": PURPOSE, "recipient": RECIPIENT, **form}
     return browser.post(f"/lists/entries/export{'?' + query if query else ''}", data=data)
+
+
+def export_as(app, person, query: str = "", fmt: str = "csv", **kwargs):
+    """A bulk export by `person`, as the pages make it: the file at once when OFFICIAL; when OFFICIAL-SENSITIVE, the
+    request, another supervisor's approval, then the requester's download (the file's response)."""
+    browser = signed_in(app, person)
+    response = export(browser, query, fmt)
+    if response.status_code == 302 and response.location.startswith("/exports/"):
+        request_id = int(response.location.rsplit("/", 1)[1])
+        approver = factories.user(Role.SUPERVISOR)
+        db.session.commit()
+        decided = signed_in(app, approver).post(f"/exports/{request_id}/decision", data={"decision": "approve"})
+        assert decided.location == "/exports", decided.status_code
+        response = browser.post(f"/exports/{request_id}/download", **kwargs)
+    return response
+
+
+@pytest.fixture
+def sergeant(app):
+    """A supervisor: bulk exports are theirs (and analysts')."""
+    person = factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD], collar="PS4343")
+    db.session.commit()
+    return person
 
 
 @pytest.fixture
@@ -90,12 +117,27 @@ SEEN_BY = {
 }
 
 
-@pytest.mark.parametrize("role", list(SEEN_BY))
-def test_csv_export_contains_exactly_the_rows_the_user_may_see_and_leaves_a_disclosure(app, world, role):
-    me, ids = world
+@pytest.mark.parametrize("role", [Role.PCSO, Role.SAFEGUARDING])
+def test_only_supervisors_and_analysts_export_lists(app, world, role):
+    me, _ = world
     person = me if role == Role.PCSO else factories.user(role)
     db.session.commit()
-    response = export(signed_in(app, person))
+    browser = signed_in(app, person)
+    assert browser.get("/lists/entries/export?kind=asb-incidents").status_code == 403
+    assert export(browser).status_code == 403
+    page = BeautifulSoup(browser.get("/lists/entries").get_data(as_text=True), "html.parser")
+    assert page.select_one("[data-testid=result-count]") and not page.select(".list-exports a")  # no button
+    assert disclosures() == []
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ANALYST])
+def test_csv_export_contains_exactly_the_rows_the_user_may_see_and_leaves_a_disclosure(app, world, role):
+    _, ids = world
+    person = factories.user(role)
+    db.session.commit()
+    page = BeautifulSoup(signed_in(app, person).get("/lists/entries").get_data(as_text=True), "html.parser")
+    assert len(page.select(".list-exports a")) == 2  # the export buttons are theirs
+    response = export_as(app, person)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="beatbook-entries-')
@@ -107,24 +149,28 @@ def test_csv_export_contains_exactly_the_rows_the_user_may_see_and_leaves_a_disc
 
     (event,) = disclosures()
     assert event.actor_id == person.id and event.object_type == "entry"
+    request_id = event.details["export_request"]
     assert event.details == {"format": "csv", "purpose": PURPOSE, "recipient": RECIPIENT, "filters": {},
-                             "count": len(expected), "marking": event.details["marking"], "context": "lists.export",
+                             "count": len(expected), "marking": "OFFICIAL-SENSITIVE", "export_request": request_id,
+                             "approved_by": event.details["approved_by"], "context": "lists.export",
                              "records": {"entry": audit.id_summary(sorted(expected))}}
-    sensitive = any(name in SEEN_BY[role] for name in ("asb_sensitive", "welfare_other", "welfare_spoc", "intel"))
-    marking = "OFFICIAL-SENSITIVE" if sensitive else "OFFICIAL"
-    assert event.details["marking"] == marking
+    marking = "OFFICIAL-SENSITIVE"  # both see sensitive entries: the export was approved by a second person
     assert meta[0] == [f"# {marking}"]  # the marking is the first line of the file...
     assert response.get_data().decode("utf-8-sig").rstrip("\r\n").endswith(f"# {marking}")  # ...and the last
     assert meta[-1] == [f"# {marking}"]
-    assert dict(row[:2] for row in meta[1:-1]) == {
-        "# exported_at": meta[1][1], "# exported_by": person.collar_number, "# purpose": PURPOSE,
-        "# recipient": RECIPIENT, "# filters": "All entries you may see", "# rows": str(len(expected)),
-        "# audit_event": str(event.id)}
+    approver = db.session.get(User, event.details["approved_by"])
+    conditions = [["# handling_code_C", exports.conditions_notice(1)]] if "intel" in SEEN_BY[role] else []
+    conditions_listed = [["# conditions", str(ids["intel"]), "'-Only to the council ASB team"]] if conditions else []
+    assert meta[1:-1] == [
+        ["# exported_at", meta[1][1]], ["# exported_by", person.collar_number], ["# purpose", PURPOSE],
+        ["# recipient", RECIPIENT], ["# filters", "All entries you may see"], ["# rows", str(len(expected))],
+        ["# audit_event", str(event.id)], ["# export_request", str(request_id)],
+        ["# approved_by", approver.collar_number], *conditions, *conditions_listed, *conditions]
 
 
-def test_a_filtered_export_is_the_filtered_list(app, world):
+def test_a_filtered_export_is_the_filtered_list(app, world, sergeant):
     me, ids = world
-    browser = signed_in(app, me)
+    browser = signed_in(app, sergeant)
     response = export(browser, "kind=asb-incidents&to=2026-11-02")
     _, rows = read_csv(response.get_data())
     assert [int(row["id"]) for row in rows] == [ids["asb_mine"]]
@@ -133,16 +179,16 @@ def test_a_filtered_export_is_the_filtered_list(app, world):
     assert event.details["count"] == 1 and event.details["marking"] == "OFFICIAL"
 
 
-def test_only_official_rows_make_an_official_file(app, world):
-    me, ids = world
-    _, rows = read_csv(export(signed_in(app, me), "kind=patrols").get_data())
+def test_only_official_rows_make_an_official_file(app, world, sergeant):
+    _, rows = read_csv(export(signed_in(app, sergeant), "kind=patrols").get_data())
     assert [row["marking"] for row in rows] == ["OFFICIAL"]
     assert disclosures()[0].details["marking"] == "OFFICIAL"
 
 
-def test_cells_that_would_run_as_formulas_are_neutralised_and_numbers_are_not(app, world):
+def test_cells_that_would_run_as_formulas_are_neutralised_and_numbers_are_not(app, world, sergeant):
     me, ids = world
-    _, rows = read_csv(export(signed_in(app, me)).get_data())
+    _, rows = read_csv(export(signed_in(app, sergeant), "beat=" + str(factories.beat(OLD_TRAFFORD).id)
+                              + "&kind=asb-incidents&to=2026-11-02").get_data())
     row = next(r for r in rows if int(r["id"]) == ids["asb_mine"])
     assert row["summary"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
     assert row["location_text"] == "'+44 161 555 0100"
@@ -155,7 +201,7 @@ def test_restricted_fields_and_welfare_details_never_leave(app, world):
     _, ids = world
     supervisor = factories.user(Role.SUPERVISOR)
     db.session.commit()
-    body = export(signed_in(app, supervisor)).get_data().decode("utf-8-sig")
+    body = export_as(app, supervisor).get_data().decode("utf-8-sig")
     assert "Shop worker on the precinct" not in body  # the intelligence source, even for a supervisor
     assert "Casey Hiddenchild" not in body and "Riley Spocchild" not in body  # no child's name (s.37)
     _, rows = read_csv(body.encode())
@@ -171,7 +217,9 @@ def test_kind_columns_and_london_times(app):
     author = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
     patrol = factories.patrol(author, OLD_TRAFFORD, occurred_at=london("2026-07-01T09:15"))
     db.session.commit()
-    _, (row,) = read_csv(export(signed_in(app, author)).get_data())
+    sergeant = factories.user(Role.SUPERVISOR)
+    db.session.commit()
+    _, (row,) = read_csv(export(signed_in(app, sergeant)).get_data())
     assert row["id"] == str(patrol.id) and row["kind"] == "patrol" and row["status"] == "submitted"
     assert row["occurred_at"] == "2026-07-01T09:15:00+01:00"  # London summer time, with its offset
     assert (row["beat_code"], row["beat_name"]) == (OLD_TRAFFORD, "Old Trafford")
@@ -180,22 +228,24 @@ def test_kind_columns_and_london_times(app):
     assert row["nsir_category"] == row["intel_grading"] == ""
 
 
-def test_geojson_export_has_the_marking_metadata_and_a_point_per_entry(app, world):
+def test_geojson_export_has_the_marking_metadata_and_a_point_per_entry(app, world, sergeant):
     me, ids = world
-    response = export(signed_in(app, me), "kind=asb-incidents", fmt="geojson")
+    query = f"kind=asb-incidents&beat={factories.beat(OLD_TRAFFORD).id}"
+    response = export_as(app, sergeant, query, fmt="geojson")
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     assert response.headers["Content-Disposition"].endswith('.geojson"')
     document = json.loads(response.get_data())
     (event,) = disclosures()
     assert document["type"] == "FeatureCollection"
-    assert document["marking"] == "OFFICIAL"
+    assert document["marking"] == "OFFICIAL-SENSITIVE"
     meta = document["metadata"]
     assert {k: meta[k] for k in ("marking", "exported_by", "purpose", "recipient", "filters", "count",
-                                 "audit_event")} == {
-        "marking": "OFFICIAL", "exported_by": "PC4242", "purpose": PURPOSE, "recipient": RECIPIENT,
-        "filters": {"kind": ["asb-incidents"]}, "count": 2, "audit_event": event.id}
+                                 "audit_event", "export_request")} == {
+        "marking": "OFFICIAL-SENSITIVE", "exported_by": "PS4343", "purpose": PURPOSE, "recipient": RECIPIENT,
+        "filters": {"kind": ["asb-incidents"], "beat": [factories.beat(OLD_TRAFFORD).id]}, "count": 3,
+        "audit_event": event.id, "export_request": event.details["export_request"]}
     assert datetime.fromisoformat(meta["exported_at"]).tzinfo is not None
-    assert {f["id"] for f in document["features"]} == {ids["asb"], ids["asb_mine"]}
+    assert {f["id"] for f in document["features"]} == {ids["asb"], ids["asb_mine"], ids["asb_sensitive"]}
     feature = document["features"][0]
     assert feature["geometry"]["type"] == "Point"
     lon, lat = feature["geometry"]["coordinates"]
@@ -204,12 +254,11 @@ def test_geojson_export_has_the_marking_metadata_and_a_point_per_entry(app, worl
     assert event.details["format"] == "geojson"
 
 
-def test_an_empty_export_is_still_a_valid_marked_file(app, world):
-    me, _ = world
-    body = export(signed_in(app, me), "kind=intelligence-reports", fmt="geojson").get_data()
+def test_an_empty_export_is_still_a_valid_marked_file(app, world, sergeant):
+    body = export(signed_in(app, sergeant), "kind=intelligence-reports&to=2025-01-01", fmt="geojson").get_data()
     document = json.loads(body)
     assert document["features"] == [] and document["metadata"]["count"] == 0
-    meta, rows = read_csv(export(signed_in(app, me), "kind=intelligence-reports").get_data())
+    meta, rows = read_csv(export(signed_in(app, sergeant), "kind=intelligence-reports&to=2025-01-01").get_data())
     assert rows == [] and meta[0] == ["# OFFICIAL"]
 
 
@@ -220,55 +269,100 @@ def test_an_empty_export_is_still_a_valid_marked_file(app, world):
     ({"recipient": "  "}, "Say who will receive it"),
     ({"format": "xlsx"}, "Not a valid choice"),
 ])
-def test_no_purpose_or_recipient_no_export_and_no_disclosure(app, world, form, problem):
-    me, _ = world
-    response = export(signed_in(app, me), **form)
+def test_no_purpose_or_recipient_no_export_and_no_disclosure(app, world, sergeant, form, problem):
+    response = export(signed_in(app, sergeant), **form)
     assert response.status_code == 400
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert problem in page.select_one("[data-testid=error-summary]").get_text(" ", strip=True)
-    assert disclosures() == []
+    assert disclosures() == [] and db.session.scalar(sa.select(sa.func.count(ExportRequest.id))) == 0
 
 
-def test_the_export_form_keeps_filters_in_the_action_and_purpose_out_of_the_url(app, world):
-    me, _ = world
-    response = signed_in(app, me).get("/lists/entries/export?kind=asb-incidents&format=geojson")
+def test_the_export_form_keeps_filters_in_the_action_and_purpose_out_of_the_url(app, world, sergeant):
+    response = signed_in(app, sergeant).get("/lists/entries/export?kind=asb-incidents&format=geojson")
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     form = page.select_one("form.export-form")
     assert form["method"] == "post" and form["action"] == "/lists/entries/export?kind=asb-incidents"
     assert page.select_one("input[name=format][value=geojson]").has_attr("checked")
     assert page.select_one("textarea[name=purpose]") and page.select_one("input[name=recipient]")
-    assert page.select_one("[data-testid=export-count]").get_text(strip=True) == "2"
-    assert "OFFICIAL" in page.select_one("[data-testid=marking-reminder]").get_text()
+    assert page.select_one("[data-testid=export-count]").get_text(strip=True) == "4"
+    assert "OFFICIAL-SENSITIVE" in page.select_one("[data-testid=marking-reminder]").get_text()
+    assert "second person must approve" in page.select_one("[data-testid=approval-needed]").get_text()
+    assert page.select_one("form.export-form button").get_text(strip=True) == "Ask for approval to export 4 entries"
     assert disclosures() == []  # opening the form discloses nothing
 
 
-def test_the_export_streams_after_the_disclosure_is_committed_and_holds_no_write_lock(app, world, monkeypatch):
-    """The event is on record before the first byte; while the file streams, another writer can write."""
-    me, _ = world
+def test_the_export_streams_after_the_disclosure_is_committed_and_holds_no_write_lock(app, world, sergeant,
+                                                                                    monkeypatch):
+    """The event is on record before the first byte; while the (approved) file streams, another writer can write."""
     monkeypatch.setattr(exports, "CHUNK_ROWS", 1)
     monkeypatch.setattr(exports, "BATCH", 1)
-    browser = signed_in(app, me)
-    response = browser.post("/lists/entries/export", data={"format": "csv", "purpose": PURPOSE,
-                                                           "recipient": RECIPIENT}, buffered=False)
+    response = export_as(app, sergeant, buffered=False)
     assert response.is_streamed
     chunks = iter(response.response)
     next(chunks), next(chunks)  # the metadata, then the first row: the read is under way
-    other = sa.create_engine(db.engine.url, connect_args={"timeout": 0.2} if db.engine.dialect.name == "sqlite"
-                             else {})
-    with other.connect() as connection:
-        assert connection.scalar(sa.select(sa.func.count()).select_from(AuditEvent.__table__)
-                                 .where(AuditEvent.action == AuditAction.DISCLOSE)) == 1
-        connection.rollback()
-        with connection.begin():  # would fail with "database is locked" if the stream held the write lock
-            connection.execute(sa.update(EntryRevision.__table__).where(sa.false()).values(action="x"))
-            connection.execute(sa.insert(AuditEvent.__table__).values(action="view", at=utcnow(), details={}))
-    other.dispose()
+    assert write_from_another_connection() == 1
     rest = b"".join(chunks)
     response.close()
     assert rest.rstrip().endswith(b"# OFFICIAL-SENSITIVE")
 
 
+def write_from_another_connection() -> int:
+    """Count the disclosures another connection sees, then write from it: on SQLite this fails with "database is
+    locked" (0.2 s) if the request under test still holds the write lock. For downloads and PDFs being made."""
+    other = sa.create_engine(db.engine.url, connect_args={"timeout": 0.2} if db.engine.dialect.name == "sqlite"
+                             else {})
+    try:
+        with other.connect() as connection:
+            seen = connection.scalar(sa.select(sa.func.count()).select_from(AuditEvent.__table__)
+                                     .where(AuditEvent.action == AuditAction.DISCLOSE))
+            connection.rollback()
+            with connection.begin():
+                connection.execute(sa.update(EntryRevision.__table__).where(sa.false()).values(action="x"))
+                connection.execute(sa.insert(AuditEvent.__table__).values(action="view", at=utcnow(), details={}))
+        return seen
+    finally:
+        other.dispose()
+
+
 # --- PDF of one entry --------------------------------------------------------------------------------------
+
+
+def disclosures_seen_while_rendering(monkeypatch) -> dict:
+    """Make every PDF, once its content is laid out (all it reads, read), write from another connection before
+    it renders: the dict gets the disclosures that connection saw. Fails on SQLite under the write lock."""
+    seen = {}
+    real = MarkedPDF.render
+
+    def render(pdf):
+        seen["disclosures"] = write_from_another_connection()
+        return real(pdf)
+
+    monkeypatch.setattr(MarkedPDF, "render", render)
+    return seen
+
+
+def test_the_entry_pdf_renders_after_the_disclosure_is_committed_and_holds_no_write_lock(app, world, monkeypatch):
+    """Issue 10, item 6: rendering a PDF inside the disclosure's transaction held SQLite's write lock."""
+    me, ids = world
+    seen = disclosures_seen_while_rendering(monkeypatch)
+    response = pdf_export(signed_in(app, me), ids["asb"])
+    assert response.status_code == 200 and response.get_data().startswith(b"%PDF-")
+    assert seen["disclosures"] == 1  # on record before the rendering began
+
+
+def test_an_entry_pdf_of_code_c_intelligence_carries_its_conditions(app, world):
+    _, ids = world
+    analyst = factories.user(Role.ANALYST)
+    db.session.flush()
+    entry = get_visible_entry(analyst, ids["intel"])
+    text = pdf_words(entry_pdf(entry, viewer=analyst, purpose=PURPOSE, recipient=RECIPIENT, unicode_font=False))
+    banner = "Handling code C - share only on these conditions: -Only to the council ASB team"
+    assert text.count(banner) == 2  # under the title, and again with this export's details
+    plain = get_visible_entry(analyst, ids["asb"])
+    assert b"Handling code C" not in zlib_text(entry_pdf(plain, viewer=analyst, purpose=PURPOSE, recipient=RECIPIENT,
+                                                         unicode_font=False))
+    db.session.rollback()
+
 
 
 def pdf_export(browser, entry_id: int, **form):
@@ -370,6 +464,11 @@ def test_revisions_in_a_pdf_hide_restricted_field_names(app, world):
     assert b"Shop worker" not in zlib_text(pdf) and b"source details" not in zlib_text(pdf)
     assert b"changed summary" in zlib_text(pdf)
     db.session.rollback()
+
+
+def pdf_words(document: bytes) -> str:
+    """The text of a core-font PDF as one line: each drawn string, joined by spaces (a wrapped line reads on)."""
+    return " ".join(part.decode("latin-1") for part in re.findall(rb"\((.*?)\) Tj", zlib_text(document)))
 
 
 def zlib_text(document: bytes) -> bytes:

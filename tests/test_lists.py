@@ -131,7 +131,9 @@ def test_bad_filter_values_get_a_400_page_with_the_reason(app, world, query, mes
     response = signed_in(app, me).get(f"/lists/entries?{query}")
     assert response.status_code == 400
     assert message in soup(response).select_one("main").get_text(" ", strip=True)
-    assert signed_in(app, me).get(f"/lists/entries/export?{query}").status_code == 400
+    analyst = factories.user(Role.ANALYST)  # bulk exports are for supervisors and analysts (issue 10)
+    db.session.commit()
+    assert signed_in(app, analyst).get(f"/lists/entries/export?{query}").status_code == 400
 
 
 def test_a_named_set_from_the_dashboard_narrows_the_list(app, world, monkeypatch):
@@ -169,11 +171,14 @@ def test_filtering_is_audited_as_a_search_and_the_plain_list_is_not(app, world):
 def test_the_page_describes_the_filters_and_keeps_them_in_the_export_links(app, world):
     me, _, person_id = world
     beat = factories.beat(OLD_TRAFFORD)
-    page = soup(signed_in(app, me).get(
-        f"/lists/entries?kind=asb-incidents&beat={beat.id}&from=2026-11-01&to=2026-11-28&person={person_id}"))
+    url = f"/lists/entries?kind=asb-incidents&beat={beat.id}&from=2026-11-01&to=2026-11-28&person={person_id}"
+    page = soup(signed_in(app, me).get(url))
     assert page.select_one("[data-testid=list-description]").get_text(strip=True) == (
         "ASB incidents · Old Trafford · 1–28 Nov 2026 · linked to Wendy Witness")
-    exports = [a["href"] for a in page.select(".list-exports a")]
+    assert page.select(".list-exports a") == []  # a PCSO does not export lists (issue 10)
+    sergeant = factories.user(Role.SUPERVISOR)
+    db.session.commit()
+    exports = [a["href"] for a in soup(signed_in(app, sergeant).get(url)).select(".list-exports a")]
     assert len(exports) == 2 and all("kind=asb-incidents" in href and f"person={person_id}" in href for href in exports)
     assert page.select_one("input[name=person]")["value"] == str(person_id)  # kept when filtering further
     assert page.select_one("#kind-asb-incidents").has_attr("checked")

@@ -33,6 +33,7 @@ TABLES = {
     "user_session", "rate_limit_counter", "api_token", "idempotency_key", "photo", "saved_search", "held_submission", "risk_assessment",
     "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
     "retention_decision", "erased_record",
+    "export_request", "entry_amendment",
     "vehicle", "welfare_check",
 }
 

@@ -189,6 +189,26 @@ class FiltersSchema(Strict):
     locals().update({name: field for name, field in LIST_FILTERS.items()})
 
 
+@example({"id": 3, "status": "pending", "format": "csv", "count": 120, "marking": "OFFICIAL-SENSITIVE",
+          "purpose": "Evidence pack for the ASB case review", "recipient": "J Smith, Trafford Council",
+          "created_at": STAMP, "decided_at": None, "expires_at": None, "comment": None, "downloads": 0,
+          "approve_url": "/exports/3"})
+class ExportRequestSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["pending", "approved", "refused", "downloaded"]))
+    format = fields.String(required=True)
+    count = fields.Integer(required=True)
+    marking = fields.String(required=True)
+    purpose = fields.String(required=True)
+    recipient = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+    comment = fields.String(allow_none=True)
+    downloads = fields.Integer(required=True)
+    approve_url = fields.String(required=True, metadata={"description": "The page where a second person decides"})
+
+
 @example({"format": "csv", "purpose": "Ward panel on ASB at the tram stop",
           "recipient": "Trafford Council ASB team", "filters": FiltersSchema.example})
 class ExportInSchema(Strict):

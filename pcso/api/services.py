@@ -18,6 +18,7 @@ from ..auth.services import session_expires_at
 from ..beats.services import all_beats
 from ..entries.queries import get_visible_entry
 from ..extensions import db
+from ..lists import approvals
 from ..lists.exports import export_stream, export_summary
 from ..lists.filters import EntryFilter
 from ..lists.services import export_ids, record_disclosure, record_list_shown, record_list_view
@@ -119,10 +120,47 @@ def profile(user: User, model, record_id: int) -> dict:
 # --- exports -------------------------------------------------------------------------------------
 
 def export_entries(user: User, filters: EntryFilter, *, fmt: str, purpose: str, recipient: str):
-    """Record the disclosure (flush) and return the stream of the file: the view commits before sending it."""
+    """Record the disclosure (flush) and return the stream of the file: the view commits before sending it.
+
+    An OFFICIAL-SENSITIVE export is a request for a second person's approval instead: it is returned (an
+    ExportRequest) and the file comes later, from download_approved_export().
+    """
     clauses = filters.clauses(user, today=london_today())
     summary = export_summary(clauses)
+    if summary.needs_approval:
+        return approvals.request_export(filters, summary, fmt=fmt, purpose=purpose, recipient=recipient, actor=user,
+                                        via="api")
     event = record_disclosure(filters, summary, fmt=fmt, purpose=purpose, recipient=recipient, actor=user,
                               via="api", ids=export_ids(clauses, summary))
     return export_stream(fmt, clauses, summary, event=event, actor=user, purpose=purpose, recipient=recipient,
                          filters=filters, description=filters.describe(beat_names={b.id: b.name for b in all_beats()}))
+
+
+def export_request_shape(asked) -> dict:
+    return {"id": asked.id, "status": asked.status.value, "format": asked.format, "count": asked.count,
+            "marking": asked.marking, "purpose": asked.purpose, "recipient": asked.recipient,
+            "created_at": asked.created_at, "decided_at": asked.decided_at, "expires_at": asked.expires_at,
+            "comment": asked.comment, "downloads": asked.downloads,
+            "approve_url": url_for("lists.export_request", request_id=asked.id, _external=False)}
+
+
+def get_export_request(user: User, request_id: int):
+    return approvals.get_export_request(user, request_id) or abort(404, "No such export request.")
+
+
+def download_approved_export(user: User, request_id: int):
+    asked = get_export_request(user, request_id)
+    try:
+        stream = approvals.download_export(asked, actor=user, description=asked_description(asked))
+    except approvals.ExportRefused as error:
+        db.session.rollback()
+        abort(409, str(error), problem="conflict")
+    return asked, stream
+
+
+def asked_description(asked) -> str:
+    try:
+        filters = approvals.frozen_filter(asked)
+    except approvals.ExportRefused:
+        return "A filter that can no longer be read"
+    return filters.describe(beat_names={b.id: b.name for b in all_beats()})

@@ -1,14 +1,23 @@
 """The shift briefing as a printable PDF: the same content as the page, marked on every page."""
 from __future__ import annotations
 
+from ..models import HandlingCode
 from ..pdf import MarkedPDF
 from ..timeutil import format_london
 from .services import Briefing
 
 
-def briefing_pdf(b: Briefing) -> bytes:
+def conditions_of(entry) -> str | None:
+    """Handling code C: the conditions travel with the report wherever it is printed."""
+    if getattr(entry, "handling_code", None) == HandlingCode.CONDITIONS:
+        return f"Handling code C - share only on these conditions: {entry.handling_conditions}"
+    return None
+
+
+def briefing_pdf(b: Briefing, *, purpose: str | None = None, recipient: str | None = None,
+                 unicode_font: bool | None = None) -> bytes:
     beats = ", ".join(beat.name for beat in b.beats) or "no beats assigned"
-    doc = MarkedPDF(marking=b.marking.value, title=f"Shift briefing: {beats}")
+    doc = MarkedPDF(marking=b.marking.value, title=f"Shift briefing: {beats}", unicode_font=unicode_font)
     doc.alias_nb_pages()
     doc.add_page()
     doc.heading("Shift briefing", size=16)
@@ -16,6 +25,9 @@ def briefing_pdf(b: Briefing) -> bytes:
     doc.field("Beats", beats)
     doc.field("Since", f"{format_london(b.since)}: {b.since_how}")
     doc.field("Printed", format_london(b.now))
+    if purpose:
+        doc.field("Purpose", purpose)
+        doc.field("Recipient", recipient)
 
     if b.returned:
         doc.heading(f"Returned to you for correction ({len(b.returned)})")
@@ -55,7 +67,9 @@ def briefing_pdf(b: Briefing) -> bytes:
     if not b.intelligence:
         doc.paragraph("No new intelligence you can see.")
     for entry in b.intelligence:
-        doc.field(f"{format_london(entry.occurred_at)}", f"{entry.grading}: {entry.summary}")
+        conditions = conditions_of(entry)
+        doc.field(f"{format_london(entry.occurred_at)}", f"{entry.grading}: {entry.summary}"
+                  + (f"\n{conditions}" if conditions else ""))
 
     doc.heading("Open actions")
     actions = []
@@ -67,4 +81,6 @@ def briefing_pdf(b: Briefing) -> bytes:
     actions += [f"Priority action: {p.action}" + (f" (by {p.action_date:%d %b})" if p.action_date else "")
                 for p in b.priorities if p.action and (p.action_date is None or p.action_date >= b.today)]
     doc.paragraph("\n".join(f"- {action}" for action in actions) or "Nothing outstanding.")
+    if purpose:
+        doc.paragraph(f"Handle as {b.marking.value}. This disclosure is recorded in the Beatbook audit log.", size=9)
     return doc.render()

@@ -233,3 +233,18 @@ def record_briefing(briefing: Briefing, *, fmt: str = "html") -> None:
     audit.consulted(shown, actor=briefing.user, object_type="entry", screen="briefing", format=fmt,
                     since=briefing.since.isoformat(), beat_ids=sorted(briefing.beat_ids), **briefing.counts())
     audit.consulted([item.child for item in briefing.welfare_due], actor=briefing.user, object_type="person")
+
+
+def shown_entry_ids(briefing: Briefing) -> list[int]:
+    """Every entry the briefing shows (each list is bounded), for its audit event."""
+    shown = [*briefing.returned, *briefing.new_entries, *briefing.intelligence, *briefing.drafts,
+             *(item.check for item in briefing.welfare_due)]
+    return sorted({entry.id for entry in shown})
+
+
+def record_briefing_disclosure(briefing: Briefing, *, purpose: str, recipient: str) -> None:
+    """The printable briefing leaves the system: a disclosure (DPA 2018 s.62), with why and to whom."""
+    audit.record(AuditAction.DISCLOSE, actor=briefing.user, object_type="briefing", format="pdf", purpose=purpose,
+                 recipient=recipient, marking=briefing.marking.value, since=briefing.since.isoformat(),
+                 beat_ids=sorted(briefing.beat_ids), records={"entry": audit.id_summary(shown_entry_ids(briefing))},
+                 context=audit.endpoint(), **briefing.counts())

@@ -12,7 +12,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateTimeLocalField, FieldList
 
 from ..access import (
-    LOGGERS, RAISE_FROM_KINDS, can_edit_entry, can_raise_intelligence, can_review_entry, can_review_risk,
+    LOGGERS, RAISE_FROM_KINDS, can_decide_amendment, can_edit_entry, can_raise_intelligence, can_review_entry,
+    can_review_risk,
 )
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
@@ -21,7 +22,8 @@ from ..models import (
     AsbIncident, Entry, EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User,
 )
 from ..photos.services import PhotoRejected, PreparedPhoto, attach_photo, check_count, pending_offer, prepare_photo
-from ..review.forms import review_form_for
+from ..review.amendments import shown_value
+from ..review.forms import AmendmentDecisionForm, review_form_for
 from ..risk.forms import RiskReviewForm
 from ..risk.services import assessments_of, latest_assessments, victims_of
 from ..timeutil import to_london, utcnow
@@ -141,7 +143,8 @@ def show_errors(form, error: EntryRejected) -> None:
         (field.errors if field is not None and hasattr(field, "errors") else form.form_errors).append(message)
 
 
-def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200, held=None, action=None):
+def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 200, held=None, action=None,
+                amendment_form=None):
     if request.method == "POST" and _chosen_files(form) and not form.photos.errors:  # a file input is never refilled
         form.photos.errors.append("Choose the photos again: the rest of the form is kept as you typed it")
     # What the form shows of records: the entry being changed, the one a report is raised from, the patrol.
@@ -151,7 +154,20 @@ def render_form(form, kind: EntryKind, entry=None, patrol=None, status: int = 20
     if held is not None:
         record_shown(held, actor=current_user, object_type="held_submission")
     return render_template("entries/form.html", form=form, kind=kind, spec=kind_of(kind), entry=entry,
-                           patrol=patrol, held=held, action=action, button_form=EmptyForm()), status
+                           patrol=patrol, held=held, action=action, button_form=EmptyForm(),
+                           amendment_form=amendment_form), status
+
+
+def amendment_input(entry: Entry, amendment) -> EntryInput:
+    """The amendment's kept edit form read again, as its author's, into the services' input.
+    Raises EntryRejected when it no longer passes the form's own checks."""
+    form = make_form(entry.kind, obj=entry, user=amendment.author, formdata=MultiDict(amendment.form))
+    raise_from(form, prefill=False, user=amendment.author)
+    if not form.validate():
+        problems = {name: (errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], str)
+                           else "Check this field") for name, errors in form.errors.items()}
+        raise EntryRejected(problems or {"_form": "The amendment no longer passes the form's checks"})
+    return form_input(entry.kind, form)
 
 
 def _form_value(field, value) -> list[str]:
@@ -259,12 +275,15 @@ def _risk(entry, form) -> dict:
             "risk_latest": latest_assessments((person.id for person in victims), current_user)}
 
 
-def render_detail(entry, *, end_form=None, review_form=None, risk_form=None, status: int = 200):
-    """The entry page, with the patrol-end, review and risk review forms where they apply (and their errors)."""
+def render_detail(entry, *, end_form=None, review_form=None, risk_form=None, amendment_form=None, status: int = 200):
+    """The entry page, with the patrol-end, review, risk review and amendment decision forms where they apply
+    (and their errors)."""
     if end_form is None:
         end_form = EndPatrolForm(ended_at=london_now())
     if review_form is None and can_review_entry(current_user, entry):
         review_form = review_form_for(entry)
+    if amendment_form is None and can_decide_amendment(current_user, entry):
+        amendment_form = AmendmentDecisionForm()
     logged = recent_visible_entries(current_user, patrol_id=entry.id) if isinstance(entry, Patrol) else []
     raised_from = (get_visible_entry(current_user, entry.raised_from_id)
                    if isinstance(entry, IntelligenceReport) and entry.raised_from_id else None)
@@ -272,7 +291,9 @@ def render_detail(entry, *, end_form=None, review_form=None, risk_form=None, sta
     record_shown([entry, *logged, raised_from, *raised], actor=current_user, object_type="entry")
     record_links_shown(entry, actor=current_user)
     return render_template("entries/detail.html", entry=entry, spec=kind_of(entry.kind), logged=logged,
-                           end_form=end_form, review_form=review_form, button_form=EmptyForm(),
+                           end_form=end_form, review_form=review_form, amendment_form=amendment_form,
+                           shown_value=shown_value,
+                           button_form=EmptyForm(),
                            points=entry_map_points([entry]), raised_from=raised_from, raised_reports=raised,
                            photo_offer=pending_offer(entry) if can_edit_entry(current_user, entry) else None,
                            **_risk(entry, risk_form)), status

@@ -2,6 +2,7 @@
 and audit; views and the API commit. Each kind's own part comes from the registry."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ from .. import audit
 from ..access import can_raise_intelligence, can_view_source
 from ..extensions import db
 from ..models import (
-    AsbIncident, AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
+    AsbIncident, AuditAction, Entry, EntryKind, EntryRevision, EntryStatus, IntelligenceReport, Patrol, User,
+    WelfareCheck,
 )
 from ..pole.services import BornOnUnconfirmed, RecordNotFound, link, person_for, vehicle_for
 from ..queries import AnyEntry
@@ -24,7 +26,7 @@ from .held import resolve_held
 from .placing import place_entry, resolve_place
 from .queries import get_visible_entry
 from .registry import kind_of
-from .revisions import add_revision, snapshot
+from .revisions import add_revision, diff, snapshot
 
 EARLIEST_YEAR = 2000
 FUTURE_SLACK = timedelta(minutes=10)  # phone clocks drift
@@ -246,6 +248,50 @@ def update_entry(entry: Entry, data: EntryInput, *, actor: User, submit: bool = 
         record_initial_assessments(entry, actor=actor)
     index_entry(entry)
     return entry
+
+
+def _source_kept(entry: Entry, data: EntryInput, author: User) -> EntryInput:
+    """An amendment by an author who may no longer read who the source is (a PCSO, once the report is approved)
+    keeps the source details as recorded: their form never shows them, so it can't change them either."""
+    if isinstance(entry, IntelligenceReport) and not can_view_source(author, entry):
+        return replace(data, fields=replace(data.fields, source_details=entry.source_details))
+    return data
+
+
+def preview_changes(entry: Entry, data: EntryInput, *, author: User) -> dict[str, list]:
+    """What applying `data` to the entry would change (a revision's changes), checked with every rule of an edit,
+    then undone: nothing of it stays (no record made, no link, no audit event). Raises EntryRejected."""
+    if data.kind != entry.kind:
+        raise EntryRejected("kind", f"This entry is a {entry.kind.noun}: it can't become another kind")
+    data = _source_kept(entry, data, author)
+    before = snapshot(entry)
+    savepoint = db.session.begin_nested()
+    try:
+        _apply(entry, data, author)
+        db.session.flush()
+        return diff(before, snapshot(entry))
+    finally:
+        savepoint.rollback()
+
+
+def amend_entry(entry: Entry, data: EntryInput, *, author: User, approver: User, amendment_id: int) -> EntryRevision:
+    """Apply an approved amendment: the entry changes as its author proposed and stays approved; the revision
+    is the author's ("amended"), the audit event the approver's (their decision made the change)."""
+    if data.kind != entry.kind:
+        raise EntryRejected("kind", f"This entry is a {entry.kind.noun}: it can't become another kind")
+    data = _source_kept(entry, data, author)
+    before = snapshot(entry)
+    _apply(entry, data, author)
+    entry.updated_at = utcnow()
+    db.session.flush()
+    changes = diff(before, snapshot(entry))
+    revision = EntryRevision(entry_id=entry.id, actor_id=author.id, action="amended", changes=changes)
+    db.session.add(revision)
+    db.session.flush()
+    audit.record(AuditAction.UPDATE, entry, actor=approver, object_type="entry", fields=sorted(changes),
+                 amendment_id=amendment_id, proposed_by=author.id)
+    index_entry(entry)
+    return revision
 
 
 def submit_entry(entry: Entry, *, actor: User, at: datetime | None = None) -> Entry:

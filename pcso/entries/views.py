@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import LOGGERS, READERS, can_edit_entry, require
+from ..access import LOGGERS, READERS, can_edit_entry, can_propose_amendment, require
 from ..beats.services import all_beats
 from ..database import writes_on_read
 from ..extensions import db
@@ -15,6 +15,8 @@ from ..web import positive_int
 from .errors import EntryNotFound, EntryRejected
 from .forms import EndPatrolForm
 from ..photos.services import PhotoRejected
+from ..review.amendments import AmendmentRejected, form_pairs, propose_amendment
+from ..review.forms import AmendmentReasonForm
 from .held import discard_held, held_for, record_held_view, unresolved_held
 from .pages import (
     added_row, attach_photos, form_input, form_photos, is_submit, make_form, raise_from, reject, reject_photos,
@@ -148,6 +150,35 @@ def edit(entry_id: int):
             return redirect(url_for("entries.detail", entry_id=entry.id))
     status = 400 if request.method == "POST" and not added else 200
     return render_form(form, entry.kind, entry=entry, status=status)
+
+
+@bp.route("/entries/<int:entry_id>/amend", methods=["GET", "POST"])
+@require(*LOGGERS)
+def amend(entry_id: int):
+    """An approved entry's author proposes an amendment: the edit form and a reason; a supervisor decides."""
+    entry = get_visible_entry(current_user, entry_id) or abort(404)
+    if not can_propose_amendment(current_user, entry):
+        abort(409 if entry.pending_amendment is not None and entry.author_id == current_user.id else 403)
+    form, why = make_form(entry.kind, obj=entry), AmendmentReasonForm()
+    raise_from(form, prefill=False)
+    added = added_row(form)
+    if request.method == "POST" and not added and all([form.validate_on_submit(), why.validate()]):
+        try:
+            propose_amendment(entry, form_input(entry.kind, form), pairs=form_pairs(request.form),
+                              reason=why.amendment_reason.data, actor=current_user)
+        except EntryRejected as error:
+            reject(form, error)
+        except AmendmentRejected as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        except EntryNotFound:
+            abort(404)
+        else:
+            db.session.commit()
+            flash("Amendment proposed. A supervisor approves it before the entry changes.", "success")
+            return redirect(url_for("entries.detail", entry_id=entry.id))
+    return render_form(form, entry.kind, entry=entry, status=400 if request.method == "POST" and not added else 200,
+                       action=url_for("entries.amend", entry_id=entry.id), amendment_form=why)
 
 
 @bp.post("/entries/<int:entry_id>/submit")

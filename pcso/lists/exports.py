@@ -19,15 +19,21 @@ What leaves, and how:
 CSV: UTF-8 with a byte-order mark (Excel reads it as UTF-8), comma-separated, CRLF. The first rows are
 `# ` metadata rows, the marking first: `# OFFICIAL-SENSITIVE`, then `# exported_at,<ISO>`,
 `# exported_by,<collar>`, `# purpose,…`, `# recipient,…`, `# filters,…`, `# rows,<n>`,
-`# audit_event,<id>`; then the header row and the data; the last row is the marking again.
+`# audit_event,<id>` (and for an export approved by a second person `# export_request,<id>` and
+`# approved_by,<collar>`); when any row is an intelligence report with handling code C, a
+`# handling_code_C,<what it means>` row and one `# conditions,<entry id>,<the conditions>` row per report
+(up to CONDITIONS_LISTED, then a row saying how many more); then the header row and the data (each such
+report's conditions in its `intel_handling_conditions` column too); the handling code C row again before
+the last row, which is the marking again.
 A spreadsheet shows them as rows above and below the table; pandas.read_csv(..., comment="#") and
 Python's csv (skip rows whose first cell starts with "#") read the table alone. Text cells starting with
 = + - @ (or a tab or carriage return) get a leading ' so a spreadsheet shows them instead of running them.
 
 GeoJSON: a FeatureCollection with top-level "marking" and "metadata" (marking, exported_at, exported_by,
-purpose, recipient, filters, filters_description, count, audit_event, columns), then "features": one
-Point per entry ([lon, lat], or a null geometry for an entry without a location), id = entry id,
-properties = the CSV columns less lat and lon.
+purpose, recipient, filters, filters_description, count, audit_event, columns; handling_conditions, a list
+of {"id", "conditions"} for each handling code C report, and conditions_apply, their number), then
+"features": one Point per entry ([lon, lat], or a null geometry for an entry without a location), id =
+entry id, properties = the CSV columns less lat and lon (a C report's conditions in intel_handling_conditions).
 """
 from __future__ import annotations
 
@@ -43,11 +49,12 @@ import sqlalchemy as sa
 from ..entries.kinds.base import export_value
 from ..entries.registry import KINDS
 from ..extensions import db
-from ..models import AuditEvent, Beat, Entry, SecurityMarking, User
+from ..models import AuditEvent, Beat, Entry, EntryKind, HandlingCode, IntelligenceReport, SecurityMarking, User
 from ..timeutil import to_london, utcnow
 
 BATCH = 2_000  # rows fetched per round trip
 CHUNK_ROWS = 500  # rows written per chunk sent
+CONDITIONS_LISTED = 200  # handling code C reports whose conditions the file's header lists one by one
 
 
 @dataclass(frozen=True)
@@ -67,15 +74,43 @@ class ExportSummary:
     count: int
     max_id: int | None
     marking: SecurityMarking
+    conditions: tuple[tuple[int, str], ...] = ()  # (entry id, conditions) of handling code C reports, listed
+    conditions_count: int = 0  # all of them (more than CONDITIONS_LISTED are in the column only)
+
+    @property
+    def needs_approval(self) -> bool:
+        """An OFFICIAL-SENSITIVE bulk export needs a second person's approval before it streams."""
+        return self.marking == SecurityMarking.OFFICIAL_SENSITIVE
 
 
-def export_summary(clauses) -> ExportSummary:
-    """Count, highest id and marking of the rows an export will hold: one aggregate query, no rows loaded."""
+def export_summary(clauses, max_id: int | None = None) -> ExportSummary:
+    """Count, highest id and marking of the rows an export will hold (one aggregate query, no rows loaded), and
+    the handling code C conditions that must travel with it. `max_id` bounds the rows (a frozen request)."""
+    if max_id is not None:
+        clauses = [*clauses, Entry.id <= max_id]
     sensitive = sa.func.max(sa.case((Entry.marking == SecurityMarking.OFFICIAL_SENSITIVE, 1), else_=0))
-    count, max_id, any_sensitive = db.session.execute(
+    count, top, any_sensitive = db.session.execute(
         sa.select(sa.func.count(Entry.id), sa.func.max(Entry.id), sensitive).where(*clauses)).one()
     marking = SecurityMarking.OFFICIAL_SENSITIVE if any_sensitive else SecurityMarking.OFFICIAL
-    return ExportSummary(count=count, max_id=max_id, marking=marking)
+    conditions, conditions_count = (), 0
+    if count:
+        intel = IntelligenceReport.__table__.alias("conditions_intel")
+        where = [*clauses, Entry.kind == EntryKind.INTELLIGENCE_REPORT,
+                 sa.exists().where(intel.c.id == Entry.id, intel.c.handling_code == HandlingCode.CONDITIONS)]
+        conditions_count = db.session.scalar(sa.select(sa.func.count(Entry.id)).where(*where))
+        if conditions_count:
+            listed = sa.select(Entry.id).where(*where).order_by(Entry.id).limit(CONDITIONS_LISTED).subquery()
+            conditions = tuple(db.session.execute(
+                sa.select(intel.c.id, intel.c.handling_conditions).join(listed, listed.c.id == intel.c.id)
+                .order_by(intel.c.id)).tuples())
+    return ExportSummary(count=count, max_id=top, marking=marking, conditions=conditions,
+                         conditions_count=conditions_count)
+
+
+def conditions_notice(count: int) -> str:
+    return (f"{count} intelligence report{'s' if count != 1 else ''} in this file {'are' if count != 1 else 'is'} "
+            "handling code C: lawful sharing only on the conditions recorded with each (listed here and in the "
+            "intel_handling_conditions column). The conditions travel with the data.")
 
 
 def export_filename(fmt: str, today: date) -> str:
@@ -160,8 +195,8 @@ def _csv_text(rows: list[list]) -> str:
 
 
 def metadata(summary: ExportSummary, *, event: AuditEvent, actor: User, purpose: str, recipient: str, filters,
-             description: str) -> dict:
-    return {
+             description: str, approval=None) -> dict:
+    meta = {
         "marking": summary.marking.value,
         "exported_at": to_london(event.at or utcnow()).isoformat(timespec="seconds"),
         "exported_by": actor.collar_number,
@@ -172,6 +207,12 @@ def metadata(summary: ExportSummary, *, event: AuditEvent, actor: User, purpose:
         "count": summary.count,
         "audit_event": event.id,
     }
+    if approval is not None:
+        meta["export_request"] = approval.id
+        meta["approved_by"] = approval.decided_by.collar_number
+    meta["handling_conditions"] = [{"id": entry_id, "conditions": text} for entry_id, text in summary.conditions]
+    meta["conditions_apply"] = summary.conditions_count
+    return meta
 
 
 def csv_stream(query: sa.Select, meta: dict) -> Iterator[bytes]:
@@ -179,7 +220,17 @@ def csv_stream(query: sa.Select, meta: dict) -> Iterator[bytes]:
     head = [[marking]] + [[f"# {name}", safe_cell(str(meta[name]))] for name in
                           ("exported_at", "exported_by", "purpose", "recipient")]
     head += [["# filters", safe_cell(meta["filters_description"])], ["# rows", meta["count"]],
-             ["# audit_event", meta["audit_event"]], list(COLUMNS)]
+             ["# audit_event", meta["audit_event"]]]
+    head += [[f"# {name}", meta[name]] for name in ("export_request", "approved_by") if name in meta]
+    conditions = []
+    if meta["conditions_apply"]:
+        conditions = [["# handling_code_C", conditions_notice(meta["conditions_apply"])]]
+        head += conditions + [["# conditions", item["id"], safe_cell(item["conditions"])]
+                              for item in meta["handling_conditions"]]
+        if meta["conditions_apply"] > len(meta["handling_conditions"]):
+            more = meta["conditions_apply"] - len(meta["handling_conditions"])
+            head.append(["# conditions", "", f"and {more} more: see the intel_handling_conditions column"])
+    head.append(list(COLUMNS))
     yield ("\ufeff" + _csv_text(head)).encode("utf-8")
     chunk: list[list] = []
     for row in read_rows(query):
@@ -188,7 +239,7 @@ def csv_stream(query: sa.Select, meta: dict) -> Iterator[bytes]:
         if len(chunk) >= CHUNK_ROWS:
             yield _csv_text(chunk).encode("utf-8")
             chunk = []
-    chunk.append([marking])
+    chunk += conditions + [[marking]]
     yield _csv_text(chunk).encode("utf-8")
 
 
@@ -215,11 +266,11 @@ def geojson_stream(query: sa.Select, meta: dict) -> Iterator[bytes]:
 
 
 def export_stream(fmt: str, clauses, summary: ExportSummary, *, event: AuditEvent, actor: User, purpose: str,
-                  recipient: str, filters, description: str) -> Iterator[bytes]:
+                  recipient: str, filters, description: str, approval=None) -> Iterator[bytes]:
     """The file as chunks of bytes. Everything it needs is read now, not in the generator, which runs after
     the view has committed and returned."""
     meta = metadata(summary, event=event, actor=actor, purpose=purpose, recipient=recipient, filters=filters,
-                    description=description)
+                    description=description, approval=approval)
     query = export_query(clauses, summary.max_id)
     if summary.count == 0:
         query = query.where(sa.false())

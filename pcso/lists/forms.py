@@ -33,3 +33,11 @@ class EntryExportForm(FlaskForm):
 class ListExportForm(EntryExportForm):
     format = RadioField("Format", choices=[("csv", "CSV (spreadsheet)"), ("geojson", "GeoJSON (map)")],
                         default="csv", validators=[DataRequired("Choose a format")])
+
+
+class ExportDecisionForm(FlaskForm):
+    """A second person's decision on an OFFICIAL-SENSITIVE export: approve, or refuse with a reason."""
+
+    comment = TextAreaField("Comment for the requester", validators=[
+        Length(max=1000, message="Keep the comment under 1,000 characters")],
+        description="Required when you refuse it: say why.", render_kw={"rows": 3, "autocomplete": "off"})

@@ -6,7 +6,7 @@ import io
 
 from ..access import RESTRICTED_FIELDS, visible_changes
 from ..entries.registry import kind_of
-from ..models import Entry, User
+from ..models import Entry, HandlingCode, User
 from ..pdf import MarkedPDF
 from ..photos.storage import PhotoMissing, photo_bytes
 
@@ -59,11 +59,27 @@ def _photos(pdf: MarkedPDF, entry: Entry) -> None:
         pdf.paragraph(f"Photo {number} of {len(entry.photos)}, {photo.width} x {photo.height} px", size=8)
 
 
+def handling_conditions(entry: Entry) -> str | None:
+    """Handling code C: the conditions travel with the report (issue 10), as a line of their own."""
+    if getattr(entry, "handling_code", None) == HandlingCode.CONDITIONS:
+        return f"Handling code C - share only on these conditions: {entry.handling_conditions}"
+    return None
+
+
+def _amendments(pdf: MarkedPDF, entry: Entry) -> None:
+    for made in entry.approved_amendments:
+        pdf.field("Amended", f"{format_london(made.decided_at)} by {made.author.display_name}: {made.reason} "
+                             f"(approved by {made.decided_by.display_name})")
+
+
 def entry_pdf(entry: Entry, *, viewer: User, purpose: str, recipient: str, unicode_font: bool | None = None) -> bytes:
     marking = entry.marking.value
     pdf = MarkedPDF(marking=marking, title=f"Beatbook {entry.kind.label} {entry.id}", unicode_font=unicode_font)
     pdf.add_page()
     pdf.heading(entry.summary, size=15)
+    conditions = handling_conditions(entry)
+    if conditions:
+        pdf.heading(conditions, size=11)
     pdf.field("Kind", entry.kind.label)
     pdf.field("Status", entry.status.label)
     pdf.field("Marking", marking)
@@ -72,6 +88,7 @@ def entry_pdf(entry: Entry, *, viewer: User, purpose: str, recipient: str, unico
     pdf.field("Recorded", f"{format_london(entry.recorded_at)} by {entry.author.display_name} "
                           f"({entry.author.collar_number})")
     pdf.field("Submitted", format_london(entry.submitted_at) if entry.submitted_at else None)
+    _amendments(pdf, entry)
     pdf.field("Where", entry.location_text)
     if entry.has_location:
         accuracy = f" (+/- {entry.accuracy_m:.0f} m)" if entry.accuracy_m is not None else ""
@@ -104,5 +121,7 @@ def entry_pdf(entry: Entry, *, viewer: User, purpose: str, recipient: str, unico
     pdf.field("Exported by", f"{viewer.display_name} ({viewer.collar_number})")
     pdf.field("Purpose", purpose)
     pdf.field("Recipient", recipient)
+    if conditions:
+        pdf.paragraph(conditions, size=9)
     pdf.paragraph(f"Handle as {marking}. This disclosure is recorded in the Beatbook audit log.", size=9)
     return pdf.render()

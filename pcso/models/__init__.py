@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see every table."""
+from .amendment import AmendmentStatus, EntryAmendment
 from .api_token import ApiToken, TokenScope
 from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel, normalise_vrm
 from .audit import AuditAction, AuditEvent
@@ -7,6 +8,7 @@ from .beat import Beat
 from .briefing import BeatPriority, Shift
 from .context import StreetCrime
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
+from .export_request import ExportRequest, ExportRequestStatus
 from .held import HeldSubmission
 from .idempotency import IdempotencyKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
@@ -24,7 +26,7 @@ from .user import RateLimitCounter, Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "ApiToken", "AssessmentKind", "ErasedRecord", "HeldSubmission", "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
+    "AmendmentStatus", "ApiToken", "AssessmentKind", "EntryAmendment", "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

@@ -144,6 +144,9 @@ class Entry(db.Model):
     photos: Mapped[list["Photo"]] = relationship(  # noqa: F821
         back_populates="entry", order_by="(Photo.position, Photo.id)", cascade="all, delete-orphan"
     )
+    amendments: Mapped[list["EntryAmendment"]] = relationship(  # noqa: F821
+        back_populates="entry", order_by="EntryAmendment.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"polymorphic_on": "kind"}
 
@@ -162,6 +165,14 @@ class Entry(db.Model):
         if self.status != EntryStatus.RETURNED:
             return None
         return next((r for r in reversed(self.reviews) if r.decision == "returned"), None)
+
+    @property
+    def pending_amendment(self) -> "EntryAmendment | None":  # noqa: F821
+        return next((a for a in self.amendments if a.status == "pending"), None)
+
+    @property
+    def approved_amendments(self) -> list:
+        return [a for a in self.amendments if a.status == "approved"]
 
     @property
     def people_links(self) -> list:
@@ -188,7 +199,7 @@ class EntryRevision(db.Model):
     entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    action: Mapped[str] = mapped_column(sa.String(32))  # created, updated, submitted, ended, approved, returned
+    action: Mapped[str] = mapped_column(sa.String(32))  # created, updated, submitted, ended, approved, returned, amended
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     entry: Mapped[Entry] = relationship(back_populates="revisions")

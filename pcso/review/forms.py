@@ -74,3 +74,27 @@ def review_form_for(entry, decision: str | None = None) -> ReviewForm:
             form.handling_conditions.data = entry.handling_conditions
         return form
     return ReviewForm(decision=decision)
+
+
+class AmendmentReasonForm(FlaskForm):
+    """Why an approved entry needs amending: shown beside the edit form, posted with it (its CSRF token is the
+    edit form's)."""
+
+    class Meta:
+        csrf = False
+
+    amendment_reason = TextAreaField("Why it needs amending", validators=[
+        Length(max=1000, message="Keep the reason under 1,000 characters")],
+        description="What was wrong or missing, e.g. “Wrong registration recorded: it was YK68 WPD”. "
+                    "A supervisor approves the amendment before the entry changes.",
+        render_kw={"rows": 3, "autocomplete": "off"})
+
+    def validate_amendment_reason(self, field):
+        if len(" ".join((field.data or "").split())) < 10:
+            raise ValidationError("Say why it needs amending, in 10 characters or more")
+
+
+class AmendmentDecisionForm(FlaskForm):
+    comment = TextAreaField("Comment for the author", validators=[
+        Length(max=2000, message="Keep the comment under 2,000 characters")],
+        description="Required when you refuse it: say why.", render_kw={"rows": 3})

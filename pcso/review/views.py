@@ -6,13 +6,15 @@ from flask_login import current_user
 
 from ..access import REVIEWERS, can_review_entry, require
 from ..beats.services import all_beats
-from ..entries.pages import render_detail
+from ..entries.errors import EntryNotFound, EntryRejected
+from ..entries.pages import amendment_input, render_detail
 from ..entries.queries import get_visible_entry
 from ..extensions import db
 from ..models import EntryStatus
 from ..web import positive_int
 from . import services
-from .forms import DECISIONS, IntelReviewForm, review_form_for
+from .amendments import AmendmentRejected, amendment_queue, approve_amendment, refuse_amendment
+from .forms import DECISIONS, AmendmentDecisionForm, IntelReviewForm, review_form_for
 from .services import SCOPES, ReviewRejected, approve, next_in_queue, return_to_author, review_queue
 
 bp = Blueprint("review", __name__)
@@ -28,6 +30,7 @@ def queue():
     items, total = review_queue(current_user, scope=scope, beat_id=beat_id)
     services.record_queue_view(items, actor=current_user)
     return render_template("review/queue.html", items=items, total=total, scope=scope, beat_id=beat_id,
+                           amendments=amendment_queue(current_user, scope=scope, beat_id=beat_id),
                            beats=all_beats(), overdue=sum(item.is_overdue for item in items),
                            count_cap=services.COUNT_CAP)
 
@@ -75,3 +78,43 @@ def _onwards(decision: str, following):
         return redirect(url_for("review.queue"))
     flash(f"{done}. Next, the oldest still waiting:", "success")
     return redirect(url_for("entries.detail", entry_id=following.id))
+
+
+@bp.post("/entries/<int:entry_id>/amendment")
+@require(*REVIEWERS)
+def decide_amendment(entry_id: int):
+    """Approve the pending amendment of an approved entry (it changes, and stays approved) or refuse it."""
+    entry = get_visible_entry(current_user, entry_id) or abort(404)
+    decision, form = request.form.get("decision"), AmendmentDecisionForm()
+    if entry.pending_amendment is None or entry.pending_amendment.author_id == current_user.id:
+        abort(404 if entry.pending_amendment is None else 403)
+    valid = form.validate_on_submit()
+    if decision not in ("approve", "refuse"):
+        form.form_errors.append("Choose Approve amendment or Refuse")
+    if decision not in ("approve", "refuse") or not valid:
+        return render_detail(entry, amendment_form=form, status=400)
+    try:
+        _decide_amendment(entry, decision, form.comment.data)
+    except (AmendmentRejected, EntryRejected, EntryNotFound) as error:
+        db.session.rollback()
+        form.form_errors.append(_why(error))
+        return render_detail(get_visible_entry(current_user, entry_id) or abort(404), amendment_form=form, status=409)
+    db.session.commit()
+    flash("Amendment approved: the entry is changed and stays approved." if decision == "approve"
+          else "Amendment refused: its author sees your reason.", "success")
+    return redirect(url_for("review.queue"))
+
+
+def _decide_amendment(entry, decision: str, comment: str | None) -> None:
+    if decision == "approve":
+        approve_amendment(entry, amendment_input(entry, entry.pending_amendment), actor=current_user, comment=comment)
+    else:
+        refuse_amendment(entry, actor=current_user, comment=comment)
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, EntryRejected):
+        return "This amendment can no longer be applied (" + "; ".join(error.errors.values()) + "): refuse it."
+    if isinstance(error, EntryNotFound):
+        return "This amendment names an entry that is no longer available: refuse it."
+    return str(error)

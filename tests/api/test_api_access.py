@@ -14,6 +14,7 @@ EVERYONE = frozenset(Role)
 READ = frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING})
 LOG = frozenset({Role.PCSO, Role.SUPERVISOR})
 SUPERVISE = frozenset({Role.SUPERVISOR})
+EXPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST})  # bulk exports (issue 10)
 API_ACCESS = {
     "api_docs.openapi_json": PUBLIC, "api_docs.reference": PUBLIC,
     "api_core.me": EVERYONE, "api_core.beats": EVERYONE, "api_core.schools": READ,
@@ -22,7 +23,8 @@ API_ACCESS = {
     **{f"api_forms.form_{kind}": LOG for kind in
        ("patrol", "asb_incident", "school_visit", "welfare_check", "intelligence_report")},
     "api_entries.entry": READ, "api_entries.update": LOG, "api_entries.submit": LOG, "api_photos.add_photo": LOG, "api_entries.end_patrol": LOG,
-    "api_lists.entries": READ, "api_lists.export": READ,
+    "api_lists.entries": READ, "api_lists.export": EXPORT_ROLES, "api_lists.export_request": EXPORT_ROLES,
+    "api_lists.download": EXPORT_ROLES,
     "api_records.person": READ, "api_records.vehicle": READ, "api_records.location": READ,
     "api_search.search": READ, "api_work.review_queue": SUPERVISE, "api_work.create_review": SUPERVISE,
     "api_work.briefing": LOG,
@@ -61,7 +63,10 @@ MATRIX = [
     ("GET", "/api/v1/review-queue", None,                 (401, 403, 200, 403, 403, 403)),
     ("GET", "/api/v1/briefing", None,                     (401, 200, 200, 403, 403, 403)),
     ("POST", "/api/v1/search", {"q": "matrix"},           (401, 200, 200, 200, 200, 403)),
-    ("POST", "/api/v1/exports", EXPORT,                   (401, 200, 200, 200, 200, 403)),
+    # Bulk exports: supervisors and analysts; what they see is OFFICIAL-SENSITIVE, so 202 (an approval request)
+    ("POST", "/api/v1/exports", EXPORT,                   (401, 403, 202, 202, 403, 403)),
+    ("GET", "/api/v1/exports/{missing}", None,            (401, 403, 404, 404, 403, 403)),
+    ("POST", "/api/v1/exports/{missing}/download", None,  (401, 403, 404, 404, 403, 403)),
     ("POST", "/api/v1/asb-incidents", ASB,                (401, 201, 201, 403, 403, 403)),
     ("GET", "/api/v1/seal-key", None,                     (401, 200, 200, 403, 403, 403)),
     ("POST", "/api/v1/outbox/discarded", {"count": 1, "kinds": {"asb-incidents": 1}}, (401, 204, 204, 403, 403, 403)),

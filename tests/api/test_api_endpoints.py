@@ -103,9 +103,11 @@ def test_briefing_is_audited(app, officer):
 
 
 def test_export_needs_purpose_and_recipient_and_is_a_disclosure(app, officer):
-    person, secret = officer
+    person, _ = officer
     factories.asb(person, OLD_TRAFFORD)
+    sergeant = factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD])  # bulk exports: supervisors and analysts
     db.session.commit()
+    secret = token(sergeant)
     client = app.test_client()
     refused = client.post("/api/v1/exports", json={"format": "csv", "purpose": "   short  "}, headers=bearer(secret))
     assert refused.status_code == 422 and {"recipient"} <= set(problem(refused)["errors"])

@@ -59,8 +59,13 @@ def test_pcso_reads_the_briefing_on_a_phone(live_app, page, make_user, in_db, no
     expect(page.locator("[data-entry-id]")).to_have_count(4)
     page.go_back()
 
+    page.get_by_role("link", name="Printable PDF").click()  # a disclosure: why, and for whom (issue 10)
+    expect(page.get_by_test_id("marking")).to_have_text("OFFICIAL-SENSITIVE")
+    page.get_by_label("Purpose").fill("Late turn briefing for the Old Trafford team")
+    page.get_by_label("Recipient").fill("Old Trafford PCSO team")
+    check_page(page, "briefing-02-pdf-form")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Printable PDF").click()
+        page.get_by_role("button", name="Download PDF").click()
     pdf = download.value
     assert pdf.suggested_filename.startswith("briefing-") and pdf.suggested_filename.endswith(".pdf")
     with open(pdf.path(), "rb") as handle:

@@ -25,13 +25,15 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
         pages["beat"] = f"/beats/{beat_id(live_app)}"
         pages["search"] = "/search"
         pages["entries-list"] = "/lists/entries"
+    if role in (Role.SUPERVISOR, Role.ANALYST):  # bulk exports (issue 10)
         pages["export-form"] = "/lists/entries/export?kind=asb-incidents"
+        pages["export-approvals"] = "/exports"
     if role in (Role.PCSO, Role.SUPERVISOR):
         pages |= {"my-entries": "/entries", "choose": "/entries/new", "patrol-form": "/patrols/new",
                   "asb-form": "/asb-incidents/new", "school-form": "/school-visits/new",
                   "welfare-form": "/welfare-checks/new", "intel-form": "/intelligence-reports/new",
                   "raise-intel-form": f"/intelligence-reports/new?from={entry_id}",
-                  "briefing": "/briefing", "dashboard": "/dashboard"}
+                  "briefing": "/briefing", "briefing-pdf-form": "/briefing.pdf", "dashboard": "/dashboard"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST):
         pages["entry"] = f"/entries/{entry_id}"
         pages["entry-pdf-form"] = f"/entries/{entry_id}/pdf"

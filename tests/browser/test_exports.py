@@ -1,5 +1,7 @@
-"""On a phone: a PCSO filters the entry list, exports it as CSV with a purpose and recipient, and the file
-holds exactly the rows they may see, marked; the export is on record as a disclosure."""
+"""On a phone: a PCSO filters the entry list (no export buttons: bulk exports are for supervisors and
+analysts); a supervisor exports an OFFICIAL list as CSV with a purpose and recipient, and the file holds exactly
+the rows asked for, marked; the export is on record as a disclosure. The OFFICIAL-SENSITIVE case, approved by a
+second person, is tests/browser/test_exports_approval.py."""
 from __future__ import annotations
 
 import csv
@@ -13,7 +15,7 @@ from pcso.extensions import db
 from pcso.models import AuditAction, AuditEvent, Role, SecurityMarking
 from pcso.timeutil import from_london, to_london, utcnow
 from tests import factories
-from tests.browser.conftest import OLD_TRAFFORD, check_page, login, open_menu_link
+from tests.browser.conftest import OLD_TRAFFORD, beat_id, check_page, login, open_menu_link
 
 ALTRINCHAM = "E05015239"
 
@@ -23,8 +25,9 @@ def march_2024(day: int, hour: int = 12) -> datetime:
     return from_london(datetime(2024, 3, day, hour))
 
 
-def test_pcso_filters_the_list_and_exports_exactly_what_they_may_see(new_context, make_user, in_db, live_app):
+def test_pcso_filters_the_list_and_a_supervisor_exports_it(new_context, make_user, in_db, live_app):
     me = make_user(collar="PC7001")
+    sergeant = make_user(Role.SUPERVISOR, collar="PS7002")
 
     def world():
         colleague = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
@@ -60,15 +63,22 @@ def test_pcso_filters_the_list_and_exports_exactly_what_they_may_see(new_context
         "links => links.map(a => a.dataset.entryId)")]
     assert listed == list(reversed(seen))  # newest first
     check_page(page, "80-pcso-entry-list-filtered")
+    expect(page.locator(".list-exports")).to_have_count(0)  # PCSOs do not export lists
 
+    # The supervisor sees more (the sensitive one, Altrincham): from the 8th, on Old Trafford, the list is OFFICIAL.
+    page = new_context(accept_downloads=True).new_page()
+    login(page, sergeant)
+    page.goto(f"/lists/entries?kind=asb-incidents&beat={beat_id(live_app)}&from=2024-03-08&to=2024-03-31")
+    expect(page.get_by_test_id("result-count")).to_contain_text("2 entries")
     page.get_by_role("link", name="Export CSV").click()
-    expect(page.get_by_test_id("export-count")).to_have_text("3")
-    expect(page.get_by_test_id("marking-reminder")).to_contain_text("OFFICIAL")
+    expect(page.get_by_test_id("export-count")).to_have_text("2")
+    expect(page.get_by_test_id("marking-reminder")).to_contain_text("This file is OFFICIAL.")
+    expect(page.get_by_test_id("approval-needed")).to_have_count(0)
     page.get_by_label("Purpose").fill("ASB case review evidence for Trafford CSP")
     page.get_by_label("Recipient").fill("J Smith, Trafford Council ASB team")
-    check_page(page, "81-pcso-export-form")
+    check_page(page, "81-supervisor-export-form")
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Export 3 entries").click()
+        page.get_by_role("button", name="Export 2 entries").click()
     download = download_info.value
     assert download.suggested_filename.startswith("beatbook-entries-") and download.suggested_filename.endswith(".csv")
     body = open(download.path(), encoding="utf-8-sig").read()
@@ -78,16 +88,18 @@ def test_pcso_filters_the_list_and_exports_exactly_what_they_may_see(new_context
     assert rows[0] == ["# OFFICIAL"] and rows[-1] == ["# OFFICIAL"]
     header, *data = [row for row in rows if not row[0].startswith("#")]
     exported = {int(row[header.index("id")]): row for row in data}
-    assert set(exported) == set(seen) and not set(exported) & set(hidden)
+    assert set(exported) == set(seen[1:]) and not set(exported) & set(hidden)
     assert exported[seen[1]][header.index("summary")] == "'=1+1 graffiti on the bridge"
 
+    old_trafford = beat_id(live_app)
     with live_app.app_context():
         event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.DISCLOSE,
-                                                               AuditEvent.actor_id == me.id)).one()
+                                                               AuditEvent.actor_id == sergeant.id)).one()
         assert event.details["purpose"] == "ASB case review evidence for Trafford CSP"
         assert event.details["recipient"] == "J Smith, Trafford Council ASB team"
-        assert event.details["count"] == 3 and event.details["format"] == "csv"
-        assert event.details["filters"] == {"kind": ["asb-incidents"], "from": "2024-03-01", "to": "2024-03-31"}
+        assert event.details["count"] == 2 and event.details["format"] == "csv"
+        assert event.details["filters"] == {"kind": ["asb-incidents"], "beat": [old_trafford],
+                                             "from": "2024-03-08", "to": "2024-03-31"}
         db.session.remove()
 
 
