@@ -6,7 +6,7 @@ downloaded. entry_amendment: a change to an approved entry proposed by its autho
 or refused by a supervisor; at most one pending per entry.
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-03 09:52:57.612617
 
 """
@@ -18,7 +18,7 @@ import pcso.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0010'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
