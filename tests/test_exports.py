@@ -152,7 +152,7 @@ def test_csv_export_contains_exactly_the_rows_the_user_may_see_and_leaves_a_disc
     request_id = event.details["export_request"]
     assert event.details == {"format": "csv", "purpose": PURPOSE, "recipient": RECIPIENT, "filters": {},
                              "count": len(expected), "marking": "OFFICIAL-SENSITIVE", "export_request": request_id,
-                             "approved_by": event.details["approved_by"], "context": "lists.export",
+                             "approved_by": event.details["approved_by"], "context": "lists.download_export_request",
                              "records": {"entry": audit.id_summary(sorted(expected))}}
     marking = "OFFICIAL-SENSITIVE"  # both see sensitive entries: the export was approved by a second person
     assert meta[0] == [f"# {marking}"]  # the marking is the first line of the file...

@@ -24,7 +24,7 @@ from ..models import AuditAction, Entry, EntryKind, ExportRequest, ExportRequest
 from ..timeutil import to_london, utcnow
 from .exports import ExportSummary, export_stream, export_summary
 from .filters import EntryFilter, FilterError
-from .services import record_disclosure
+from .services import export_ids, record_disclosure
 
 QUEUE_LIMIT = 200
 
@@ -143,6 +143,6 @@ def download_export(request: ExportRequest, *, actor: User, description: str):
         request.status = ExportRequestStatus.DOWNLOADED
     event = record_disclosure(filters, summary, fmt=request.format, purpose=request.purpose,
                               recipient=request.recipient, actor=actor, export_request=request.id,
-                              approved_by=request.decided_by_id)
+                              approved_by=request.decided_by_id, ids=export_ids(clauses, summary))
     return export_stream(request.format, clauses, summary, event=event, actor=actor, purpose=request.purpose,
                          recipient=request.recipient, filters=filters, description=description, approval=request)

@@ -102,8 +102,7 @@ def export():
             return redirect(url_for("lists.export_request", request_id=asked.id))
         event = record_disclosure(filters, summary, fmt=form.format.data, purpose=form.purpose.data,
                                   recipient=form.recipient.data, actor=current_user, ids=export_ids(clauses, summary))
-        # Everything the file needs is read before the commit: nothing after it may touch the session,
-        # or the request would open a second (write-locking, on SQLite) transaction for the download.
+        # Everything the file is read from is read before the commit (no second, write-locking transaction).
         stream = export_stream(form.format.data, clauses, summary, event=event, actor=current_user,
                                purpose=form.purpose.data, recipient=form.recipient.data, filters=filters,
                                description=_description(filters, all_beats()))
@@ -122,10 +121,13 @@ def export_requests():
 
 
 def _request_description(asked) -> str:
+    """What the request would export, in words; a person named in it is a consultation of their record."""
     try:
-        return _description(frozen_filter(asked), all_beats())
+        filters = frozen_filter(asked)
     except ExportRefused:
         return "A filter that can no longer be read"
+    record_export_form(None, filters, actor=current_user)
+    return _description(filters, all_beats())
 
 
 def _request_page(asked, *, form=None, status: int = 200):

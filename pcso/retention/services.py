@@ -191,8 +191,11 @@ def due_counts(today: date | None = None) -> dict[str, dict[str, int]]:
 
 def record_queue_view(items: list[DueRecord], *, actor: User, kind: str | None, group: str | None) -> None:
     """Opening the queue is a consultation of the records listed (ids and types only)."""
-    audit.record(AuditAction.VIEW, actor=actor, object_type="retention_queue", kind=kind, group=group,
-                 records=[[item.record_type, item.record_id] for item in items])
+    listed: dict[str, list[int]] = {}
+    for item in items:
+        listed.setdefault(item.record_type, []).append(item.record_id)
+    for record_type, ids in (listed or {"entry": []}).items():  # named in the request's one view event
+        audit.consulted(ids, actor=actor, object_type=record_type, screen="retention-queue", kind=kind, group=group)
 
 
 # --- one record and its decision ----------------------------------------------------------------
@@ -273,4 +276,4 @@ def record_decision(record_type: str, record, *, decision: RetentionDecisionType
 
 def record_decision_view(record_type: str, record, *, actor: User) -> None:
     """The decision page shows the record's metadata: a consultation, recorded."""
-    audit.record(AuditAction.VIEW, actor=actor, object_type=record_type, object_id=record.id, page="retention")
+    audit.consulted(record, actor=actor, object_type=record_type, screen="retention")
