@@ -16,6 +16,7 @@ from .api import (
 )
 from .api.setup import init_api
 from .assets import init_assets
+from .audit_viewer import views as audit_viewer, views_reason as access_reasons
 from .auth import views as auth
 from .beats import views as beats
 from .briefing import views as briefing
@@ -67,7 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_converters(app)
     for module in (main, auth, beats, entries, photos, review, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline):
+                   offline, audit_viewer, access_reasons):
         app.register_blueprint(module.bp)
 
     register_web(app)

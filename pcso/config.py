@@ -100,7 +100,11 @@ def load_config(instance_path: Path) -> dict:
         "OUTBOX_WARN_HOURS": _int("OUTBOX_WARN_HOURS", 72),
         # The sealing keys' folder (default instance/seal_keys/): made by `flask seal-key init`, never here.
         "SEAL_KEY_DIR": os.environ.get("SEAL_KEY_DIR", ""),
+        # Reason for access on OFFICIAL-SENSITIVE entries (pcso/audit_viewer/reasons.py): off, optional, required.
+        "ACCESS_REASON": os.environ.get("ACCESS_REASON", "optional").strip().lower(),
     }
+    if config["ACCESS_REASON"] not in ("off", "optional", "required"):
+        raise RuntimeError("ACCESS_REASON must be off, optional or required")
     if production:
         if not os.environ.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
             raise RuntimeError("BEATBOOK_ENV=production needs SECRET_KEY of at least 32 characters")

@@ -160,7 +160,7 @@ def test_source_details_are_read_only_where_access_guards_them():
 # count. A new module must be placed here (an unplaced module fails), which is the moment to ask where it
 # belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer
 # (a module named outright is placed there, whatever wildcards it also matches).
-FEATURES = ("account", "admin", "api", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
+FEATURES = ("account", "admin", "api", "audit_viewer", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
             "main", "offline", "photos", "pole", "review", "schools", "search")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
@@ -177,7 +177,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                      "pcso.entries.revisions")),
     ("records and search", ("pcso.search.*", "pcso.pole.*")),
     ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services")),
-    ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*")),
+    ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*", "pcso.audit_viewer.*")),
     ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
     ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*")),
 ]
@@ -449,7 +449,8 @@ def test_can_open_reads_the_views_declared_roles(app):
             login_user(factories.user(role))
             assert can_open("admin.users") is (role == Role.ADMIN)
             assert can_open("review.queue") is (role == Role.SUPERVISOR)
-            assert can_open("beats.index")  # every role
+            assert can_open("beats.index") is (role != Role.AUDITOR)  # every role but the auditor's
+            assert can_open("audit.index") is (role == Role.AUDITOR)
             logout_user()
         with pytest.raises(KeyError):
             can_open("no.such-endpoint")

@@ -11,7 +11,7 @@ from .. import audit
 from ..access import can_raise_intelligence, can_view_source
 from ..extensions import db
 from ..models import (
-    AuditAction, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
+    AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, IntelligenceReport, Patrol, User, WelfareCheck,
 )
 from ..pole.services import RecordNotFound, link, person_for, vehicle_for
 from ..queries import AnyEntry
@@ -263,12 +263,13 @@ def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: 
     return patrol
 
 
-def record_view(entry: Entry, *, actor: User) -> None:
-    """Consultation is logged (DPA 2018 s.62); welfare checks above all, and who was shown a source."""
-    details = {}
+def record_view(entry: Entry, *, actor: User, **reason) -> AuditEvent:
+    """Consultation is logged (DPA 2018 s.62); welfare checks above all, and who was shown a source.
+    `reason`: why the officer opened it, when asked (pcso/audit_viewer/reasons.py: reason, note, reason_event)."""
+    details = dict(reason)
     if isinstance(entry, IntelligenceReport) and entry.source_details and can_view_source(actor, entry):
         details["source_details"] = "shown"
-    audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)
+    return audit.record(AuditAction.VIEW, entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)
 
 
 def record_my_entries_search(actor: User, *, kind, beat_id, status, results: int) -> None:
