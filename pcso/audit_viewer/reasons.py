@@ -119,7 +119,9 @@ def question_for(entry: Entry, user: User) -> ReasonForm | None:
     """The folded form on the record's page ("optional"), until this session has answered for it."""
     if mode() != "optional" or not applies(entry, user) or remembered_reason(entry) is not None:
         return None
-    return ReasonForm()
+    form = ReasonForm()
+    form.reason.label.text = "Reason"  # under its summary, which already asks the question
+    return form
 
 
 def reason_details(form: ReasonForm) -> dict:

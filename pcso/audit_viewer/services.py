@@ -34,7 +34,7 @@ CHUNK_ROWS = 500
 def record_audit_view(page: str, query: AuditQuery | None, *, actor: User, results: int | None = None,
                       **details) -> AuditEvent:
     terms = query.audit_terms() if query is not None else {}
-    return audit.record(AuditAction.VIEW, actor=actor, object_type=AUDIT, page=page, **terms,
+    return audit.record(AuditAction.VIEW, actor=actor, object_type=AUDIT, page=page, terms=terms,
                         **({"results": results} if results is not None else {}), **details)
 
 

@@ -116,7 +116,7 @@ def export():
     query, _ = _with_linked(_query(default_month=not request.args.get("id")))
     form, up_to = AuditExportForm(), latest_event_id()
     rows = count_events(query, up_to=up_to) if not _cross_site() else None
-    if form.validate_on_submit():
+    if rows is not None and form.validate_on_submit():
         event = record_audit_export(query, rows=rows, up_to=up_to, purpose=form.purpose.data,
                                     recipient=form.recipient.data, actor=current_user)
         stream = export_stream(query, event=event, rows=rows, up_to=up_to, actor=current_user,
