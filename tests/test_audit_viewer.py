@@ -95,6 +95,7 @@ def test_who_viewed_this_childs_record_and_why(app, world):
         (f"Sue Pervisor ({supervisor.collar_number})", ""),  # the first view, before answering
     ]
     assert rows[0].select_one("[data-testid=listed]").get_text(strip=True) == "in a list of 2 (beats.detail)"
+    assert not rows[1].select("[data-testid=listed]")  # a page about one record
     assert "Casey" not in page.get_text()
     audited = events(object_type="audit")
     assert [(e.action, e.actor_id, e.details["page"]) for e in audited] == [

@@ -43,10 +43,16 @@ def test_an_event_names_a_record_as_its_object_or_in_its_list_of_ids(app):
     other_type = event(actor=pcso, object_type="person", object_id=42)
     person_list = event(actor=pcso, object_type="person", ids=[42])
     not_an_array = [event(actor=pcso, ids={"42": 42}), event(actor=pcso, ids="42"), event(actor=pcso, ids=42),
-                    event(actor=pcso, ids=None), event(actor=pcso)]
+                    event(actor=pcso, ids=None), event(actor=pcso),
+                    event(actor=pcso, records={"entry": {"ids": {"a": 42}}}), event(actor=pcso, records=[42])]
+    # one consultation event per request (pcso/audit.py, s62): every kind of record the response showed
+    page = event(actor=pcso, object_type="entry", object_id=5, context="entries.detail",
+                 records={"entry": {"ids": [5], "count": 1}, "person": {"ids": [42, 43], "count": 2}})
+    capped_list = event(actor=pcso, object_type="entry", records={"entry": {"ids": [1, 42], "count": 900}})
     db.session.commit()
-    assert matching(names_records("entry", [42])) == {own.id, listed.id, listed_alone.id}
-    assert matching(names_records("person", [42])) == {other_type.id, person_list.id}
+    assert matching(names_records("entry", [42])) == {own.id, listed.id, listed_alone.id, capped_list.id}
+    assert matching(names_records("person", [42])) == {other_type.id, person_list.id, page.id}
+    assert matching(names_records("entry", [5])) == {page.id}
     assert matching(names_records("entry", [4, 99])) == {listed.id, other_list.id}
     assert matching(names_records("entry", [])) == set()
     assert not {e.id for e in not_an_array} & matching(names_records("entry", [42]))
@@ -183,3 +189,32 @@ def test_views_at_hours_the_officer_never_works_are_unusual(app):
     report = unusual_access(today, today)
     assert [(f.actor.id, f.count) for f in report.odd_hours] == [(officer.id, 1)]
     assert "03:00" in report.odd_hours[0].title
+
+
+def test_a_remembered_reason_shows_the_note_it_was_given_with(app):
+    supervisor, other = factories.user(Role.SUPERVISOR), factories.user(Role.SUPERVISOR)
+    start = utcnow() - timedelta(hours=1)
+    given = event(actor=supervisor, object_id=9, at=start, reason="safeguarding", note="MASH ref 77")
+    by_ref = event(actor=supervisor, object_id=9, at=start + timedelta(minutes=1), reason="safeguarding",
+                   reason_event=given.id)
+    reload = event(actor=supervisor, object_id=9, at=start + timedelta(minutes=2), reason="safeguarding")
+    elsewhere = event(actor=other, object_id=9, at=start + timedelta(minutes=3), reason="safeguarding")
+    changed = event(actor=supervisor, object_id=9, at=start + timedelta(minutes=4), reason="supervision")
+    db.session.commit()
+    page = event_page(AuditQuery.from_args(MultiDict({"id": "9"}), default_month=False))
+    notes = {row.event.id: page.note_for(row.event) for row in page.rows}
+    assert notes == {given.id: "MASH ref 77", by_ref.id: "MASH ref 77", reload.id: "MASH ref 77",
+                     elsewhere.id: None, changed.id: None}
+
+
+def test_how_many_records_a_page_showed_is_said_in_words():
+    from pcso.audit_viewer.queries import detail_items, listed_summary
+
+    assert listed_summary({"ids": [1, 2], "count": 40}) == "in a list of 40"
+    assert listed_summary({"ids": [1, 2], "count": 1}) == "in a list of 2"  # a count below the ids is not believed
+    assert listed_summary({"records": {"entry": {"ids": [5], "count": 1}}}) is None  # one record's page
+    assert listed_summary({"records": {"entry": {"ids": [5], "count": 1}, "person": {"ids": [1, 2], "count": 2}}}) \
+        == "shown with 1 entry, 2 persons"
+    assert listed_summary({"records": "nonsense"}) is None and listed_summary(None) is None
+    assert detail_items({"records": {}, "terms": {"q": "x" * 300}, "results": 3, "note": "n"}) == [
+        ("terms", "q: " + "x" * 116 + "…"), ("results", "3")]

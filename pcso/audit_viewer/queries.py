@@ -158,13 +158,13 @@ class EventRow:
 class EventPage:
     rows: list[EventRow]
     next_before: int | None  # the cursor of the next (older) page, or None at the end
-    notes: dict[int, str] = field(default_factory=dict)  # reason_event id -> the note given then
+    notes: dict[int, str] = field(default_factory=dict)  # event id -> the note its remembered reason was given with
 
     def note_for(self, event: AuditEvent) -> str | None:
         details = event.details or {}
         if isinstance(details.get("note"), str):
             return details["note"]
-        return self.notes.get(details.get("reason_event"))
+        return self.notes.get(event.id)
 
 
 def event_page(query: AuditQuery, *, per_page: int = PER_PAGE) -> EventPage:
@@ -183,14 +183,29 @@ def event_page(query: AuditQuery, *, per_page: int = PER_PAGE) -> EventPage:
     for row in rows:
         if row.event.object_type == "entry":
             row.entry = metas.get(row.event.object_id)
-    given = {ref for row in rows if isinstance(ref := (row.event.details or {}).get("reason_event"), int)}
-    notes = {}
-    if given:
-        for event_id, details in db.session.execute(
-                sa.select(AuditEvent.id, AuditEvent.details).where(AuditEvent.id.in_(sorted(given)))):
-            if isinstance((details or {}).get("note"), str):
-                notes[event_id] = details["note"]
-    return EventPage(rows, rows[-1].event.id if len(found) > per_page else None, notes)
+    return EventPage(rows, rows[-1].event.id if len(found) > per_page else None, _reason_notes(rows))
+
+
+def _reason_notes(rows: list[EventRow]) -> dict[int, str]:
+    """For views that carry a remembered reason but not its note: the note, from the view it was given with
+    (details.reason_event, or else that officer's latest earlier view of the record with a note)."""
+    wanting = [row.event for row in rows if (row.event.details or {}).get("reason")
+               and not isinstance((row.event.details or {}).get("note"), str)]
+    notes: dict[int, str] = {}
+    for event in wanting:
+        ref, reason = event.details.get("reason_event"), event.details["reason"]
+        earlier = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.id == ref) if isinstance(ref, int) else
+            sa.select(AuditEvent).where(AuditEvent.actor_id == event.actor_id, AuditEvent.id < event.id,
+                                        AuditEvent.object_type == event.object_type,
+                                        AuditEvent.object_id == event.object_id, AuditEvent.action == event.action,
+                                        AuditEvent.at >= event.at - timedelta(days=1))
+            .order_by(AuditEvent.id.desc()).limit(50))
+        given = next((e for e in earlier if (e.details or {}).get("reason") == reason
+                      and isinstance((e.details or {}).get("note"), str)), None)
+        if given is not None:
+            notes[event.id] = given.details["note"]
+    return notes
 
 
 def count_events(query: AuditQuery, *, up_to: int | None = None) -> int:
@@ -302,7 +317,7 @@ def recent_sensitive_records(*, limit: int = 10, days: int = 30, batch: int = 50
 
 # --- showing an event's details -----------------------------------------------------------------------
 
-SHOWN_APART = {"ids", "count", "context", "reason", "note", "reason_event", "kind"}  # shown in their own columns
+SHOWN_APART = {"ids", "count", "digest", "records", "context", "reason", "note", "reason_event", "kind"}  # shown in their own columns
 DETAIL_MAX = 120
 
 
@@ -323,10 +338,25 @@ def detail_items(details) -> list[tuple[str, str]]:
     return [(name, _short(value)) for name, value in details.items() if name not in SHOWN_APART]
 
 
-def listed_count(details) -> int | None:
-    """How many records a list event named (details.ids), or None for an event about one record."""
-    ids = details.get("ids") if isinstance(details, dict) else None
-    if not isinstance(ids, list):
+def _named_count(named) -> int:
+    ids = named.get("ids") if isinstance(named, dict) else None
+    count = named.get("count") if isinstance(named, dict) else None
+    shown = len(ids) if isinstance(ids, list) else 0
+    return count if isinstance(count, int) and count >= shown else shown
+
+
+def listed_summary(details) -> str | None:
+    """What a page that showed many records named ("in a list of 40", "shown with 12 entries, 3 persons"),
+    or None for an event about one record."""
+    if not isinstance(details, dict):
         return None
-    count = details.get("count")
-    return count if isinstance(count, int) and count >= len(ids) else len(ids)
+    if isinstance(details.get("ids"), list):
+        return f"in a list of {_named_count(details)}"
+    records = details.get("records")
+    if not isinstance(records, dict):
+        return None
+    counts = {kind: _named_count(named) for kind, named in records.items()}
+    if sum(counts.values()) <= 1:
+        return None
+    return "shown with " + ", ".join(f"{n} {kind.replace('_', ' ')}{'' if n == 1 else 's'}"
+                                     for kind, n in counts.items() if n)

@@ -107,7 +107,7 @@ def decide(entry: Entry, user: User) -> Decision:
     if given is None:
         return Decision(True, False, {}) if mode() == "required" else Decision(False, True, {})
     code, event_id = given
-    return Decision(False, True, {"reason": code, "reason_event": event_id})
+    return Decision(False, True, {"reason": code, **({"reason_event": event_id} if event_id else {})})
 
 
 def remembered_reason(entry: Entry) -> tuple[str, int] | None:
@@ -128,7 +128,7 @@ def reason_details(form: ReasonForm) -> dict:
     return {"reason": form.reason.data, **({"note": form.note.data} if form.note.data else {})}
 
 
-def remember(entry: Entry, code: str, event_id: int) -> None:
+def remember(entry: Entry, code: str, event_id: int | None) -> None:
     """This login session has answered for this record; the next page shown is the view just recorded."""
     remembered = _remembered()
     remembered.pop(str(entry.id), None)

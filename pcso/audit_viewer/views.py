@@ -16,7 +16,7 @@ from ..models import AuditAction
 from ..timeutil import london_today
 from .forms import AuditExportForm
 from .queries import (
-    RECORD_TYPES, AuditFilterError, AuditQuery, count_events, detail_items, event_page, latest_event_id, listed_count,
+    RECORD_TYPES, AuditFilterError, AuditQuery, count_events, detail_items, event_page, latest_event_id, listed_summary,
     month_start, recent_sensitive_records, record_meta, with_linked_entries,
 )
 from .reasons import reason_label
@@ -55,7 +55,7 @@ def _search(mode: str, query: AuditQuery, ready: bool, meta=None):
         db.session.commit()
     return render_template("audit/events.html", mode=mode, modes=MODES, query=query, page=page, meta=meta,
                            cross_site=ready and _cross_site(), record_types=RECORD_TYPES, actions=list(AuditAction),
-                           reason_label=reason_label, detail_items=detail_items, listed_count=listed_count)
+                           reason_label=reason_label, detail_items=detail_items, listed_summary=listed_summary)
 
 
 @bp.get("/")

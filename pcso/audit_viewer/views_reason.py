@@ -32,7 +32,7 @@ def give(entry_id: int):
     if not form.validate_on_submit():
         return render_question(entry, form, 400)
     details = reason_details(form)
-    event = record_view(entry, actor=current_user, **details)
+    event_id = getattr(record_view(entry, actor=current_user, **details), "id", None)  # None: written at commit
     db.session.commit()
-    remember(entry, details["reason"], event.id)
+    remember(entry, details["reason"], event_id)
     return redirect(url_for("entries.detail", entry_id=entry.id))
