@@ -214,7 +214,9 @@ def test_how_many_records_a_page_showed_is_said_in_words():
     assert listed_summary({"ids": [1, 2], "count": 1}) == "in a list of 2"  # a count below the ids is not believed
     assert listed_summary({"records": {"entry": {"ids": [5], "count": 1}}}) is None  # one record's page
     assert listed_summary({"records": {"entry": {"ids": [5], "count": 1}, "person": {"ids": [1, 2], "count": 2}}}) \
-        == "shown with 1 entry, 2 persons"
+        == "shown with 1 entry, 2 people"
+    assert listed_summary({"records": {"entry": {"ids": [5, 6], "count": 2}, "vehicle": {"ids": [1]}}}) \
+        == "shown with 2 entries, 1 vehicle"
     assert listed_summary({"records": "nonsense"}) is None and listed_summary(None) is None
     assert detail_items({"records": {}, "terms": {"q": "x" * 300}, "results": 3, "note": "n"}) == [
         ("terms", "q: " + "x" * 116 + "…"), ("results", "3")]

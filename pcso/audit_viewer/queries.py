@@ -319,6 +319,7 @@ def recent_sensitive_records(*, limit: int = 10, days: int = 30, batch: int = 50
 
 SHOWN_APART = {"ids", "count", "digest", "records", "context", "reason", "note", "reason_event", "kind"}  # shown in their own columns
 DETAIL_MAX = 120
+PLURALS = {"entry": "entries", "person": "people", "held_submission": "held submissions"}
 
 
 def _short(value) -> str:
@@ -358,5 +359,5 @@ def listed_summary(details) -> str | None:
     counts = {kind: _named_count(named) for kind, named in records.items()}
     if sum(counts.values()) <= 1:
         return None
-    return "shown with " + ", ".join(f"{n} {kind.replace('_', ' ')}{'' if n == 1 else 's'}"
+    return "shown with " + ", ".join(f"{n} {kind.replace('_', ' ') if n == 1 else PLURALS.get(kind, kind + 's')}"
                                      for kind, n in counts.items() if n)
