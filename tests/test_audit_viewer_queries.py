@@ -220,3 +220,18 @@ def test_how_many_records_a_page_showed_is_said_in_words():
     assert listed_summary({"records": "nonsense"}) is None and listed_summary(None) is None
     assert detail_items({"records": {}, "terms": {"q": "x" * 300}, "results": 3, "note": "n"}) == [
         ("terms", "q: " + "x" * 116 + "…"), ("results", "3")]
+
+
+def test_each_kind_of_finding_is_capped_keeping_those_with_most_events(app, monkeypatch):
+    from pcso.audit_viewer import unusual
+
+    monkeypatch.setattr(unusual, "MAX_FINDINGS", 1)
+    small, big = factories.user(Role.PCSO), factories.user(Role.PCSO)
+    start = utcnow() - timedelta(hours=2)
+    for who, count in ((small, 5), (big, 8)):
+        for n in range(count):
+            event(AuditAction.DENY, actor=who, object_id=n + 1, at=start + timedelta(seconds=n))
+    db.session.commit()
+    report = unusual_access(london_today() - timedelta(days=1), london_today())
+    assert [(f.actor.id, f.count) for f in report.deny_bursts] == [(big.id, 8)]
+    assert report.capped == ["deny bursts: the 1 with most events of 2 (narrow the dates)"]

@@ -77,3 +77,13 @@ def utc_hour(column, *, dialect: str | None = None):
     if dialect == "postgresql":
         return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24")
     return sa.func.strftime("%Y-%m-%d %H", column)
+
+
+def unindexed(column):
+    """The column as an expression no index serves (`column || ''`), for a filter that must not drive the plan.
+
+    SQLite, without ANALYZE statistics, takes `object_type = 'entry'` on the (object_type, object_id) index
+    as selective and walks every entry event, then sorts; the pages that read "the latest events" must drive
+    from the `at` index instead (measured: 2.0 s -> ms on 300,000 events). PostgreSQL plans either way.
+    """
+    return column.concat("")

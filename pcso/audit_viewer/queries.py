@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import AuditAction, AuditEvent, Beat, Entry, EntryKind, Link, SecurityMarking, User, WelfareCheck
 from ..timeutil import london_day_start, london_today
 from ..web import MAX_DB_INT
-from .matching import names_records
+from .matching import names_records, unindexed
 
 PER_PAGE = 50
 # Record types an auditor can pick (object_type values written by audit.record) and how each is named.
@@ -296,7 +296,7 @@ def recent_sensitive_records(*, limit: int = 10, days: int = 30, batch: int = 50
     since = london_day_start(london_today() - timedelta(days=days))
     base = (sa.select(AuditEvent.id, AuditEvent.object_id, AuditEvent.at)
             .join(Entry, Entry.id == AuditEvent.object_id)
-            .where(AuditEvent.action == AuditAction.VIEW, AuditEvent.object_type == "entry",
+            .where(AuditEvent.action == AuditAction.VIEW, unindexed(AuditEvent.object_type) == "entry",
                    AuditEvent.at >= since, Entry.marking == SecurityMarking.OFFICIAL_SENSITIVE)
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(batch))
     seen: dict[int, datetime] = {}

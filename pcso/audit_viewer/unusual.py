@@ -7,12 +7,15 @@ Four findings, each with a link to the events behind it (the events page, filter
 - bursts of refusals: DENY_BURST or more DENY events (a record asked for that the user may not see) by one
   officer within DENY_WINDOW;
 - views at unusual hours: an officer's VIEWs in a London hour of the day in which, over the BASELINE_DAYS
-  before the window, they made under USUAL_SHARE of their views (with at least BASELINE_MIN views of history).
+  before the window, they made under USUAL_SHARE of their views (with at least BASELINE_MIN views of history);
+  one finding per officer and day.
 
-Bounded: each finding reads at most MAX_EVENTS events of its kind in the window, and says when it stopped.
+Bounded: each finding reads at most MAX_EVENTS events of its kind in the window, each kind shows at most
+MAX_FINDINGS findings (those with the most events), and the page says when either stopped it.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import AuditAction, AuditEvent, Entry, EntryKind, User, WelfareCheck, beat_assignment
 from ..timeutil import london_day_start, to_london
-from .matching import utc_hour
+from .matching import unindexed, utc_hour
 
 DENY_BURST = 5
 DENY_WINDOW = timedelta(minutes=10)
@@ -31,6 +34,7 @@ BASELINE_DAYS = 28
 BASELINE_MIN = 20
 USUAL_SHARE = 0.05
 MAX_EVENTS = 20_000
+MAX_FINDINGS = 200  # per kind of finding shown
 MIN_NAME_LENGTH = 3  # a display name's words shorter than this are ignored ("Jo" matches too much)
 
 
@@ -78,7 +82,7 @@ def off_beat_welfare_views(report: Report, start: datetime, end: datetime) -> No
     rows = db.session.execute(
         sa.select(AuditEvent.actor_id, AuditEvent.object_id, sa.func.count(), sa.func.min(AuditEvent.at))
         .join(Entry, Entry.id == AuditEvent.object_id).join(check, check.c.id == Entry.id)
-        .where(AuditEvent.action == AuditAction.VIEW, AuditEvent.object_type == "entry",
+        .where(AuditEvent.action == AuditAction.VIEW, unindexed(AuditEvent.object_type) == "entry",
                Entry.kind == EntryKind.WELFARE_CHECK, AuditEvent.at >= start, AuditEvent.at < end,
                AuditEvent.actor_id.is_not(None), AuditEvent.actor_id != Entry.author_id,
                AuditEvent.actor_id != check.c.spoc_id, has_beat, ~on_beat)
@@ -179,8 +183,11 @@ def _hours(start: datetime, end: datetime) -> dict[int, Counter]:
     return counts
 
 
+@functools.cache
 def _london_hour(utc_bucket: str) -> datetime:
-    return to_london(datetime.strptime(utc_bucket, "%Y-%m-%d %H").replace(tzinfo=timezone.utc))
+    """'2026-12-03 09' (UTC) as the London hour it is (parsed by hand: strptime was most of the report's time)."""
+    return to_london(datetime(int(utc_bucket[:4]), int(utc_bucket[5:7]), int(utc_bucket[8:10]),
+                              int(utc_bucket[11:13]), tzinfo=timezone.utc))
 
 
 def odd_hour_views(report: Report, start: datetime, end: datetime) -> None:
@@ -198,13 +205,16 @@ def odd_hour_views(report: Report, start: datetime, end: datetime) -> None:
     for actor_id, counts in window.items():
         if actor_id not in usual:
             continue
+        by_day: dict[date, list[tuple[datetime, int]]] = defaultdict(list)  # one finding per officer and day
         for moment, count in sorted(counts.items()):
             if moment.hour not in usual[actor_id]:
-                actor = users[actor_id]
-                report.odd_hours.append(Finding(
-                    actor, f"{count} view{'s' if count > 1 else ''} at {moment:%H}:00–{moment:%H}:59",
-                    f"on {moment:%a %d %b}; usually {_hour_ranges(usual[actor_id])}",
-                    _day_args(actor.collar_number, moment.date(), action="view"), count))
+                by_day[moment.date()].append((moment, count))
+        for day, hours in by_day.items():
+            actor, count = users[actor_id], sum(n for _, n in hours)
+            report.odd_hours.append(Finding(
+                actor, f"{count} view{'s' if count > 1 else ''} at " + ", ".join(f"{m:%H}:00" for m, _ in hours),
+                f"on {day:%a %d %b}; usually {_hour_ranges(usual[actor_id])}",
+                _day_args(actor.collar_number, day, action="view"), count))
 
 
 def _hour_ranges(hours: set[int]) -> str:
@@ -219,4 +229,11 @@ def unusual_access(from_on: date, to_on: date) -> Report:
     colleague_searches(report, start, end)
     deny_bursts(report, start, end)
     odd_hour_views(report, start, end)
+    for name in ("off_beat", "colleague_searches", "deny_bursts", "odd_hours"):
+        findings = getattr(report, name)
+        if len(findings) > MAX_FINDINGS:  # the most events first, then the cap
+            findings.sort(key=lambda f: f.count, reverse=True)
+            report.capped.append(f"{name.replace('_', ' ')}: the {MAX_FINDINGS} with most events of "
+                                 f"{len(findings):,} (narrow the dates)")
+            del findings[MAX_FINDINGS:]
     return report
