@@ -235,3 +235,15 @@ def test_each_kind_of_finding_is_capped_keeping_those_with_most_events(app, monk
     report = unusual_access(london_today() - timedelta(days=1), london_today())
     assert [(f.actor.id, f.count) for f in report.deny_bursts] == [(big.id, 8)]
     assert report.capped == ["deny bursts: the 1 with most events of 2 (narrow the dates)"]
+
+
+def test_postgresql_has_the_details_index_the_lookups_use(app):
+    inspector = sa.inspect(db.engine)
+    names = {index["name"] for index in inspector.get_indexes("audit_event")}
+    if db.engine.dialect.name == "postgresql":  # migration 0017; SQLite cannot index into JSON arrays
+        assert "ix_audit_event_details_gin" in names
+        clause = names_records("entry", [42])
+        sql = str(sa.select(AuditEvent.id).where(clause).compile(dialect=db.engine.dialect))
+        assert "CAST(audit_event.details AS JSONB) @>" in sql  # the indexed expression, as the index has it
+    else:
+        assert "ix_audit_event_details_gin" not in names

@@ -9,12 +9,12 @@ An event names a record in one of three ways:
   pcso/audit.py writes, naming every record a response showed).
 All count: "who has viewed this child's record" includes everyone whose list or page showed it.
 
-The JSON functions differ: SQLite has `json_each` over the stored text, PostgreSQL (where the column is
-`json`) `jsonb_array_elements_text` over its cast to `jsonb`. Both are guarded so ids that are not an array
-name nothing (and never raise). Everything else here is plain SQL on both.
+The JSON functions differ: SQLite has `json_each` over the stored text; PostgreSQL (where the column is `json`)
+asks containment of its cast to `jsonb`, which migration 0017's GIN index answers (6.6 s -> 2 ms for one record
+over 300,000 events). Both are guarded so ids that are not an array name nothing (and never raise).
 
-The object part uses the (object_type, object_id) index; the membership parts scan the events within the
-window the page asks for (an index on `details` would be on the audit log helper's table; see the report).
+The object part uses the (object_type, object_id) index; on SQLite the membership parts scan the events within
+the dates the page asks for (2.4 s for all time over 300,000 events on a loaded 2-core machine).
 """
 from __future__ import annotations
 
@@ -31,34 +31,37 @@ def dialect_name() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _listed_ids(dialect: str, keys: tuple[str, ...]):
-    """A table of the text of each element of details[keys...] (empty unless it is an array)."""
-    if dialect == "postgresql":
-        ids = sa.cast(AuditEvent.details, JSONB)
-        for key in keys:
-            ids = ids[key]
-        array = sa.case((sa.func.jsonb_typeof(ids) == "array", ids), else_=sa.cast(sa.literal("[]"), JSONB))
-        return sa.func.jsonb_array_elements_text(array).table_valued("value").alias("listed")
+def _listed_ids(keys: tuple[str, ...]):
+    """SQLite: a table of the elements of details[keys...] (empty unless it is an array)."""
     path = "$" + "".join(f'."{key}"' for key in keys)
     path = sa.case((sa.func.json_type(AuditEvent.details, path) == "array", path), else_="$.no_such_key")
     return sa.func.json_each(AuditEvent.details, path).table_valued("value").alias("listed")
 
 
+def _nested(keys: tuple[str, ...], value) -> dict:
+    for key in reversed(keys):
+        value = {key: value}
+    return value
+
+
 def lists_any(ids: Iterable[int], *, keys: tuple[str, ...] = ("ids",),
               dialect: str | None = None) -> sa.ColumnElement[bool]:
-    """True for an event whose details[keys...] (details.ids unless told) holds any of `ids`."""
+    """True for an event whose details[keys...] (details.ids unless told) holds any of `ids`.
+
+    PostgreSQL: containment (`details::jsonb @> {"ids": [42]}`), which the GIN index of migration 0017 answers
+    (a value that is not an array contains nothing); SQLite: json_each over the array, guarded the same way.
+    """
     wanted = sorted({int(i) for i in ids})
     if not wanted:
         return sa.false()
     if not all(key.replace("_", "").isalnum() for key in keys):
         raise ValueError(f"not a details key: {keys!r}")
     dialect = dialect or dialect_name()
-    listed = _listed_ids(dialect, keys)
-    if dialect == "postgresql":  # elements as text: '123'
-        match = listed.c.value.in_([str(i) for i in wanted])
-    else:  # json_each gives integers as integers
-        match = listed.c.value.in_(wanted)
-    return sa.exists(sa.select(sa.literal(1)).select_from(listed).where(match))
+    if dialect == "postgresql":
+        details = sa.cast(AuditEvent.details, JSONB)
+        return sa.or_(*[details.contains(_nested(keys, [i])) for i in wanted])
+    listed = _listed_ids(keys)
+    return sa.exists(sa.select(sa.literal(1)).select_from(listed).where(listed.c.value.in_(wanted)))
 
 
 def names_records(object_type: str, ids: Iterable[int], *, dialect: str | None = None) -> sa.ColumnElement[bool]:
