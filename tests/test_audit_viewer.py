@@ -204,3 +204,20 @@ def test_the_unusual_access_page_links_each_finding_to_its_events(app, world):
     viewed = events(action=AuditAction.VIEW, actor_id=off_beat.id, object_type="entry")
     assert ids == [e.id for e in viewed]
     assert browser.get("/audit/unusual?from=2026-02-30").status_code == 400
+
+
+def test_every_record_type_and_bad_input_answer_cleanly(app, world):
+    _, _, auditor, _ = world
+    from pcso.audit_viewer.queries import RECORD_TYPES
+
+    browser = signed_in(app, auditor)
+    for record_type in RECORD_TYPES:
+        response = browser.get(f"/audit/records?type={record_type}&id=999999")
+        assert response.status_code == 200, record_type
+        assert "No such record now" in soup(response).select_one("[data-testid=record-meta]").get_text()
+    for url in ("/audit/records?type=bogus&id=1", "/audit/records?id=abc", "/audit/records?type=person",
+                "/audit/events?from=2026-02-30", "/audit/events?before=abc", "/audit/events?action=drop%20table",
+                "/audit/records?id=1&id=2", "/audit/people?collar=" + "%00" * 20, "/audit/export?to=99999-01-01"):
+        response = browser.get(url)
+        assert response.status_code == 400, url
+        assert soup(response).select_one("h1"), url  # the error page, with its message
