@@ -106,9 +106,10 @@ def pages_of(role: str, session: requests.Session, base: str) -> dict[str, str]:
     pages = {"home": "/", "tokens": "/account/tokens", "api-reference": "/api/v1/reference"}
     if role == "auditor":  # the audit pages only (pcso/audit_viewer/)
         record = first(session, base, "/audit/", r'href="(/audit/records\?type=entry&amp;id=\d+)"')
-        return {**pages, "audit": "/audit/", "audit-record": record and record.replace("&amp;", "&"),
-                "audit-officer": "/audit/people?collar=PC1001", "audit-events": "/audit/events",
-                "audit-unusual": "/audit/unusual", "audit-export": "/audit/export?action=view"}
+        pages |= {"audit": "/audit/", "audit-record": record and record.replace("&amp;", "&"),
+                  "audit-officer": "/audit/people?collar=PC1001", "audit-events": "/audit/events",
+                  "audit-unusual": "/audit/unusual", "audit-export": "/audit/export?action=view"}
+        return {name: url for name, url in pages.items() if url}
     pages |= {"data-sources": "/data-sources", "beats": "/beats/"}
     beat = first(session, base, "/beats/", r'href="(/beats/\d+)"')
     entry = first(session, base, "/lists/entries", r'href="(/entries/\d+)"') if role != "admin" else None
