@@ -18,6 +18,7 @@ from .api import (
 from .api.setup import init_api
 from .assets import init_assets
 from .audit import init_audit
+from .audit_viewer import views as audit_viewer, views_reason as access_reasons
 from .auth import views as auth
 from .auth import views_security as auth_security
 from .beats import views as beats
@@ -82,7 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_converters(app)
     for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline, retention):
+                   offline, retention, audit_viewer, access_reasons):
         app.register_blueprint(module.bp)
 
     register_web(app)

@@ -18,7 +18,9 @@ from flask_login import current_user
 from .extensions import db, login_manager
 from .models import Entry, EntryKind, EntryStatus, Link, Role, SecurityMarking, User, WelfareCheck
 
-ALL_ROLES = tuple(Role)
+ALL_ROLES = tuple(Role)  # sign out, one's own account and API tokens: every role, the auditor too
+AUDITORS = (Role.AUDITOR,)  # professional standards: the audit pages (pcso/audit_viewer/), and nothing else
+STAFF = tuple(role for role in Role if role not in AUDITORS)  # pages about the force's beats and data
 LOGGERS = (Role.PCSO, Role.SUPERVISOR)  # who logs entries on the street
 READERS = (Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING)
 PUBLIC = "public"

@@ -168,7 +168,11 @@ def load_config(instance_path: Path) -> dict:
         # (unset: 60 s on PostgreSQL, whose ids can commit out of order; 0 on SQLite). docs/DEPLOY.md.
         "AUDIT_SEAL_BATCH": _int("AUDIT_SEAL_BATCH", 10_000),
         "AUDIT_SEAL_LAG_SECONDS": _int("AUDIT_SEAL_LAG_SECONDS", 0) if os.environ.get("AUDIT_SEAL_LAG_SECONDS") else None,
+        # Reason for access on OFFICIAL-SENSITIVE entries (pcso/audit_viewer/reasons.py): off, optional, required.
+        "ACCESS_REASON": os.environ.get("ACCESS_REASON", "optional").strip().lower(),
     }
+    if config["ACCESS_REASON"] not in ("off", "optional", "required"):
+        raise RuntimeError("ACCESS_REASON must be off, optional or required")
     if production and (problems := production_problems(config)):
         raise RuntimeError("BEATBOOK_ENV=production refuses to start: " + "; ".join(problems))
     return config

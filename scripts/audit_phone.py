@@ -40,7 +40,8 @@ ONLY = set(filter(None, os.environ.get("AUDIT_ONLY", "lighthouse,axe,install").s
 
 PCSO = ("PC1001", "pcso-demo-pass")
 LOGINS = {"pcso": PCSO, "supervisor": ("SG2001", "sergeant-demo-pass"), "analyst": ("AN3001", "analyst-demo-pass"),
-          "safeguarding": ("SL4001", "safeguarding-demo-pass"), "admin": ("AD5001", "admin-demo-pass")}
+          "safeguarding": ("SL4001", "safeguarding-demo-pass"), "admin": ("AD5001", "admin-demo-pass"),
+          "auditor": ("PS6001", "auditor-demo-pass")}
 FORMS = {"patrol form": "/patrols/new", "ASB form": "/asb-incidents/new", "school visit form": "/school-visits/new",
          "welfare form": "/welfare-checks/new", "intelligence form": "/intelligence-reports/new"}
 LIGHTHOUSE_PAGES = {"home": "/", **FORMS, "dashboard": "/dashboard"}
@@ -121,9 +122,15 @@ def first(session: requests.Session, base: str, url: str, pattern: str) -> str |
 
 def pages_of(role: str, session: requests.Session, base: str) -> dict[str, str]:
     """Every page a role can open, as tests/browser/test_every_page.py lists them, with demo ids."""
-    pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/", "tokens": "/account/tokens",
-             "api-reference": "/api/v1/reference", "sign-in-security": "/account/security",
-             "password": "/account/password"}
+    pages = {"home": "/", "tokens": "/account/tokens", "api-reference": "/api/v1/reference",
+             "sign-in-security": "/account/security", "password": "/account/password"}
+    if role == "auditor":  # the audit pages only (pcso/audit_viewer/)
+        record = first(session, base, "/audit/", r'href="(/audit/records\?type=entry&amp;id=\d+)"')
+        pages |= {"audit": "/audit/", "audit-record": record and record.replace("&amp;", "&"),
+                  "audit-officer": "/audit/people?collar=PC1001", "audit-events": "/audit/events",
+                  "audit-unusual": "/audit/unusual", "audit-export": "/audit/export?action=view"}
+        return {name: url for name, url in pages.items() if url}
+    pages |= {"data-sources": "/data-sources", "beats": "/beats/"}
     beat = first(session, base, "/beats/", r'href="(/beats/\d+)"')
     entry = first(session, base, "/lists/entries", r'href="(/entries/\d+)"') if role != "admin" else None
     if role != "admin":

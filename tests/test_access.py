@@ -41,6 +41,8 @@ def listed_ids(response) -> set[int]:
 # --- the declared access of every endpoint, by hand -------------------------------------------------------
 
 EVERYONE = frozenset(Role)
+STAFF = EVERYONE - {Role.AUDITOR}  # the auditor reads the audit log, not the force's beats and data
+AUDITORS = frozenset({Role.AUDITOR})
 ACCESS = {
     "main.index": PUBLIC,
     "main.health": PUBLIC,
@@ -52,9 +54,9 @@ ACCESS = {
     "security.change_password": EVERYONE,
     "security.enrol": EVERYONE,
     "auth.logout": EVERYONE,
-    "main.data_sources": EVERYONE,
-    "beats.index": EVERYONE,
-    "beats.outlines": EVERYONE,
+    "main.data_sources": STAFF,
+    "beats.index": STAFF,
+    "beats.outlines": STAFF,
     "beats.detail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "beats.street_crime": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "entries.detail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
@@ -116,6 +118,13 @@ ACCESS = {
     "photos.remove": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "photos.accept_offer": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "photos.reject_offer": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "access_reasons.give": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "audit.index": AUDITORS,
+    "audit.people": AUDITORS,
+    "audit.records": AUDITORS,
+    "audit.events": AUDITORS,
+    "audit.unusual": AUDITORS,
+    "audit.export": AUDITORS,
 }
 # The JSON API (/api/...) has its own matrix, in tests/api/test_api_access.py.
 
@@ -217,6 +226,12 @@ GET_MATRIX = {
     "/account/two-step":           (LOGIN,    200) + ("redirect to /account/security",) * 4,  # theirs is set up
     "/admin/users/{author}/tokens": (LOGIN,   403,   403,   403,   403,   200),
     "/admin/users/{missing}/tokens": (LOGIN,  403,   403,   403,   403,   404),
+    "/audit/":                     (LOGIN,    403,   403,   403,   403,   403),  # auditors only: AUDITOR_ANSWERS
+    "/audit/people?collar=ZZ0000": (LOGIN,    403,   403,   403,   403,   403),
+    "/audit/records?type=entry&id={welfare}": (LOGIN, 403, 403, 403, 403, 403),
+    "/audit/events?action=view":   (LOGIN,    403,   403,   403,   403,   403),
+    "/audit/unusual":              (LOGIN,    403,   403,   403,   403,   403),
+    "/audit/export?action=view":   (LOGIN,    403,   403,   403,   403,   403),
 }
 
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
@@ -255,8 +270,28 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/admin/users/{missing}/unlock": (LOGIN,  403,   403,   403,   403,   404),
     "/admin/users/{missing}/reset-password": (LOGIN, 403, 403, 403, 403, 404),
     "/admin/users/{author}/tokens/{missing}/revoke": (LOGIN, 403, 403, 403, 403, 404),
+    "/entries/{sensitive}/reason": (LOGIN,    404,   400,   400,   404,   403),  # 400: no reason chosen
+    "/entries/{welfare}/reason":   (LOGIN,    404,   400,   404,   400,   403),
+    "/audit/export":               (LOGIN,    403,   403,   403,   403,   403),
     "/logout":                     (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # last: it signs out
 }
+
+
+# The auditor (professional standards) reads the audit log and nothing else: every route in the two tables above
+# answers them 403 (refused for the route, whatever the id) except these, written by hand like the rows above.
+AUDITOR_ANSWERS = {
+    ("GET", "/"): 200, ("GET", "/healthz"): 200, ("GET", "/manifest.webmanifest"): 200, ("GET", "/login"): HOME,
+    ("GET", "/sw.js"): 200, ("GET", "/account/tokens"): 200,
+    ("GET", "/audit/"): 200, ("GET", "/audit/people?collar=ZZ0000"): 400,  # no officer has that collar here
+    ("GET", "/audit/records?type=entry&id={welfare}"): 200, ("GET", "/audit/events?action=view"): 200,
+    ("GET", "/audit/unusual"): 200, ("GET", "/audit/export?action=view"): 200,
+    ("POST", "/audit/export"): 400,  # 400: no purpose or recipient
+    ("POST", "/account/tokens"): 400, ("POST", "/account/tokens/{missing}/revoke"): 404, ("POST", "/logout"): LOGIN,
+}
+
+
+def auditor_expected(method: str, url: str):
+    return AUDITOR_ANSWERS.get((method, url), 403)
 
 
 def page_rules(app):
@@ -300,6 +335,34 @@ def test_matrices_cover_every_endpoint_and_agree_with_access(app):
                 if not ok:
                     problems.append(f"{method} {url} as {actor}: table says {expected}, access is {allowed}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_auditors_answers_agree_with_access(app):
+    matrices = {"GET": GET_MATRIX, "POST": POST_MATRIX}
+    assert all(url in matrices[method] for method, url in AUDITOR_ANSWERS), "AUDITOR_ANSWERS names a url not above"
+    problems = []
+    for method, matrix in matrices.items():
+        for url in matrix:
+            allowed, expected = ACCESS[_endpoint(app, url, method)], auditor_expected(method, url)
+            ok = expected != 403 if allowed == PUBLIC or Role.AUDITOR in allowed else expected == 403
+            if not ok:
+                problems.append(f"{method} {url} as auditor: table says {expected}, access is {allowed}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_auditor_gets_what_the_matrix_says(app, matrix_objects):
+    _, ids = matrix_objects
+    auditor = factories.user(Role.AUDITOR)
+    db.session.commit()
+    browser, mismatches = signed_in(app, auditor), []
+    for method, matrix in (("GET", GET_MATRIX), ("POST", POST_MATRIX)):
+        for template in matrix:
+            url = template.format(**ids)
+            got = _outcome(browser.open(url, method=method), url)
+            if got != auditor_expected(method, template):
+                mismatches.append(f"{method} {template} as auditor: expected {auditor_expected(method, template)}, "
+                                  f"got {got}")
+    assert not mismatches, "\n".join(mismatches)
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_source_details_are_read_only_where_access_guards_them():
 # count. A new module must be placed here (an unplaced module fails), which is the moment to ask where it
 # belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer
 # (a module named outright is placed there, whatever wildcards it also matches).
-FEATURES = ("account", "admin", "api", "auditlog", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
+FEATURES = ("account", "admin", "api", "audit_viewer", "auditlog", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "lists",
             "main", "offline", "photos", "pole", "retention", "review", "risk", "schools", "search")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
@@ -181,7 +181,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("records and search", ("pcso.search.*", "pcso.pole.*")),
     ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services",
                   "pcso.retention.*", "pcso.risk.services", "pcso.risk.forms")),
-    ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*")),
+    ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*", "pcso.audit_viewer.*")),
     ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
     ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*", "pcso.auditlog.cli", "pcso.retention.command")),
 ]
@@ -453,7 +453,8 @@ def test_can_open_reads_the_views_declared_roles(app):
             login_user(factories.user(role))
             assert can_open("admin.users") is (role == Role.ADMIN)
             assert can_open("review.queue") is (role == Role.SUPERVISOR)
-            assert can_open("beats.index")  # every role
+            assert can_open("beats.index") is (role != Role.AUDITOR)  # every role but the auditor's
+            assert can_open("audit.index") is (role == Role.AUDITOR)
             logout_user()
         with pytest.raises(KeyError):
             can_open("no.such-endpoint")

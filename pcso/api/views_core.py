@@ -1,7 +1,7 @@
 """/api/v1: who am I, the beats (GeoJSON, with ETag) and the schools."""
 from __future__ import annotations
 
-from ..access import ALL_ROLES, READERS
+from ..access import ALL_ROLES, READERS, STAFF
 from ..beats.services import outlines_geojson
 from . import services
 from .auth import api_require, authenticate
@@ -21,7 +21,7 @@ def me():
 
 
 @bp.route("/beats", methods=["GET"])
-@api_require(*ALL_ROLES)
+@api_require(*STAFF)
 @bp.etag
 @bp.response(200, BeatCollectionSchema)
 def beats():

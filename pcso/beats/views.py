@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user
 
-from ..access import ALL_ROLES, READERS, require
+from ..access import READERS, STAFF, require
 from ..context.police_uk_layer import (
     ATTRIBUTION, LAYER_LABEL, latest_months, points_geojson, street_crime_counts, street_crime_points,
 )
@@ -16,7 +16,7 @@ bp = Blueprint("beats", __name__, url_prefix="/beats")
 
 
 @bp.get("/")
-@require(*ALL_ROLES)
+@require(*STAFF)
 def index():
     beats = all_beats()
     mine = current_user.beat_ids
@@ -24,7 +24,7 @@ def index():
 
 
 @bp.get("/outlines.geojson")
-@require(*ALL_ROLES)
+@require(*STAFF)
 def outlines():
     return jsonify(outlines_geojson(all_beats()))
 

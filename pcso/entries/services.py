@@ -12,8 +12,8 @@ from .. import audit
 from ..access import can_raise_intelligence, can_view_source
 from ..extensions import db
 from ..models import (
-    AsbIncident, AuditAction, Entry, EntryKind, EntryRevision, EntryStatus, IntelligenceReport, Patrol, User,
-    WelfareCheck,
+    AsbIncident, AuditAction, AuditEvent, Entry, EntryKind, EntryRevision, EntryStatus, IntelligenceReport, Patrol,
+    User, WelfareCheck,
 )
 from ..pole.services import BornOnUnconfirmed, RecordNotFound, link, person_for, vehicle_for
 from ..queries import AnyEntry
@@ -333,7 +333,9 @@ def end_patrol(patrol: Patrol, ended_at: datetime, notes: str | None, *, actor: 
 
 
 def record_view(entry: Entry, *, actor: User, **details) -> None:
-    """Consultation is logged (DPA 2018 s.62); welfare checks above all, and who was shown a source."""
+    """Consultation is logged (DPA 2018 s.62); welfare checks above all, and who was shown a source.
+    `details`: why the officer opened it, when asked (pcso/audit_viewer/reasons.py: reason, note, reason_event).
+    The request's one view event is written at commit (pcso/audit.py): there is no event to return here."""
     if isinstance(entry, IntelligenceReport) and entry.source_details and can_view_source(actor, entry):
         details["source_details"] = "shown"
     audit.consulted(entry, actor=actor, object_type="entry", kind=entry.kind.value, **details)

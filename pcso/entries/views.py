@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..access import LOGGERS, READERS, can_edit_entry, can_propose_amendment, require
+from ..audit_viewer.reasons import decide as decide_reason, render_question
 from ..beats.services import all_beats
 from ..database import writes_on_read
 from ..extensions import db
@@ -113,7 +114,11 @@ def discard_held_entry(held_id: int):
 @writes_on_read
 def detail(entry_id: int):
     entry = get_visible_entry(current_user, entry_id) or abort(404)
-    record_view(entry, actor=current_user)
+    reason = decide_reason(entry, current_user)  # OFFICIAL-SENSITIVE: why are you opening it? (ACCESS_REASON)
+    if reason.ask:
+        return render_question(entry)
+    if reason.record:
+        record_view(entry, actor=current_user, **reason.details)
     page = render_detail(entry)
     db.session.commit()  # after rendering: everything the page showed is in the one view event
     return page

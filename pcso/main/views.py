@@ -5,8 +5,9 @@ import json
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..access import ALL_ROLES, LOGGERS, REVIEWERS, public, require
+from ..access import AUDITORS, LOGGERS, REVIEWERS, STAFF, public, require
 from ..assets import web_app_manifest
+from ..audit_viewer.queries import RECORD_TYPES
 from ..entries.queries import my_entries
 from ..entries.services import open_patrol, record_shown
 from ..database import ping
@@ -28,11 +29,13 @@ def index():
                      actor=current_user, object_type="entry")
         return render_template("main/home.html", patrol=patrol, recent=recent,
                                returned=returned, waiting=waiting, count_cap=COUNT_CAP)
+    if current_user.role in AUDITORS:
+        return render_template("audit/start.html", record_types=RECORD_TYPES)  # pcso/audit_viewer/'s front door
     return render_template("main/home.html", patrol=None, recent=[], returned=[], waiting=None)
 
 
 @bp.get("/data-sources")
-@require(*ALL_ROLES)
+@require(*STAFF)
 def data_sources():
     return render_template("main/data_sources.html")
 

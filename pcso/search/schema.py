@@ -9,7 +9,8 @@ from __future__ import annotations
 FTS_TABLES = ("search_fts", "person_fts", "vehicle_fts")
 # PostgreSQL: indexes on expressions and operator classes the models cannot declare portably.
 BACKEND_ONLY_INDEXES = frozenset({"ix_search_document_body_tsv", "ix_person_name_key_trgm", "ix_person_aliases_trgm",
-                                  "ix_vehicle_vrm_trgm"})
+                                  "ix_vehicle_vrm_trgm",
+                                  "ix_audit_event_details_gin"})  # 0017: the audit viewer's details lookups
 
 
 def is_backend_only_table(name: str | None) -> bool:

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from pcso.access import PUBLIC
 from pcso.models import Role
+from tests import factories
 from tests.api.helpers import bearer, key, token
 from tests.test_access import ACTORS, matrix_objects  # noqa: F401  (the pages' objects, reused)
 
 EVERYONE = frozenset(Role)
+STAFF = EVERYONE - {Role.AUDITOR}  # the auditor reads the audit log (pages only), and no beats
 READ = frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING})
 LOG = frozenset({Role.PCSO, Role.SUPERVISOR})
 SUPERVISE = frozenset({Role.SUPERVISOR})
 EXPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST})  # bulk exports (issue 10)
 API_ACCESS = {
     "api_docs.openapi_json": PUBLIC, "api_docs.reference": PUBLIC,
-    "api_core.me": EVERYONE, "api_core.beats": EVERYONE, "api_core.schools": READ,
+    "api_core.me": EVERYONE, "api_core.beats": STAFF, "api_core.schools": READ,
     **{f"api_entries.create_{kind}": LOG for kind in
        ("patrol", "asb_incident", "school_visit", "welfare_check", "intelligence_report")},
     **{f"api_forms.form_{kind}": LOG for kind in
@@ -81,6 +83,27 @@ MATRIX = [
     ("POST", "/api/v1/entries/{welfare}/reviews", {"decision": "return", "comment": "Add the risk"},
                                                           (401, 403, 201, 403, 403, 403)),
 ]
+
+
+# The auditor: 403 for every request above but these (who they are; a CSRF token is for browser sessions).
+AUDITOR_API = {("GET", "/api/v1/me"): 200}
+
+
+def test_the_auditor_gets_what_the_api_matrix_says(app, matrix_objects):  # noqa: F811
+    _, ids = matrix_objects
+    auditor = factories.user(Role.AUDITOR)
+    secret, client, mismatches = token(auditor), app.test_client(), []
+    for method, template, body, _ in MATRIX:
+        headers = bearer(secret) | {"Idempotency-Key": key(), **({"If-Match": '"stale"'} if method == "PUT" else {})}
+        response = client.open(template.format(**ids), method=method, json=body, headers=headers)
+        expected = AUDITOR_API.get((method, template), 403)
+        declared = API_ACCESS[app.url_map.bind("localhost").match(template.format(**ids).partition("?")[0],
+                                                                   method=method)[0]]
+        if not (declared == PUBLIC or Role.AUDITOR in declared):
+            assert expected == 403, (method, template)  # refused for the route: the table must say so
+        if response.status_code != expected:
+            mismatches.append(f"{method} {template} as auditor: expected {expected}, got {response.status_code}")
+    assert not mismatches, "\n".join(mismatches)
 
 
 def test_each_role_gets_what_the_api_matrix_says(app, matrix_objects):  # noqa: F811

@@ -18,9 +18,10 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
                                              handling_code=HandlingCode.CONDITIONS,
                                              handling_conditions="Police only: not for partner agencies").id)
     login(page, officer)
-    pages = {"home": "/", "data-sources": "/data-sources", "beats": "/beats/", "tokens": "/account/tokens",
-             "api-reference": "/api/v1/reference", "sign-in-security": "/account/security",
-             "password": "/account/password"}
+    pages = {"home": "/", "tokens": "/account/tokens", "api-reference": "/api/v1/reference",
+             "sign-in-security": "/account/security", "password": "/account/password"}
+    if role != Role.AUDITOR:
+        pages |= {"data-sources": "/data-sources", "beats": "/beats/"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING):
         pages["beat"] = f"/beats/{beat_id(live_app)}"
         pages["search"] = "/search"
@@ -41,6 +42,10 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
         pages |= {"review-queue": "/review", "priority-form": f"/beats/{beat_id(live_app)}/priorities/new"}
     if role in (Role.SUPERVISOR, Role.ANALYST):
         pages["intel"] = f"/entries/{intel_id}"  # with its source details
+    if role == Role.AUDITOR:  # the audit pages, and nothing of the records themselves
+        pages |= {"audit": "/audit/", "audit-record": f"/audit/records?type=entry&id={entry_id}",
+                  "audit-officer": f"/audit/people?collar={officer.collar_number}", "audit-events": "/audit/events",
+                  "audit-unusual": "/audit/unusual", "audit-export": "/audit/export?action=view"}
     if role == Role.ADMIN:
         pages |= {"users": "/admin/users", "user": f"/admin/users/{officer.id}",
                   "user-tokens": f"/admin/users/{officer.id}/tokens"}
