@@ -10,7 +10,7 @@ On a large live log, build it by hand first with CREATE INDEX CONCURRENTLY (same
 The table itself is not altered (columns, triggers and grants stay the audit log's own migration's).
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0016
 Create Date: 2026-12-03 10:30:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0010'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
