@@ -165,7 +165,7 @@ FEATURES = ("account", "admin", "api", "auth", "beats", "briefing", "context", "
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
-     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert")),
+     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert", "pcso.numbers")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
     ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal")),

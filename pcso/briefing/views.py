@@ -11,6 +11,7 @@ from ..database import writes_on_read
 from ..extensions import db
 from ..models import Beat, BeatPriority
 from ..timeutil import london_today, to_london
+from ..web import same_origin_get
 from .forms import PriorityForm
 from .pdf import briefing_pdf
 from .services import (
@@ -36,6 +37,7 @@ def show():
 @bp.get("/briefing.pdf")
 @require(*LOGGERS)
 @writes_on_read
+@same_origin_get
 def pdf():
     briefing = build_briefing(current_user)
     record_briefing(briefing, fmt="pdf")
