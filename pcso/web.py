@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import access
@@ -62,6 +62,11 @@ def positive_int(value: str) -> int:
 FOREIGN_FETCH_SITES = {"cross-site", "same-site"}  # same-site: another origin under the force's domain
 
 
+class TooDeepJSON(BadRequest):
+    description = f"The JSON sent nests more than {MAX_JSON_DEPTH} levels deep: send a flatter body."
+    is_public = True  # the API's problem+json carries this description (pcso/api/errors.py)
+
+
 def same_origin_get(view=None, *, with_query_only: bool = False):
     """Mark a GET view that runs a search or an export (and records it under the user's name). A navigation
     another site started (a link in an email or on a web page: SameSite=Lax sends the session cookie) gets a
@@ -111,8 +116,7 @@ def register_web(app: Flask) -> None:
         if not (request.is_json or request.mimetype in ("", "text/plain")) or request.method in ("GET", "HEAD"):
             return None
         if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
-            abort(400, description=f"The JSON sent nests more than {MAX_JSON_DEPTH} levels deep: send a flatter "
-                                   "body.")
+            raise TooDeepJSON()
         return None
 
     @app.before_request
