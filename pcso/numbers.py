@@ -75,7 +75,7 @@ class FiniteFloatField(HiddenField):
         return finite_float(self.data, self.low, self.high)
 
     def pre_validate(self, form):
-        if (self.data or "").strip() and self.number is None:
+        if str(self.data if self.data is not None else "").strip() and self.number is None:
             self.data = ""  # never shown again: 1e309 or -inf reached a template's int() and was a 500
             raise ValidationError(self.message)
 
@@ -93,7 +93,7 @@ class RecordIdField(HiddenField):
         return record_id(self.data)
 
     def pre_validate(self, form):
-        if (self.data or "").strip() and self.number is None:
+        if str(self.data if self.data is not None else "").strip() and self.number is None:
             self.data = ""
             raise ValidationError(self.message)
 
@@ -123,6 +123,14 @@ def json_depth(body: bytes) -> int:
     if not brackets:
         return 0
     return max(accumulate(1 if byte in b"[{" else -1 for byte in brackets))
+
+
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)  # \u0000, not an escaped backslash's "u0000"
+
+
+def has_json_nul(body: bytes) -> bool:
+    """Whether a JSON text holds U+0000 (raw, or as \\u0000 in a string): PostgreSQL can't store it in text."""
+    return b"\x00" in body or _JSON_NUL.search(body) is not None
 
 
 class TooDeep(ValueError):

@@ -1,6 +1,7 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
+from itertools import chain
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
@@ -12,7 +13,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import access
 from .extensions import db
-from .numbers import MAX_DB_INT, MAX_JSON_DEPTH, finite_float, json_depth
+from .numbers import MAX_DB_INT, MAX_JSON_DEPTH, finite_float, has_json_nul, json_depth
 from .timeutil import format_london, to_london
 
 CSP = (
@@ -62,6 +63,11 @@ def positive_int(value: str) -> int:
 FOREIGN_FETCH_SITES = {"cross-site", "same-site"}  # same-site: another origin under the force's domain
 
 
+class NulCharacter(BadRequest):
+    description = "The text sent contains a NUL character (U+0000), which can't be stored: remove it and send again."
+    is_public = True
+
+
 class TooDeepJSON(BadRequest):
     description = f"The JSON sent nests more than {MAX_JSON_DEPTH} levels deep: send a flatter body."
     is_public = True  # the API's problem+json carries this description (pcso/api/errors.py)
@@ -106,6 +112,15 @@ def register_web(app: Flask) -> None:
         parts = urlsplit(tiles.replace("{s}", "a"))
         tile_origin = f" {parts.scheme}://{parts.netloc}"
     csp = CSP.format(tiles=tile_origin)
+
+    @app.before_request
+    def no_nul_characters():
+        """U+0000 in any text sent (query string, form field, JSON string) is refused: no one types it, and
+        PostgreSQL can't store it (a DataError, a 500, on every form and API write). Files are not text."""
+        values = chain(*request.args.listvalues(), *request.form.listvalues())
+        if any("\x00" in value for value in values) or (request.is_json and has_json_nul(request.get_data(cache=True))):
+            raise NulCharacter()
+        return None
 
     @app.before_request
     def bounded_json():

@@ -327,3 +327,33 @@ def test_the_bare_list_opens_from_a_link_elsewhere(browser):
     """Nothing is searched without filters: a link from the intranet to the list opens it."""
     response = browser.get("/lists/entries", headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 200 and soup(response).select_one("h1").get_text() != "Open this page?"
+
+
+# --- NUL characters (PostgreSQL can't store U+0000 in text: each was a 500 there) ------------------------------
+
+def test_a_nul_character_in_a_form_is_a_400_and_nothing_is_kept(app, browser):
+    before = entry_count()
+    response = browser.post("/asb-incidents/new", data=factories.asb_form(summary="Youths\x00 shouting"))
+    assert response.status_code == 400
+    assert "NUL character" in soup(response).get_text()
+    assert entry_count() == before
+    assert browser.post("/search", data={"q": "a\x00b"}).status_code == 400
+    assert browser.get("/lists/entries?q=%00").status_code == 400
+
+
+@pytest.mark.parametrize("summary", ["x\x00y", "x\\u0000y"], ids=["raw", "escaped"])
+def test_a_nul_character_in_json_is_a_400(app, officer, browser, summary):
+    raw = '{"occurred_at": "2026-11-28T21:40:00Z", "summary": "SUMMARY", "lat": 53.464903, "lon": -2.260757, ' \
+          '"location_source": "gps", "nsir_category": "nuisance", "asb_type": "noise", "description": "Noise"}'
+    raw = raw.replace("SUMMARY", summary)
+    response = app.test_client().post("/api/v1/asb-incidents", data=raw, content_type="application/json",
+                                      headers=bearer(token(officer), **{"Idempotency-Key": key()}))
+    assert response.status_code == 400
+    assert entry_count() == 0
+    response = browser.post("/people/suggest", data='{"q": "ab\\u0000cd"}', content_type="application/json")
+    assert response.status_code == 400 and response.is_json
+
+
+def test_an_escaped_backslash_before_u0000_is_ordinary_text(browser):
+    response = browser.post("/people/suggest", data='{"q": "ab\\\\u0000cd"}', content_type="application/json")
+    assert response.status_code == 200
