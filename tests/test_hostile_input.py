@@ -357,3 +357,12 @@ def test_a_nul_character_in_json_is_a_400(app, officer, browser, summary):
 def test_an_escaped_backslash_before_u0000_is_ordinary_text(browser):
     response = browser.post("/people/suggest", data='{"q": "ab\\\\u0000cd"}', content_type="application/json")
     assert response.status_code == 200
+
+
+def test_a_stale_if_match_on_reading_an_entry_is_a_412_problem_without_the_entry(app, officer):
+    """Found by tests/test_fuzz_api.py: make_conditional answered 412 with the whole entry as the body."""
+    entry = factories.asb(officer, OLD_TRAFFORD)
+    db.session.commit()
+    response = app.test_client().get(f"/api/v1/entries/{entry.id}", headers=bearer(token(officer), **{"If-Match": '"x"'}))
+    assert response.status_code == 412
+    assert "summary" not in problem(response)
