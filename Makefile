@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 VENV_STAMP  := $(VENV)/.installed-requirements
 NPM_STAMP   := node_modules/.installed-package-lock
 
-.PHONY: help venv vendor migrate keys seed run test test-fast test-browser audit-phone clean
+.PHONY: help venv vendor migrate keys seed run lint test test-fast test-browser audit-phone clean
 
 help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
@@ -25,7 +25,8 @@ help:
 	@echo "                   log's checkpoint signing key; each made once)"
 	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
 	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
-	@echo "make test          pytest -q \$$PYTEST_ARGS"
+	@echo "make lint          bandit -ll over pcso/ (medium and high findings fail; each # nosec says why)"
+	@echo "make test          make lint, then pytest -q \$$PYTEST_ARGS"
 	@echo "make test-fast     pytest -q -n auto, no browser tests (quick loops)"
 	@echo "make test-browser  pytest -q tests/browser (needs /usr/bin/chromium)"
 	@echo "make audit-phone   Lighthouse, axe-core and installability on the phone pages (fails below target)"
@@ -71,8 +72,13 @@ run: venv vendor migrate keys seed
 
 # --- Tests ------------------------------------------------------------------
 
+# Security lint: medium and high severity findings fail. A false positive gets an inline # nosec BNNN on its
+# line, with the reason in a comment above it.
+lint: venv
+	$(VENV)/bin/bandit -ll -q -r pcso
+
 # pytest exits 5 when it collects no tests; that fails the build like any other error.
-test: venv vendor
+test: venv vendor lint
 	@$(PYTEST) -q $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
 	  exit $$rc; }

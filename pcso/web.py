@@ -1,15 +1,19 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
+from itertools import chain
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import access
 from .extensions import db
+from .numbers import MAX_DB_INT, MAX_JSON_DEPTH, finite_float, has_json_nul, json_depth
 from .timeutil import format_london, to_london
 
 CSP = (
@@ -30,7 +34,6 @@ ERROR_TITLES = {
 }
 
 
-MAX_DB_INT = 2**31 - 1
 JSON_PATHS = ("/geo/", "/people/suggest", "/vehicles/suggest")  # endpoints the page scripts call
 
 
@@ -56,6 +59,48 @@ def positive_int(value: str) -> int:
     return number
 
 
+# --- GETs that run a search or an export: never for another site ---------------------------------------------
+
+FOREIGN_FETCH_SITES = {"cross-site", "same-site"}  # same-site: another origin under the force's domain
+
+
+class NulCharacter(BadRequest):
+    description = "The text sent contains a NUL character (U+0000), which can't be stored: remove it and send again."
+    is_public = True
+
+
+class TooDeepJSON(BadRequest):
+    description = f"The JSON sent nests more than {MAX_JSON_DEPTH} levels deep: send a flatter body."
+    is_public = True  # the API's problem+json carries this description (pcso/api/errors.py)
+
+
+def same_origin_get(view=None, *, with_query_only: bool = False):
+    """Mark a GET view that runs a search or an export (and records it under the user's name). A navigation
+    another site started (a link in an email or on a web page: SameSite=Lax sends the session cookie) gets a
+    page asking the user to confirm instead, so no site can make an officer search for a name or export a
+    list. With `with_query_only`, the bare page (no query string: nothing searched) opens as usual."""
+
+    def mark(function):
+        function.same_origin_get = "query" if with_query_only else "always"
+        return function
+
+    return mark(view) if view is not None else mark
+
+
+def started_elsewhere() -> bool:
+    """Whether this request was started by another site: Sec-Fetch-Site (every current browser sends it), else
+    the Origin or Referer header when one names another origin. No header at all (a typed address, a bookmark,
+    an old browser told to send no referrer) counts as the user's own."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site.strip().lower() in FOREIGN_FETCH_SITES
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        return bool(source)  # "null": a sandboxed or privacy-stripped origin, never ours
+    parts, own = urlsplit(source), urlsplit(request.host_url)
+    return (parts.scheme, parts.netloc) != (own.scheme, own.netloc)
+
+
 def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["token"] = TokenConverter
@@ -65,11 +110,41 @@ def register_web(app: Flask) -> None:
     tiles = app.config.get("MAP_TILE_URL")
     tile_origin = ""
     if tiles:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(tiles.replace("{s}", "a"))
         tile_origin = f" {parts.scheme}://{parts.netloc}"
     csp = CSP.format(tiles=tile_origin)
+
+    @app.before_request
+    def no_nul_characters():
+        """U+0000 in any text sent (query string, form field, JSON string) is refused: no one types it, and
+        PostgreSQL can't store it (a DataError, a 500, on every form and API write). Files are not text."""
+        values = chain(*request.args.listvalues(), *request.form.listvalues())
+        if any("\x00" in value for value in values) or (request.is_json and has_json_nul(request.get_data(cache=True))):
+            raise NulCharacter()
+        return None
+
+    @app.before_request
+    def bounded_json():
+        """A JSON (or untyped, or text) body is read as JSON somewhere (get_json, the API's schemas, the
+        idempotency digest): refuse it here, once, when it nests deeper than any endpoint takes. Python's json
+        module recurses, so 5,000 levels of [ were a RecursionError (a 500) on every JSON endpoint. Other
+        parsers of outside JSON (hidden fields, sealed entries) use numbers.loads_json."""
+        if not (request.is_json or request.mimetype in ("", "text/plain")) or request.method in ("GET", "HEAD"):
+            return None
+        if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+            raise TooDeepJSON()
+        return None
+
+    @app.before_request
+    def confirm_foreign_navigation():
+        """A search or export GET started by another site is not run: the user is asked to confirm (a link to
+        the same address, which, followed from this page, is same-origin). Nothing is searched or recorded."""
+        if request.method != "GET":
+            return None
+        mark = getattr(app.view_functions.get(request.endpoint or ""), "same_origin_get", None)
+        if mark is None or (mark == "query" and not request.query_string) or not started_elsewhere():
+            return None
+        return render_template("errors/confirm_navigation.html", url=request.full_path.rstrip("?")), 200
 
     @app.after_request
     def security_headers(response):
@@ -121,6 +196,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["london"] = format_london
     app.jinja_env.filters["london_date"] = lambda v: format_london(v, "%d %b %Y") if v else ""
     app.jinja_env.filters["iso_local"] = lambda v: to_london(v).strftime("%Y-%m-%dT%H:%M") if v else ""
+    app.jinja_env.filters["metres"] = metres
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join(escape(text or "").split("\n"))
 
     app.jinja_env.globals["form_problems"] = form_problems
@@ -133,6 +209,13 @@ def register_web(app: Flask) -> None:
             "force_name": app.config["FORCE_NAME"],
             "current_beats": current_user.beats if current_user.is_authenticated else [],
         }
+
+
+def metres(value) -> str:
+    """An accuracy as '±12 m', or '' when there is none or it is not a finite number (a stored -inf or nan must
+    not make a page unopenable)."""
+    number = finite_float(value)
+    return "" if number is None else f"±{number:,.0f} m"
 
 
 def can_open(endpoint: str) -> bool:

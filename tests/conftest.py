@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
+from hypothesis import HealthCheck, settings
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -31,6 +32,15 @@ POLICE_UK_CSV = TEST_DATA / "2025-10-city-of-london-street.csv"  # real data.pol
 KEEP = {"beat", "school", "alembic_version"}
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+# Hypothesis (tests/test_fuzz_*.py): reproducible by default and in CI (derandomize: the same examples every run,
+# no example database in the repository); HYPOTHESIS_PROFILE=explore for a longer, random hunt on a laptop.
+_FUZZ = dict(deadline=None, database=None, print_blob=True,
+             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                    HealthCheck.data_too_large, HealthCheck.filter_too_much])
+settings.register_profile("ci", max_examples=8, derandomize=True, **_FUZZ)
+settings.register_profile("explore", max_examples=200, derandomize=False, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def reset_postgres(url: str) -> None:

@@ -165,7 +165,7 @@ FEATURES = ("account", "admin", "api", "audit_viewer", "auditlog", "auth", "beat
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
-     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert", "pcso.strength",
+     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert", "pcso.strength", "pcso.numbers",
         "pcso.auditlog.merkle", "pcso.auditlog.keys", "pcso.auditlog.protection", "pcso.auditlog.witness")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),

@@ -102,7 +102,8 @@ def problem_response(error: HTTPException):
     errors = data.get("errors")
     if errors is None and "messages" in data:  # webargs validation
         errors = _flatten(data["messages"])
-    detail = error.description if isinstance(error, Problem) or status == 410 else None
+    detail = (error.description if isinstance(error, Problem) or status == 410 or getattr(error, "is_public", False)
+              else None)
     if status == 413:
         detail = g.get("too_large_message") or "The request body is too large."
     elif status == 405:

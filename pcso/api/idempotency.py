@@ -23,6 +23,7 @@ from flask import current_app, request
 
 from ..extensions import db
 from ..models import IdempotencyKey, User
+from ..numbers import loads_json
 from ..timeutil import utcnow
 from .auth import api_user
 from .errors import abort
@@ -73,7 +74,7 @@ def fingerprint() -> str:
     else:
         body = request.get_data(cache=True)
         try:
-            canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
+            canonical = json.dumps(loads_json(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
         except ValueError:
             canonical = body
     # The query string counts (?submit=true is another request): a replay never skips its validation.

@@ -5,8 +5,6 @@ Nothing here logs or echoes the plaintext: refusals name fields and reasons, aud
 """
 from __future__ import annotations
 
-import json
-
 from flask import url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -21,6 +19,7 @@ from ..entries.schema import dump_entry, load_entry_input
 from ..entries.services import log_entry
 from ..extensions import db
 from ..models import AuditAction, EntryKind, User
+from ..numbers import has_json_nul, loads_json
 from .errors import abort
 from .services_entries import client_key_for
 from .services_forms import MAX_FIELDS, form_data, problems
@@ -66,7 +65,8 @@ def open_envelope(args: dict) -> tuple[EntryKind, bool, dict | list]:
     "body": the flat JSON body POST /api/v1/<slug> takes; "fields": the web form's [name, value] pairs, as
     POST /api/v1/forms/<slug> takes them (what the phone's outbox queues)."""
     try:
-        envelope = json.loads(_plaintext(args).decode("utf-8"))
+        plaintext = _plaintext(args)
+        envelope = None if has_json_nul(plaintext) else loads_json(plaintext.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         envelope = None
     if not isinstance(envelope, dict):

@@ -10,6 +10,7 @@ from ..models import EntryKind
 from . import services_entries
 from .auth import api_require, api_user
 from .blueprint import api_blueprint
+from .errors import abort
 from .idempotency import idempotent, request_key
 from .schemas import Strict, SubmitArgsSchema, example
 
@@ -62,7 +63,10 @@ def entry(entry_id: int):
     services_entries.record_read(api_user(), found)
     response = jsonify(services_entries.detail(api_user(), found))
     response.set_etag(services_entries.entry_etag(found))
-    return response.make_conditional(request)
+    response = response.make_conditional(request)
+    if response.status_code == 412:  # If-Match names another version: a problem, not the entry under a 412
+        abort(412, "The entry has changed since you read it: read it again.", problem="precondition-failed")
+    return response
 
 
 @bp.route("/entries/<int:entry_id>", methods=["PUT"])

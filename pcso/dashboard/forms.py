@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from ..numbers import record_id
+
 PERIODS = (("7", "Last 7 days"), ("28", "Last 28 days"), ("90", "Last 90 days"), ("custom", "Dates I choose"))
 DEFAULT_PERIOD = "28"
 LONGEST_DAYS = 366
@@ -54,12 +56,12 @@ class DashboardForm(FlaskForm):
             raise ValidationError(f"Choose at most {LONGEST_DAYS} days")
 
     def validate_beat(self, field):
-        if field.data and not field.data.isdigit():
+        if field.data and record_id(field.data) is None:
             raise ValidationError("Choose a beat from the list")
 
     @property
     def beat_id(self) -> int | None:
-        return int(self.beat.data) if self.beat.data else None
+        return record_id(self.beat.data) if self.beat.data else None
 
     def dates(self, today: date) -> tuple[date, date]:
         """The period as London dates, inclusive. The dates typed count only with "Dates I choose"."""

@@ -16,11 +16,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import InvolvementRole, SecurityMarking, normalise_vrm
 from ..models.asb import VRM_ALLOWED
+from ..numbers import ACCURACY_RANGE_M, LAT_RANGE, LON_RANGE, FiniteFloatField, RecordIdField, finite_float, record_id
 from ..timeutil import from_london, to_london, utcnow
 from .data import CLIENT_KEY, PlaceInput
 
 LONG_TEXT = 20_000
-NOT_A_NUMBER = float("nan")  # an unreadable coordinate: the services refuse it with a message
+UNREADABLE_POINT = "The location could not be read: use the postcode instead"
+POINT_FIELDS = ("lat", "lon", "accuracy_m")  # hidden: their errors are shown on the postcode, as the services do
 
 
 def as_str(value) -> str:
@@ -37,13 +39,6 @@ def long_text(label: str, required: str | None = None, **kwargs) -> TextAreaFiel
     validators = [DataRequired(required)] if required else [Optional()]
     validators.append(Length(max=LONG_TEXT, message=f"Keep this under {LONG_TEXT:,} characters"))
     return TextAreaField(label, validators=validators, **kwargs)
-
-
-def _number(value, unreadable=NOT_A_NUMBER) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return unreadable
 
 
 class OptionalRadioField(RadioField):
@@ -68,15 +63,17 @@ class EntryForm(FlaskForm):
                           description="One line that says what this is. It shows in lists.")
     marking = RadioField("Security marking", coerce=as_str, choices=[(m.value, m.value) for m in SecurityMarking],
                          default=SecurityMarking.OFFICIAL.value)
-    lat = HiddenField()
-    lon = HiddenField()
-    accuracy_m = HiddenField()
+    lat = FiniteFloatField(low=LAT_RANGE[0], high=LAT_RANGE[1], message=UNREADABLE_POINT)
+    lon = FiniteFloatField(low=LON_RANGE[0], high=LON_RANGE[1], message=UNREADABLE_POINT)
+    accuracy_m = FiniteFloatField(low=ACCURACY_RANGE_M[0], high=ACCURACY_RANGE_M[1],
+                                  message="The location's accuracy could not be read: use your location again, "
+                                          "or the postcode")
     location_source = HiddenField(default="none")
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)],
                            render_kw={"autocomplete": "off", "autocapitalize": "characters"})
     location_text = StringField("Where exactly?", validators=[Optional(), Length(max=200)],
                                 description="Street, landmark or building")
-    beat_id = SelectField("Beat", coerce=str, default="")
+    beat_id = SelectField("Beat", coerce=str, default="")  # a beat by hand: record_id() in place_input
     # Checked, stripped and stored by pcso/photos/services.py when the entry is saved, not here.
     photos = MultipleFileField("Take or choose photos")
     photo_offers = HiddenField()  # the EXIF time and place the phone read before resizing (static/js/photos.js)
@@ -97,6 +94,14 @@ class EntryForm(FlaskForm):
         if not self.client_key.data:
             self.client_key.data = str(uuid.uuid4())
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        moved = [message for name in POINT_FIELDS for message in getattr(self, name).errors]
+        for name in POINT_FIELDS:
+            getattr(self, name).errors = []
+        self.postcode.errors = [*self.postcode.errors, *dict.fromkeys(moved)]
+        return valid
+
     def validate_client_key(self, field):
         if not CLIENT_KEY.match(field.data or ""):
             raise ValidationError("This form is missing its key: reload the page and try again")
@@ -107,19 +112,17 @@ class EntryForm(FlaskForm):
 
     def place_input(self) -> PlaceInput:
         """The location fields as the services take them (they resolve the postcode and the beat)."""
-        has_point = bool(self.lat.data or self.lon.data)
         return PlaceInput(
-            lat=_number(self.lat.data) if has_point else None, lon=_number(self.lon.data) if has_point else None,
-            accuracy_m=_number(self.accuracy_m.data, unreadable=None) if self.accuracy_m.data else None,
+            lat=self.lat.number, lon=self.lon.number, accuracy_m=self.accuracy_m.number,
             source=self.location_source.data or "none", postcode=(self.postcode.data or "").strip() or None,
-            location_text=(self.location_text.data or "").strip() or None,
-            beat_id=int(self.beat_id.data) if (self.beat_id.data or "").isdigit() else None)
+            location_text=(self.location_text.data or "").strip() or None, beat_id=record_id(self.beat_id.data))
 
     def load_location(self, entry) -> None:
         """Fill the location fields from a stored entry (editing)."""
         if entry.lat is not None:
             self.lat.data, self.lon.data = str(entry.lat), str(entry.lon)
-            self.accuracy_m.data = "" if entry.accuracy_m is None else str(entry.accuracy_m)
+            accuracy = finite_float(entry.accuracy_m, *ACCURACY_RANGE_M)  # a bad stored value is dropped, not shown
+            self.accuracy_m.data = "" if accuracy is None else str(accuracy)
             self.location_source.data = entry.location_source.value
         self.beat_id.data = str(entry.beat_id) if entry.is_beat_overridden or entry.lat is None else ""
         self.occurred_at.data = to_london(entry.occurred_at).replace(tzinfo=None)
@@ -132,7 +135,7 @@ class EndPatrolForm(FlaskForm):
 
 
 class PersonForm(Form):
-    person_id = HiddenField()  # set when an existing record is picked from the suggestions
+    person_id = RecordIdField()  # set when an existing record is picked from the suggestions
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     role = SelectField("Role", coerce=as_str, choices=choices(InvolvementRole, blank="Choose a role"), default="")
     born_on = DateField("Date of birth", validators=[Optional()], description="If known: it tells people apart")
@@ -147,6 +150,12 @@ class PersonForm(Form):
     def validate_born_on(self, field):
         if field.data and field.data > to_london(utcnow()).date():
             raise ValidationError("The date of birth is in the future")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.person_id.errors:  # hidden: say it beside the name
+            self.name.errors, self.person_id.errors = [*self.name.errors, *self.person_id.errors], []
+        return valid
 
 
 class VehicleForm(Form):

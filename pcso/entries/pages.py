@@ -2,7 +2,6 @@
 the form, and the detail page. Views call these; the review pages re-show the detail page from here."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from ..access import (
 from ..auth.forms import EmptyForm
 from ..beats.services import all_beats
 from ..extensions import db
+from ..numbers import loads_json
 from ..models import (
     AsbIncident, Entry, EntryKind, IntelligenceReport, LinkRole, Patrol, School, SecurityMarking, User,
 )
@@ -110,7 +110,7 @@ def _chosen_files(form) -> list:
 def _offers(form) -> list:
     """What the phone read from each photo's EXIF before resizing, in the order of the files (or nothing)."""
     try:
-        offers = json.loads(form.photo_offers.data or "[]")
+        offers = loads_json(form.photo_offers.data or "[]")
     except ValueError:
         return []
     return offers if isinstance(offers, list) else []

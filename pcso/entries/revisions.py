@@ -1,6 +1,7 @@
 """An entry's revision history: each change's old and new values, written with the change itself."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -18,6 +19,8 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # a stored nan or inf (never written now): 'nan' == 'nan', and JSON can hold it
     return value
 
 

@@ -18,6 +18,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from ..access import can_view_source
 from ..models import Entry, EntryKind, SecurityMarking, User
+from ..numbers import ACCURACY_RANGE_M, LAT_RANGE, LON_RANGE, FiniteFloat, RecordId, finite_float
 from .data import EntryInput, PlaceInput
 from .kinds.base import text
 from .registry import kind_of
@@ -31,23 +32,18 @@ class CommonEntrySchema(Schema):
         "example": "Youths on the tram platform"})
     marking = fields.Enum(SecurityMarking, by_value=True, load_default=None, allow_none=True,
                           metadata={"example": "OFFICIAL"})
-    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90),
-                       metadata={"example": 53.464903})
-    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180),
-                       metadata={"example": -2.260757})
-    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(0, 1_000_000),
-                              metadata={"example": 12})
+    lat = FiniteFloat(*LAT_RANGE, load_default=None, allow_none=True, metadata={"example": 53.464903})
+    lon = FiniteFloat(*LON_RANGE, load_default=None, allow_none=True, metadata={"example": -2.260757})
+    accuracy_m = FiniteFloat(*ACCURACY_RANGE_M, load_default=None, allow_none=True, metadata={"example": 12})
     location_source = fields.String(load_default="none", validate=validate.OneOf(("gps", "map", "none")),
                                     metadata={"example": "gps"})
     postcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10),
                              metadata={"description": "Used when no point is given", "example": "M15 4AD"})
     location_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                                   metadata={"example": "Tram stop, Warwick Road"})
-    beat_id = fields.Integer(load_default=None, allow_none=True, strict=True,
-                             validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Chosen by hand; otherwise worked out from the point"})
-    raised_from_id = fields.Integer(load_default=None, allow_none=True, strict=True,
-                                    validate=validate.Range(min=1, max=2**31 - 1), metadata={
+    beat_id = RecordId(load_default=None, allow_none=True,
+                       metadata={"description": "Chosen by hand; otherwise worked out from the point"})
+    raised_from_id = RecordId(load_default=None, allow_none=True, metadata={
                                         "description": "Intelligence only: the entry it was raised from"})
 
 
@@ -91,7 +87,7 @@ def dump_entry(entry: Entry, *, viewer: User) -> dict[str, Any]:
         "updated_at": _iso(entry.updated_at), "submitted_at": _iso(entry.submitted_at),
         "summary": entry.summary, "marking": entry.marking.value, "beat_id": entry.beat_id,
         "beat_code": entry.beat.code, "is_beat_overridden": entry.is_beat_overridden,
-        "lat": entry.lat, "lon": entry.lon, "accuracy_m": entry.accuracy_m,
+        "lat": entry.lat, "lon": entry.lon, "accuracy_m": finite_float(entry.accuracy_m),
         "location_source": entry.location_source.value, "location_text": entry.location_text,
         "author_collar": entry.author.collar_number, "patrol_id": entry.patrol_id,
         "raised_from_id": getattr(entry, "raised_from_id", None),

@@ -12,7 +12,7 @@ from ..database import writes_on_read
 from ..extensions import db
 from ..models import EntryKind, EntryStatus, Patrol
 from ..timeutil import from_london
-from ..web import positive_int
+from ..web import positive_int, same_origin_get
 from .errors import EntryNotFound, EntryRejected
 from .forms import EndPatrolForm
 from ..photos.services import PhotoRejected
@@ -37,6 +37,7 @@ SLUGS = ",".join(f"'{spec.slug}'" for spec in KINDS.values())
 @bp.get("/entries")
 @require(*LOGGERS)
 @writes_on_read
+@same_origin_get(with_query_only=True)
 def index():
     kind = EntryKind.from_slug(request.args.get("kind", ""))
     beat_id = request.args.get("beat", type=positive_int)

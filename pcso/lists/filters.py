@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..models.patrol import Patrol
 from ..timeutil import london_day_start
-from ..web import MAX_DB_INT
+from ..numbers import record_id
 
 PARAMS = ("beat", "kind", "status", "from", "to", "nsir", "asb_type", "mode", "risk", "person", "bbox", "set")
 LISTED_STATUSES = (EntryStatus.SUBMITTED, EntryStatus.RETURNED, EntryStatus.APPROVED)  # never drafts
@@ -58,9 +58,10 @@ def _one(args, name: str) -> str | None:
 
 
 def _id(value: str, what: str) -> int:
-    if not value.isdigit() or not 0 < int(value) <= MAX_DB_INT:
+    number = record_id(value)
+    if number is None:
         raise FilterError(f"“{value}” is not a {what} number.")
-    return int(value)
+    return number
 
 
 def _enum(enum_cls, value: str | None, what: str):

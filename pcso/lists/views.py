@@ -26,7 +26,7 @@ from ..entries.queries import get_visible_entry
 from ..extensions import db
 from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, RiskLevel, SecurityMarking
 from ..timeutil import london_today
-from ..web import positive_int
+from ..web import positive_int, same_origin_get
 from .exports import FORMATS, export_filename, export_stream, export_summary
 from .filters import LISTED_STATUSES, EntryFilter, FilterError
 from .approvals import (
@@ -59,6 +59,7 @@ def _description(filters: EntryFilter, beats) -> str:
 @bp.get("/lists/entries")
 @require(*READERS)
 @writes_on_read
+@same_origin_get(with_query_only=True)
 def entries():
     filters = _filters()
     clauses = filters.clauses(current_user, today=london_today())
@@ -85,6 +86,7 @@ def _download(stream, fmt: str) -> Response:
 
 @bp.route("/lists/entries/export", methods=["GET", "POST"])
 @require(*EXPORTERS)
+@same_origin_get
 def export():
     filters = _filters()
     form = ListExportForm()

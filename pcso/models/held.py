@@ -7,7 +7,6 @@ resolved the body is cleared: the entry holds the content from then on.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..numbers import loads_json
 from ..timeutil import utcnow
 from .entry import Entry, EntryKind
 from .types import UTCDateTime, enum_type
@@ -45,7 +45,7 @@ class HeldSubmission(db.Model):
     @property
     def data(self) -> dict[str, Any]:
         try:
-            value = json.loads(self.body)
+            value = loads_json(self.body)
         except ValueError:
             return {}
         return value if isinstance(value, dict) else {}

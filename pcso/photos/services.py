@@ -30,6 +30,7 @@ from ..entries.services import update_entry
 from ..extensions import db
 from ..geo import distance_m
 from ..models import AuditAction, Entry, Photo, User
+from ..numbers import LAT_RANGE, LON_RANGE, finite_float
 from ..timeutil import utcnow
 from .images import CleanImage, Limits, PhotoRejected, clean_image, read_offer
 from .storage import THUMB, PhotoMissing, new_key, photo_bytes, photo_store
@@ -74,11 +75,8 @@ def checked_offer(offer: dict | None) -> dict:
         taken_at = taken_at.astimezone(timezone.utc)
         if taken_at.year >= 2000 and taken_at <= utcnow() + timedelta(minutes=10):
             clean["taken_at"] = taken_at
-    try:
-        lat, lon = float(offer.get("lat")), float(offer.get("lon"))
-    except (TypeError, ValueError):
-        return clean
-    if -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0, 0):
+    lat, lon = finite_float(offer.get("lat"), *LAT_RANGE), finite_float(offer.get("lon"), *LON_RANGE)
+    if lat is not None and lon is not None and (lat, lon) != (0, 0):
         clean["lat"], clean["lon"] = round(lat, 6), round(lon, 6)
     return clean
 

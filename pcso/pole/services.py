@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from .. import audit
-from ..access import can_merge_welfare_child, can_view_entry, can_view_record
+from ..access import can_merge_welfare_child, can_view_entry, can_view_record, visible_links
 from ..extensions import db
 from ..search.index import reindex_linked_to
 from ..models import (
@@ -52,7 +52,12 @@ def person_for(*, user: User, person_id: int | None, full_name: str, born_on: da
 
     With `confirm_born_on` (a welfare check's child, who must be under 18 on the visit date) a picked
     record is linked only if its date of birth is `born_on`, the date the age rule was checked on:
-    a record with another date of birth, or none, raises BornOnUnconfirmed and nothing is linked."""
+    a record with another date of birth, or none, raises BornOnUnconfirmed and nothing is linked.
+
+    Only a record the officer may see is ever matched (picked or by name and date of birth): joining one
+    known only from an entry they may not open (a child in another officer's welfare check) would tell
+    them it exists and show it to them through their own entry. They get a new record instead, and the
+    duplicate review, by someone who may see both, finds the pair."""
     key = name_key(full_name)
     if person_id:
         picked = visible_record(Person, person_id, user)
@@ -62,8 +67,10 @@ def person_for(*, user: User, person_id: int | None, full_name: str, born_on: da
             return picked
         # The name was typed over after picking: it is someone else.
     if born_on is not None:
+        seen = sa.select(Link.person_id).where(visible_links(user), Link.person_id.is_not(None))
         match = db.session.scalar(sa.select(Person).where(
-            Person.name_key == key, Person.born_on == born_on, Person.merged_into_id.is_(None)).limit(1))
+            Person.name_key == key, Person.born_on == born_on, Person.merged_into_id.is_(None),
+            Person.id.in_(seen)).order_by(Person.id).limit(1))
         if match is not None:
             return match
     person = Person(full_name=full_name.strip(), name_key=key, born_on=born_on, description=description or None)

@@ -17,7 +17,7 @@ from ..beats.services import all_beats
 from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
-from ..web import positive_int
+from ..web import positive_int, same_origin_get
 from .forms import SearchForm
 from .saved import as_formdata, save_search, saved_search_for, submitted_terms, ttl
 from .services import record_search, search
@@ -57,6 +57,7 @@ def index():
 @bp.get("/search/results/<token:search_id>")
 @require(*READERS)
 @writes_on_read
+@same_origin_get
 def results(search_id: str):
     """Run the user's saved search again and show it with the form filled in.
 

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from ...models import LinkRole, normalise_vrm
 from ...models.asb import VRM_ALLOWED
+from ...numbers import RecordId, record_id
 from ..data import PersonInput, VehicleInput
 from .base import text
 
@@ -36,9 +37,8 @@ class PersonSchema(Schema):
                          metadata={"example": "Jordan Lee"})
     role = fields.Enum(LinkRole, by_value=True, required=True, metadata={"example": "suspect"})
     ROLES: tuple[LinkRole, ...] = tuple(LinkRole)
-    person_id = fields.Integer(load_default=None, allow_none=True, strict=True,
-                               validate=validate.Range(min=1, max=2**31 - 1),
-                               metadata={"description": "An existing person record, picked from a search"})
+    person_id = RecordId(load_default=None, allow_none=True,
+                         metadata={"description": "An existing person record, picked from a search"})
     born_on = fields.Date(load_default=None, allow_none=True, metadata={"example": "2009-04-17"})
     description = short_text(300, metadata={"example": "Grey hoodie, about 16"})
 
@@ -86,7 +86,7 @@ def people_from_form(rows) -> tuple[PersonInput, ...]:
         person_id = row.person_id.data
         picked.append(PersonInput(
             name=row.name.data.strip(), role=LinkRole(row.role.data),
-            person_id=int(person_id) if (person_id or "").isdigit() else None,
+            person_id=record_id(person_id),
             born_on=row.born_on.data, description=text(row.description.data)))
     return tuple(picked)
 

@@ -8,6 +8,7 @@ from wtforms import IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...extensions import db
+from ...numbers import RecordId
 from ...models import EntryKind, School, SchoolVisit, SchoolVisitType
 from ..forms import EntryForm, MultiCheckboxField, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, label_of, text
@@ -53,8 +54,7 @@ class SchoolVisitFields:
 
 
 class SchoolVisitSchema(Schema):
-    school_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1),
-                               metadata={"example": 12})
+    school_id = RecordId(required=True, metadata={"example": 12})
     visit_type = fields.Enum(SchoolVisitType, by_value=True, required=True, metadata={"example": "assembly"})
     topic = fields.String(required=True, validate=validate.Length(min=1, max=200),
                           metadata={"example": "Knife Crime Awareness Week"})

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from marshmallow import Schema, fields, post_load, validate
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...access import LOGGERS
 from ...extensions import db
+from ...numbers import RecordId, RecordIdField, record_id
 from ...models import (
     EntryKind, ExploitationIndicator, LinkRole, RiskLevel, SecurityMarking, User, WelfareCheck, WelfareVisitType,
 )
@@ -32,7 +33,7 @@ class WelfareCheckForm(EntryForm):
                   "next_visit_on")
     summary = StringField("Summary", validators=[DataRequired("Enter a short summary"), Length(max=200)],
                           description="Shows in lists: do not put the child's name here.")
-    child_id = HiddenField()  # set when an existing record is picked from the suggestions
+    child_id = RecordIdField()  # set when an existing record is picked from the suggestions
     child_name = StringField("Child's name", validators=[DataRequired("Enter the child's name"),
                                                           Length(max=120)])
     child_born_on = DateField("Child's date of birth", validators=[InputRequired("Enter the date of birth")])
@@ -60,6 +61,12 @@ class WelfareCheckForm(EntryForm):
             (str(u.id), f"{u.display_name} ({u.collar_number})") for u in spocs
         ]
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.child_id.errors:  # hidden: say it beside the name
+            self.child_name.errors, self.child_id.errors = [*self.child_name.errors, *self.child_id.errors], []
+        return valid
+
 
 @dataclass(frozen=True)
 class WelfareCheckFields:
@@ -80,7 +87,7 @@ class WelfareCheckFields:
 
 
 def _child(name: str, born_on: date | None, child_id) -> PersonInput:
-    person_id = int(child_id) if str(child_id or "").isdigit() else None
+    person_id = child_id if isinstance(child_id, int) else record_id(child_id)
     return PersonInput(name=name.strip(), role=LinkRole.SUBJECT, person_id=person_id, born_on=born_on,
                        confirm_born_on=True)
 
@@ -89,11 +96,9 @@ class WelfareCheckSchema(Schema):
     child_name = fields.String(required=True, validate=validate.Length(min=1, max=120),
                                metadata={"example": "Riley Morgan"})
     child_born_on = fields.Date(required=True, metadata={"example": "2011-06-02"})
-    child_id = fields.Integer(load_default=None, allow_none=True, strict=True,
-                              validate=validate.Range(min=1, max=2**31 - 1),
-                              metadata={"description": "An existing person record, picked from a search"})
-    spoc_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"example": 3})
+    child_id = RecordId(load_default=None, allow_none=True,
+                        metadata={"description": "An existing person record, picked from a search"})
+    spoc_id = RecordId(required=True, metadata={"example": 3})
     visit_type = fields.Enum(WelfareVisitType, by_value=True, required=True, metadata={"example": "planned"})
     is_seen_alone = fields.Boolean(required=True, metadata={"example": True})
     others_present = short_text(200, metadata={"example": "Mother, in the next room"})

@@ -1,0 +1,212 @@
+"""Hypothesis over every form the pages render, and every JSON endpoint the page scripts call: random and
+hostile input never makes a 500, and what it stores still renders.
+
+The forms are not listed by hand: each page in PAGES is opened as the user who would use it, and every POST
+form on it is read from the HTML (its action, its fields, their choices). A test checks that the forms found,
+with the JSON endpoints and the few POSTs that have no form of their own, are every POST route of the URL map
+outside /api/ (tests/test_fuzz_api.py covers those): a new POST route fails it until it is fuzzed too.
+
+Each example posts one form with each field kept, dropped, repeated or replaced by something hostile: huge
+text, Unicode (right-to-left overrides, combining marks, emoji, byte order marks), NUL, wrong types, impossible
+dates, out-of-range coordinates, nan and infinities, ids beyond any integer. Settings: tests/conftest.py
+(profile "ci": few examples, derandomized, so a run is reproducible).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+
+from pcso.api.tokens import create_token
+from pcso.briefing.services import start_shift
+from pcso.entries.held import hold_submission
+from pcso.extensions import db
+from pcso.models import BeatPriority, EntryKind, EntryStatus, LinkRole, Role, TokenScope
+from tests import factories
+from tests.factories import signed_in, soup
+from tests.hostile import NASTY, hostile, text
+
+OLD_TRAFFORD = factories.OLD_TRAFFORD
+
+pytestmark = pytest.mark.usefixtures("memoised_hashing")
+
+@st.composite
+def filled(draw, fields: list[tuple[str, list[str]]]) -> MultiDict:
+    """A form body: each field kept (one of its own values), dropped, repeated, or hostile."""
+    data = MultiDict()
+    for name, values in fields:
+        how = draw(st.sampled_from(["keep", "keep", "keep", "hostile", "hostile", "drop", "repeat"]))
+        if how == "keep" and values:
+            data.add(name, draw(st.sampled_from(values)))
+        elif how == "hostile":
+            data.add(name, draw(hostile))
+        elif how == "repeat":
+            for value in draw(st.lists(hostile, min_size=2, max_size=3)):
+                data.add(name, value)
+    return data
+
+
+# --- the pages and their forms --------------------------------------------------------------------------------
+
+PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
+    ("anonymous", "/login"),
+    *[("pcso", f"/{slug}/new") for slug in ("patrols", "asb-incidents", "school-visits", "welfare-checks",
+                                             "intelligence-reports")],
+    ("pcso", "/intelligence-reports/new?from={asb}"),
+    ("pcso", "/entries/{draft}/edit"), ("pcso", "/entries/{draft}"), ("pcso", "/entries/{patrol}"),
+    ("pcso", "/entries/{draft}/pdf"), ("pcso", "/lists/entries/export?kind=asb-incidents"), ("pcso", "/search"),
+    ("pcso", "/briefing"), ("pcso", "/account/tokens"), ("pcso", "/entries/held/{held}"),
+    ("supervisor", "/entries/{submitted}"), ("supervisor", "/people/{person}"), ("supervisor", "/vehicles/{vehicle}"),
+    ("supervisor", "/beats/{beat}/priorities/new"), ("supervisor", "/priorities/{priority}/edit"),
+    ("supervisor", "/beats/{beat}"), ("supervisor", "/briefing"),  # not on shift: "Start shift"
+    ("admin", "/admin/users/{victim}"), ("admin", "/admin/users/{victim}/tokens"),
+]
+# Sent by the pages' scripts as JSON (fuzzed below), or needing what a form can't give.
+JSON_ENDPOINTS = {"geo_api.locate": "/geo/locate", "geo_api.postcode": "/geo/postcode",
+                  "pole.suggest_people": "/people/suggest", "pole.suggest_vehicles": "/vehicles/suggest"}
+NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py"}
+
+
+def _priority(supervisor) -> BeatPriority:
+    priority = BeatPriority(beat_id=factories.beat(OLD_TRAFFORD).id, issue="Fuzz issue", issue_date=date(2026, 11, 1),
+                            set_by_id=supervisor.id)
+    db.session.add(priority)
+    db.session.flush()
+    return priority
+
+
+def _held(author):
+    return hold_submission(author, EntryKind.ASB_INCIDENT, str(uuid.uuid4()), factories.asb_form(),
+                           {"summary": "Enter a short summary"})
+
+
+@pytest.fixture
+def world(app):
+    pcso = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    supervisor = factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD])
+    admin = factories.user(Role.ADMIN)
+    victim = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])  # the admin's forms change this one, not the actors
+    draft = factories.asb(pcso, OLD_TRAFFORD, status=EntryStatus.DRAFT)
+    asb = factories.asb(pcso, OLD_TRAFFORD)
+    factories.link(draft, factories.person("Fuzz Person"), LinkRole.WITNESS)
+    factories.link(draft, factories.vehicle("FZ12 ZZZ"))
+    factories.photo(draft, gps=factories.GPS_M15_4AD, taken="2026:12:01 14:02:00")
+    patrol = factories.patrol(pcso, OLD_TRAFFORD, status=EntryStatus.DRAFT)
+    patrol.ended_at = None  # running: its page has the end form
+    submitted = factories.asb(pcso, OLD_TRAFFORD)
+    person = factories.link(submitted, factories.person("Fuzz Other"), LinkRole.WITNESS).person
+    vehicle = factories.link(submitted, factories.vehicle("FZ12 ZZY")).vehicle
+    ids = {"draft": draft.id, "asb": asb.id, "patrol": patrol.id, "submitted": submitted.id, "person": person.id,
+           "vehicle": vehicle.id, "beat": factories.beat(OLD_TRAFFORD).id, "victim": victim.id,
+           "priority": _priority(supervisor).id, "held": _held(pcso).id}
+    start_shift(pcso)  # the briefing shows "End shift"
+    for officer in (pcso, victim):
+        create_token(officer, name="Fuzz", scope=TokenScope.READ, days=30, actor=officer)  # revoke forms
+    db.session.commit()
+    return {"pcso": pcso, "supervisor": supervisor, "admin": admin}, ids
+
+
+def client_for(app, people, actor):
+    """One signed-in client per actor and test (signing in for each example would be most of the run)."""
+    clients = people.setdefault("_clients", {})
+    if actor not in clients or (actor != "anonymous" and clients[actor].get("/account/tokens").status_code != 200):
+        clients[actor] = app.test_client() if actor == "anonymous" else signed_in(app, people[actor])
+    return clients[actor]
+
+
+def page_forms(app, response, page: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """(action path, [(field name, its values on the page)]) for every POST form in the page."""
+    found = []
+    for form in soup(response).select("form"):
+        if (form.get("method") or "get").lower() != "post":
+            continue
+        action = urlsplit(form.get("action") or page).path
+        if action == "/logout":
+            continue
+        fields: dict[str, list[str]] = {}
+        for element in form.select("input[name], select[name], textarea[name], button[name]"):
+            name = element["name"]
+            if name == "csrf_token" or element.get("type") == "file":
+                continue
+            values = fields.setdefault(name, [])
+            if element.name == "select":
+                values += [option.get("value", option.get_text()) for option in element.select("option")]
+            elif element.name == "textarea":
+                values.append(element.get_text())
+            elif element.get("value") is not None:
+                values.append(element["value"])
+        found.append((action, list(fields.items())))
+    return found
+
+
+SEEN_FORMS: dict[tuple, list] = {}
+
+
+def endpoint_of(app, path: str) -> str:
+    return app.url_map.bind("localhost").match(path, method="POST")[0]
+
+
+def test_the_pages_hold_a_form_for_every_post_route(app, world):
+    people, ids = world
+    covered = set(JSON_ENDPOINTS) | set(NOT_FUZZED)
+    for actor, page in PAGES:
+        response = client_for(app, people, actor).get(page.format(**ids))
+        assert response.status_code == 200, page
+        covered |= {endpoint_of(app, action) for action, _ in page_forms(app, response, page.format(**ids))}
+    posts = {rule.endpoint for rule in app.url_map.iter_rules()
+             if "POST" in rule.methods and not rule.rule.startswith("/api/")}
+    assert posts - covered == set(), "add a page with this form to PAGES (or the endpoint to JSON_ENDPOINTS)"
+
+
+@pytest.mark.parametrize("actor, page", PAGES, ids=[page for _, page in PAGES])
+@given(data=st.data())
+def test_no_form_input_makes_a_server_error(app, world, actor, page, data):
+    people, ids = world
+    url = page.format(**ids)
+    browser = client_for(app, people, actor)
+    # The forms as the page first showed them: a post that works changes the page (a patrol ended, an entry
+    # reviewed), and later examples post the same forms again, as a stale tab or a replay would.
+    key = (id(app), actor, url)
+    if key not in SEEN_FORMS:
+        SEEN_FORMS[key] = page_forms(app, browser.get(url), url)
+    forms = SEEN_FORMS[key]
+    assert forms, f"{page} has no POST form"
+    action, fields = data.draw(st.sampled_from(forms), label="form")
+    body = data.draw(filled(fields), label="body")
+    response = browser.post(action, data=body)
+    assert response.status_code < 500, (action, response.status_code)
+    if response.status_code in (301, 302, 303) and response.location.startswith("/entries/"):
+        shown = browser.get(response.location)  # what was stored renders
+        assert shown.status_code < 500, response.location
+
+
+# --- the JSON the page scripts send -----------------------------------------------------------------------------
+
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                         text, st.sampled_from(NASTY))
+json_values = st.recursive(json_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(["q", "lat", "lon", "postcode", "x"]) | text,
+                                                 inner, max_size=4)), max_leaves=12)
+raw_bodies = st.one_of(
+    json_values.map(json.dumps),
+    st.sampled_from(["", "{", "[1,", "NaN", '{"lat": NaN, "lon": Infinity}', '{"lat": 1e999, "lon": -1e999}',
+                     '{"q": "\\ud800"}', '{"postcode": "\\u0000"}', "[" * 5000 + "]" * 5000,
+                     '{"lat": ' + "9" * 5000 + ', "lon": 1}', '{"q": ' + '"x", "q": ' * 100 + '"y"}']),
+    text)
+
+
+@pytest.mark.parametrize("endpoint", sorted(JSON_ENDPOINTS))
+@given(body=raw_bodies, content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
+def test_no_json_to_the_page_scripts_endpoints_makes_a_server_error(app, world, endpoint, body, content_type):
+    people, _ = world
+    browser = client_for(app, people, "pcso")
+    response = browser.post(JSON_ENDPOINTS[endpoint], data=body.encode("utf-8", "surrogatepass"),
+                            content_type=content_type)
+    assert response.status_code < 500
+    assert response.is_json
