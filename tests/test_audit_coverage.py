@@ -73,6 +73,12 @@ EXEMPT = {
     "security.enrol": "setting up the user's own second factor",
     "briefing.pdf": "the purpose and recipient form: beats and marking only (its POST is the disclosure)",
 }
+# The audit viewer (auditors only) shows the audit log: events and the ids, kinds, beats and markings of the
+# records they name, never a record's content or a name. Each page writes its own `view` event of object_type
+# "audit" with its terms (pcso/audit_viewer/services.py record_audit_view; tests/test_audit_viewer.py), and the
+# by-officer and by-record pages show nothing until asked (so the walk, without a query, sees no event).
+EXEMPT.update({endpoint: "the audit log (metadata only); the page writes its own 'audit' view event" for endpoint in (
+    "audit.index", "audit.people", "audit.records", "audit.events", "audit.unusual", "audit.export")})
 
 # Who opens a route: the first of these roles its view allows (the author first: they see their own).
 ROLE_ORDER = ("author", "supervisor", "safeguarding", "analyst", "auditor", "admin")

@@ -13,9 +13,10 @@ from pcso.entries.schema import load_entry_input
 from pcso.entries.services import log_entry, submit_entry, update_entry
 from pcso.extensions import db
 from pcso.models import (
-    AuditAction, AuditEvent, Entry, EntryKind, EntryReview, EntryRevision, ErasedRecord, HeldSubmission,
-    IdempotencyKey, IntelligenceReport, Link, Person, Photo, RetentionDecision, RetentionDecisionType,
-    ReviewDecision, Role, SearchDocument, StreetCrime, Vehicle, name_key,
+    AmendmentStatus, AssessmentKind, AuditAction, AuditEvent, Entry, EntryAmendment, EntryKind, EntryReview,
+    EntryRevision, ErasedRecord, ExportRequest, HeldSubmission, IdempotencyKey, IntelligenceReport, Link, Person,
+    Photo, RetentionDecision, RetentionDecisionType, ReviewDecision, RiskAssessment, RiskLevel, Role,
+    SearchDocument, StreetCrime, Vehicle, name_key,
 )
 from pcso.pole.services import merge_people
 from pcso.retention.services import record_decision
@@ -83,6 +84,19 @@ def world(app):
                                   response={"summary": f"{WORD} shouting"}, location=f"/api/v1/entries/{entry.id}",
                                   completed_at=utcnow()))
     raised = factories.intel(author, raised_from_id=entry.id)
+    # an amendment refused (its proposed form is entry content), and Sam's risk assessments: with the incident
+    # (the initial one, made by log_entry) and a review on the other incident
+    db.session.add(EntryAmendment(entry_id=entry.id, author_id=author.id, reason="Wrong time",
+                                  form=[["summary", f"{WORD} amended"]], changes={"summary": ["x", f"{WORD} amended"]},
+                                  status=AmendmentStatus.REFUSED, decided_by_id=supervisor.id, decided_at=utcnow()))
+    db.session.add(EntryAmendment(entry_id=other.id, author_id=author.id, reason="Add the victim",
+                                  form=[["people-0-name", "Sam Reed"]], changes={"links": [[], ["person"]]}))
+    db.session.add(RiskAssessment(incident_id=other.id, person_id=sam.id, kind=AssessmentKind.REVIEW,
+                                  level=RiskLevel.HIGH, assessed_by_id=supervisor.id, assessed_at=utcnow(),
+                                  outcome=f"{WORD} is safe now", next_review_on=london_today() + timedelta(days=14)))
+    # an export request whose filter names Sam by id: it keeps the id (docs/RETENTION.md)
+    db.session.add(ExportRequest(requester_id=supervisor.id, format="csv", filters={"person": str(sam.id)},
+                                 count=1, marking="OFFICIAL", purpose="Case file", recipient="CPS"))
     beat = factories.beat(factories.OLD_TRAFFORD)
     db.session.add(StreetCrime(row_key="k" * 64, month=date(2025, 10, 1), reported_by="GMP", falls_within="GMP",
                                lat=53.46, lon=-2.26, crime_type="Anti-social behaviour", beat_id=beat.id,
@@ -105,6 +119,8 @@ def test_disposal_erases_the_content_from_every_table_and_leaves_a_tombstone(app
     before = [(event.id, event.action, event.object_type, event.object_id, dict(event.details))
               for event in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))]
     crimes = _count(StreetCrime)
+    assert _count(RiskAssessment, RiskAssessment.incident_id == entry_id) >= 1  # Sam's initial assessment
+    assert _count(EntryAmendment, EntryAmendment.entry_id == entry_id) == 1
     decision_id = _decide("entry", entry, admin).id
 
     result = _run(app, "--apply")
@@ -118,6 +134,9 @@ def test_disposal_erases_the_content_from_every_table_and_leaves_a_tombstone(app
     assert _count(Link, Link.entry_id == entry_id) == 0
     assert _count(Photo, Photo.entry_id == entry_id) == 0 and not any(path.exists() for path in stored)
     assert _count(EntryReview, EntryReview.entry_id == entry_id) == 0
+    assert _count(EntryAmendment, EntryAmendment.entry_id == entry_id) == 0
+    assert _count(RiskAssessment, RiskAssessment.incident_id == entry_id) == 0
+    assert _count(RiskAssessment, RiskAssessment.person_id == sam_id) == 0  # orphaned: the other one went too
     assert _count(SearchDocument, SearchDocument.entry_id == entry_id) == 0 and _full_text(WORD) == []
     assert _count(HeldSubmission, HeldSubmission.client_key == client_key) == 0
     assert _count(IdempotencyKey, IdempotencyKey.location == f"/api/v1/entries/{entry_id}") == 0
@@ -254,8 +273,10 @@ def test_disposing_of_a_person_takes_them_out_of_every_entry(app, world):
     index_entry(other)
     db.session.commit()
     assert "Sam Reed" in db.session.get(SearchDocument, other.id).body
+    revision = sam.revision
     _decide("person", sam, world["admin"])
-    assert _run(app, "--apply").exit_code == 0
+    result = _run(app, "--apply")
+    assert result.exit_code == 0, result.output
     assert db.session.get(Person, sam.id) is None and db.session.get(Person, world["twin"].id) is None
     for kept in (entry.id, other.id):
         assert db.session.get(Entry, kept) is not None
@@ -264,6 +285,14 @@ def test_disposing_of_a_person_takes_them_out_of_every_entry(app, world):
         assert "links" in db.session.get(Entry, kept).revisions[-1].changes
     assert db.session.scalar(sa.select(ErasedRecord).where(ErasedRecord.record_type == "person",
                                                            ErasedRecord.record_id == sam.id)) is not None
+    # their risk assessments go, on every incident; so do the amendments of the entries that named them
+    assert _count(RiskAssessment, RiskAssessment.person_id.in_([sam.id, world["twin"].id])) == 0
+    assert _count(EntryAmendment, EntryAmendment.entry_id.in_([entry.id, other.id])) == 0
+    assert _count(ExportRequest) == 1  # the request keeps its filter (an id, no name)
+    erased = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.ERASE,
+                                                           AuditEvent.object_type == "person",
+                                                           AuditEvent.object_id == sam.id))
+    assert erased.details["risk_assessments"] == 2 and erased.details["revision"] == revision
 
 
 def test_a_disposed_patrols_entries_stay_and_new_records_never_take_an_erased_id(app, world):

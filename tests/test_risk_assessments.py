@@ -6,16 +6,17 @@ import re
 import uuid
 from datetime import date, timedelta
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 
 from pcso.extensions import db
 from pcso.models import (
     AsbIncident, AssessmentKind, AuditAction, AuditEvent, EntryStatus, Link, LinkRole, Person, RiskAssessment,
-    RiskLevel, Role, SecurityMarking, User,
+    RiskLevel, Role, SecurityMarking,
 )
 from pcso.pole.services import merge_people
-from pcso.seed.people import DEMO_USERS
+from pcso.seed.people import DEMO_USERS, demo_totp_secret
 from pcso.timeutil import to_london, utcnow
 from tests import factories
 from tests.factories import signed_in, soup
@@ -263,8 +264,10 @@ def test_the_demo_has_initial_assessments_reviews_and_victims_due(app):
     # some victims were reviewed until no more was due; others are due now, on the sergeant's dashboard
     demo = next(d for d in DEMO_USERS if d.role == Role.SUPERVISOR)
     browser = app.test_client()
-    factories.login(browser, db.session.scalar(sa.select(User).where(User.collar_number == demo.collar_number)),
-                    password=demo.password)
+    response = browser.post("/login", data={"collar_number": demo.collar_number, "password": demo.password})
+    assert response.location.startswith("/login/code")  # a supervisor signs in with a code too (seeded enrolled)
+    response = browser.post("/login/code", data={"code": pyotp.TOTP(demo_totp_secret(demo.collar_number)).now()})
+    assert response.status_code == 302 and response.location == "/"
     assert dashboard_due(browser) >= 1
 
 

@@ -2,11 +2,14 @@
 
 Only a dispose decision that is the latest for its record and not yet carried out is carried out, and
 only by carry_out() (from `flask retention run --apply`). For an entry it deletes the entry and its kind's
-row, its revisions, reviews, links, photos (rows now, files once committed), search document, the held
-submission it resolved and the API's stored answers about it; entries that pointed at it (logged on a
+row, its revisions, reviews, amendments (their proposed form is entry content), victim risk assessments made on
+it, links, photos (rows now, files once committed), search document, the held submission it resolved and the
+API's stored answers about it; entries that pointed at it (logged on a
 patrol, raised from it) lose the pointer with a revision; POLE records it leaves with no link at all are
 erased with it (and the records merged into them). For a POLE record: its links (each entry reindexed,
-with a revision), the records merged into it, and itself. Street-crime context and audit events are not
+with a revision), the amendments of those entries (their posted form may name it), a person's risk
+assessments, the records merged into it, and itself. Export requests keep their filter, which may hold a
+person's id, never a name (docs/RETENTION.md). Street-crime context and audit events are not
 touched. Each record erased leaves an ErasedRecord (metadata only) and an `erase` audit event.
 The caller commits once per decision: a failure rolls back and leaves the record whole.
 """
@@ -18,8 +21,8 @@ from .. import audit
 from ..entries.revisions import add_revision, snapshot
 from ..extensions import db
 from ..models import (
-    AuditAction, Entry, ErasedRecord, HeldSubmission, IdempotencyKey, IntelligenceReport, Link, RetentionDecision,
-    RetentionDecisionType, SearchDocument, User,
+    AuditAction, Entry, EntryAmendment, ErasedRecord, HeldSubmission, IdempotencyKey, IntelligenceReport, Link,
+    RetentionDecision, RetentionDecisionType, RiskAssessment, SearchDocument, User,
 )
 from ..photos.storage import THUMB, photo_store
 from ..queries import AnyEntry
@@ -72,17 +75,22 @@ def _merged_into(model, record_id: int) -> list:
     return list(reversed(found))
 
 
-def _erase_pole(record, decision: RetentionDecision, *, actor: User, why: str) -> list[tuple[str, int]]:
+def _erase_pole(record, decision: RetentionDecision, *, actor: User, why: str, **why_details) -> list[tuple[str, int]]:
     """Delete a POLE record that no link names any more, and the records merged into it."""
     model = type(record)
     record_type = model.__tablename__
     erased = []
     for item in [*_merged_into(model, record.id), record]:
+        counts = {}
+        if record_type == "person":  # their risk assessments, on whatever incident (the level and outcome)
+            counts["risk_assessments"] = db.session.execute(sa.delete(RiskAssessment).where(
+                RiskAssessment.person_id == item.id)).rowcount
+        revision = item.revision  # the last one the create/update/combine events named
         db.session.delete(item)
         db.session.flush()
         _tombstone(record_type, item, decision, created_month=_month(item.created_at))
-        audit.record(AuditAction.ERASE, actor=actor, object_type=record_type, object_id=item.id,
-                     decision_id=decision.id, why=why)
+        audit.erased(record_type, item.id, actor=actor, decision_id=decision.id, why=why, revision=revision,
+                     **why_details, **counts)
         erased.append((record_type, item.id))
     return erased
 
@@ -96,7 +104,7 @@ def _dispose_entry(entry, decision: RetentionDecision, *, actor: User) -> dict:
     targets = list({id(link.target): link.target for link in entry.links if link.target is not None}.values())
     keys = [photo.storage_key for photo in entry.photos]
     counts = {"revisions": len(entry.revisions), "links": len(entry.links), "photos": len(keys),
-              "reviews": len(entry.reviews)}
+              "reviews": len(entry.reviews), "amendments": len(entry.amendments)}
     for other in db.session.scalars(sa.select(AnyEntry).where(AnyEntry.patrol_id == entry.id)):
         _unpoint(other, "patrol_id", actor=actor, decision=decision)
     for other in db.session.scalars(sa.select(IntelligenceReport).where(IntelligenceReport.raised_from_id == entry.id)):
@@ -105,6 +113,8 @@ def _dispose_entry(entry, decision: RetentionDecision, *, actor: User) -> dict:
         HeldSubmission.resolved_entry_id == entry.id)).rowcount
     counts["api_answers"] = db.session.execute(sa.delete(IdempotencyKey).where(
         IdempotencyKey.location.like(f"%/entries/{entry.id}"))).rowcount
+    counts["risk_assessments"] = db.session.execute(sa.delete(RiskAssessment).where(
+        RiskAssessment.incident_id == entry.id)).rowcount
     db.session.execute(sa.delete(SearchDocument).where(SearchDocument.entry_id == entry.id))
     facts = dict(kind=entry.kind, beat_id=entry.beat_id, marking=entry.marking, author_id=entry.author_id,
                  spoc_id=getattr(entry, "spoc_id", None), was_draft=entry.is_draft,
@@ -113,11 +123,11 @@ def _dispose_entry(entry, decision: RetentionDecision, *, actor: User) -> dict:
     db.session.flush()
     _tombstone("entry", entry, decision, **facts)
     erased = [("entry", entry.id)]
-    audit.record(AuditAction.ERASE, actor=actor, object_type="entry", object_id=entry.id, decision_id=decision.id,
-                 kind=facts["kind"].value, beat_id=facts["beat_id"], **counts)
+    audit.erased("entry", entry.id, actor=actor, decision_id=decision.id, kind=facts["kind"].value,
+                 beat_id=facts["beat_id"], **counts)
     for target in targets:
         if _is_orphan(target):
-            erased += _erase_pole(target, decision, actor=actor, why=f"orphaned by entry {entry.id}")
+            erased += _erase_pole(target, decision, actor=actor, why="orphaned", orphaned_by=entry.id)
     return {"erased": erased, "files": keys}
 
 
@@ -131,8 +141,12 @@ def _dispose_pole(record, decision: RetentionDecision, *, actor: User) -> dict:
     db.session.flush()
     for entry_id, entry in entries.items():
         add_revision(entry, befores[entry_id], actor=actor, action="updated")
+        # An amendment's posted form may name the record (and a pending one would link it again): they go,
+        # the entry's revisions (naming links by id) keep what changed.
+        amendments = len(entry.amendments)
+        entry.amendments.clear()
         audit.record(AuditAction.UPDATE, entry, actor=actor, object_type="entry", fields=["links"],
-                     reason="retention", decision_id=decision.id)
+                     reason="retention", decision_id=decision.id, amendments=amendments)
         index_entry(entry)  # its search text no longer names the record
     return {"erased": _erase_pole(record, decision, actor=actor, why="decision"), "files": []}
 
