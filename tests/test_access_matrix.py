@@ -210,6 +210,9 @@ def test_no_list_map_search_or_export_shows_what_the_actor_may_not_see(app, worl
     problems = []
     for actor in ACTORS:
         for method, url, data in listing_urls(app, world):
+            if actor == "auditor" and urlsplit(url).path.split("/")[1] == "audit":
+                continue  # the audit log names what every officer opened and searched for: the auditor's work
+                # (professional standards), covered by test_an_auditor_uses_only_the_audit_pages and test_audit_viewer
             if url.startswith("/api/"):
                 response = app.test_client().open(url, method=method, json=data, headers=bearer(secrets[actor]))
             else:

@@ -27,10 +27,15 @@ from pcso.api.tokens import create_token
 from pcso.briefing.services import start_shift
 from pcso.entries.held import hold_submission
 from pcso.extensions import db
+from pcso.lists.approvals import decide_export, request_export
+from pcso.lists.exports import export_summary
+from pcso.lists.filters import EntryFilter
+from pcso.timeutil import london_today, utcnow
 from pcso.models import BeatPriority, EntryKind, EntryStatus, LinkRole, Role, TokenScope
 from tests import factories
 from tests.factories import signed_in, soup
 from tests.hostile import NASTY, hostile, text
+from tests.test_amendments import form_values
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 
@@ -60,17 +65,25 @@ PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
                                              "intelligence-reports")],
     ("pcso", "/intelligence-reports/new?from={asb}"),
     ("pcso", "/entries/{draft}/edit"), ("pcso", "/entries/{draft}"), ("pcso", "/entries/{patrol}"),
-    ("pcso", "/entries/{draft}/pdf"), ("pcso", "/lists/entries/export?kind=asb-incidents"), ("pcso", "/search"),
+    ("pcso", "/entries/{draft}/pdf"), ("supervisor", "/lists/entries/export?kind=asb-incidents"), ("pcso", "/search"),
     ("pcso", "/briefing"), ("pcso", "/account/tokens"), ("pcso", "/entries/held/{held}"),
     ("supervisor", "/entries/{submitted}"), ("supervisor", "/people/{person}"), ("supervisor", "/vehicles/{vehicle}"),
     ("supervisor", "/beats/{beat}/priorities/new"), ("supervisor", "/priorities/{priority}/edit"),
     ("supervisor", "/beats/{beat}"), ("supervisor", "/briefing"),  # not on shift: "Start shift"
     ("admin", "/admin/users/{victim}"), ("admin", "/admin/users/{victim}/tokens"),
+    ("pcso", "/briefing.pdf"), ("pcso", "/account/password"), ("pcso", "/account/two-step"),
+    ("pcso", "/entries/{approved}/amend"), ("supervisor", "/entries/{amended}"),
+    ("supervisor", "/exports/{pending_export}"), ("supervisor", "/exports/{approved_export}"),
+    ("admin", "/retention/entries/{asb}"), ("auditor", "/audit/export"),
 ]
 # Sent by the pages' scripts as JSON (fuzzed below), or needing what a form can't give.
 JSON_ENDPOINTS = {"geo_api.locate": "/geo/locate", "geo_api.postcode": "/geo/postcode",
                   "pole.suggest_people": "/people/suggest", "pole.suggest_vehicles": "/vehicles/suggest"}
-NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py"}
+NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py",
+              # a half-finished sign-in (password taken, code awaited): tests/test_auth_hardening.py
+              "auth.code": "tests/test_auth_hardening.py", "auth.enrol": "tests/test_auth_hardening.py",
+              # asked only when ACCESS_REASON is set: tests/test_access_reason.py
+              "access_reasons.give": "tests/test_access_reason.py"}
 
 
 def _priority(supervisor) -> BeatPriority:
@@ -84,6 +97,36 @@ def _priority(supervisor) -> BeatPriority:
 def _held(author):
     return hold_submission(author, EntryKind.ASB_INCIDENT, str(uuid.uuid4()), factories.asb_form(),
                            {"summary": "Enter a short summary"})
+
+
+def _amended(app, pcso, supervisor) -> int:
+    """An approved entry with an amendment waiting: the supervisor's decision form."""
+    db.session.commit()
+    author = signed_in(app, pcso)
+    entry_id = int(author.post("/asb-incidents/new", data=factories.asb_form()).location.rsplit("/", 1)[1])
+    assert signed_in(app, supervisor).post(f"/entries/{entry_id}/review", data={"decision": "approve"}).status_code == 302
+    data = {**form_values(soup(author.get(f"/entries/{entry_id}/amend"))), "action": "amend",
+            "amendment_reason": "Fuzz: the description was wrong", "description": "Fuzz amended"}
+    assert author.post(f"/entries/{entry_id}/amend", data=data).status_code == 302
+    return entry_id
+
+
+def _export_requests(supervisor, sensitive) -> dict:
+    """An OFFICIAL-SENSITIVE export another analyst asked for (the decision form) and the supervisor's own,
+    approved (the download button)."""
+    analyst = factories.user(Role.ANALYST, beats=[OLD_TRAFFORD])
+    db.session.flush()
+    filters = EntryFilter.from_args(MultiDict({"kind": "intelligence-reports"}))
+
+    def asked(actor):
+        summary = export_summary(filters.clauses(actor, today=london_today()))
+        assert summary.needs_approval
+        return request_export(filters, summary, fmt="csv", purpose="Fuzz", recipient="Fuzz", actor=actor)
+
+    pending, mine = asked(analyst), asked(supervisor)
+    db.session.flush()
+    decide_export(mine, approve=True, comment="Fine", actor=analyst)
+    return {"pending_export": pending.id, "approved_export": mine.id}
 
 
 @pytest.fixture
@@ -105,11 +148,17 @@ def world(app):
     ids = {"draft": draft.id, "asb": asb.id, "patrol": patrol.id, "submitted": submitted.id, "person": person.id,
            "vehicle": vehicle.id, "beat": factories.beat(OLD_TRAFFORD).id, "victim": victim.id,
            "priority": _priority(supervisor).id, "held": _held(pcso).id}
+    factories.link(submitted, factories.person("Fuzz Victim"), LinkRole.VICTIM)  # the supervisor's risk review
+    victim.locked_at, victim.lock_reason = utcnow(), "fuzz"  # the admin's unlock form
+    victim.totp_secret, victim.totp_enabled_at = "not-a-real-token", utcnow()  # and reset two-step
+    approved = factories.asb(pcso, OLD_TRAFFORD, status=EntryStatus.APPROVED)
+    ids |= {"approved": approved.id, "amended": _amended(app, pcso, supervisor),
+            **_export_requests(supervisor, factories.intel(pcso, OLD_TRAFFORD))}
     start_shift(pcso)  # the briefing shows "End shift"
     for officer in (pcso, victim):
         create_token(officer, name="Fuzz", scope=TokenScope.READ, days=30, actor=officer)  # revoke forms
     db.session.commit()
-    return {"pcso": pcso, "supervisor": supervisor, "admin": admin}, ids
+    return {"pcso": pcso, "supervisor": supervisor, "admin": admin, "auditor": factories.user(Role.AUDITOR)}, ids
 
 
 def client_for(app, people, actor):

@@ -293,12 +293,21 @@ def saved_search(browser):
     return response.location
 
 
-@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
-                                     {"Referer": "https://evil.example/page"}, {"Origin": "null"}],
-                         ids=["cross-site", "same-site", "foreign-referer", "null-origin"])
+FOREIGN = pytest.mark.parametrize(
+    "headers", [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                {"Referer": "https://evil.example/page"}, {"Origin": "null"}],
+    ids=["cross-site", "same-site", "foreign-referer", "null-origin"])
+
+
+@FOREIGN
 @pytest.mark.parametrize("url", ["saved", "/lists/entries?kind=asb-incidents", "/entries?kind=asb-incidents",
-                                 "/lists/entries/export?kind=asb-incidents&format=csv", "/briefing.pdf"])
+                                 "/lists/entries/export?kind=asb-incidents&format=csv"])
 def test_a_search_or_export_started_by_another_site_is_not_run(app, browser, saved_search, headers, url):
+    """The export form counts what the filters match (and may name a person): a search, so it is confirmed too.
+    Bulk exports are supervisors' and analysts' (a PCSO gets a 403 before anything runs)."""
+    if url.startswith("/lists/entries/export"):
+        browser = signed_in(app, factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD]))
+        db.session.commit()
     url = saved_search if url == "saved" else url
     before = searches()
     response = browser.get(url, headers=headers)
@@ -311,6 +320,26 @@ def test_a_search_or_export_started_by_another_site_is_not_run(app, browser, sav
     same = browser.get(url, headers={"Sec-Fetch-Site": "same-origin"})  # the confirm button, followed
     assert same.status_code == 200
     assert not same.mimetype.startswith("text/html") or soup(same).select_one("h1").get_text() != "Open this page?"
+
+
+@FOREIGN
+@pytest.mark.parametrize("url", ["/briefing.pdf", "/lists/entries/export?kind=asb-incidents&format=csv"])
+def test_a_link_from_another_site_never_produces_a_file(app, browser, headers, url, monkeypatch):
+    """The printable briefing's GET only asks why and for whom (the disclosure and the file are its POST, which a
+    foreign page can't make without the form's CSRF token); the list export's GET is confirmed (above)."""
+    if url.startswith("/lists/entries/export"):
+        browser = signed_in(app, factories.user(Role.SUPERVISOR, beats=[OLD_TRAFFORD]))
+        db.session.commit()
+    before = searches()
+    response = browser.get(url, headers=headers)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "attachment" not in response.headers.get("Content-Disposition", "")
+    assert searches() == before  # no disclosure recorded
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # (off in the tests) a foreign form has none
+    posted = browser.post(url, data={"purpose": "Briefing the team", "recipient": "Sgt Evil", "format": "csv"},
+                          headers=headers)
+    assert posted.status_code == 400 and posted.mimetype == "text/html"
+    assert searches() == before
 
 
 @pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
