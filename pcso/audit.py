@@ -193,6 +193,13 @@ def write_consultations() -> AuditEvent | None:
     return _write(pending, context=endpoint()) if pending is not None else None
 
 
+def forget_consultations() -> None:
+    """This request's records are named by an event already written (the reason for access's POST, whose
+    redirect shows them): write no second one."""
+    if has_request_context():
+        g.pop(_PENDING, None)
+
+
 def _before_commit(session) -> None:
     if has_request_context() and g.get(_PENDING) is not None and session is db.session():
         write_consultations()
