@@ -31,7 +31,7 @@ record, or a list of them; several calls add up) and this module writes the even
   before_commit hook) or, for a read-only page, by an after-request step in a short transaction of its own that
   writes first (SQLite: the write lock is held for one INSERT). Error responses (401, 403, 404, 410, 5xx) write
   none; a 400 that still shows records (the merge comparison asking for a reason) does.
-  `events_naming(object_type, object_id)` is the SQL condition "this event names that record" (its columns or
+  `events_naming(object_type, object_id)` (`names_records` for many) is the SQL condition "this event names that record" (its columns, details.ids or
   details.records), for "who has viewed this child's record".
   Records: entry, person, vehicle, location, organisation, photo, held_submission. A page showing entries with
   their POLE records (an entry's page) names both; lists name the entries they list.
@@ -193,6 +193,12 @@ def write_consultations() -> AuditEvent | None:
     return _write(pending, context=endpoint()) if pending is not None else None
 
 
+def forget_consultations() -> None:
+    """This request's records are named by an event already written (a reason's POST): write no second."""
+    if has_request_context():
+        g.pop(_PENDING, None)
+
+
 def _before_commit(session) -> None:
     if has_request_context() and g.get(_PENDING) is not None and session is db.session():
         write_consultations()
@@ -338,26 +344,52 @@ def erased(object_type: str, object_id: int | None, *, actor: User | None, **met
                   context=endpoint(), **clean)
 
 
-# --- reading: what names a record ------------------------------------------------------------------
+# --- reading: what names a record (the one place that reads inside details in SQL) -----------------
+def _listed_ids(keys: tuple[str, ...]):
+    """SQLite: a table of the elements of details[keys...] (empty unless it is an array)."""
+    path = "$" + "".join(f'."{key}"' for key in keys)
+    path = sa.case((sa.func.json_type(AuditEvent.details, path) == "array", path), else_="$.no_such_key")
+    return sa.func.json_each(AuditEvent.details, path).table_valued("value").alias("listed")
 
-_KIND = re.compile(r"^[a-z_]{1,40}$")
+
+def _nested(keys: tuple[str, ...], value) -> dict:
+    for key in reversed(keys):
+        value = {key: value}
+    return value
 
 
-def events_naming(object_type: str, object_id: int):
-    """SQL condition: this audit event is about, or (a consultation) names, record `object_type` `object_id`.
+def lists_any(ids: Iterable[int], *, keys: tuple[str, ...] = ("ids",),
+              dialect: str | None = None) -> sa.ColumnElement[bool]:
+    """True for an event whose details[keys...] (details.ids unless told) holds any of `ids`.
 
-    Reads details.records.<type>.ids as the consultation events write it (first MAX_IDS ids per event).
-    Not indexed: narrow by date or actor as well on a large log.
+    PostgreSQL: containment (`details::jsonb @> {"ids": [42]}`), which the GIN index of migration 0017 answers
+    (a value that is not an array contains nothing); SQLite: json_each over the array, guarded the same way.
     """
-    if not _KIND.match(object_type):
-        raise ValueError(object_type)
-    direct = (AuditEvent.object_type == object_type) & (AuditEvent.object_id == int(object_id))
-    if db.engine.dialect.name == "postgresql":
-        named = sa.cast(AuditEvent.details, JSONB)["records"][object_type]["ids"].contains([int(object_id)])
-    else:
-        ids = sa.func.json_each(AuditEvent.details, f"$.records.{object_type}.ids").table_valued("value")
-        named = sa.exists(sa.select(1).select_from(ids).where(ids.c.value == int(object_id)))
-    return sa.or_(direct, named)
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return sa.false()
+    if not all(key.replace("_", "").isalnum() for key in keys):
+        raise ValueError(f"not a details key: {keys!r}")
+    dialect = dialect or db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        details = sa.cast(AuditEvent.details, JSONB)
+        return sa.or_(*[details.contains(_nested(keys, [i])) for i in wanted])
+    listed = _listed_ids(keys)
+    return sa.exists(sa.select(sa.literal(1)).select_from(listed).where(listed.c.value.in_(wanted)))
+
+
+def names_records(object_type: str, ids: Iterable[int], *, dialect: str | None = None) -> sa.ColumnElement[bool]:
+    """Events naming any of the records `ids` of `object_type`: as their object, or in their details.ids."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return sa.false()
+    return ((AuditEvent.object_type == object_type)
+            & (AuditEvent.object_id.in_(wanted) | lists_any(wanted, dialect=dialect))) \
+        | lists_any(wanted, keys=("records", object_type, "ids"), dialect=dialect)
+
+
+def events_naming(object_type: str, object_id: int):  # "who has viewed this record"
+    return names_records(object_type, (object_id,))
 
 
 def init_audit(app: Flask) -> None:

@@ -287,6 +287,10 @@ AUDITOR_ANSWERS = {
     ("GET", "/audit/unusual"): 200, ("GET", "/audit/export?action=view"): 200,
     ("POST", "/audit/export"): 400,  # 400: no purpose or recipient
     ("POST", "/account/tokens"): 400, ("POST", "/account/tokens/{missing}/revoke"): 404, ("POST", "/logout"): LOGIN,
+    # their own password and second factor, like everyone's (the auditor's two-step code is already set up)
+    ("GET", "/login/code"): LOGIN, ("GET", "/login/set-up-code"): LOGIN, ("GET", "/account/security"): 200,
+    ("GET", "/account/password"): 200, ("GET", "/account/two-step"): "redirect to /account/security",
+    ("POST", "/account/password"): 400,
 }
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..access import READERS, require
 from ..entries.queries import get_visible_entry
-from ..entries.services import record_view
+from ..entries.services import record_links_shown, record_view
 from ..extensions import db
 from .reasons import ReasonForm, applies, question_for, reason_details, remember, render_question
 
@@ -32,7 +33,10 @@ def give(entry_id: int):
     if not form.validate_on_submit():
         return render_question(entry, form, 400)
     details = reason_details(form)
-    event_id = getattr(record_view(entry, actor=current_user, **details), "id", None)  # None: written at commit
+    record_view(entry, actor=current_user, **details)
+    record_links_shown(entry, actor=current_user)  # what the page it redirects to shows (entries.detail)
+    event = audit.write_consultations()  # now, not at commit: the reloads' views name it (reason_event)
     db.session.commit()
+    event_id = event.id if event is not None else None
     remember(entry, details["reason"], event_id)
     return redirect(url_for("entries.detail", entry_id=entry.id))

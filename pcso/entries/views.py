@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..access import LOGGERS, READERS, can_edit_entry, can_propose_amendment, require
 from ..audit_viewer.reasons import decide as decide_reason, render_question
 from ..beats.services import all_beats
@@ -121,6 +122,8 @@ def detail(entry_id: int):
     if reason.record:
         record_view(entry, actor=current_user, **reason.details)
     page = render_detail(entry)
+    if not reason.record:
+        audit.forget_consultations()  # the reason's POST wrote this page's view, with the reason and note
     db.session.commit()  # after rendering: everything the page showed is in the one view event
     return page
 
