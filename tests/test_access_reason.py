@@ -141,3 +141,135 @@ def test_a_reason_for_a_record_one_may_not_see_is_a_404(app, world, reason_mode)
     assert browser.post(f"/entries/{check.id}/reason", data={"why-reason": "assigned"}).status_code == 404
     assert browser.post("/entries/999999/reason", data={"why-reason": "assigned"}).status_code == 404
     assert views_of(check, colleague) == []
+
+
+# --- the API (GET /api/v1/entries/<id>) and photos: the same rule, the reason in headers or the login session ---
+
+def api_read(app, user, entry, **headers):
+    from tests.api.helpers import bearer, token
+    return app.test_client().get(f"/api/v1/entries/{entry.id}", headers=bearer(token(user), **headers))
+
+
+def api_views(entry, actor) -> list[dict]:
+    return [{k: v for k, v in view.items() if k != "via"} for view in views_of(entry, actor) if view.get("via") == "api"]
+
+
+def test_api_required_answers_428_naming_the_header_until_a_reason_is_given(app, world, reason_mode):
+    from tests.api.helpers import problem
+    reason_mode("required")
+    _, _, supervisor, check, _, _ = world
+    refused = api_read(app, supervisor, check)
+    assert refused.status_code == 428
+    body = problem(refused)
+    assert body["type"].endswith("access-reason-required") and "X-Access-Reason" in body["detail"]
+    assert "supervision" in body["detail"] and "Casey" not in refused.get_data(as_text=True)
+    assert api_views(check, supervisor) == []  # not shown: not a consultation
+
+    for headers, field in [({"X-Access-Reason": "nonsense"}, "X-Access-Reason"),
+                           ({"X-Access-Reason-Note": "just a note"}, "X-Access-Reason"),
+                           ({"X-Access-Reason": "other"}, "X-Access-Reason-Note"),
+                           ({"X-Access-Reason": "supervision", "X-Access-Reason-Note": "x" * 201}, "X-Access-Reason-Note"),
+                           ({"X-Access-Reason": "supervision", "X-Access-Reason-Note": "%ff%fe"}, "X-Access-Reason-Note")]:
+        bad = api_read(app, supervisor, check, **headers)
+        assert bad.status_code == 422, headers
+        assert field in problem(bad)["errors"] and "Casey" not in bad.get_data(as_text=True), headers
+    assert api_views(check, supervisor) == []
+
+    shown = api_read(app, supervisor, check, **{"X-Access-Reason": "safeguarding",
+                                                "X-Access-Reason-Note": "Strategy%20meeting%20%E2%80%94%20ref%2042"})
+    assert shown.status_code == 200 and shown.get_json()["id"] == check.id
+    assert api_views(check, supervisor) == [{"kind": "welfare_check", "reason": "safeguarding",
+                                             "note": "Strategy meeting \u2014 ref 42"}]
+    again = api_read(app, supervisor, check)  # a token remembers nothing: asked each time
+    assert again.status_code == 428
+
+
+def test_api_optional_takes_a_reason_and_needs_none_off_ignores_it(app, world, reason_mode):
+    _, _, supervisor, check, ordinary, _ = world
+    reason_mode("optional")
+    assert api_read(app, supervisor, check).status_code == 200
+    assert api_read(app, supervisor, check, **{"X-Access-Reason": "briefing"}).status_code == 200
+    assert api_read(app, supervisor, check, **{"X-Access-Reason": "nonsense"}).status_code == 422  # checked if given
+    assert api_views(check, supervisor) == [{"kind": "welfare_check"}, {"kind": "welfare_check", "reason": "briefing"}]
+    reason_mode("off")
+    assert api_read(app, supervisor, check, **{"X-Access-Reason": "nonsense"}).status_code == 200
+    reason_mode("required")
+    assert api_read(app, supervisor, ordinary).status_code == 200  # OFFICIAL: never asked
+    assert api_views(check, supervisor)[-1] == {"kind": "welfare_check"}
+    assert api_views(ordinary, supervisor) == [{"kind": "asb_incident"}]
+
+
+def test_api_required_spares_the_author_and_spoc_and_404s_before_asking(app, world, reason_mode):
+    reason_mode("required")
+    author, spoc, _, check, _, _ = world
+    for person in (author, spoc):
+        assert api_read(app, person, check).status_code == 200
+    colleague = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    db.session.commit()
+    assert api_read(app, colleague, check).status_code == 404  # not theirs to see: no hint that a reason would do
+
+
+def test_api_in_the_browser_session_uses_the_reason_the_page_was_given(app, world, reason_mode):
+    reason_mode("required")
+    _, _, supervisor, check, _, _ = world
+    browser = signed_in(app, supervisor)
+    assert browser.get(f"/api/v1/entries/{check.id}").status_code == 428
+    browser.post(f"/entries/{check.id}/reason", data={"why-reason": "supervision"})
+    assert browser.get(f"/api/v1/entries/{check.id}").status_code == 200
+    assert api_views(check, supervisor)[-1]["reason"] == "supervision"
+
+
+@pytest.fixture
+def photographed(app, world):
+    _, _, _, check, ordinary, _ = world
+    shown, plain = factories.photo(check), factories.photo(ordinary)
+    db.session.commit()
+    return shown, plain
+
+
+def photo_views(photo, actor) -> list[dict]:
+    events = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == AuditAction.VIEW, AuditEvent.object_type == "photo", AuditEvent.object_id == photo.id,
+        AuditEvent.actor_id == actor.id).order_by(AuditEvent.id))
+    return [{k: v for k, v in e.details.items() if k in ("size", "reason", "reason_event")} for e in events]
+
+
+def test_photos_required_needs_the_reason_the_entry_was_given_in_this_session(app, world, photographed, reason_mode):
+    reason_mode("required")
+    _, _, supervisor, check, _, _ = world
+    photo, plain = photographed
+    browser = signed_in(app, supervisor)
+    for path in (f"/photos/{photo.id}", f"/photos/{photo.id}/thumbnail"):
+        refused = browser.get(path)
+        assert refused.status_code == 403 and refused.mimetype == "text/html", path
+        assert soup(refused).select_one(f"form[action='/entries/{check.id}/reason']"), path  # the question
+        assert "Casey" not in refused.get_data(as_text=True)
+    assert photo_views(photo, supervisor) == []
+    assert browser.get(f"/photos/{plain.id}/thumbnail").status_code == 200  # an OFFICIAL entry's: never asked
+
+    browser.post(f"/entries/{check.id}/reason", data={"why-reason": "safeguarding", "why-note": "Meeting"})
+    page = soup(browser.get(f"/entries/{check.id}"))
+    thumbnail = page.select_one("[data-testid=photos] img")["src"]
+    assert thumbnail == f"/photos/{photo.id}/thumbnail"
+    loaded = browser.get(thumbnail)
+    assert loaded.status_code == 200 and loaded.mimetype == "image/jpeg"
+    assert browser.get(f"/photos/{photo.id}").status_code == 200
+    [(size_1, reason_1, event_1), (size_2, reason_2, event_2)] = [
+        (v["size"], v.get("reason"), v.get("reason_event")) for v in photo_views(photo, supervisor)]
+    assert (size_1, size_2, reason_1, reason_2) == ("thumbnail", "full", "safeguarding", "safeguarding")
+    assert event_1 == event_2 and event_1 is not None
+    assert db.session.get(AuditEvent, event_1).details["note"] == "Meeting"  # the view with the reason given
+
+    browser.post("/logout")
+    assert signed_in(app, supervisor).get(f"/photos/{photo.id}").status_code == 403  # a new session: asked again
+
+
+def test_photos_optional_and_off_are_shown_without_a_reason(app, world, photographed, reason_mode):
+    _, spoc, supervisor, _, _, _ = world
+    photo, _ = photographed
+    for value in ("optional", "off"):
+        reason_mode(value)
+        assert signed_in(app, supervisor).get(f"/photos/{photo.id}/thumbnail").status_code == 200, value
+    reason_mode("required")
+    assert signed_in(app, spoc).get(f"/photos/{photo.id}").status_code == 200  # their own record: never asked
+    assert photo_views(photo, supervisor) == [{"size": "thumbnail"}, {"size": "thumbnail"}]

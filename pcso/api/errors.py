@@ -30,6 +30,8 @@ PROBLEM_TYPES = {
     "idempotency-key-missing": "A create needs an Idempotency-Key header.",
     "idempotency-key-in-flight": "A request with this Idempotency-Key is still being processed: retry later.",
     "idempotency-key-reused": "This Idempotency-Key was used with a different request body.",
+    "access-reason-required": ("The record is OFFICIAL-SENSITIVE and this force asks why it is opened: send "
+                               "X-Access-Reason (and X-Access-Reason-Note); `detail` lists the reasons."),
     "gone": "The record was disposed of under the force's retention rules (MoPI); `detail` gives the date.",
     "conflict": "The record changed state meanwhile (decided by someone else, say).",
     "precondition-failed": "If-Match does not match the record's current ETag: read it again.",

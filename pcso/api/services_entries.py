@@ -9,6 +9,7 @@ from dataclasses import replace
 from marshmallow import ValidationError
 
 from ..access import can_edit_entry
+from ..audit_viewer.reasons import ReasonNeeded, for_api as access_reason_for_api
 from ..entries.data import CLIENT_KEY, EntryInput
 from ..entries.errors import EntryNotFound, EntryRejected
 from ..entries.schema import dump_entry, load_entry_input
@@ -85,9 +86,15 @@ def detail(user: User, entry: Entry) -> dict:
     return dump_entry(entry, viewer=user)
 
 
-def record_read(user: User, entry: Entry) -> None:
-    """Reading an entry through the API is consultation, as its page is: the entry and its POLE records."""
-    record_view(entry, actor=user, via="api")
+def record_read(user: User, entry: Entry, headers, *, browser_session: bool) -> None:
+    """Reading an entry through the API is consultation, as its page is: the entry and its POLE records, with
+    the reason for access given in `headers` (pcso/audit_viewer/reasons.py); 428/422 when it is missing or bad."""
+    try:
+        reason = access_reason_for_api(entry, user, headers, browser_session=browser_session)
+    except ReasonNeeded as needed:
+        abort(needed.status, needed.message, errors=needed.errors,
+              problem="access-reason-required" if needed.status == 428 else None)
+    record_view(entry, actor=user, via="api", **reason)
     record_links_shown(entry, actor=user)
 
 

@@ -5,10 +5,11 @@ import marshmallow as ma
 from flask import jsonify, request, url_for
 
 from ..access import LOGGERS, READERS
+from ..audit_viewer.reasons import NOTE_MAX, REASONS
 from ..entries.schema import entry_input_schema
 from ..models import EntryKind
 from . import services_entries
-from .auth import api_require, api_user
+from .auth import api_require, api_user, authenticate
 from .blueprint import api_blueprint
 from .errors import abort
 from .idempotency import idempotent, request_key
@@ -57,11 +58,22 @@ for _kind in EntryKind:
 @bp.route("/entries/<int:entry_id>", methods=["GET"])
 @api_require(*READERS)
 @bp.response(200, {"type": "object"}, description="The entry as its page shows it to you, with its ETag")
+@bp.doc(parameters=[
+    {"name": "X-Access-Reason", "in": "header", "required": False, "schema": {"type": "string", "enum": list(REASONS)},
+     "description": "Why you open an OFFICIAL-SENSITIVE entry (required where the force says so: else 428)"},
+    {"name": "X-Access-Reason-Note", "in": "header", "required": False,
+     "schema": {"type": "string", "maxLength": NOTE_MAX * 3},
+     "description": f"A few words (at most {NOTE_MAX} characters, percent-encoded UTF-8); needed for 'other'"}],
+    responses={428: {"description": "A reason for access is required (problem access-reason-required)"}})
 def entry(entry_id: int):
-    """One entry you may open (404 otherwise): every field its page shows you. ETag; If-None-Match gives 304."""
-    found = services_entries.visible(api_user(), entry_id)
-    services_entries.record_read(api_user(), found)
-    response = jsonify(services_entries.detail(api_user(), found))
+    """One entry you may open (404 otherwise): every field its page shows you. ETag; If-None-Match gives 304.
+
+    OFFICIAL-SENSITIVE entries: say why you open it in X-Access-Reason (and X-Access-Reason-Note), recorded with
+    the view; where the force requires a reason (ACCESS_REASON=required), 428 without one."""
+    user, token = authenticate()
+    found = services_entries.visible(user, entry_id)
+    services_entries.record_read(user, found, request.headers, browser_session=token is None)
+    response = jsonify(services_entries.detail(user, found))
     response.set_etag(services_entries.entry_etag(found))
     response = response.make_conditional(request)
     if response.status_code == 412:  # If-Match names another version: a problem, not the entry under a 412

@@ -15,6 +15,13 @@ remembered in the login session for that record (at most REMEMBERED records; sig
 reloads are not asked again and their views carry reason=<code> and reason_event=<the event with the note>.
 The note never goes into the session cookie, only the code and an event id.
 
+The API (GET /api/v1/entries/<id>) takes the answer in headers, never the URL: `X-Access-Reason: <code>` and
+`X-Access-Reason-Note: <text>` (percent-encoded UTF-8; the same rules as the form). "required" and neither header
+nor (for the browser's own session) a reason this login session gave: 428, problem "access-reason-required".
+A photo of the entry (/photos/<id>, its thumbnail) is shown to the login session that gave a reason for the entry
+(so the entry's page keeps its thumbnails), its view carrying that reason; "required" and none given: 403, the
+question page in its place.
+
 The note is text typed about why, perhaps naming people: like a search's terms or a disclosure's recipient it
 is the point of the record (the auditor's "and why"), so it is kept, and bounded.
 """
@@ -23,8 +30,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from urllib.parse import unquote
+
 from flask import current_app, render_template, session
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -43,6 +53,7 @@ NOTE_MAX = 200
 REMEMBERED = 50
 SHOWN_WITHIN = 60  # seconds: the redirect after the POST shows the view the POST recorded
 KEY, SHOWN_KEY = "access_reasons", "access_reason_shown"
+HEADER, NOTE_HEADER = "X-Access-Reason", "X-Access-Reason-Note"
 
 
 def mode() -> str:
@@ -103,11 +114,58 @@ def decide(entry: Entry, user: User) -> Decision:
     shown = session.pop(SHOWN_KEY, None)
     if isinstance(shown, list) and len(shown) == 2 and shown[0] == entry.id and time.time() - shown[1] < SHOWN_WITHIN:
         return Decision(False, False, {})
+    details = _remembered_details(entry)
+    return Decision(True, False, {}) if details is None else Decision(False, True, details)
+
+
+def _remembered_details(entry: Entry) -> dict | None:
+    """The reason this login session gave for the entry, as a view's details; {} none ("optional"); None
+    none and one is required. The caller has checked that a reason applies."""
     given = remembered_reason(entry)
     if given is None:
-        return Decision(True, False, {}) if mode() == "required" else Decision(False, True, {})
+        return None if mode() == "required" else {}
     code, event_id = given
-    return Decision(False, True, {"reason": code, **({"reason_event": event_id} if event_id else {})})
+    return {"reason": code, **({"reason_event": event_id} if event_id else {})}
+
+
+def for_photo(entry: Entry, user: User) -> dict | None:
+    """A photo of `entry` (or its thumbnail): the details its view carries, or None: ask first (required)."""
+    return _remembered_details(entry) if applies(entry, user) else {}
+
+
+class ReasonNeeded(Exception):
+    """The API read gave no reason where one is required (status 428), or a bad one (422, errors by header)."""
+
+    def __init__(self, status: int, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors
+
+
+def for_api(entry: Entry, user: User, headers, *, browser_session: bool) -> dict:
+    """The view details of an API read of `entry`: the reason in the headers, else (the browser's session)
+    the one remembered; raises ReasonNeeded. The reason is recorded with the view (no second event)."""
+    if not applies(entry, user):
+        return {}
+    code, note = headers.get(HEADER), headers.get(NOTE_HEADER)
+    if code is None and note is None:
+        details = _remembered_details(entry) if browser_session else ({} if mode() == "optional" else None)
+        if details is None:
+            raise ReasonNeeded(428, f"This record is OFFICIAL-SENSITIVE: say why you are opening it in the {HEADER} "
+                                    f"header (one of {', '.join(REASONS)}), with a few words in {NOTE_HEADER} "
+                                    f"if you like (needed for 'other').")
+        return details
+    try:
+        note = unquote(note, errors="strict") if note is not None else None
+    except UnicodeDecodeError:
+        raise ReasonNeeded(422, "The reason did not validate.",
+                           {NOTE_HEADER: ["Percent-encode the note as UTF-8."]}) from None
+    form = ReasonForm(formdata=MultiDict({"why-reason": (code or "").strip(), "why-note": note or ""}),
+                      meta={"csrf": False})
+    if not form.validate():
+        errors = {name: field.errors for name, field in ((HEADER, form.reason), (NOTE_HEADER, form.note))
+                  if field.errors}
+        raise ReasonNeeded(422, "The reason did not validate.", errors)
+    return reason_details(form)
 
 
 def remembered_reason(entry: Entry) -> tuple[str, int] | None:

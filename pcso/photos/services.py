@@ -167,17 +167,15 @@ def visible_photo(user: User, photo_id: int) -> Photo | None:
                              .where(Photo.id == photo_id, visible_entries(user)))
 
 
-def open_photo(user: User, photo_id: int, *, thumbnail: bool = False) -> tuple[Photo, bytes] | None:
-    """The photo and its bytes, the viewing audited; None when it is not the user's to see (or is gone)."""
-    photo = visible_photo(user, photo_id)
-    if photo is None:
-        return None
+def open_photo(user: User, photo: Photo, *, thumbnail: bool = False, **details) -> tuple[Photo, bytes] | None:
+    """A visible photo and its bytes, the viewing audited (with `details`: the reason for access); None when
+    its file is gone."""
     try:
         data = photo_bytes(photo, thumbnail=thumbnail)
     except PhotoMissing:
         return None
     audit.consulted(photo, actor=user, object_type="photo", entry_id=photo.entry_id,
-                    size="thumbnail" if thumbnail else "full")
+                    size="thumbnail" if thumbnail else "full", **details)
     return photo, data
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, url_for
 from flask_login import current_user
 
 from ..access import LOGGERS, READERS, can_edit_entry, can_remove_photo, require
+from ..audit_viewer.reasons import for_photo as photo_reason, render_question
 from ..database import writes_on_read
 from ..extensions import db
 from .services import PhotoRejected, dismiss_offer, open_photo, remove_photo, use_offer, visible_photo
@@ -23,22 +24,30 @@ def _image_response(photo, data: bytes, suffix: str = ""):
     return response
 
 
+def _shown(photo_id: int, *, thumbnail: bool):
+    """The photo of an entry one may open (else 404). OFFICIAL-SENSITIVE: the reason this login session gave
+    for the entry goes with the view; ACCESS_REASON=required and none given: the question, 403."""
+    found = visible_photo(current_user, photo_id) or abort(404)
+    reason = photo_reason(found.entry, current_user)
+    if reason is None:
+        return render_question(found.entry, status=403)
+    shown = open_photo(current_user, found, thumbnail=thumbnail, **reason) or abort(404)
+    db.session.commit()
+    return _image_response(*shown, suffix="-small" if thumbnail else "")
+
+
 @bp.get("/photos/<int:photo_id>")
 @require(*READERS)
 @writes_on_read
 def photo(photo_id: int):
-    found = open_photo(current_user, photo_id) or abort(404)
-    db.session.commit()
-    return _image_response(*found)
+    return _shown(photo_id, thumbnail=False)
 
 
 @bp.get("/photos/<int:photo_id>/thumbnail")
 @require(*READERS)
 @writes_on_read
 def thumbnail(photo_id: int):
-    found = open_photo(current_user, photo_id, thumbnail=True) or abort(404)
-    db.session.commit()
-    return _image_response(*found, suffix="-small")
+    return _shown(photo_id, thumbnail=True)
 
 
 def _checked(photo_id: int, allowed) -> object:
