@@ -8,19 +8,26 @@ object's marker text never appears in it; and on every list, map, dashboard, sea
 an object the actor may not see appears. New routes are walked without anyone adding them here.
 
 The objects (OBJECT_KINDS) and who may see each (VISIBLE) are written by hand from DOMAIN.md and the README.
-The retention work adds "erased" (an erased record answers 410 to everyone): add it to OBJECT_KINDS,
-build it in `make_object`, and give it a VISIBLE row of False.
+"erased" is an entry disposed of under the retention rules (with its own person, vehicle, place and photo,
+erased with it): no one may see it (a VISIBLE row of False, so the walks check that nothing of it leaks
+anywhere), and its routes answer 410 Gone to those who could have seen it (COULD_HAVE_SEEN, as a same-beat
+entry) and the 404 they always had to the others (test_an_erased_entry_is_gone_only_to_those_who_could_see_it).
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.routing.converters import AnyConverter
 
 from pcso.access import PUBLIC
 from pcso.extensions import db
-from pcso.models import LinkRole, Role, SecurityMarking
+from pcso.models import ErasedRecord, LinkRole, RetentionDecisionType, Role, SecurityMarking
+from pcso.retention.erase import carry_out, delete_files
+from pcso.retention.services import record_decision
+from pcso.timeutil import london_today
 from tests import factories
 from tests.api.helpers import bearer, token
 from tests.factories import signed_in
@@ -36,7 +43,7 @@ ROLES = {"pcso": Role.PCSO, "pcso_other_beat": Role.PCSO, "supervisor": Role.SUP
          "safeguarding": Role.SAFEGUARDING, "admin": Role.ADMIN, "auditor": Role.AUDITOR}
 BEATS = {"pcso": [OLD_TRAFFORD], "pcso_other_beat": [ELSEWHERE], "supervisor": [OLD_TRAFFORD]}
 
-OBJECT_KINDS = ["own_entry", "same_beat_entry", "other_beat_entry", "others_welfare", "intel_with_source"]
+OBJECT_KINDS = ["own_entry", "same_beat_entry", "other_beat_entry", "others_welfare", "intel_with_source", "erased"]
 
 VISIBLE = {
     # object                pcso   pcso_other supervisor analyst safeguarding admin  auditor
@@ -45,7 +52,9 @@ VISIBLE = {
     "other_beat_entry":    (False, False,     True,      True,   False,       False, False),
     "others_welfare":      (False, False,     True,      False,  True,        False, False),  # need-to-know
     "intel_with_source":   (False, False,     True,      True,   False,       False, False),  # OFFICIAL-SENSITIVE
+    "erased":              (False, False,     False,     False,  False,       False, False),  # disposed of
 }
+COULD_HAVE_SEEN = {"erased": VISIBLE["same_beat_entry"]}  # a same-beat entry before its disposal: told it is gone
 SOURCE_READERS = {"supervisor", "analyst"}  # the intelligence's source details, on top of seeing the report
 SOURCE = "Mksourcedetail rings on Tuesdays"
 
@@ -77,6 +86,7 @@ def make_object(kind: str, people: dict, author, far_author) -> dict:
                                                     child_name=f"Zara {word}child"),
         "intel_with_source": lambda: factories.intel(author, OLD_TRAFFORD, summary=f"{word} summary",
                                                      source_details=f"{SOURCE} {word}"),
+        "erased": lambda: factories.asb(author, OLD_TRAFFORD, summary=f"{word} summary"),
     }[kind]
     entry = build()
     person = entry.child if kind == "others_welfare" else factories.link(
@@ -84,8 +94,21 @@ def make_object(kind: str, people: dict, author, far_author) -> dict:
     vehicle = factories.link(entry, factories.vehicle(f"MK{OBJECT_KINDS.index(kind)}1 ABC")).vehicle
     location = factories.link(entry, factories.location(f"{word} Street", "M16 0AA")).location
     photo = factories.photo(entry, gps=factories.GPS_M15_4AD)
+    if kind == "erased":
+        dispose(entry, people["admin"])
     return {"entry": entry.id, "person": person.id, "vehicle": vehicle.id, "location": location.id,
             "photo": photo.id, "beat": entry.beat_id}
+
+
+def dispose(entry, admin) -> None:
+    """As `flask retention run --apply` does, on a recorded decision: the entry, its kind's row, links, photo
+    and the POLE records only it named go; a tombstone stays."""
+    db.session.flush()
+    entry.review_due = london_today() - timedelta(days=1)
+    decision = record_decision("entry", entry, decision=RetentionDecisionType.DISPOSE, rationale="No policing purpose",
+                               next_review=None, safeguarding_note=None, actor=admin)
+    carry_out(decision)
+    db.session.flush()
 
 
 @pytest.fixture
@@ -94,6 +117,8 @@ def world(app):
     author = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
     far_author = factories.user(Role.PCSO, beats=[ALTRINCHAM])
     objects = {kind: make_object(kind, people, author, far_author) for kind in OBJECT_KINDS}
+    db.session.commit()
+    delete_files()  # once the erasure is committed, as the command does
     db.session.commit()
     pages = {actor: signed_in(app, person) for actor, person in people.items()}
     secrets = {actor: token(person) for actor, person in people.items()}
@@ -263,4 +288,30 @@ def test_an_auditor_uses_only_the_audit_pages(app, world):
             response = send(app, world, "auditor", method, url)
             if response.status_code != 403:
                 problems.append(f"{method} {url} as auditor: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_an_erased_entry_is_gone_only_to_those_who_could_see_it(app, world):
+    """Every route that takes the erased entry (pages and API) answers 410 to those who could have opened it, and
+    to the others just what it answers for a record that never was (404; 403 for a role the route is closed to;
+    400/422 where the body is refused before any record is looked up): they learn nothing. Its person, vehicle,
+    place and photo went with it: never-was to all. Nothing of the entry is in any answer (the walks above too)."""
+    _, objects, _, _ = world
+    ids, never = objects["erased"], {name: 987654 for name in objects["erased"]}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ErasedRecord).where(
+        ErasedRecord.record_type == "entry", ErasedRecord.record_id == ids["entry"])) == 1
+    problems, gone = [], 0
+    for (method, url, endpoint), (_, never_url, _) in zip(object_urls(app, ids), object_urls(app, never), strict=True):
+        names_entry = "/entries/" in url or "/patrols/" in url or "from=" in url
+        for actor in ACTORS:
+            response, baseline = send(app, world, actor, method, url), send(app, world, actor, method, never_url)
+            expected = {baseline.status_code}
+            if names_entry and COULD_HAVE_SEEN["erased"][ACTORS.index(actor)] and baseline.status_code == 404:
+                expected = {410}
+            gone += response.status_code == 410
+            if response.status_code not in expected:
+                problems.append(f"{method} {url} ({endpoint}) as {actor}: {response.status_code}, not {expected}")
+            elif found := leaked(actor, objects, body(response)):
+                problems.append(f"{method} {url} as {actor}: shows {found}")
+    assert gone > 20  # the entry's page, PDF, edit, API read... to the three who could have seen it
     assert not problems, "\n".join(problems)
