@@ -91,6 +91,43 @@ def test_the_database_counts_sign_in_attempts_for_every_worker(app, database_url
     db.session.rollback()
 
 
+def test_without_redis_api_reads_write_no_counter_to_the_database_yet_are_limited(app, database_url, limits_on):
+    """The API's limit is counted in the worker's memory (pcso/ratelimit.py): no statement on rate_limit_counter
+    for an API read, a 429 past API_RATELIMIT all the same; a sign-in attempt still counts in the database."""
+    from tests.api.helpers import bearer, token
+    person = factories.user(Role.PCSO, collar="PC7003")
+    secret = token(person)
+    db.session.commit()
+    worker = limits_on(database_url, API_RATELIMIT="3 per minute")
+    with worker.app_context():
+        engine = db.engine
+    counted: list[str] = []
+
+    def spy(conn, cursor, statement, *args):
+        if "rate_limit_counter" in statement:
+            counted.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", spy)
+    try:
+        client = worker.test_client()
+        statuses = [client.get("/api/v1/me", headers=bearer(secret)).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        assert counted == []
+        assert post_login(client, "PC7003", "a wrong guess").status_code == 400
+        assert any(statement.lstrip().upper().startswith("INSERT") for statement in counted)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", spy)
+    db.session.rollback()
+
+
+def test_no_typed_name_moves_a_sign_in_count_into_memory():
+    from pcso.ratelimit import per_process
+    assert per_process("LIMITER/beatbook/token:ab12/api_entries.entry/300/1/minute")
+    assert not per_process("LIMITER/beatbook/127.0.0.1/login-address/10/1/minute")
+    assert not per_process("LIMITER/beatbook/x/api_core.me/1/1/minute/login-account/10/1/minute")  # a typed collar
+    assert not per_process("api_core.me")
+
+
 def test_redis_counts_sign_in_attempts_for_every_worker(tmp_path, limits_on):
     path = tmp_path / "redis.sqlite"
     migrated_app(path, reference_data=False)
