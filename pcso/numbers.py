@@ -6,13 +6,15 @@ than any database integer. Each was a 500 somewhere (a template's int(), the dat
 `record_id`; all of them refuse what is out of range with a message instead of passing it on.
 
 Also the bound on how deeply a JSON body may nest (Python's json module recurses: 5,000 levels of [ was a
-RecursionError, a 500); `json_depth` measures it without parsing.
+RecursionError, a 500); `json_depth` measures it without parsing. And one of an Enum's values (`choice`).
 """
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections.abc import Callable
+from enum import Enum
 from itertools import accumulate
 
 from marshmallow import fields as ma_fields
@@ -44,6 +46,17 @@ def finite_float(value, low: float = -math.inf, high: float = math.inf) -> float
     except (OverflowError, ValueError):
         return None
     return number if math.isfinite(number) and low <= number <= high else None
+
+
+def choice(enum_cls: type[Enum], value, refuse: Callable[[str], Exception]):
+    """The member of `enum_cls` whose value is `value` (None for None); else raises `refuse(allowed)`, allowed
+    being its values, comma-separated, for the caller's message."""
+    if value is None:
+        return None
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise refuse(", ".join(member.value for member in enum_cls)) from None
 
 
 def record_id(value) -> int | None:

@@ -7,7 +7,7 @@ from ..access import ALL_ROLES, public, require
 from ..database import writes_on_read
 from ..extensions import db, limiter, login_manager
 from ..web import JSON_PATHS
-from . import totp
+from . import enrolment, totp
 from .flow import (
     NOT_RECOGNISED, account_key, account_limit, address_limit, begin_second_step, complete,
     needs_second_factor, pending_user,
@@ -97,19 +97,16 @@ def enrol():
         return _start_again()
     if totp.is_enrolled(user):
         return redirect(url_for("auth.code"))
-    secret = totp.pending_secret(user)
-    db.session.commit()
-    form = CodeForm()
-    if form.validate_on_submit():
-        if totp.confirm_enrolment(user, form.code.data, actor=user):
-            return redirect(complete(user))
+    form, secret, confirmed = enrolment.take_code(user)
+    if confirmed:
+        return redirect(complete(user))
+    if confirmed is False:
         second_factor_failed(user)
         db.session.commit()
-        if pending_user() is None:
+        if pending_user() is None:  # that failure locked the account
             return _start_again()
         form.code.errors.append(WRONG_CODE)
-    return render_template("auth/enrol.html", form=form, secret=totp.grouped(secret), signing_in=True,
-                           qr=totp.qr_svg(totp.provisioning_uri(user, secret))), 400 if form.errors else 200
+    return enrolment.page(user, form, secret, signing_in=True)
 
 
 @bp.post("/logout")

@@ -8,9 +8,9 @@ from ..access import ALL_ROLES, require
 from ..database import writes_on_read
 from ..extensions import db
 from ..web import JSON_PATHS
-from . import totp
+from . import enrolment, totp
 from .flow import change_password as set_new_password
-from .forms import CodeForm, PasswordChangeForm
+from .forms import PasswordChangeForm
 
 bp = Blueprint("security", __name__)
 
@@ -56,14 +56,11 @@ def enrol():
     user = current_user._get_current_object()
     if totp.is_enrolled(user):
         return redirect(url_for("security.overview"))
-    secret = totp.pending_secret(user)
-    db.session.commit()
-    form = CodeForm()
-    if form.validate_on_submit():
-        if totp.confirm_enrolment(user, form.code.data, actor=user):
-            db.session.commit()
-            flash("Two-step sign-in is on: you will be asked for a code after your password.", "success")
-            return redirect(url_for("security.overview"))
+    form, secret, confirmed = enrolment.take_code(user)
+    if confirmed:
+        db.session.commit()
+        flash("Two-step sign-in is on: you will be asked for a code after your password.", "success")
+        return redirect(url_for("security.overview"))
+    if confirmed is False:
         form.code.errors.append("That code is not right. Enter the code your app shows now.")
-    return render_template("auth/enrol.html", form=form, secret=totp.grouped(secret), signing_in=False,
-                           qr=totp.qr_svg(totp.provisioning_uri(user, secret))), 400 if form.errors else 200
+    return enrolment.page(user, form, secret, signing_in=False)

@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..models.patrol import Patrol
 from ..timeutil import london_day_start
-from ..numbers import record_id
+from ..numbers import choice, record_id
 
 PARAMS = ("beat", "kind", "status", "from", "to", "nsir", "asb_type", "mode", "risk", "person", "bbox", "set")
 LISTED_STATUSES = (EntryStatus.SUBMITTED, EntryStatus.RETURNED, EntryStatus.APPROVED)  # never drafts
@@ -65,13 +65,7 @@ def _id(value: str, what: str) -> int:
 
 
 def _enum(enum_cls, value: str | None, what: str):
-    if value is None:
-        return None
-    try:
-        return enum_cls(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum_cls)
-        raise FilterError(f"“{value}” is not a {what}. Choose one of: {allowed}.") from None
+    return choice(enum_cls, value, lambda allowed: FilterError(f"“{value}” is not a {what}. Choose one of: {allowed}."))
 
 
 def _date(value: str | None, what: str) -> date | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import EntryKind, SecurityMarking
+from ..numbers import choice
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "retention.toml"
 RECORD_TYPES = ("entry", "person", "vehicle", "location", "organisation")
@@ -86,13 +87,8 @@ def add_years(day: date, years: int) -> date:
 # --- loading and checking -------------------------------------------------------------------------
 
 def _enum(value: Any, enum_cls, what: str, where: str):
-    if value is None:
-        return None
-    try:
-        return enum_cls(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum_cls)
-        raise RetentionRulesError(f"{where}: {what} {value!r} is not one of {allowed}") from None
+    return choice(enum_cls, value,
+                  lambda allowed: RetentionRulesError(f"{where}: {what} {value!r} is not one of {allowed}"))
 
 
 def _rule(raw: Any, number: int, *, path: str, minimum: int, groups: dict[str, str]) -> Rule:
