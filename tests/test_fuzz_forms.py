@@ -19,6 +19,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -31,7 +32,7 @@ from pcso.lists.approvals import decide_export, request_export
 from pcso.lists.exports import export_summary
 from pcso.lists.filters import EntryFilter
 from pcso.timeutil import london_today, utcnow
-from pcso.models import BeatPriority, EntryKind, EntryStatus, LinkRole, Role, TokenScope
+from pcso.models import BeatPriority, EntryKind, EntryStatus, LinkRole, Role, TokenScope, User
 from tests import factories
 from tests.factories import signed_in, soup
 from tests.hostile import NASTY, hostile, text
@@ -67,7 +68,8 @@ PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
     ("pcso", "/entries/{draft}/edit"), ("pcso", "/entries/{draft}"), ("pcso", "/entries/{patrol}"),
     ("pcso", "/entries/{draft}/pdf"), ("supervisor", "/lists/entries/export?kind=asb-incidents"), ("pcso", "/search"),
     ("pcso", "/briefing"), ("pcso", "/account/tokens"), ("pcso", "/entries/held/{held}"),
-    ("supervisor", "/entries/{submitted}"), ("supervisor", "/people/{person}"), ("supervisor", "/vehicles/{vehicle}"),
+    ("supervisor", "/entries/{submitted}"), ("supervisor", "/entries/{welfare}"),  # the reason for access
+    ("supervisor", "/people/{person}"), ("supervisor", "/vehicles/{vehicle}"),
     ("supervisor", "/beats/{beat}/priorities/new"), ("supervisor", "/priorities/{priority}/edit"),
     ("supervisor", "/beats/{beat}"), ("supervisor", "/briefing"),  # not on shift: "Start shift"
     ("admin", "/admin/users/{victim}"), ("admin", "/admin/users/{victim}/tokens"),
@@ -79,11 +81,9 @@ PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
 # Sent by the pages' scripts as JSON (fuzzed below), or needing what a form can't give.
 JSON_ENDPOINTS = {"geo_api.locate": "/geo/locate", "geo_api.postcode": "/geo/postcode",
                   "pole.suggest_people": "/people/suggest", "pole.suggest_vehicles": "/vehicles/suggest"}
-NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py",
-              # a half-finished sign-in (password taken, code awaited): tests/test_auth_hardening.py
-              "auth.code": "tests/test_auth_hardening.py", "auth.enrol": "tests/test_auth_hardening.py",
-              # asked only when ACCESS_REASON is set: tests/test_access_reason.py
-              "access_reasons.give": "tests/test_access_reason.py"}
+NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py"}
+# A half-finished sign-in (password taken, the code awaited, or a code to set up first): fuzzed on their own below.
+SECOND_STEP = {"auth.code": ("/login/code", True), "auth.enrol": ("/login/set-up-code", False)}
 
 
 def _priority(supervisor) -> BeatPriority:
@@ -152,7 +152,8 @@ def world(app):
     victim.locked_at, victim.lock_reason = utcnow(), "fuzz"  # the admin's unlock form
     victim.totp_secret, victim.totp_enabled_at = "not-a-real-token", utcnow()  # and reset two-step
     approved = factories.asb(pcso, OLD_TRAFFORD, status=EntryStatus.APPROVED)
-    ids |= {"approved": approved.id, "amended": _amended(app, pcso, supervisor),
+    welfare = factories.welfare(pcso, beat_code=OLD_TRAFFORD)  # OFFICIAL-SENSITIVE: the supervisor is asked why
+    ids |= {"welfare": welfare.id, "approved": approved.id, "amended": _amended(app, pcso, supervisor),
             **_export_requests(supervisor, factories.intel(pcso, OLD_TRAFFORD))}
     start_shift(pcso)  # the briefing shows "End shift"
     for officer in (pcso, victim):
@@ -203,7 +204,7 @@ def endpoint_of(app, path: str) -> str:
 
 def test_the_pages_hold_a_form_for_every_post_route(app, world):
     people, ids = world
-    covered = set(JSON_ENDPOINTS) | set(NOT_FUZZED)
+    covered = set(JSON_ENDPOINTS) | set(NOT_FUZZED) | set(SECOND_STEP)
     for actor, page in PAGES:
         response = client_for(app, people, actor).get(page.format(**ids))
         assert response.status_code == 200, page
@@ -233,6 +234,38 @@ def test_no_form_input_makes_a_server_error(app, world, actor, page, data):
     if response.status_code in (301, 302, 303) and response.location.startswith("/entries/"):
         shown = browser.get(response.location)  # what was stored renders
         assert shown.status_code < 500, response.location
+
+
+# --- the second step of signing in ------------------------------------------------------------------------------
+
+@pytest.fixture
+def half_signed_in(app):
+    """A supervisor with two-step sign-in set up (the code form), and one who must set it up first."""
+    people = {True: factories.user(Role.SUPERVISOR, two_step=True), False: factories.user(Role.SUPERVISOR, two_step=False)}
+    db.session.commit()
+    return people
+
+
+@pytest.mark.parametrize("endpoint", sorted(SECOND_STEP))
+@given(data=st.data())
+def test_no_input_to_the_second_step_of_signing_in_makes_a_server_error(app, half_signed_in, endpoint, data):
+    path, enrolled = SECOND_STEP[endpoint]
+    person = half_signed_in[enrolled]
+    # Each example signs in afresh: the wrong codes before it must not have locked the account (they count).
+    db.session.execute(sa.update(User).where(User.id == person.id).values(
+        failed_logins=0, failed_login_since=None, locked_at=None, lock_reason=None))
+    db.session.commit()
+    browser = app.test_client()
+    signing_in = browser.post("/login", data={"collar_number": person.collar_number, "password": factories.PASSWORD})
+    assert signing_in.location == path
+    page = browser.get(path)
+    assert page.status_code == 200
+    forms = page_forms(app, page, path)
+    assert [endpoint_of(app, action) for action, _ in forms] == [endpoint]
+    _, fields = forms[0]
+    response = browser.post(path, data=data.draw(filled(fields), label="body"))
+    assert response.status_code < 500, (path, response.status_code)
+    assert browser.get(path).status_code < 500  # and the step after it (or the sign-in page again)
 
 
 # --- the JSON the page scripts send -----------------------------------------------------------------------------
