@@ -11,9 +11,10 @@ from PIL import Image, ImageFilter
 from playwright.sync_api import expect
 
 from pcso.extensions import db
-from pcso.models import AsbIncident, Photo
+from pcso.models import AsbIncident, Photo, Role, User
 from pcso.timeutil import to_london, utcnow
-from tests.browser.conftest import check_page, entry_id_from_url, flash, login, use_my_location
+from tests import factories
+from tests.browser.conftest import OLD_TRAFFORD, check_page, entry_id_from_url, flash, login, use_my_location
 from tests.factories import _dms
 
 PHOTO_GPS = (53.4571, -2.2766)  # Old Trafford still, ~1 km from the officer's fix
@@ -122,3 +123,40 @@ def test_pcso_adds_a_photo_resized_on_the_phone_and_uses_its_time_and_place(live
     assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
     assert response.headers["cache-control"] == "no-store"
     page.screenshot(path=str(check_page.__globals__["ARTIFACTS"] / "photos-03-photo-opened.png"))
+
+
+def test_a_reason_given_for_a_sensitive_entry_lets_its_page_show_its_photos(live_app, new_context, make_user, in_db,
+                                                                           problems):
+    """ACCESS_REASON=required: a supervisor opening a welfare check with a photo is asked why first (the photo
+    is not shown, even by its address); once answered, the entry's page shows the thumbnail and the photo opens."""
+    author, sergeant = make_user(name="Pat Walker"), make_user(Role.SUPERVISOR, name="Sam Sergeant")
+
+    def welfare_with_photo():
+        check = factories.welfare(db.session.get(User, author.id), beat_code=OLD_TRAFFORD, child_name="Casey Photo")
+        return check.id, factories.photo(check).id
+
+    check_id, photo_id = in_db(welfare_with_photo)
+    problems.allow(rf"status of 403 .*\[\S*/photos/{photo_id}/thumbnail\]")  # asked for before the reason, on purpose
+    before = live_app.config["ACCESS_REASON"]
+    live_app.config["ACCESS_REASON"] = "required"
+    try:
+        page = new_context().new_page()
+        login(page, sergeant)
+        assert page.goto(f"/photos/{photo_id}/thumbnail").status == 403  # not before a reason
+        expect(page.get_by_role("heading", name="Why are you opening this record?")).to_be_visible()
+        page.goto(f"/entries/{check_id}")
+        expect(page.locator("[data-testid=photos] img")).to_have_count(0)
+        expect(page.locator("body")).not_to_contain_text("Casey")
+        page.get_by_label("Safeguarding referral or meeting").check()
+        page.get_by_role("button", name="Open the record").click()
+        expect(page.get_by_test_id("entry-summary")).to_be_visible()
+        thumbnail = page.locator("[data-testid=photos] img").first
+        expect(thumbnail).to_be_visible()
+        thumbnail.scroll_into_view_if_needed()
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+        check_page(page, "photos-04-after-reason")
+        page.get_by_test_id("photo-link").first.click()
+        page.wait_for_load_state()
+        assert page.evaluate("() => document.images.length && document.images[0].naturalWidth") > 0
+    finally:
+        live_app.config["ACCESS_REASON"] = before
