@@ -296,3 +296,30 @@ def test_the_worker_process_runs_queued_jobs_from_redis(tmp_path, redis_url):
         assert (jobs_dir / job.file_key).read_bytes().startswith(b"%PDF")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_import_runs_as_a_job_from_the_terminal_and_a_bad_file_imports_nothing(app, runner, tmp_path):
+    from tests.conftest import SCHOOLS
+
+    good = runner.invoke(args=["jobs", "run", "schools_import", "--file", str(SCHOOLS)])
+    assert good.exit_code == 0, good.output
+    assert "unchanged:" in good.output  # the test schools are loaded already: nothing new, nothing lost
+    broken = tmp_path / "schools.csv"
+    broken.write_bytes(b"\xff\xfe not a CSV")
+    refused = runner.invoke(args=["jobs", "run", "schools_import", "--file", str(broken)])
+    assert refused.exit_code == 1 and "not UTF-8" in refused.output
+    missing = runner.invoke(args=["jobs", "run", "police_uk_import", "--file", str(tmp_path / "none.csv")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_a_street_crime_import_job_run_twice_imports_once(app, runner):
+    crimes = Path(__file__).parent / "data" / "2025-10-city-of-london-street.csv"
+    beats = Path(__file__).parent / "data" / "city_of_london_beats.geojson"
+    placed = runner.invoke(args=["jobs", "run", "beats_import", "--file", str(beats), "--param", "district=City"])
+    assert placed.exit_code == 0, placed.output
+    first = runner.invoke(args=["jobs", "run", "police_uk_import", "--file", str(crimes)])
+    assert first.exit_code == 0, first.output
+    imported = int(first.output.split("imported: ")[1].split()[0])
+    assert imported > 0
+    again = runner.invoke(args=["jobs", "run", "police_uk_import", "--file", str(crimes)])
+    assert again.exit_code == 0 and "imported: 0" in again.output

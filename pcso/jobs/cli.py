@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -21,7 +22,29 @@ from .runner import mark_worker_process, mode, purge_files, queue, reap, redis_c
 
 jobs_cli = AppGroup("jobs", help="Background jobs: the worker, and running jobs from a terminal.")
 
-TERMINAL_KINDS = ("audit_seal", "search_reindex", "retention_apply")  # the kinds that need no user and no file
+# The kinds a terminal may start (the others need a user: their pages start them). The imports take the server's
+# file paths (--file), and their options as --param name=value.
+TERMINAL_KINDS = ("audit_seal", "search_reindex", "retention_apply", "police_uk_import", "beats_import",
+                  "schools_import")
+FILE_PARAMS = {"police_uk_import": "paths", "beats_import": "path", "schools_import": "path"}
+
+
+def _params(kind: str, files: tuple[str, ...], pairs: tuple[str, ...]) -> dict:
+    params: dict = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"{pair!r}: give --param name=value")
+        params[name] = value
+    if kind in FILE_PARAMS:
+        if not files:
+            raise click.BadParameter(f"{kind} needs --file")
+        missing = [path for path in files if not Path(path).is_file()]
+        if missing:
+            raise click.BadParameter(f"no such file: {', '.join(missing)}")
+        absolute = [str(Path(path).resolve()) for path in files]
+        params[FILE_PARAMS[kind]] = absolute if FILE_PARAMS[kind] == "paths" else absolute[0]
+    return params
 
 
 @jobs_cli.command("worker")
@@ -45,10 +68,12 @@ def worker(burst: bool) -> None:
 
 @jobs_cli.command("run")
 @click.argument("kind", type=click.Choice(TERMINAL_KINDS))
+@click.option("--file", "files", multiple=True, help="A file to import (the server's path; repeat for several).")
+@click.option("--param", "pairs", multiple=True, help="An import option, name=value (e.g. district=Trafford).")
 @click.option("--wait/--no-wait", default=True, help="Follow the job to its end (the default).")
-def run(kind: str, wait: bool) -> None:
+def run(kind: str, files: tuple[str, ...], pairs: tuple[str, ...], wait: bool) -> None:
     """Submit a job and show its progress; exits 1 if it fails."""
-    job = submit(kind, {}, actor=None)
+    job = submit(kind, _params(kind, files, pairs), actor=None)
     job_id = job.id
     db.session.commit()
     click.echo(f"Job {job_id}: {registered_kinds()[kind].label} ({mode()})")

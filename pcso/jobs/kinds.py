@@ -7,22 +7,31 @@ and is idempotent (see pcso/jobs/__init__.py).
 - audit_seal     seal the audit log (pcso/auditlog/sealing.py: one sealer at a time, a batch per transaction)
 - search_reindex rebuild entries' search text, a batch per transaction
 - retention_apply carry out recorded disposals, one transaction per record (pcso/retention/erase.py)
+- police_uk_import, beats_import, schools_import   the imports, each file checked whole before one transaction
+                 (the files' paths are the server's: a worker on another machine needs them on a shared disk)
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from ..auditlog import keys
 from ..auditlog.sealing import seal
+from ..beats.services import import_beats
+from ..boundaries import BoundaryError, parse_boundaries
 from ..briefing.pdf import briefing_pdf
 from ..briefing.services import build_briefing, record_briefing_disclosure
+from ..context.police_uk import PoliceUkFileError, check_file
+from ..context.police_uk_import import import_street_crimes
 from ..database import reads_only
 from ..extensions import db
 from ..lists.exports import FORMATS, export_filename, export_stream, export_summary
 from ..lists.filters import EntryFilter, FilterError
 from ..lists.services import export_ids, record_disclosure
 from ..models import Entry, RetentionDecision
+from ..schools.services import SchoolImportError, import_schools
 from ..retention.erase import DisposalRefused, carry_out, delete_files, pending_disposals
 from ..search.index import reindex_entries
 from ..timeutil import london_today, to_london
@@ -117,3 +126,67 @@ def retention_apply(ctx: JobContext) -> dict:
     deleted, left = delete_files()
     db.session.commit()
     return {"disposed": disposed, "refused": failures, "files_deleted": deleted, "files_left": left}
+
+
+def _text(path: str) -> str:
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise JobFailed(f"Cannot read {Path(path).name}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise JobFailed(f"{Path(path).name} is not UTF-8 text") from None
+
+
+@job_kind("police_uk_import", label="Import street crime (data.police.uk)")
+def police_uk_import(ctx: JobContext, *, paths: list[str]) -> dict:
+    """Every file checked before anything is written; then one transaction per file (a file imported again
+    adds nothing, so a second run after a dead worker is harmless)."""
+    lines = {}
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                lines[path] = check_file(handle)
+        except OSError as error:
+            raise JobFailed(f"Cannot read {Path(path).name}: {error.strerror}") from None
+        except PoliceUkFileError as error:
+            raise JobFailed(f"{Path(path).name}: {error}") from None
+    total, done, added = sum(lines.values()), 0, 0  # lines, as the importer counts its progress
+    for path in paths:
+        read = 0
+
+        def step(count: int) -> None:
+            nonlocal read
+            read += count
+            ctx.progress(done + read, total, f"Importing {Path(path).name}")
+
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            summary = import_street_crimes(handle, source_file=Path(path).name, actor=ctx.actor, progress=step)
+        db.session.commit()
+        done += lines[path]
+        added += summary.imported
+    return {"files": len(paths), "imported": added}
+
+
+@job_kind("beats_import", label="Import beats")
+def beats_import(ctx: JobContext, *, path: str, code_property: str = "code", name_property: str = "name",
+                 code: str | None = None, name: str | None = None, district: str | None = None) -> dict:
+    try:
+        shapes = parse_boundaries(_text(path), code_property=code_property, name_property=name_property,
+                                  code=code, name=name)
+    except BoundaryError as error:
+        raise JobFailed(str(error)) from None
+    summary = import_beats(shapes, district=district)
+    db.session.commit()
+    return {"read": len(shapes), "created": summary.created, "updated": summary.updated,
+            "unchanged": summary.unchanged}
+
+
+@job_kind("schools_import", label="Import schools")
+def schools_import(ctx: JobContext, *, path: str) -> dict:
+    try:
+        summary = import_schools(_text(path))
+    except SchoolImportError as error:
+        raise JobFailed(str(error)) from None
+    db.session.commit()
+    return {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged,
+            "outside_beats": summary.outside_beats}

@@ -31,7 +31,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -39,7 +40,7 @@ from typing import Any
 from uuid import uuid4
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from ..extensions import db
 from ..models import Job, JobState, User
@@ -226,6 +227,18 @@ class JobContext:
         return key
 
 
+@contextmanager
+def _job_request(kind: str) -> Iterator[None]:
+    """What the job's code expects of a request: url_for() for the links it builds (relative, as on a page).
+    Its transactions take the write lock as a command's do, and its audit events say "job:<kind>"."""
+    with current_app.test_request_context("/", base_url=current_app.config.get("JOBS_BASE_URL") or None):
+        g.beatbook_job_kind = kind
+        try:
+            yield
+        finally:
+            g.pop("beatbook_job_kind", None)
+
+
 def _fail(job_id: str, error: str, *, final: bool) -> None:
     db.session.rollback()
     job = db.session.get(Job, job_id)
@@ -265,7 +278,8 @@ def run_job(job_id: str, *, raise_errors: bool = False) -> JobState | None:
     db.session.commit()
     log.info("job %s (%s): attempt %s started", job_id, kind.name, attempt)
     try:
-        result = kind.fn(context, **params)
+        with _job_request(kind.name):
+            result = kind.fn(context, **params)
         key = context._keep_file()
     except JobFailed as refused:
         _fail(job_id, str(refused), final=True)
