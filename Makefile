@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 VENV_STAMP  := $(VENV)/.installed-requirements
 NPM_STAMP   := node_modules/.installed-package-lock
 
-.PHONY: help venv vendor migrate keys seed run lint test test-fast test-browser audit-phone clean
+.PHONY: help venv vendor migrate keys seed run run-worker lint test test-fast test-browser audit-phone clean
 
 help:
 	@echo "make venv          create $(VENV) and install requirements-dev.txt (when changed)"
@@ -25,6 +25,7 @@ help:
 	@echo "                   log's checkpoint signing key; each made once)"
 	@echo "make seed          flask seed-demo --if-empty (prints the demo logins)"
 	@echo "make run           all of the above, then gunicorn on http://$(HOST):$(PORT)/"
+	@echo "make run-worker    the background-job worker (RQ), when REDIS_URL is set; without it jobs run in the app"
 	@echo "make lint          bandit -ll over pcso/ (medium and high findings fail; each # nosec says why)"
 	@echo "make test          make lint, then pytest -q \$$PYTEST_ARGS"
 	@echo "make test-fast     pytest -q -n auto, no browser tests (quick loops)"
@@ -69,6 +70,10 @@ seed: migrate
 run: venv vendor migrate keys seed
 	@echo "Beatbook: serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(GUNICORN) -w 2 -b $(HOST):$(PORT) --access-logfile - app:app
+
+# Background jobs (pcso/jobs/): with REDIS_URL set, `make run` queues them on Redis and this runs them.
+run-worker: venv migrate
+	$(FLASK) jobs worker
 
 # --- Tests ------------------------------------------------------------------
 

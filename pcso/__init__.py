@@ -30,6 +30,7 @@ from .database import configure_engine, private_sqlite_file
 from .entries import views as entries
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .geo_api import views as geo_api
+from .jobs import views as jobs_views
 from .lists import views as lists
 from .main import views as main
 from .offline import views as offline
@@ -83,7 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_converters(app)
     for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline, retention, audit_viewer, access_reasons):
+                   offline, retention, audit_viewer, access_reasons, jobs_views):
         app.register_blueprint(module.bp)
 
     register_web(app)

@@ -74,7 +74,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_login import current_user
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -116,6 +116,9 @@ def _add(action: AuditAction, actor_id: int | None, object_type: str | None, obj
 
 
 def endpoint() -> str | None:
+    """Where an event was written: the view's endpoint, or "job:<kind>" inside a background job (pcso/jobs/)."""
+    if has_app_context() and g.get("beatbook_job_kind"):
+        return f"job:{g.beatbook_job_kind}"
     return request.endpoint if has_request_context() else None
 
 

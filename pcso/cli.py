@@ -272,6 +272,7 @@ def seal_key_rotate():
 
 def register_cli(app: Flask) -> None:
     from .auditlog.cli import audit_cli
+    from .jobs.cli import jobs_cli
     from .retention.command import retention_cli
     from .seed.command import seed_demo_command
 
@@ -284,3 +285,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(jobs_cli)

@@ -136,6 +136,16 @@ def load_config(instance_path: Path) -> dict:
         "TOTP_KEY": os.environ.get("TOTP_KEY", ""),  # a Fernet key; unset: derived from SECRET_KEY
         "API_RATELIMIT": os.environ.get("API_RATELIMIT", "300 per minute"),  # per token (else user, else address)
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Background jobs (pcso/jobs/): RQ on Redis (JOBS_REDIS_URL, else REDIS_URL) with `flask jobs worker`;
+        # without Redis the app runs them in a thread of its own process ("thread"), or in the request ("inline").
+        "JOBS_REDIS_URL": os.environ.get("JOBS_REDIS_URL", "") or os.environ.get("REDIS_URL", ""),
+        "JOBS_MODE": os.environ.get("JOBS_MODE", ""),  # "" (rq with Redis, else thread), "rq", "thread", "inline"
+        "JOBS_DIR": os.environ.get("JOBS_DIR", str(instance_path / "jobs")),
+        "JOB_RESULT_MINUTES": _int("JOB_RESULT_MINUTES", 60),  # a job's file is offered this long, then deleted
+        "JOB_TIMEOUT_SECONDS": _int("JOB_TIMEOUT_SECONDS", 3600),  # a worker stops a job running longer
+        "JOB_STALE_SECONDS": _int("JOB_STALE_SECONDS", 120),  # a running job silent this long has died
+        "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 2),  # a job that died is run again, up to this many times
+        "EXPORT_JOB_ROWS": _int("EXPORT_JOB_ROWS", 20_000),  # a list export larger than this runs as a job
         # Geography
         "POSTCODES_PATH": os.environ.get("POSTCODES_PATH", ""),
         "GEOCODER": os.environ.get("GEOCODER", ""),  # "" (offline only) or "nominatim"

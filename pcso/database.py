@@ -7,7 +7,7 @@ has committed). So the driver's own transaction handling is switched off and we 
 ourselves:
 
 - IMMEDIATE (the write lock taken up front; other writers wait for the busy timeout)
-  for every POST/PUT/DELETE request, for CLI commands and scripts, and for GET views
+  for every POST/PUT/DELETE request, for CLI commands, scripts and background jobs, and for GET views
   marked @writes_on_read (those that record a view or search in the audit log);
 - DEFERRED for other GET requests, so plain reads run side by side under WAL, and for what a request
   does after read_only_from_here() (a download streamed once its audit event is committed), and for a
@@ -63,7 +63,7 @@ def reads_only() -> Iterator[None]:
 def wants_write_lock() -> bool:
     if has_app_context() and g.get("beatbook_reads_only"):  # a command that only reads (`flask audit verify`)
         return False
-    if not has_request_context():
+    if not has_request_context() or g.get("beatbook_job_kind"):  # a command, a script, a background job
         return True
     if g.get("beatbook_read_only"):
         return False

@@ -86,6 +86,9 @@ def make_app(url: str, **overrides):
         "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "test-secret-key-of-a-decent-length-0123456789",
         "PHOTO_DIR": tempfile.mkdtemp(prefix="beatbook-photos-"),  # never the repository's instance/
+        "JOBS_DIR": tempfile.mkdtemp(prefix="beatbook-jobs-"),
+        "JOBS_MODE": "inline",  # background jobs run in the request (tests of the other modes set their own)
+        "JOBS_REDIS_URL": "",
     }
     config.update(overrides)
     app = create_app(config)

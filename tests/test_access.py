@@ -109,6 +109,10 @@ ACCESS = {
     "admin.account_action": frozenset({Role.ADMIN}),
     "admin.reset_user_password": frozenset({Role.ADMIN}),
     "tokens.index": EVERYONE,
+    "jobs.index": STAFF,
+    "jobs.show": STAFF,
+    "jobs.status": STAFF,
+    "jobs.download": STAFF,
     "tokens.create": EVERYONE,
     "tokens.revoke": EVERYONE,
     "tokens.user_tokens": frozenset({Role.ADMIN}),
@@ -232,6 +236,9 @@ GET_MATRIX = {
     "/audit/events?action=view":   (LOGIN,    403,   403,   403,   403,   403),
     "/audit/unusual":              (LOGIN,    403,   403,   403,   403,   403),
     "/audit/export?action=view":   (LOGIN,    403,   403,   403,   403,   403),
+    "/jobs":                       (LOGIN,    200,   200,   200,   200,   200),
+    "/jobs/NoSuchJobNoSuchJob00":  (LOGIN,    404,   404,   404,   404,   404),  # anyone else's is missing too
+    "/jobs/NoSuchJobNoSuchJob00/status": (LOGIN, 404, 404,   404,   404,   404),
 }
 
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
@@ -273,6 +280,7 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/entries/{sensitive}/reason": (LOGIN,    404,   400,   400,   404,   403),  # 400: no reason chosen
     "/entries/{welfare}/reason":   (LOGIN,    404,   400,   404,   400,   403),
     "/audit/export":               (LOGIN,    403,   403,   403,   403,   403),
+    "/jobs/NoSuchJobNoSuchJob00/download": (LOGIN, 404, 404, 404,   404,   404),
     "/logout":                     (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # last: it signs out
 }
 

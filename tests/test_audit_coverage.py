@@ -72,6 +72,11 @@ EXEMPT = {
     "security.change_password": "the user's own password form",
     "security.enrol": "setting up the user's own second factor",
     "briefing.pdf": "the purpose and recipient form: beats and marking only (its POST is the disclosure)",
+    # Background jobs (pcso/jobs/): a job's kind and progress, never what its file holds. The job records the
+    # disclosure before it writes the file; the download (a POST) records its collection.
+    "jobs.index": "the user's own jobs: kinds, states and times only",
+    "jobs.show": "one of the user's own jobs: its kind and progress only",
+    "jobs.status": "one of the user's own jobs' progress (JSON), for its page",
 }
 # The audit viewer (auditors only) shows the audit log: events and the ids, kinds, beats and markings of the
 # records they name, never a record's content or a name. Each page writes its own `view` event of object_type

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from pcso.briefing.pdf import briefing_pdf
+from tests.job_files import download_from_job
 from pcso.briefing.services import PriorityInput, build_briefing, end_shift, set_priority, start_shift
 from pcso.extensions import db
 from pcso.models import (
@@ -190,7 +191,8 @@ def test_the_printable_briefing_is_a_disclosure_with_purpose_and_recipient(app, 
     assert "Say who will receive it" in soup(refused).select_one("[data-testid=error-summary]").text
     assert briefing_disclosures() == []
 
-    response = browser.post("/briefing.pdf", data={"purpose": PURPOSE, "recipient": RECIPIENT})
+    response = download_from_job(browser, browser.post("/briefing.pdf", data={"purpose": PURPOSE,
+                                                                            "recipient": RECIPIENT}))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF") and len(response.data) > 1000
     assert "attachment" in response.headers["Content-Disposition"]
@@ -207,7 +209,9 @@ def test_the_briefing_pdf_renders_after_the_disclosure_is_committed_and_holds_no
     factories.welfare(team["colleague"], spoc=team["pcso"], beat_code=OLD_TRAFFORD, child_name="Riley Child")
     db.session.commit()
     seen = disclosures_seen_while_rendering(monkeypatch)  # fails with "database is locked" under the lock
-    response = signed_in(app, team["pcso"]).post("/briefing.pdf", data={"purpose": PURPOSE, "recipient": RECIPIENT})
+    browser = signed_in(app, team["pcso"])
+    response = download_from_job(browser, browser.post("/briefing.pdf", data={"purpose": PURPOSE,
+                                                                            "recipient": RECIPIENT}))
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert seen["disclosures"] == 1  # already committed when the rendering began
 

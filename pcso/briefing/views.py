@@ -1,21 +1,21 @@
 """The shift briefing, and the beat priorities supervisors set."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import LOGGERS, REVIEWERS, require
 from ..auth.forms import EmptyForm
 from ..beats.services import get_beat
-from ..database import read_only_from_here, writes_on_read
+from ..database import writes_on_read
 from ..extensions import db
+from ..jobs import runner as jobs
 from ..models import Beat, BeatPriority
-from ..timeutil import london_today, to_london
+from ..timeutil import london_today
 from ..lists.forms import EntryExportForm
 from .forms import PriorityForm
-from .pdf import briefing_pdf
 from .services import (
-    build_briefing, close_priority, end_shift, get_priority, record_briefing, record_briefing_disclosure,
+    build_briefing, close_priority, end_shift, get_priority, record_briefing,
     save_priority, start_shift,
 )
 
@@ -38,19 +38,15 @@ def show():
 @bp.route("/briefing.pdf", methods=["GET", "POST"])
 @require(*LOGGERS)
 def pdf():
-    """The printable briefing is a disclosure: GET asks why and for whom; POST records it, commits, then renders
-    the PDF outside that transaction (no write lock held while fpdf2 works, on SQLite)."""
+    """The printable briefing is a disclosure: GET asks why and for whom; POST hands it to a background job
+    (pcso/jobs/kinds.py), which records the disclosure, commits, then draws the PDF outside any transaction.
+    The officer follows it on the job's page and downloads it there."""
     briefing, form = build_briefing(current_user), EntryExportForm()
     if not form.validate_on_submit():
         return render_template("briefing/pdf_form.html", b=briefing, form=form), 400 if request.method == "POST" else 200
-    record_briefing_disclosure(briefing, purpose=form.purpose.data, recipient=form.recipient.data)
-    db.session.commit()  # the disclosure is on record before a byte leaves
-    read_only_from_here()
-    document = briefing_pdf(briefing, purpose=form.purpose.data, recipient=form.recipient.data)
-    db.session.rollback()  # end the read the rendering began
-    stamp = to_london(briefing.now).strftime("%Y-%m-%d-%H%M")
-    return Response(document, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="briefing-{stamp}.pdf"', "Cache-Control": "no-store"})
+    job_id = jobs.launch("briefing_pdf", {"purpose": form.purpose.data, "recipient": form.recipient.data},
+                      actor=current_user)
+    return redirect(url_for("jobs.show", job_id=job_id), code=303)
 
 
 @bp.post("/shift/start")

@@ -15,7 +15,7 @@ Bulk exports are for supervisors and analysts (access.EXPORTERS); one entry's PD
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from ..access import EXPORTERS, READERS, can_decide_export_request, require
@@ -24,6 +24,7 @@ from ..beats.services import all_beats
 from ..database import read_only_from_here, writes_on_read
 from ..entries.queries import get_visible_entry
 from ..extensions import db
+from ..jobs import runner as jobs
 from ..models import AsbType, EntryKind, NsirCategory, PatrolMode, RiskLevel, SecurityMarking
 from ..timeutil import london_today
 from ..web import positive_int, same_origin_get
@@ -84,6 +85,24 @@ def _download(stream, fmt: str) -> Response:
     return response
 
 
+def _ask_for_approval(filters: EntryFilter, summary, form):
+    asked = request_export(filters, summary, fmt=form.format.data, purpose=form.purpose.data,
+                           recipient=form.recipient.data, actor=current_user)
+    db.session.commit()
+    flash("Export requested. Another supervisor or analyst must approve it before you can download it.", "success")
+    return redirect(url_for("lists.export_request", request_id=asked.id))
+
+
+def _export_in_background(filters: EntryFilter, summary, form):
+    """The job records the disclosure (naming exactly the rows it writes) and writes the file; the user
+    follows it on the job's page (pcso/jobs/views.py)."""
+    job_id = jobs.launch("list_export", {
+        "filters": filters.to_args(), "fmt": form.format.data, "purpose": form.purpose.data,
+        "recipient": form.recipient.data, "max_id": summary.max_id,
+        "description": _description(filters, all_beats())}, actor=current_user)
+    return redirect(url_for("jobs.show", job_id=job_id), code=303)
+
+
 @bp.route("/lists/entries/export", methods=["GET", "POST"])
 @require(*EXPORTERS)
 @same_origin_get
@@ -96,12 +115,9 @@ def export():
     summary = export_summary(clauses)
     if form.validate_on_submit():
         if summary.needs_approval:  # OFFICIAL-SENSITIVE: a second person approves it first
-            asked = request_export(filters, summary, fmt=form.format.data, purpose=form.purpose.data,
-                                   recipient=form.recipient.data, actor=current_user)
-            db.session.commit()
-            flash("Export requested. Another supervisor or analyst must approve it before you can download it.",
-                  "success")
-            return redirect(url_for("lists.export_request", request_id=asked.id))
+            return _ask_for_approval(filters, summary, form)
+        if summary.count > current_app.config["EXPORT_JOB_ROWS"]:  # too big for a request: a background job
+            return _export_in_background(filters, summary, form)
         event = record_disclosure(filters, summary, fmt=form.format.data, purpose=form.purpose.data,
                                   recipient=form.recipient.data, actor=current_user, ids=export_ids(clauses, summary))
         # Everything the file is read from is read before the commit (no second, write-locking transaction).

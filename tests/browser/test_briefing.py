@@ -1,6 +1,7 @@
 """A PCSO starts the shift on the briefing, on a phone (390x844), and prints it."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
@@ -64,9 +65,19 @@ def test_pcso_reads_the_briefing_on_a_phone(live_app, page, make_user, in_db, no
     page.get_by_label("Purpose").fill("Late turn briefing for the Old Trafford team")
     page.get_by_label("Recipient").fill("Old Trafford PCSO team")
     check_page(page, "briefing-02-pdf-form")
-    with page.expect_download() as download:
+    live_app.config["JOBS_MODE"] = "thread"  # as `make run` without Redis: the page follows the job
+    try:
         page.get_by_role("button", name="Download PDF").click()
-    pdf = download.value
+        expect(page).to_have_url(re.compile(r"/jobs/[A-Za-z0-9_-]+$"))
+        expect(page.get_by_role("heading", name="Briefing PDF")).to_be_visible()
+        download_button = page.get_by_role("button", name=re.compile(r"^Download briefing-.*\.pdf$"))
+        expect(download_button).to_be_visible(timeout=30_000)  # the page reloads itself when the job is done
+        check_page(page, "briefing-03-job-ready")
+        with page.expect_download() as download:
+            download_button.click()
+        pdf = download.value
+    finally:
+        live_app.config["JOBS_MODE"] = "inline"
     assert pdf.suggested_filename.startswith("briefing-") and pdf.suggested_filename.endswith(".pdf")
     with open(pdf.path(), "rb") as handle:
         assert handle.read(4) == b"%PDF"
