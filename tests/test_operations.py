@@ -297,3 +297,25 @@ def test_a_rolled_back_beat_change_never_reaches_the_shared_index(tmp_path):
         db.session.rollback()
     with app.app_context():
         assert index_version() == before and locate_beat(*INSIDE_NEW) is None
+
+
+# --- the deployment files -------------------------------------------------------------------------------------
+
+def test_the_deployment_files_run_commands_that_exist(app):
+    import configparser
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    commands = app.cli.list_commands(app.cli.make_context("flask", [], resilient_parsing=True))
+    for name in ("beatbook-web.service", "beatbook-worker.service", "beatbook-seal.service", "beatbook-seal.timer"):
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.read_string((root / "deploy" / name).read_text())
+        assert "Unit" in unit and ("Service" in unit or "Timer" in unit), name
+    seal = (root / "deploy" / "beatbook-seal.service").read_text()
+    assert "flask --app app audit seal" in seal and "audit" in commands and "backup" in commands
+    assert "app:app" in (root / "deploy" / "beatbook-web.service").read_text()
+    procfile = dict(line.split(":", 1) for line in (root / "Procfile").read_text().splitlines()
+                    if line and not line.startswith("#"))
+    assert procfile["release"].strip() == "flask --app app db upgrade" and "gunicorn" in procfile["web"]
+    nginx = (root / "deploy" / "nginx-beatbook.conf").read_text()
+    assert "proxy_set_header X-Request-ID $request_id" in nginx and "ssl_protocols TLSv1.2 TLSv1.3" in nginx
