@@ -68,7 +68,7 @@ seed: migrate
 
 run: venv vendor migrate keys seed
 	@echo "Beatbook: serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(GUNICORN) -w 2 -b $(HOST):$(PORT) --access-logfile - app:app
+	$(GUNICORN) -w 2 -b $(HOST):$(PORT) app:app  # the app logs each request (JSON, no query strings)
 
 # --- Tests ------------------------------------------------------------------
 
