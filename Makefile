@@ -69,7 +69,7 @@ seed: migrate
 
 run: venv vendor migrate keys seed
 	@echo "Beatbook: serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(GUNICORN) -w 2 -b $(HOST):$(PORT) --access-logfile - app:app
+	$(GUNICORN) -w 2 -b $(HOST):$(PORT) app:app  # the app logs each request (JSON, no query strings)
 
 # Background jobs (pcso/jobs/): with REDIS_URL set, `make run` queues them on Redis and this runs them.
 run-worker: venv migrate

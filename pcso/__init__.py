@@ -37,6 +37,8 @@ from .offline import views as offline
 from .photos import views as photos
 from .photos.uploads import register_upload_limits
 from .ratelimit import DatabaseStorage
+from .replica import init_replica
+from .requestlog import init_request_log
 from .pole import views as pole
 from .retention import views as retention
 from .retention.dates import init_retention
@@ -73,6 +75,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     assert DatabaseStorage.STORAGE_SCHEME  # registered with `limits` by being imported: beatbook-db://
     private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
+    init_request_log(app)  # first: its clock and request id start before any other hook (pcso/requestlog.py)
+    init_replica(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     register_upload_limits(app)  # before CSRFProtect, which reads the body
     csrf.init_app(app)
@@ -98,7 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
-    if not app.debug and not app.testing:
+    if not app.debug and not app.testing and app.config["LOG_FORMAT"] != "json":
         logging.basicConfig(level=logging.INFO)
     # geopy logs full request URLs (addresses) at DEBUG: never let that through.
     logging.getLogger("geopy").setLevel(logging.WARNING)

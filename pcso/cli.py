@@ -1,4 +1,5 @@
-"""Operator commands: flask beats ..., flask schools ..., flask users ..., flask search ..., flask import ..., flask seed-demo."""
+"""Operator commands: flask beats ..., flask schools ..., flask users ..., flask search ..., flask import ..., flask seed-demo,
+flask backup and flask restore-backup."""
 from __future__ import annotations
 
 import sys
@@ -270,6 +271,41 @@ def seal_key_rotate():
     _new_seal_key("made current (older keys kept for what was sealed to them)")
 
 
+@click.command("backup")
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="The new file (default instance/backups/beatbook-<UTC time>.sqlite)")
+def backup_command(target):
+    """Back up the SQLite database while the app runs (0600 file, integrity-checked); PostgreSQL: prints pg_dump."""
+    from . import backup
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql"):
+        click.echo("PostgreSQL is backed up with pg_dump, as the migration role (docs/DEPLOY.md):")
+        click.echo("  " + backup.pg_dump_command(url))
+        raise SystemExit(2)
+    try:
+        result = backup.backup_sqlite(url, target or backup.default_target(Path(current_app.instance_path)))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {result.tables} tables ({result.bytes:,} bytes) to {result.path}; integrity check ok.")
+
+
+@click.command("restore-backup")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: the database is replaced (stop every app server first)")
+def restore_backup_command(backup_file, yes):
+    """Replace the SQLite database with a backup made by `flask backup` (checked first)."""
+    from . import backup
+
+    if not yes:
+        raise click.ClickException("this replaces the whole database: stop the app servers, then add --yes")
+    try:
+        result = backup.restore_sqlite(backup_file, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {result.tables} tables into {result.path}; integrity check ok.")
+
+
 def register_cli(app: Flask) -> None:
     from .auditlog.cli import audit_cli
     from .jobs.cli import jobs_cli
@@ -286,3 +322,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_backup_command)

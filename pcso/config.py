@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
+from .replica import replica_binds
 from .strength import secret_key_problem
 
 TRUE = {"1", "true", "yes", "on"}
@@ -93,6 +94,14 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # An optional read replica for the search results page (pcso/replica.py, docs/DEPLOY.md); a user who
+        # wrote in the last REPLICA_STICKY_SECONDS reads from the primary.
+        "SQLALCHEMY_BINDS": replica_binds(normalise_database_url(os.environ.get("DATABASE_REPLICA_URL", ""))),
+        "REPLICA_STICKY_SECONDS": _int("REPLICA_STICKY_SECONDS", 60),
+        # Logs (pcso/requestlog.py): "json" (one object a line, the default) or "text" for the root logger;
+        # the one-line-per-request log is on unless REQUEST_LOG is off.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json").strip().lower(),
+        "REQUEST_LOG": _bool("REQUEST_LOG", True),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 5000),
         # Sessions: short-lived cookie, revocable server-side record behind it.
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -91,9 +92,10 @@ def private_sqlite_file(url: str) -> None:
 
 def configure_engine(app: Flask) -> None:
     with app.app_context():
-        engine = db.engine
-    if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        engines = list(db.engines.values())  # the primary, and the replica when there is one (pcso/replica.py)
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -116,6 +118,25 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         chosen = connection.get_execution_options().get("write_lock")  # a connection's own choice comes first
         immediate = wants_write_lock() if chosen is None else chosen
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def readiness(redis_url: str = "") -> dict[str, bool]:
+    """For /readyz: can this server reach its database (one round trip) and, when configured, Redis (PING)?
+    Answers which are up, never why not (no address, no error text)."""
+    checks = {"database": True}
+    try:
+        ping()
+    except Exception:  # any failure means not ready; the reason goes to the log, not the answer
+        db.session.rollback()
+        current_app.logger.warning("readiness: the database did not answer", exc_info=True)
+        checks["database"] = False
+    if redis_url:
+        try:
+            checks["redis"] = bool(redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1).ping())
+        except Exception:
+            current_app.logger.warning("readiness: Redis did not answer", exc_info=True)
+            checks["redis"] = False
+    return checks
 
 
 def ping() -> None:

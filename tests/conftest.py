@@ -29,7 +29,7 @@ SCHOOLS = DATA / "trafford_schools_and_colleges.csv"
 POSTCODES = DATA / "trafford_postcodes.csv"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 POLICE_UK_CSV = TEST_DATA / "2025-10-city-of-london-street.csv"  # real data.police.uk file, see tests/data/README.md
-KEEP = {"beat", "school", "alembic_version"}
+KEEP = {"beat", "beat_index_version", "school", "alembic_version"}
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

@@ -46,6 +46,7 @@ AUDITORS = frozenset({Role.AUDITOR})
 ACCESS = {
     "main.index": PUBLIC,
     "main.health": PUBLIC,
+    "main.ready": PUBLIC,
     "main.web_manifest": PUBLIC,
     "auth.login": PUBLIC,
     "auth.code": PUBLIC,
@@ -149,6 +150,7 @@ GET_MATRIX = {
     # url                          anonymous  pcso   supervisor analyst safeguarding admin
     "/":                           (LOGIN,    200,   200,   200,   200,   200),
     "/healthz":                    (200,      200,   200,   200,   200,   200),
+    "/readyz":                     (200,      200,   200,   200,   200,   200),
     "/manifest.webmanifest":       (200,      200,   200,   200,   200,   200),
     "/login":                      (200,      HOME,  HOME,  HOME,  HOME,  HOME),
     "/data-sources":               (LOGIN,    200,   200,   200,   200,   200),
@@ -288,7 +290,7 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
 # The auditor (professional standards) reads the audit log and nothing else: every route in the two tables above
 # answers them 403 (refused for the route, whatever the id) except these, written by hand like the rows above.
 AUDITOR_ANSWERS = {
-    ("GET", "/"): 200, ("GET", "/healthz"): 200, ("GET", "/manifest.webmanifest"): 200, ("GET", "/login"): HOME,
+    ("GET", "/"): 200, ("GET", "/healthz"): 200, ("GET", "/readyz"): 200, ("GET", "/manifest.webmanifest"): 200, ("GET", "/login"): HOME,
     ("GET", "/sw.js"): 200, ("GET", "/account/tokens"): 200,
     ("GET", "/audit/"): 200, ("GET", "/audit/people?collar=ZZ0000"): 400,  # no officer has that collar here
     ("GET", "/audit/records?type=entry&id={welfare}"): 200, ("GET", "/audit/events?action=view"): 200,

@@ -165,11 +165,11 @@ FEATURES = ("account", "admin", "api", "audit_viewer", "auditlog", "auth", "beat
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
-     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.database", "pcso.upsert", "pcso.strength", "pcso.numbers",
+     + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.replica", "pcso.database", "pcso.upsert", "pcso.strength", "pcso.numbers",
         "pcso.auditlog.merkle", "pcso.auditlog.keys", "pcso.auditlog.protection", "pcso.auditlog.witness")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
-    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal", "pcso.ratelimit",
+    ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal", "pcso.ratelimit", "pcso.requestlog", "pcso.backup",
               "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify",
               "pcso.retention.rules", "pcso.retention.dates", "pcso.retention.tombstones", "pcso.jobs.runner")),
     ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.auth.totp", "pcso.auth.lockout", "pcso.auth.flow", "pcso.auth.enrolment", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",

@@ -42,6 +42,7 @@ OTHER_BEAT = "E05015253"
 EXEMPT = {
     "static": "static files",
     "main.health": "health check",
+    "main.ready": "readiness check (database and Redis reachable)",
     "main.web_manifest": "web app manifest",
     "main.data_sources": "licences of the open data used",
     "auth.login": "sign-in form",

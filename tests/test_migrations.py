@@ -27,7 +27,7 @@ from tests.conftest import BACKENDS, make_app
 
 MIGRATIONS = Path(pcso.__file__).resolve().parent / "migrations"
 TABLES = {
-    "alembic_version", "asb_incident", "audit_event", "beat", "beat_assignment", "beat_priority", "entry",
+    "alembic_version", "asb_incident", "audit_event", "beat", "beat_assignment", "beat_index_version", "beat_priority", "entry",
     "entry_review", "entry_revision", "intelligence_report", "shift", "street_crime",
     "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
     "user_session", "rate_limit_counter", "api_token", "idempotency_key", "photo", "saved_search", "held_submission", "risk_assessment",

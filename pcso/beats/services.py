@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_app_context
 from shapely.geometry import shape
+from sqlalchemy.orm import Session
 
 from .. import audit
 from ..boundaries import BeatShape
 from ..extensions import db
 from ..geo import BeatIndex
-from ..models import AuditAction, Beat, User
+from ..models import AuditAction, Beat, BeatIndexVersion, User
 from ..timeutil import utcnow
 from ..upsert import assign_changed
 
@@ -51,22 +53,72 @@ def import_beats(shapes: list[BeatShape], *, district: str | None = None, actor:
     return summary
 
 
-def _fingerprint() -> tuple:
-    return tuple(db.session.execute(sa.select(sa.func.count(Beat.id), sa.func.max(Beat.updated_at))).one())
+# --- The beat index, shared by every server through a version number --------------------------------------
+
+VERSION_ID = 1
+_CACHE = "beatbook.beat_index"
+_DIRTY = "beatbook.beats_changed"  # session.info: this transaction changed a beat (not yet committed)
+
+
+def index_version() -> int:
+    """The beat index's version: one primary-key read of one row (0 when the row is missing)."""
+    return db.session.scalar(sa.select(BeatIndexVersion.version).where(BeatIndexVersion.id == VERSION_ID)) or 0
+
+
+def bump_version(connection: sa.Connection) -> None:
+    """Move the version on, in the caller's transaction (so it commits, or rolls back, with the beat change)."""
+    table = BeatIndexVersion.__table__
+    moved = connection.execute(sa.update(table).where(table.c.id == VERSION_ID)
+                               .values(version=table.c.version + 1)).rowcount
+    if not moved:
+        connection.execute(sa.insert(table).values(id=VERSION_ID, version=1))
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _beats_flushed(session: Session, _context) -> None:
+    """Any beat inserted, deleted or with a column changed: bump the version with it, whoever flushed it."""
+    changed = any(isinstance(obj, Beat) for obj in chain(session.new, session.deleted)) or any(
+        isinstance(obj, Beat) and session.is_modified(obj, include_collections=False) for obj in session.dirty)
+    if changed:
+        bump_version(session.connection())
+        session.info[_DIRTY] = True
+        session.info.pop(_CACHE, None)
+        if has_app_context():
+            g.pop("beat_index_version", None)  # read it again once this transaction has ended
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost: committed or rolled back, the per-transaction tree goes
+        session.info.pop(_DIRTY, None)
+        session.info.pop(_CACHE, None)
+
+
+def _build() -> BeatIndex:
+    rows = db.session.execute(sa.select(Beat.id, Beat.boundary)).all()
+    return BeatIndex((beat_id, shape(boundary)) for beat_id, boundary in rows)
 
 
 def beat_index() -> BeatIndex:
-    """The STRtree over all beats, built once and rebuilt when any beat changes.
+    """The STRtree over all beats, built once per process and rebuilt when the beats' version moves.
 
-    The fingerprint (count, newest update) is read each call, so a beat imported by
-    another process is seen by every gunicorn worker on its next lookup.
+    The version (pcso/models/beat.py, BeatIndexVersion) is read once per request (kept on flask.g), so a beat
+    changed through another server, worker or `flask beats import` is used here for the next entry. A
+    transaction that has itself changed beats uses a tree of its own until it ends: the process-wide one only
+    ever holds committed beats.
     """
-    cache = current_app.extensions.setdefault("beatbook.beat_index", {})
-    fingerprint = _fingerprint()
-    if cache.get("fingerprint") != fingerprint:
-        rows = db.session.execute(sa.select(Beat.id, Beat.boundary)).all()
-        cache["index"] = BeatIndex((beat_id, shape(boundary)) for beat_id, boundary in rows)
-        cache["fingerprint"] = fingerprint
+    session = db.session()
+    if session.info.get(_DIRTY):
+        if _CACHE not in session.info:
+            session.info[_CACHE] = _build()
+        return session.info[_CACHE]
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    version = g.get("beat_index_version")
+    if version is None:
+        version = g.beat_index_version = index_version()
+    if cache.get("version") != version or "index" not in cache:
+        cache["index"] = _build()
+        cache["version"] = version
     return cache["index"]
 
 

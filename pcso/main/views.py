@@ -10,7 +10,7 @@ from ..assets import web_app_manifest
 from ..audit_viewer.queries import RECORD_TYPES
 from ..entries.queries import my_entries
 from ..entries.services import open_patrol, record_shown
-from ..database import ping
+from ..database import readiness
 from ..review.services import COUNT_CAP, returned_to, review_queue
 
 bp = Blueprint("main", __name__)
@@ -43,8 +43,17 @@ def data_sources():
 @bp.get("/healthz")
 @public
 def health():
-    ping()
+    """Liveness: the process answers. Touches nothing else (a database outage must not restart every server)."""
     return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@public
+def ready():
+    """Readiness: the database answers, and Redis when configured; 503 while not (the balancer skips us)."""
+    checks = readiness(current_app.config.get("REDIS_URL", ""))
+    ok = all(checks.values())
+    return jsonify(status="ready" if ok else "not ready", checks=checks), 200 if ok else 503
 
 
 @bp.get("/manifest.webmanifest")

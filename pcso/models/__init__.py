@@ -4,7 +4,7 @@ from .api_token import ApiToken, TokenScope
 from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel, normalise_vrm
 from .audit import AuditAction, AuditEvent
 from .audit_tree import AuditCheckpoint, AuditLeaf
-from .beat import Beat
+from .beat import Beat, BeatIndexVersion
 from .briefing import BeatPriority, Shift
 from .context import StreetCrime
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
@@ -27,8 +27,10 @@ from .user import RateLimitCounter, Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "AmendmentStatus", "ApiToken", "AssessmentKind", "EntryAmendment", "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "Job", "JobState", "SavedSearch", "TokenScope",
-    "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
+    "AmendmentStatus", "ApiToken", "AsbIncident", "AsbType", "AssessmentKind", "AuditAction", "AuditCheckpoint",
+    "AuditEvent", "AuditLeaf", "Beat", "BeatIndexVersion", "BeatPriority", "Entry", "EntryAmendment", "EntryReview",
+    "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "IdempotencyKey", "Job", "JobState",
+    "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "SavedSearch", "TokenScope",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
     "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",

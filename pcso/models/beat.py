@@ -38,3 +38,16 @@ class Beat(db.Model):
 
     def __repr__(self) -> str:
         return f"<Beat {self.code}>"
+
+
+class BeatIndexVersion(db.Model):
+    """One row (id 1): a counter bumped in the same transaction as any change to a beat's row.
+
+    Every app server keeps its own STRtree over the beats (pcso/beats/services.py, beat_index()); each request
+    reads this one row by its primary key and rebuilds the tree when the number is not the one it was built at,
+    so a beat imported through one server (or by `flask beats import`) is used by every other for the next entry.
+    """
+    __tablename__ = "beat_index_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -17,6 +17,7 @@ from ..beats.services import all_beats
 from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
+from ..replica import replica_reads
 from ..web import positive_int, same_origin_get
 from .forms import SearchForm
 from .saved import as_formdata, save_search, saved_search_for, submitted_terms, ttl
@@ -44,6 +45,7 @@ def _form(formdata=None) -> SearchForm:
 
 @bp.route("/search", methods=["GET", "POST"])
 @require(*READERS)
+@replica_reads  # its POST saves the query only (a primary-only table): no reason to keep the user on the primary
 def index():
     form = _form()
     if request.method == "GET" or not form.validate_on_submit():
@@ -58,6 +60,7 @@ def index():
 @require(*READERS)
 @writes_on_read
 @same_origin_get
+@replica_reads
 def results(search_id: str):
     """Run the user's saved search again and show it with the form filled in.
 
