@@ -5,7 +5,7 @@ told by (a worker killed mid-job), and the file it made (a random key under JOBS
 file_expires_at, offered only to the user who asked).
 
 Revision ID: 0026
-Revises: 0017
+Revises: 0024
 Create Date: 2026-12-03 16:30:00.000000
 
 """
@@ -17,7 +17,7 @@ import pcso.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0017'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
