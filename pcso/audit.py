@@ -31,8 +31,7 @@ record, or a list of them; several calls add up) and this module writes the even
   before_commit hook) or, for a read-only page, by an after-request step in a short transaction of its own that
   writes first (SQLite: the write lock is held for one INSERT). Error responses (401, 403, 404, 410, 5xx) write
   none; a 400 that still shows records (the merge comparison asking for a reason) does.
-  `events_naming(object_type, object_id)` (`names_records` for many) is the SQL condition "this event names that record" (its columns, details.ids or
-  details.records), for "who has viewed this child's record".
+  `events_naming(object_type, object_id)` (`names_records` for many): the SQL "this event names that record"
   Records: entry, person, vehicle, location, organisation, photo, held_submission. A page showing entries with
   their POLE records (an entry's page) names both; lists name the entries they list.
 
@@ -41,8 +40,7 @@ Search (action `search`): the terms (`terms`), `scope`, `results` (how many matc
   person (that person's linked entries), carries `"joined": true`: s.62 "combination" of searches is recorded
   this way, as SEARCH with joined=true, never as COMBINE. Its results are named by the request's `view` event.
 
-Combination (action `combine`): a merge of two POLE records, on the survivor
-  (object_type "person"/"vehicle", object_id = survivor), details {"survivor": id, "merged": id,
+Combination (action `combine`): a merge of two POLE records, on the survivor (object_id), details {"survivor": id, "merged": id,
   "ids": [survivor, merged], "into": survivor, "links_moved": n, "filled": [field names], "revision": the
   survivor's new revision, "merged_revision": the merged record's, "reason": text, "context": endpoint} (a
   vehicle merge adds "vrm" and "merged_vrm"). Merges before this were written as `update` with merged/into.
@@ -115,8 +113,7 @@ def _add(action: AuditAction, actor_id: int | None, object_type: str | None, obj
     return event
 
 
-def endpoint() -> str | None:
-    """Where an event was written: the view's endpoint, or "job:<kind>" inside a background job (pcso/jobs/)."""
+def endpoint() -> str | None:  # the view's endpoint, or "job:<kind>" inside a background job (pcso/jobs/)
     if has_app_context() and g.get("beatbook_job_kind"):
         return f"job:{g.beatbook_job_kind}"
     return request.endpoint if has_request_context() else None

@@ -30,7 +30,7 @@ TABLES = {
     "alembic_version", "asb_incident", "audit_event", "beat", "beat_assignment", "beat_index_version", "beat_priority", "entry",
     "entry_review", "entry_revision", "intelligence_report", "shift", "street_crime",
     "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
-    "user_session", "rate_limit_counter", "api_token", "idempotency_key", "photo", "saved_search", "held_submission", "risk_assessment",
+    "user_session", "rate_limit_counter", "api_token", "idempotency_key", "job", "photo", "saved_search", "held_submission", "risk_assessment",
     "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
     "retention_decision", "erased_record",
     "export_request", "entry_amendment",
