@@ -5,6 +5,10 @@ from .asb import AsbIncident, AsbType, InvolvementRole, NsirCategory, RiskLevel,
 from .audit import AuditAction, AuditEvent
 from .audit_tree import AuditCheckpoint, AuditLeaf
 from .beat import Beat
+from .case_review import (
+    AppealOutcome, ApplicantType, CaseReview, CaseReviewIncident, CaseReviewRecommendation, CaseReviewState,
+    RecommendationStatus,
+)
 from .briefing import BeatPriority, Shift
 from .context import StreetCrime
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
@@ -26,6 +30,8 @@ from .user import RateLimitCounter, Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
+    "AppealOutcome", "ApplicantType", "CaseReview", "CaseReviewIncident", "CaseReviewRecommendation", "CaseReviewState",
+    "RecommendationStatus",
     "AmendmentStatus", "ApiToken", "AssessmentKind", "EntryAmendment", "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
     "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
