@@ -58,7 +58,8 @@ def render_new(person: Person | None, form: ApplicationForm | None = None, statu
                            checked=checked, area=area), status
 
 
-def render_detail(review: CaseReview, *, status: int = 200, **forms):
+def render_detail(review: CaseReview, *, status: int = 200, forms: dict | None = None):
+    forms = forms or {}
     today = london_today()
     may_decide = can_decide_case_review(current_user, review)
     shown = {name: forms.get(name) or cls(prefix=name) for name, cls in STEP_FORMS.items()} if may_decide else {}

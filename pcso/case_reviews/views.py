@@ -103,7 +103,7 @@ def _step(case_review_id: int, name: str, apply: Callable, done: str):
             db.session.commit()
             flash(done, "success")
             return redirect(url_for("case_reviews.detail", case_review_id=review.id))
-    return render_detail(review, status=400, **{name: form})
+    return render_detail(review, status=400, forms={name: form})
 
 
 @bp.post("/case-reviews/<int:case_review_id>/threshold-decision")
