@@ -16,7 +16,7 @@ SLOW_MS = 30_000  # the shared machine runs at a load of 12 on 2 cores: the dash
 
 
 def phone_page(new_context):
-    page = phone_page(new_context)
+    page = new_context().new_page()
     page.set_default_timeout(SLOW_MS)
     return page
 
