@@ -84,6 +84,10 @@ NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py",
               "auth.code": "tests/test_auth_hardening.py", "auth.enrol": "tests/test_auth_hardening.py",
               # asked only when ACCESS_REASON is set: tests/test_access_reason.py
               "access_reasons.give": "tests/test_access_reason.py"}
+# ASB Case Review: each step's form shows only in its state; bad input on each is tested in
+# tests/test_case_reviews_views.py (a 400 with the message, never a 500).
+NOT_FUZZED.update({f"case_reviews.{name}": "tests/test_case_reviews_views.py" for name in (
+    "create", "threshold", "informed", "review", "recommendation", "appeal", "appeal_decision")})
 
 
 def _priority(supervisor) -> BeatPriority:
