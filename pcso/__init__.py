@@ -23,6 +23,7 @@ from .auth import views as auth
 from .auth import views_security as auth_security
 from .beats import views as beats
 from .briefing import views as briefing
+from .case_reviews import views as case_reviews
 from .cli import register_cli
 from .config import load_config, private_folder
 from .dashboard import views as dashboard
@@ -88,7 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_converters(app)
     for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline, retention, audit_viewer, access_reasons, jobs_views):
+                   offline, retention, audit_viewer, access_reasons, jobs_views, case_reviews):
         app.register_blueprint(module.bp)
 
     register_web(app)

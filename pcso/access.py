@@ -255,3 +255,33 @@ def can_view_record(user: User, record) -> bool:
     return db.session.scalar(
         sa.select(sa.exists().where(column == record.id, visible_links(user)))
     )
+
+
+# --- ASB Case Review ---------------------------------------------------------------
+
+CASE_REVIEW_DECIDERS = (Role.SUPERVISOR, Role.ANALYST)  # record applications, decide, record reviews and appeals
+CASE_REVIEW_READERS = (Role.PCSO, Role.SUPERVISOR, Role.ANALYST)  # a PCSO: those on their beats
+
+
+def can_view_case_review(user: User, review) -> bool:
+    """Supervisors and analysts every application; a PCSO those on their beats. Others: 404."""
+    return user.role in CASE_REVIEW_DECIDERS or (user.role == Role.PCSO and review.beat_id in user.beat_ids)
+
+
+def visible_case_reviews(user: User, beat_column) -> sa.ColumnElement[bool]:
+    """can_view_case_review() as a WHERE clause on the case review's beat column. Keep the two in step."""
+    if user.role in CASE_REVIEW_DECIDERS:
+        return sa.true()
+    if user.role == Role.PCSO and user.beat_ids:
+        return beat_column.in_(user.beat_ids)
+    return sa.false()
+
+
+def can_start_case_review(user: User, beat_id: int | None) -> bool:
+    """Record an application: supervisors and analysts for any beat, a PCSO for a victim on their beat."""
+    return user.role in CASE_REVIEW_DECIDERS or (user.role == Role.PCSO and beat_id in user.beat_ids)
+
+
+def can_decide_case_review(user: User, review) -> bool:
+    """The threshold decision, the review, informing the applicant, appeals: supervisors and analysts."""
+    return user.role in CASE_REVIEW_DECIDERS and can_view_case_review(user, review)

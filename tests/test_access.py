@@ -93,6 +93,16 @@ ACCESS = {
     "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # welfare children
     "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "risk.new": frozenset({Role.SUPERVISOR}),
+    "case_reviews.index": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.new": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.create": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.detail": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.threshold": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.informed": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.review": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.recommendation": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.appeal": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    "case_reviews.appeal_decision": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     "review.queue": frozenset({Role.SUPERVISOR}),
     "dashboard.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "briefing.show": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -241,9 +251,19 @@ GET_MATRIX = {
     "/jobs":                       (LOGIN,    200,   200,   200,   200,   200),
     "/jobs/NoSuchJobNoSuchJob00":  (LOGIN,    404,   404,   404,   404,   404),  # anyone else's is missing too
     "/jobs/NoSuchJobNoSuchJob00/status": (LOGIN, 404, 404,   404,   404,   404),
+    "/case-reviews":               (LOGIN,    200,   200,   200,   403,   403),
+    "/case-reviews/new":           (LOGIN,    200,   200,   200,   403,   403),
+    "/case-reviews/{missing}":     (LOGIN,    404,   404,   404,   403,   403),
 }
 
 POST_MATRIX = {  # routes that only take POST, sent with an empty body
+    "/case-reviews":               (LOGIN,    404,   404,   404,   403,   403),  # 404: no victim named
+    "/case-reviews/{missing}/threshold-decision": (LOGIN, 403, 404, 404, 403, 403),
+    "/case-reviews/{missing}/applicant-informed": (LOGIN, 403, 404, 404, 403, 403),
+    "/case-reviews/{missing}/review": (LOGIN,  403,   404,   404,   403,   403),
+    "/case-reviews/{missing}/appeal": (LOGIN,  403,   404,   404,   403,   403),
+    "/case-reviews/{missing}/appeal-decision": (LOGIN, 403, 404, 404, 403, 403),
+    "/case-reviews/{missing}/recommendations/{missing}": (LOGIN, 403, 404, 404, 403, 403),
     "/lists/entries/export":       (LOGIN,    403,   400,   400,   403,   403),  # 400: no purpose or recipient
     "/exports/{missing}/decision": (LOGIN,    403,   404,   404,   403,   403),
     "/exports/{missing}/download": (LOGIN,    403,   404,   404,   403,   403),

@@ -160,7 +160,7 @@ def test_source_details_are_read_only_where_access_guards_them():
 # count. A new module must be placed here (an unplaced module fails), which is the moment to ask where it
 # belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer
 # (a module named outright is placed there, whatever wildcards it also matches).
-FEATURES = ("account", "admin", "api", "audit_viewer", "auditlog", "auth", "beats", "briefing", "context", "dashboard", "entries", "geo_api", "jobs", "lists",
+FEATURES = ("account", "admin", "api", "audit_viewer", "auditlog", "auth", "beats", "briefing", "case_reviews", "context", "dashboard", "entries", "geo_api", "jobs", "lists",
             "main", "offline", "photos", "pole", "retention", "review", "risk", "schools", "search")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
@@ -171,8 +171,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("models", ("pcso.models", "pcso.models.*")),
     ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal", "pcso.ratelimit", "pcso.requestlog", "pcso.backup",
               "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify",
-              "pcso.retention.rules", "pcso.retention.dates", "pcso.retention.tombstones", "pcso.jobs.runner")),
-    ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.auth.totp", "pcso.auth.lockout", "pcso.auth.flow", "pcso.auth.enrolment", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
+              "pcso.retention.rules", "pcso.retention.dates", "pcso.retention.tombstones", "pcso.case_reviews.rules",
+              "pcso.jobs.runner")),
+    ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.auth.totp", "pcso.auth.lockout", "pcso.auth.flow", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
                      "pcso.entries.errors", "pcso.entries.schema", "pcso.entries.forms",
@@ -181,9 +182,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("records and search", ("pcso.search.*", "pcso.pole.*")),
     ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services",
                   "pcso.retention.*", "pcso.risk.services", "pcso.risk.forms")),
-    ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*", "pcso.audit_viewer.*", "pcso.jobs.kinds",
-                   "pcso.jobs.services")),
-    ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.api.*")),  # views: see layer_of()
+    ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*", "pcso.audit_viewer.*", "pcso.case_reviews.*",
+                   "pcso.jobs.kinds", "pcso.jobs.services")),
+    ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.case_reviews.pages", "pcso.api.*")),  # views: see layer_of()
     ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*", "pcso.auditlog.cli", "pcso.retention.command", "pcso.jobs.cli")),
 ]
 # Only the operator commands import inside functions (to keep `flask --help` quick); they sit at the top.

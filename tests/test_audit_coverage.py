@@ -19,6 +19,7 @@ from flask import url_for
 
 from pcso import audit
 from pcso.access import PUBLIC
+from pcso.case_reviews.services import ApplicationInput, record_application
 from pcso.entries.held import hold_submission
 from pcso.extensions import db
 from pcso.lists.approvals import request_export
@@ -120,8 +121,14 @@ def world(app):
     on_dale = EntryFilter.from_args(MultiDict({"person": str(dale.id)}))  # an export request naming a person
     asked = request_export(on_dale, export_summary(on_dale.clauses(people["supervisor"], today=date.today())),
                            fmt="csv", purpose="Case file", recipient="CPS", actor=people["supervisor"])
+    vera = factories.person("Vera Victim")  # an ASB Case Review application (pcso/case_reviews/)
+    noise = factories.asb(author, summary="Noise next door")
+    factories.link(noise, vera, LinkRole.VICTIM)
+    case_review = record_application(ApplicationInput(vera.id, factories.beat(BEAT).id, date.today(), [noise.id]),
+                                     actor=author)
     db.session.commit()
-    records = {"welfare": welfare, "child": child, "asb": asb, "car": car, "park": park, "dale": dale,
+    records = {"vera": vera, "noise": noise, "case_review": case_review,
+               "welfare": welfare, "child": child, "asb": asb, "car": car, "park": park, "dale": dale,
                "draft": draft, "returned": returned, "patrol": patrol, "photo": photo, "held": held,
                "export_request": asked, "approved": approved}
     return people, records
@@ -151,6 +158,13 @@ def _extra(endpoint: str, records: dict, browser) -> tuple[dict, set]:
         return {"person": records["dale"].id}, {("person", records["dale"].id)}
     if endpoint in ("lists.export_requests", "lists.export_request"):  # the request's description names Dale
         return {}, {("person", records["dale"].id)}
+    if endpoint == "case_reviews.detail":  # the victim and the incidents counted
+        return ({"case_review_id": records["case_review"].id},
+                {("person", records["vera"].id), ("entry", records["noise"].id)})
+    if endpoint == "case_reviews.new":  # the application form for a victim names them and their incidents
+        return {"person": records["vera"].id}, {("person", records["vera"].id), ("entry", records["noise"].id)}
+    if endpoint == "case_reviews.index":
+        return {}, {("person", records["vera"].id)}
     if endpoint == "search.results":
         response = browser.post("/search", data={"q": "Youths"})
         assert response.status_code == 303, response.get_data(as_text=True)
@@ -221,7 +235,7 @@ def test_every_get_route_that_shows_records_writes_one_view_event_naming_them(ap
     assert {"entries.detail", "entries.index", "lists.entries", "pole.person", "review.queue", "dashboard.index",
             "beats.detail", "briefing.show", "search.results", "photos.photo", "entries.held",
             "api_entries.entry", "api_lists.entries", "api_records.person", "api_work.review_queue",
-            "api_work.briefing", "main.index"} <= set(walked)
+            "api_work.briefing", "main.index", "case_reviews.index", "case_reviews.detail"} <= set(walked)
 
 
 

@@ -84,6 +84,10 @@ JSON_ENDPOINTS = {"geo_api.locate": "/geo/locate", "geo_api.postcode": "/geo/pos
 NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py"}
 # A half-finished sign-in (password taken, the code awaited, or a code to set up first): fuzzed on their own below.
 SECOND_STEP = {"auth.code": ("/login/code", True), "auth.enrol": ("/login/set-up-code", False)}
+# ASB Case Review: each step's form shows only in its state; bad input on each is tested in
+# tests/test_case_reviews_views.py (a 400 with the message, never a 500).
+NOT_FUZZED.update({f"case_reviews.{name}": "tests/test_case_reviews_views.py" for name in (
+    "create", "threshold", "informed", "review", "recommendation", "appeal", "appeal_decision")})
 
 
 def _priority(supervisor) -> BeatPriority:

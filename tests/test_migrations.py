@@ -34,6 +34,7 @@ TABLES = {
     "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
     "retention_decision", "erased_record",
     "export_request", "entry_amendment",
+    "case_review", "case_review_incident", "case_review_recommendation",
     "vehicle", "welfare_check",
 }
 

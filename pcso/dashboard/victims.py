@@ -6,8 +6,11 @@
   approval of the incident is not one;
 - repeat victim: 3 or more incidents of the same ASB type (the standard type, not the broad NSIR
   category, which puts nearly every incident with a victim under "personal") in the last 3 months;
-- ASB Case Review: 3 or more complaints in the last 6 months, each recorded within one calendar month
-  of its incident (s.104 ASB, Crime and Policing Act 2014; the local threshold is never higher).
+- ASB Case Review: the area's threshold of complaints (default 3) in its window (default the last 6 months),
+  each recorded within its time (default one calendar month) of the incident (s.104 ASB, Crime and Policing
+  Act 2014; the local threshold is never higher than 3). The area is the beat of the victim's latest incident;
+  thresholds and windows per beat or for the force come from pcso/data/case_review.toml
+  (pcso/case_reviews/rules.py). The applications themselves: pcso/case_reviews/queries.py.
 """
 from __future__ import annotations
 
@@ -21,11 +24,11 @@ from ..extensions import db
 from ..models import (
     AsbType, AssessmentKind, Entry, EntryKind, EntryStatus, LinkRole, Person, RiskAssessment, RiskLevel, User,
 )
+from ..case_reviews.rules import beat_codes, current_rules
 from ..timeutil import london_day_start, to_london
 from .scope import ASB, ENTRY, LINK, Scope, add_months, aware, counted, every_beat, list_url, within_a_month
 
 REPEAT_MONTHS, REPEAT_AT_LEAST = 3, 3
-CASE_REVIEW_MONTHS, CASE_REVIEW_AT_LEAST = 6, 3
 
 
 @dataclass
@@ -134,15 +137,25 @@ def repeat_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[V
     return found
 
 
+def _in_time(incident: VictimIncident, months: int) -> bool:
+    if months == 1:
+        return within_a_month(incident.occurred_at, incident.recorded_at)
+    return to_london(incident.recorded_at) <= add_months(to_london(incident.occurred_at), months)
+
+
 def case_review_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
-    since = london_day_start(add_months(today, -CASE_REVIEW_MONTHS))
+    rules = current_rules()
+    codes = beat_codes() if rules.beats else {}
     found = []
     for person_id, incidents in rows.items():
-        complaints = [i for i in incidents if i.occurred_at >= since and within_a_month(i.occurred_at, i.recorded_at)]
-        if len(complaints) >= CASE_REVIEW_AT_LEAST:
-            # qualified once the third complaint was recorded
-            third = sorted(complaints, key=lambda i: i.recorded_at)[CASE_REVIEW_AT_LEAST - 1]
-            found.append(Victim(person_id, complaints, {"qualified_on": to_london(third.recorded_at).date(),
+        area = rules.for_beat(codes.get(incidents[-1].beat_id))  # the beat of the latest incident
+        since = london_day_start(add_months(today, -area.window_months))
+        complaints = [i for i in incidents if i.occurred_at >= since and _in_time(i, area.complaint_within_months)]
+        if len(complaints) >= area.threshold:
+            # qualified once the threshold's complaint was recorded
+            nth = sorted(complaints, key=lambda i: i.recorded_at)[area.threshold - 1]
+            found.append(Victim(person_id, complaints, {"qualified_on": to_london(nth.recorded_at).date(),
+                                                        "threshold": area.threshold,
                                                         "late": len([i for i in incidents if i.occurred_at >= since])
                                                         - len(complaints)}))
     return found
@@ -180,14 +193,14 @@ def risk_reviews_due(user: User, today: date) -> list[Victim]:
 VICTIM_RULES = {"risk-review-due": lambda user, rows, today: risk_reviews_due(user, today),
                 "repeat-victims": lambda user, rows, today: repeat_victims(rows, today),
                 "case-review": lambda user, rows, today: case_review_victims(rows, today)}
-VICTIM_MONTHS = max(REPEAT_MONTHS, CASE_REVIEW_MONTHS)
 
 
 def victim_rows(user: User, beat_ids, today: date) -> dict[int, list[VictimIncident]]:
-    """The incidents of every victim who could be a repeat victim or ask for a Case Review (3 or more), since
-    the longer look-back of the two."""
-    since = london_day_start(add_months(today, -VICTIM_MONTHS))
-    return _victim_rows(user, beat_ids, since, min(REPEAT_AT_LEAST, CASE_REVIEW_AT_LEAST))
+    """The incidents of every victim who could be a repeat victim or ask for a Case Review (3 or more, or the
+    lowest area threshold), since the longer look-back of the two."""
+    rules = current_rules()
+    since = london_day_start(add_months(today, -max(REPEAT_MONTHS, rules.longest_window_months)))
+    return _victim_rows(user, beat_ids, since, min(REPEAT_AT_LEAST, rules.lowest_threshold))
 
 
 def victim_entry_ids(user: User, today: date, rule: str) -> list[int]:

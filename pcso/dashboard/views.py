@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..access import DASHBOARD_VIEWERS, dashboard_beat_ids, require
 from ..beats.services import all_beats
+from ..case_reviews.queries import dashboard_block
 from ..database import writes_on_read
 from ..extensions import db
 from ..timeutil import to_london, utcnow
@@ -36,4 +37,5 @@ def index():
     dashboard = build_dashboard(current_user, scope, beats)
     record_dashboard_view(scope, actor=current_user, dashboard=dashboard)
     db.session.commit()
-    return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats)
+    return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats,
+                           case_reviews=dashboard_block(current_user, scope.beat_ids, today))

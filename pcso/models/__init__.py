@@ -6,6 +6,10 @@ from .audit import AuditAction, AuditEvent
 from .audit_tree import AuditCheckpoint, AuditLeaf
 from .beat import Beat, BeatIndexVersion
 from .briefing import BeatPriority, Shift
+from .case_review import (
+    AppealOutcome, ApplicantType, CaseReview, CaseReviewIncident, CaseReviewRecommendation, CaseReviewState,
+    RecommendationStatus,
+)
 from .context import StreetCrime
 from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource, SecurityMarking
 from .export_request import ExportRequest, ExportRequestStatus
@@ -27,10 +31,12 @@ from .user import RateLimitCounter, Role, User, UserSession, beat_assignment
 from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
-    "AmendmentStatus", "ApiToken", "AsbIncident", "AsbType", "AssessmentKind", "AuditAction", "AuditCheckpoint",
-    "AuditEvent", "AuditLeaf", "Beat", "BeatIndexVersion", "BeatPriority", "Entry", "EntryAmendment", "EntryReview",
-    "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "IdempotencyKey", "Job", "JobState",
-    "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "SavedSearch", "TokenScope",
+    "AmendmentStatus", "ApiToken", "AppealOutcome", "ApplicantType", "AsbIncident", "AsbType", "AssessmentKind",
+    "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatIndexVersion", "BeatPriority",
+    "CaseReview", "CaseReviewIncident", "CaseReviewRecommendation", "CaseReviewState", "Entry", "EntryAmendment",
+    "EntryReview", "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "IdempotencyKey", "Job",
+    "JobState", "RateLimitCounter", "RecommendationStatus", "RetentionDecision", "RetentionDecisionType",
+    "RiskAssessment", "SavedSearch", "TokenScope",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
     "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",

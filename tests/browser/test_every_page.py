@@ -35,6 +35,8 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
                   "welfare-form": "/welfare-checks/new", "intel-form": "/intelligence-reports/new",
                   "raise-intel-form": f"/intelligence-reports/new?from={entry_id}",
                   "briefing": "/briefing", "briefing-pdf-form": "/briefing.pdf", "dashboard": "/dashboard"}
+    if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST):  # ASB Case Review applications
+        pages |= {"case-reviews": "/case-reviews", "case-review-victims": "/case-reviews/new"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST):
         pages["entry"] = f"/entries/{entry_id}"
         pages["entry-pdf-form"] = f"/entries/{entry_id}/pdf"
