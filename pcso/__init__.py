@@ -37,8 +37,10 @@ from .photos import views as photos
 from .photos.uploads import register_upload_limits
 from .ratelimit import DatabaseStorage
 from .pole import views as pole
+from .pole import views_records as pole_records
 from .retention import views as retention
 from .retention.dates import init_retention
+from .models.markers import init_markers
 from .review import views as review
 from .risk import views as risk
 from .search import views as search
@@ -80,9 +82,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     configure_engine(app)
     init_retention(app)
+    init_markers(app)  # the force's warning markers (pcso/models/markers.py): a bad file stops the app
 
     register_converters(app)
-    for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
+    for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, pole_records, search, admin,
                    offline, retention, audit_viewer, access_reasons):
         app.register_blueprint(module.bp)
 

@@ -255,3 +255,11 @@ def can_view_record(user: User, record) -> bool:
     return db.session.scalar(
         sa.select(sa.exists().where(column == record.id, visible_links(user)))
     )
+
+
+EDITORS = READERS  # who may edit a person's or vehicle's details (pcso/pole/records.py): those who may see it
+
+
+def can_edit_record(user: User, record) -> bool:
+    """Whoever may see a person or vehicle may correct and add to it; never a record merged away."""
+    return user.role in EDITORS and record.merged_into_id is None and can_view_record(user, record)
