@@ -341,3 +341,27 @@ def test_markers_on_people_before_0018_become_rows_and_the_search_triggers_survi
             assert conn.execute(sa.text("SELECT rowid FROM person_fts WHERE person_fts MATCH 'leeroy'")).all()
     flask_db(blank_app, "downgrade", "0017")
     flask_db(blank_app, "upgrade")
+
+
+def test_the_api_gives_a_persons_new_fields_and_markers(app, world):
+    from tests.api.helpers import bearer, token
+    dale, author = world["dale"], world["author"]
+    records.update_person(dale, actor=author, full_name="Dale Wrigley", born_on=None, approx_age=35, sex=Sex.MALE,
+                          description="Scar on left cheek")
+    records.add_marker(dale, "weapons", actor=author, note="Knife", review_on=None)
+    records.update_vehicle(world["car"], actor=author, vrm="MX65TKZ", make="Ford", model=None, colour="Red",
+                           description="Roof box", keeper_id=dale.id)
+    secret = token(author)
+    db.session.commit()
+    body = app.test_client().get(f"/api/v1/people/{dale.id}", headers=bearer(secret)).get_json()["record"]
+    assert (body["sex"], body["approx_age"], body["approx_age_on"]) == ("male", 35, london_today().isoformat())
+    assert [m["marker"] for m in body["markers"]] == ["weapons"] and "note" not in body["markers"][0]
+    car = app.test_client().get(f"/api/v1/vehicles/{world['car'].id}", headers=bearer(secret)).get_json()["record"]
+    assert car["description"] == "Roof box" and "keeper_id" not in car
+
+
+def test_an_entry_page_shows_the_warning_markers_of_its_people(app, world):
+    records.add_marker(world["dale"], "violent", actor=world["author"], note="Assault", review_on=None)
+    db.session.commit()
+    page = soup(signed_in(app, world["colleague"]).get(f"/entries/{world['asb'].id}"))
+    assert page.select_one("[data-testid=people] [data-testid=person-warnings]").text.strip() == "Violent"
