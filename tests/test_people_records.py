@@ -365,3 +365,27 @@ def test_an_entry_page_shows_the_warning_markers_of_its_people(app, world):
     db.session.commit()
     page = soup(signed_in(app, world["colleague"]).get(f"/entries/{world['asb'].id}"))
     assert page.select_one("[data-testid=people] [data-testid=person-warnings]").text.strip() == "Violent"
+
+
+def test_a_marker_is_reviewed_and_removed_through_its_own_forms(app, world):
+    dale, browser = world["dale"], signed_in(app, world["colleague"])
+    marker = records.add_marker(dale, "drugs", actor=world["author"], note=None, review_on=None)
+    db.session.commit()
+    page = soup(browser.get(f"/people/{dale.id}/edit"))
+    assert page.select_one(f"#marker-{marker.id} label[for=review-{marker.id}-review_on]")  # one id per marker's form
+    soon = (london_today() + timedelta(days=60)).isoformat()
+    assert browser.post(f"/people/{dale.id}/markers/{marker.id}/review",
+                        data={f"review-{marker.id}-review_on": soon}).status_code == 303
+    empty = browser.post(f"/people/{dale.id}/markers/{marker.id}/remove", data={f"remove-{marker.id}-reason": ""})
+    assert empty.status_code == 400 and "Say why" in soup(empty).select_one("[data-testid=error-summary]").text
+    assert browser.post(f"/people/{dale.id}/markers/{marker.id}/remove",
+                        data={f"remove-{marker.id}-reason": "Wrong person"}).status_code == 303
+    other = factories.person("Someone Else")
+    factories.link(world["asb"], other)
+    db.session.commit()
+    assert browser.post(f"/people/{other.id}/markers/{marker.id}/remove",  # another person's marker: not found
+                        data={f"remove-{marker.id}-reason": "x"}).status_code == 404
+    db.session.expire_all()
+    kept = db.session.get(PersonWarningMarker, marker.id)
+    assert (kept.review_on.isoformat(), kept.removed_note) == (soon, "Wrong person")
+    assert db.session.get(Person, dale.id).warning_markers == []
