@@ -41,8 +41,10 @@ from .ratelimit import DatabaseStorage
 from .replica import init_replica
 from .requestlog import init_request_log
 from .pole import views as pole
+from .pole import views_records as pole_records
 from .retention import views as retention
 from .retention.dates import init_retention
+from .models.markers import init_markers
 from .review import views as review
 from .risk import views as risk
 from .search import views as search
@@ -86,10 +88,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     configure_engine(app)
     init_retention(app)
+    init_markers(app)  # the force's warning markers (pcso/models/markers.py): a bad file stops the app
 
     register_converters(app)
-    for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline, retention, audit_viewer, access_reasons, jobs_views, case_reviews):
+    for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole,
+                   pole_records, search, admin, offline, retention, audit_viewer, access_reasons, jobs_views, case_reviews):
         app.register_blueprint(module.bp)
 
     register_web(app)

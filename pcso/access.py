@@ -285,3 +285,11 @@ def can_start_case_review(user: User, beat_id: int | None) -> bool:
 def can_decide_case_review(user: User, review) -> bool:
     """The threshold decision, the review, informing the applicant, appeals: supervisors and analysts."""
     return user.role in CASE_REVIEW_DECIDERS and can_view_case_review(user, review)
+
+
+EDITORS = READERS  # who may edit a person's or vehicle's details (pcso/pole/records.py): those who may see it
+
+
+def can_edit_record(user: User, record) -> bool:
+    """Whoever may see a person or vehicle may correct and add to it; never a record merged away."""
+    return user.role in EDITORS and record.merged_into_id is None and can_view_record(user, record)

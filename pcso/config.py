@@ -181,6 +181,9 @@ def load_config(instance_path: Path) -> dict:
         "RETENTION_RULES_FILE": os.environ.get("RETENTION_RULES_FILE", ""),
         # ASB Case Review thresholds and timescales (pcso/case_reviews/rules.py): empty for pcso/data/case_review.toml.
         "CASE_REVIEW_RULES_FILE": os.environ.get("CASE_REVIEW_RULES_FILE", ""),
+        # Warning markers officers may set on a person (pcso/models/markers.py): a force's own TOML file; empty for
+        # pcso/data/warning_markers.toml.
+        "WARNING_MARKERS_FILE": os.environ.get("WARNING_MARKERS_FILE", ""),
         # The sealing keys' folder (default instance/seal_keys/): made by `flask seal-key init`, never here.
         "SEAL_KEY_DIR": os.environ.get("SEAL_KEY_DIR", ""),
         # The audit log's checkpoint signing key (default instance/audit-keys/): `flask audit key init`, never here.

@@ -33,6 +33,7 @@ from pcso.lists.exports import export_summary
 from pcso.lists.filters import EntryFilter
 from pcso.timeutil import london_today, utcnow
 from pcso.models import BeatPriority, EntryKind, EntryStatus, LinkRole, Role, TokenScope, User
+from pcso.models import AddressRole, PersonAddress, PersonWarningMarker
 from tests import factories
 from tests.factories import signed_in, soup
 from tests.hostile import NASTY, hostile, text
@@ -70,6 +71,7 @@ PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
     ("pcso", "/briefing"), ("pcso", "/account/tokens"), ("pcso", "/entries/held/{held}"),
     ("supervisor", "/entries/{submitted}"), ("supervisor", "/entries/{welfare}"),  # the reason for access
     ("supervisor", "/people/{person}"), ("supervisor", "/vehicles/{vehicle}"),
+    ("supervisor", "/people/{person}/edit"), ("supervisor", "/vehicles/{vehicle}/edit"),
     ("supervisor", "/beats/{beat}/priorities/new"), ("supervisor", "/priorities/{priority}/edit"),
     ("supervisor", "/beats/{beat}"), ("supervisor", "/briefing"),  # not on shift: "Start shift"
     ("admin", "/admin/users/{victim}"), ("admin", "/admin/users/{victim}/tokens"),
@@ -147,7 +149,10 @@ def world(app):
     patrol = factories.patrol(pcso, OLD_TRAFFORD, status=EntryStatus.DRAFT)
     patrol.ended_at = None  # running: its page has the end form
     submitted = factories.asb(pcso, OLD_TRAFFORD)
-    person = factories.link(submitted, factories.person("Fuzz Other"), LinkRole.WITNESS).person
+    person = factories.link(submitted, factories.person("Fuzz Other", aliases=["Fuzzy"]), LinkRole.WITNESS).person
+    # an alias, a marker and an address: their remove (and review) forms are on the person's edit page
+    person.markers.append(PersonWarningMarker(marker="violent"))
+    person.addresses.append(PersonAddress(location=factories.location("1 Fuzz Road"), role=AddressRole.HOME))
     vehicle = factories.link(submitted, factories.vehicle("FZ12 ZZY")).vehicle
     ids = {"draft": draft.id, "asb": asb.id, "patrol": patrol.id, "submitted": submitted.id, "person": person.id,
            "vehicle": vehicle.id, "beat": factories.beat(OLD_TRAFFORD).id, "victim": victim.id,

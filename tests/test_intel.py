@@ -104,7 +104,7 @@ def test_pcso_logs_a_report_with_people_and_a_vehicle_and_sees_its_grading(app):
     assert report.handling_conditions is None and report.source_details == SOURCE
     assert [(link.person.full_name, link.role, link.note) for link in report.people_links] == [
         ("Dale Wrigley", LinkRole.SUSPECT, "Driver, about 35"), ("Kieran Holt", LinkRole.ASSOCIATE, None)]
-    vehicles = [(link.vehicle.vrm, link.vehicle.description) for link in report.vehicle_links]
+    vehicles = [(link.vehicle.vrm, link.vehicle.summary) for link in report.vehicle_links]
     assert vehicles == [("MX65TKZ", "Red Audi A3")]
 
     page = soup(browser.get(f"/entries/{report.id}"))

@@ -35,6 +35,7 @@ TABLES = {
     "retention_decision", "erased_record",
     "export_request", "entry_amendment",
     "case_review", "case_review_incident", "case_review_recommendation",
+    "person_warning_marker", "person_address",
     "vehicle", "welfare_check",
 }
 

@@ -14,23 +14,40 @@ from .schemas import STAMP, EntrySummarySchema, Strict, enum_field, example
 ENTRY = EntrySummarySchema.example
 
 
+@example({"marker": "violent", "label": "Violent", "set_at": STAMP, "review_on": "2027-06-01"})
+class WarningMarkerSchema(ma.Schema):
+    """A warning marker in force (its note stays on the pages: the API gives what it is and since when)."""
+    marker = fields.String(required=True)
+    label = fields.String(required=True)
+    set_at = fields.AwareDateTime(required=True)
+    review_on = fields.Date(allow_none=True)
+
+
 @example({"id": 41, "full_name": "Sam Smith", "born_on": "1990-04-02", "aliases": ["Sammy"],
-          "warning_markers": []})
+          "warning_markers": ["violent"], "sex": "male", "approx_age": None, "approx_age_on": None,
+          "description": "Tall, red hoodie", "markers": [WarningMarkerSchema.example]})
 class PersonRecordSchema(ma.Schema):
     id = fields.Integer(required=True)
     full_name = fields.String(required=True)
     born_on = fields.Date(allow_none=True)
     aliases = fields.List(fields.String(), required=True)
     warning_markers = fields.List(fields.String(), required=True)
+    sex = fields.String(required=True, metadata={"enum": ["female", "male", "unknown"]})
+    approx_age = fields.Integer(allow_none=True, metadata={"description": "an officer's estimate, on approx_age_on"})
+    approx_age_on = fields.Date(allow_none=True)
+    description = fields.String(allow_none=True)
+    markers = fields.List(fields.Nested(WarningMarkerSchema), attribute="active_markers", required=True)
 
 
-@example({"id": 9, "vrm": "AB12CDE", "make": "Vauxhall", "model": "Corsa", "colour": "Blue"})
+@example({"id": 9, "vrm": "AB12CDE", "make": "Vauxhall", "model": "Corsa", "colour": "Blue",
+          "description": "Roof box"})
 class VehicleRecordSchema(ma.Schema):
     id = fields.Integer(required=True)
     vrm = fields.String(required=True)
     make = fields.String(allow_none=True)
     model = fields.String(allow_none=True)
     colour = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
 
 
 @example({"id": 5, "address": "12 Matrix Road", "postcode": "M16 0AA", "lat": 53.46, "lon": -2.26, "beat_id": 7})

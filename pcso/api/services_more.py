@@ -53,7 +53,7 @@ def run_search(user: User, criteria: dict) -> dict:
     return {"total": found.total, "page": found.page, "pages": found.pages, "is_capped": found.is_capped,
             "results": [dict(entry_summary(r.entry), distance_m=r.distance_m) for r in found.results],
             "people": [{"id": p.id, "label": p.full_name} for p in found.people],
-            "vehicles": [{"id": v.id, "label": f"{v.vrm} {v.description}".strip()} for v in found.vehicles]}
+            "vehicles": [{"id": v.id, "label": f"{v.vrm} {v.summary}".strip()} for v in found.vehicles]}
 
 
 # --- review ------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def _links(pdf: MarkedPDF, entry: Entry) -> None:
     if not entry.vehicle_links:
         pdf.paragraph("None recorded.")
     for link in entry.vehicle_links:
-        pdf.field(link.vehicle.vrm, link.vehicle.description or link.note or "")
+        pdf.field(link.vehicle.vrm, link.vehicle.summary or link.note or "")
 
 
 def _photos(pdf: MarkedPDF, entry: Entry) -> None:

@@ -43,3 +43,8 @@ __all__ = [
     "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "Shift", "StreetCrime", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]
+
+# Whole POLE records (issue 12, people and vehicles): markers with their history, addresses, sex.
+from .pole import AddressRole, PersonAddress, PersonWarningMarker, Sex  # noqa: E402
+
+__all__ += ["AddressRole", "PersonAddress", "PersonWarningMarker", "Sex"]

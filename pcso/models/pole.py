@@ -15,8 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..timeutil import utcnow
 from .beat import Beat
+from .markers import marker_label
 from .entry import Entry
 from .school import School
+from .user import User
 from .types import UTCDateTime, enum_type
 
 
@@ -48,6 +50,34 @@ class WarningMarker(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class Sex(StrEnum):
+    """As recorded by the officer (PNC style: male, female, or not known)."""
+
+    FEMALE = "female"
+    MALE = "male"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return {"unknown": "Not known"}.get(self.value, self.value.title())
+
+
+class AddressRole(StrEnum):
+    """How a person is connected to a place."""
+
+    HOME = "home"
+    PREVIOUS = "previous"
+    FREQUENTS = "frequents"
+    WORK = "work"
+    SCHOOL = "school"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"home": "Home address", "previous": "Previous address", "frequents": "Frequents",
+                "work": "Work", "school": "School or college", "other": "Other"}[self.value]
 
 
 class OrganisationType(StrEnum):
@@ -89,10 +119,23 @@ class Person(_Record, db.Model):
     name_key: Mapped[str] = mapped_column(sa.String(120), index=True)
     aliases: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     born_on: Mapped[date | None] = mapped_column(index=True)
+    # An age an officer estimated, and the day they did: "about 17 (estimated 2026-03)". With a date of
+    # birth the estimate is not shown. Estimates made before 0018 have no date.
     approx_age: Mapped[int | None]
+    approx_age_on: Mapped[date | None]
+    sex: Mapped[Sex] = mapped_column(enum_type(Sex, length=16), default=Sex.UNKNOWN,
+                                     server_default=Sex.UNKNOWN.value)
     description: Mapped[str | None] = mapped_column(sa.String(300))
+    # The codes of the markers in force (the rows in `markers` not removed), kept by pcso/pole/records.py:
+    # what lists, search and the API read without loading the rows.
     warning_markers: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+
+    markers: Mapped[list[PersonWarningMarker]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="PersonWarningMarker.id", foreign_keys="PersonWarningMarker.person_id")
+    addresses: Mapped[list[PersonAddress]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True, order_by="PersonAddress.id")
 
     @property
     def age(self) -> int | None:
@@ -103,9 +146,24 @@ class Person(_Record, db.Model):
         return today.year - self.born_on.year - ((today.month, today.day) < (self.born_on.month, self.born_on.day))
 
     @property
+    def estimated_age_now(self) -> int | None:
+        """The estimate carried forward to today: 17 estimated two years ago is about 19 now."""
+        if self.approx_age is None:
+            return None
+        if self.approx_age_on is None:
+            return self.approx_age
+        today = date.today()
+        years = today.year - self.approx_age_on.year - (
+            (today.month, today.day) < (self.approx_age_on.month, self.approx_age_on.day))
+        return self.approx_age + max(years, 0)
+
+    @property
     def warning_labels(self) -> list[str]:
-        known = {marker.value: marker.label for marker in WarningMarker}
-        return [known.get(value, value) for value in self.warning_markers or []]
+        return [marker_label(value) for value in self.warning_markers or []]
+
+    @property
+    def active_markers(self) -> list[PersonWarningMarker]:
+        return [marker for marker in self.markers if marker.removed_at is None]
 
     def __repr__(self) -> str:
         return f"<Person {self.id}>"
@@ -125,10 +183,18 @@ class Vehicle(_Record, db.Model):
     make: Mapped[str | None] = mapped_column(sa.String(40))
     model: Mapped[str | None] = mapped_column(sa.String(40))
     colour: Mapped[str | None] = mapped_column(sa.String(30))
+    # What the officer saw that the registration doesn't say: damage, stickers, a roof box.
+    description: Mapped[str | None] = mapped_column(sa.String(300))
+    # The registered (or known) keeper: a person, picked from those the officer may see. Shown only to
+    # viewers who may see that person too (pcso/pole/records.py profile_extras).
+    keeper_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"), index=True)
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vehicle.id"))
 
+    keeper: Mapped[Person | None] = relationship(foreign_keys=[keeper_id])
+
     @property
-    def description(self) -> str:
+    def summary(self) -> str:
+        """Colour, make and model: "Blue Vauxhall Corsa" (the free-text description is `description`)."""
         return " ".join(part for part in (self.colour, self.make, self.model) if part)
 
     def __repr__(self) -> str:
@@ -159,6 +225,58 @@ class Organisation(_Record, db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
 
     school: Mapped[School | None] = relationship()
+
+
+class PersonWarningMarker(db.Model):
+    """One officer-safety marker on a person: who set it and when, why, and when it is next reviewed.
+
+    Removing one keeps the row (removed_at, removed_by): the history of what officers were warned of stays.
+    `marker` is a code from the configured list (pcso/models/markers.py)."""
+
+    __tablename__ = "person_warning_marker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    marker: Mapped[str] = mapped_column(sa.String(40))
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    review_on: Mapped[date | None]
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    removed_note: Mapped[str | None] = mapped_column(sa.String(300))
+
+    person: Mapped[Person] = relationship(back_populates="markers", foreign_keys=[person_id])
+    set_by: Mapped[User | None] = relationship(foreign_keys=[set_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+
+    @property
+    def label(self) -> str:
+        return marker_label(self.marker)
+
+    @property
+    def review_overdue(self) -> bool:
+        return self.removed_at is None and self.review_on is not None and self.review_on < date.today()
+
+
+class PersonAddress(db.Model):
+    """A person's connection to a place: home, previous address, somewhere they frequent, work."""
+
+    __tablename__ = "person_address"
+    __table_args__ = (sa.UniqueConstraint("person_id", "location_id", "role", name="uq_person_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("location.id", ondelete="CASCADE"), index=True)
+    role: Mapped[AddressRole] = mapped_column(enum_type(AddressRole, length=16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    person: Mapped[Person] = relationship(back_populates="addresses")
+    location: Mapped[Location] = relationship()
 
 
 _ONE_TARGET = " + ".join(

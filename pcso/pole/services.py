@@ -4,15 +4,18 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from .. import audit
 from ..access import can_merge_welfare_child, can_view_entry, can_view_record, visible_links
 from ..extensions import db
+from ..beats.services import locate_beat
 from ..search.index import reindex_linked_to
 from ..models import (
-    AuditAction, Entry, Link, LinkRole, Person, RiskAssessment, User, Vehicle, WelfareCheck, name_key,
-    normalise_vrm,
+    AuditAction, Entry, Link, LinkRole, Location, Person, PersonAddress, PersonWarningMarker, RiskAssessment, User,
+    Sex, Vehicle, WelfareCheck, name_key, normalise_vrm,
 )
+from ..postcodes import DEFAULT_POSTCODES_PATH, load_postcode_book, normalise_postcode
 from ..timeutil import utcnow
 
 
@@ -111,8 +114,8 @@ def link(entry: Entry, target, role: LinkRole, *, note: str | None = None, posit
 
 # --- merging two records of one real person or vehicle ------------------------------------------
 
-PERSON_DETAILS = ("born_on", "approx_age", "description")
-VEHICLE_DETAILS = ("make", "model", "colour")
+PERSON_DETAILS = ("born_on", "approx_age", "description")  # an estimated age moves with the day it was made
+VEHICLE_DETAILS = ("make", "model", "colour", "description", "keeper_id")
 
 
 class MergeRefused(ValueError):
@@ -238,10 +241,21 @@ def merge_people(keep: Person, loser: Person, *, actor: User, reason: str):
         if getattr(keep, field) in (None, "") and getattr(loser, field) not in (None, ""):
             setattr(keep, field, getattr(loser, field))
             filled.append(field)
+            if field == "approx_age":
+                keep.approx_age_on = loser.approx_age_on
+    if keep.sex == Sex.UNKNOWN and loser.sex not in (None, Sex.UNKNOWN):
+        keep.sex = loser.sex
+        filled.append("sex")
     markers = list(dict.fromkeys([*(keep.warning_markers or []), *(loser.warning_markers or [])]))
     if markers != list(keep.warning_markers or []):
         keep.warning_markers = markers
         filled.append("warning_markers")
+    # the loser's marker rows (with their history), addresses and vehicles kept are the survivor's now
+    for model in (PersonWarningMarker, PersonAddress):
+        db.session.execute(sa.update(model).where(model.person_id == loser.id).values(person_id=keep.id)
+                           .execution_options(synchronize_session=False))
+    db.session.execute(sa.update(Vehicle).where(Vehicle.keeper_id == loser.id).values(keeper_id=keep.id)
+                       .execution_options(synchronize_session=False))
     # the loser's risk assessments are the survivor's now: a victim due a review stays due under one record
     db.session.execute(sa.update(RiskAssessment).where(RiskAssessment.person_id == loser.id)
                        .values(person_id=keep.id).execution_options(synchronize_session=False))
@@ -262,6 +276,40 @@ def merge_vehicles(keep: Vehicle, loser: Vehicle, *, actor: User, reason: str):
             filled.append(field)
     return _retire(Vehicle, keep, loser, actor=actor, reason=reason, filled=filled,
                    vrm=keep.vrm, merged_vrm=loser.vrm)
+
+
+# --- a place typed as an address ------------------------------------------------------------------
+
+def location_for(address: str, postcode: str | None, *, user: User | None = None) -> Location:
+    """The Location for an address typed on a form: an existing live one with the same address and postcode
+    that `user` may see, or a new one, placed from the offline postcode book (the point and its beat).
+
+    Only a record the user may see is reused (as person_for): joining an unseen one would link their record
+    to a place recorded in an entry they may not open. A new record is audited (its fields, never values)."""
+    address = " ".join((address or "").split())[:200]
+    if not address:
+        raise ValueError("an address is needed")
+    postcode = normalise_postcode(postcode) if postcode else None
+    same = db.session.scalars(sa.select(Location).where(
+        sa.func.lower(Location.address) == address.lower(), Location.merged_into_id.is_(None),
+        Location.postcode.is_(None) if postcode is None else Location.postcode == postcode)
+        .order_by(Location.id).limit(20))
+    for found in same:
+        if user is not None and can_view_record(user, found):
+            return found
+    location = Location(address=address, postcode=postcode)
+    if postcode is not None:
+        path = (current_app.config.get("POSTCODES_PATH") if has_app_context() else None) or DEFAULT_POSTCODES_PATH
+        point = load_postcode_book(path).lookup(postcode)
+        if point is not None:
+            location.lat, location.lon = point.lat, point.lon
+            beat = locate_beat(point.lat, point.lon)
+            location.beat_id = beat.id if beat is not None else None
+    db.session.add(location)
+    db.session.flush()
+    audit.pole_changed(location, actor=user, created=True, fields=[
+        name for name in ("address", "postcode", "lat", "lon", "beat_id") if getattr(location, name) is not None])
+    return location
 
 
 def record_profile_view(record, *, entries: int, actor: User, shown=(), **details) -> None:

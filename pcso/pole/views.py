@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Location, Person, Vehicle, name_key, normalise_vrm
 from . import queries
 from .forms import MergeForm
+from .records import profile_extras
 from .services import (
     MergeForbidden, MergeRefused, RecordNotFound, merge_people, merge_refusal, merge_vehicles, record_profile_view,
     record_records_shown, survivor, visible_record,
@@ -52,7 +53,7 @@ def suggest_vehicles():
     record_records_shown(vehicles, actor=current_user, object_type="vehicle")
     return jsonify(results=[
         {"id": v.id, "vrm": v.vrm, "make": v.make, "model": v.model, "colour": v.colour,
-         "label": f"{v.vrm} {v.description}".strip()}
+         "label": f"{v.vrm} {v.summary}".strip()}
         for v in vehicles
     ])
 
@@ -81,13 +82,14 @@ def _profile(model, record_id: int):
         find = {Person: queries.possible_duplicates, Vehicle: queries.possible_vehicle_duplicates}.get(model)
         duplicates = find(current_user, record) if find else []
     associates, merged_from = queries.associates(current_user, record), queries.merged_from(record)
+    extras = profile_extras(current_user, record)  # addresses, keeper, vehicles kept: pcso/pole/records.py
     record_profile_view(record, entries=timeline.total, actor=current_user, joined=bool(associates), shown=[
         *timeline.entries, *(a.record for a in associates), *(d.record for d in duplicates),
-        *(m.record for m in merged_from)])
+        *(m.record for m in merged_from), *extras.shown])
     page = render_template(
         "pole/profile.html", kind=model.__tablename__, record=record, timeline=timeline,
         associates=associates, points=entry_map_points(timeline.entries),
-        merged_from=merged_from, duplicates=duplicates, merge_form=MergeForm(formdata=None))
+        merged_from=merged_from, duplicates=duplicates, merge_form=MergeForm(formdata=None), extras=extras)
     db.session.commit()  # after rendering: a commit expires every loaded entry, and reloading is a query each
     return page
 

@@ -192,7 +192,7 @@ class Safeguarding(BuilderBase):
         else:
             template = self.rng.choice(VEHICLE_INTEL)
         if vehicle is not None:
-            words |= {"vrm": vehicle.vrm, "vehicle": vehicle.description or "A car"}
+            words |= {"vrm": vehicle.vrm, "vehicle": vehicle.summary or "A car"}
         links = [Link(person=link.person, role=LinkRole.SUSPECT, note=link.note, position=i)
                  for i, link in enumerate(people)]
         links += [Link(vehicle=car, role=LinkRole.MENTIONED, position=100 + i) for i, car in enumerate(cars)]
@@ -206,7 +206,7 @@ class Safeguarding(BuilderBase):
         beat = self.beats_by_id[check.beat_id]
         words = self._words(beat)
         associate, vehicle = self._face(suspects, author), self._pool_vehicle()
-        words |= {"associate": associate.full_name, "vrm": vehicle.vrm, "vehicle": vehicle.description or "A car"}
+        words |= {"associate": associate.full_name, "vrm": vehicle.vrm, "vehicle": vehicle.summary or "A car"}
         child = next(link.person for link in check.links if link.role == LinkRole.SUBJECT)
         links = [Link(person=child, role=LinkRole.SUBJECT, position=0),
                  Link(person=associate, role=LinkRole.ASSOCIATE, note="Older associate", position=1),
@@ -223,7 +223,7 @@ class Safeguarding(BuilderBase):
         links: list[Link] = []
         if self.rng.random() < 0.5:
             vehicle = self._pool_vehicle()
-            words |= {"vrm": vehicle.vrm, "vehicle": vehicle.description or "A car"}
+            words |= {"vrm": vehicle.vrm, "vehicle": vehicle.summary or "A car"}
             template = self.rng.choice(VEHICLE_INTEL)
             if self.rng.random() < 0.5:
                 links.append(Link(person=self._face(suspects, author), role=LinkRole.ASSOCIATE, note="Driver",
