@@ -36,6 +36,7 @@ from .offline import views as offline
 from .photos import views as photos
 from .photos.uploads import register_upload_limits
 from .ratelimit import DatabaseStorage
+from .patrol_plans import views as patrol_plans
 from .pole import views as pole
 from .retention import views as retention
 from .retention.dates import init_retention
@@ -83,7 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_converters(app)
     for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
-                   offline, retention, audit_viewer, access_reasons):
+                   offline, retention, audit_viewer, access_reasons, patrol_plans):
         app.register_blueprint(module.bp)
 
     register_web(app)

@@ -34,6 +34,7 @@ TABLES = {
     "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
     "retention_decision", "erased_record",
     "export_request", "entry_amendment",
+    "patrol_suggestion",
     "vehicle", "welfare_check",
 }
 

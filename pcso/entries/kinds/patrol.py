@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields, post_load, validate
-from wtforms import DateTimeLocalField, RadioField, StringField
+from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...models import EntryKind, Patrol, PatrolMode
@@ -27,6 +27,7 @@ class PatrolForm(EntryForm):
                                                            Length(max=200)],
                           description="e.g. Car break-ins on Moss Lane overnight")
     notes = long_text("Notes")
+    suggestion_id = HiddenField()  # started from a patrol suggestion (pcso/patrol_plans/views.py start)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class PatrolFields:
     mode: PatrolMode
     purpose: str
     notes: str | None = None
+    suggestion_id: int | None = None
 
 
 class PatrolSchema(Schema):
@@ -48,7 +50,9 @@ class PatrolSchema(Schema):
 
 
 def from_form(form: PatrolForm) -> PatrolFields:
-    return PatrolFields(mode=PatrolMode(form.mode.data), purpose=form.purpose.data.strip(), notes=text(form.notes.data))
+    raw = str(form.suggestion_id.data or "").strip()
+    return PatrolFields(mode=PatrolMode(form.mode.data), purpose=form.purpose.data.strip(), notes=text(form.notes.data),
+                        suggestion_id=int(raw) if raw.isdigit() and len(raw) < 10 else None)
 
 
 def load_form(form: PatrolForm, entry: Patrol) -> None:
@@ -62,6 +66,10 @@ def check(data) -> dict[str, str]:
 def apply(entry: Patrol, fields: PatrolFields) -> None:
     entry.started_at = entry.occurred_at
     entry.mode, entry.purpose, entry.notes = fields.mode, fields.purpose, fields.notes
+    if entry.suggestion_id is None and fields.suggestion_id is not None:
+        from ...patrol_plans.services import suggestion_for_patrol
+
+        entry.suggestion_id = suggestion_for_patrol(entry.author_id, fields.suggestion_id)
     entry.summary = entry.summary or f"{fields.mode.title()} patrol: {fields.purpose}"[:200]
 
 
