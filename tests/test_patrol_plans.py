@@ -202,3 +202,169 @@ def test_shown_suggestions_are_kept_once_a_day_per_officer(app, beat_world):
     assert [(r.user_id, r.rank, r.reason) for r in rows] == [(pcso.id, s.rank, s.reason) for s in suggestions]
     assert rows[0].basis["entry_ids"] == suggestions[0].entry_ids and rows[0].basis["params"]["half_life_days"] == 7.0
     assert to_london(rows[0].created_at).date() == rows[0].suggested_on
+
+
+# --- the pages ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def live_world(app):
+    """Reports at SPOT in the last few days (the pages use the real clock)."""
+    from pcso.timeutil import utcnow
+
+    pcso = factories.user(Role.PCSO, beats=[BEAT])
+    colleague = factories.user(Role.PCSO, beats=[BEAT])
+    entries = [_asb_at(colleague, (SPOT[0] + i * 0.0001, SPOT[1]), utcnow() - timedelta(days=1 + 7 * i)) for i in range(3)]
+    db.session.commit()
+    return pcso, colleague, entries
+
+
+def _views_since(before: int):
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.id > before,
+                                                          AuditEvent.action == AuditAction.VIEW)).all()
+
+
+def _last_id() -> int:
+    return db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+
+
+def test_pcso_can_see_suggested_patrols_with_reasons_and_the_view_names_the_entries_behind_them(app, live_world):
+    pcso, _, entries = live_world
+    browser = signed_in(app, pcso)
+    before = _last_id()
+    response = browser.get("/patrols/suggested")
+    assert response.status_code == 200
+    page = soup(response)
+    (item,) = page.select("[data-testid=suggestion]")
+    assert item.select_one("[data-testid=suggestion-reason]").text.startswith("3 ASB reports near ")
+    assert page.select_one("[data-map]")["data-points"]
+    row = db.session.scalar(sa.select(PatrolSuggestion))
+    assert item.select_one("[data-testid=start-suggested]")["href"] == f"/patrols/suggested/{row.id}/start"
+    (event,) = _views_since(before)
+    assert sorted(event.details["records"]["entry"]["ids"]) == sorted(e.id for e in entries)
+    assert event.details["suggestions"] == [row.id]
+
+
+def test_supervisor_chooses_a_beat_and_cannot_ask_for_nonsense(app, live_world):
+    supervisor = factories.user(Role.SUPERVISOR)
+    db.session.commit()
+    browser = signed_in(app, supervisor)
+    page = soup(browser.get("/patrols/suggested"))
+    assert not page.select("[data-testid=suggestion]") and page.select_one("select#beat")
+    beat_id = factories.beat(BEAT).id
+    assert len(soup(browser.get(f"/patrols/suggested?beat={beat_id}")).select("[data-testid=suggestion]")) == 1
+    assert browser.get("/patrols/suggested?beat=banana").status_code == 400
+    assert browser.get("/patrols/suggested?beat=99999").status_code == 404
+
+
+def test_pcso_cannot_ask_for_another_beat_and_others_cannot_open_the_page(app, live_world):
+    pcso, *_ = live_world
+    other = factories.beat(OTHER_BEAT).id
+    analyst = factories.user(Role.ANALYST)
+    db.session.commit()
+    assert signed_in(app, pcso).get(f"/patrols/suggested?beat={other}").status_code == 404
+    assert signed_in(app, analyst).get("/patrols/suggested").status_code == 403
+
+
+def test_the_briefing_shows_the_suggestions_section(app, live_world):
+    pcso, *_ = live_world
+    page = soup(signed_in(app, pcso).get("/briefing"))
+    section = page.select_one("[data-testid=briefing-suggestions]")
+    assert section.select_one("[data-testid=suggestion-reason]").text.startswith("3 ASB reports near ")
+
+
+# --- starting a patrol from one --------------------------------------------------------------------------------
+
+def _shown_suggestion(app, pcso):
+    browser = signed_in(app, pcso)
+    browser.get("/patrols/suggested")
+    return browser, db.session.scalar(sa.select(PatrolSuggestion).where(PatrolSuggestion.user_id == pcso.id))
+
+
+def test_pcso_can_start_a_patrol_from_a_suggestion_and_it_is_recorded_on_the_patrol(app, live_world):
+    pcso, _, entries = live_world
+    browser, row = _shown_suggestion(app, pcso)
+    before = _last_id()
+    response = browser.get(f"/patrols/suggested/{row.id}/start")
+    assert response.status_code == 200
+    form = soup(response).select_one("form[data-entry-form]")
+    assert form["action"] == "/patrols/new"
+    values = {field["name"]: field.get("value", "") for field in form.select("input[name]")}
+    assert values["suggestion_id"] == str(row.id)
+    assert values["purpose"] == f"Suggested patrol near {row.postcode or f'{row.lat:.4f}, {row.lon:.4f}'}, " + \
+        window_label(row.weekdays, row.hour_from, row.hours)
+    assert (float(values["lat"]), float(values["lon"])) == (row.lat, row.lon)
+    assert form.select_one("select[name=beat_id] option[selected]")["value"] == str(row.beat_id)
+    (event,) = _views_since(before)
+    assert sorted(event.details["records"]["entry"]["ids"]) == sorted(e.id for e in entries)
+    values.update(mode="foot", action="draft")
+    response = browser.post("/patrols/new", data=values)
+    assert response.status_code == 302, soup(response).select_one("[data-testid=error-summary]")
+    patrol = db.session.scalar(sa.select(Patrol))
+    assert patrol.suggestion_id == row.id and patrol.beat_id == row.beat_id and patrol.author_id == pcso.id
+
+
+def test_another_officers_suggestion_is_a_404_and_its_id_is_not_kept_on_a_patrol(app, live_world):
+    from pcso.timeutil import utcnow
+
+    pcso, colleague, _ = live_world
+    _, theirs = _shown_suggestion(app, colleague)
+    browser = signed_in(app, pcso)
+    assert browser.get(f"/patrols/suggested/{theirs.id}/start").status_code == 404
+    assert browser.get("/patrols/suggested/99999/start").status_code == 404
+    response = browser.post("/patrols/new", data={
+        "client_key": str(uuid.uuid4()), "occurred_at": to_london(utcnow()).strftime("%Y-%m-%dT%H:%M"), "mode": "foot",
+        "purpose": "Forged", "lat": str(SPOT[0]), "lon": str(SPOT[1]), "location_source": "map", "beat_id": "",
+        "marking": "OFFICIAL", "suggestion_id": str(theirs.id), "action": "draft"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(Patrol)).suggestion_id is None
+
+
+# --- the dashboard's measure ------------------------------------------------------------------------------------
+
+def test_the_dashboard_measures_patrol_time_from_suggestions_and_reports_before_and_after(app):
+    from pcso.patrol_plans.measure import suggestion_measure
+    from pcso.dashboard.scope import Scope
+    from pcso.timeutil import utcnow
+
+    now = utcnow()
+    today = to_london(now).date()
+    pcso = factories.user(Role.PCSO, beats=[BEAT])
+    supervisor = factories.user(Role.SUPERVISOR)
+    beat_id = factories.beat(BEAT).id
+    suggested_on = today - timedelta(days=20)
+    day = from_london(datetime.combine(suggested_on, datetime.min.time()))
+
+    def place(key, point, on=suggested_on):
+        row = PatrolSuggestion(user_id=pcso.id, beat_id=beat_id, suggested_on=on, created_at=day, key=key, rank=1,
+                               score=1.0, lat=point[0], lon=point[1], radius_m=150, postcode=None, days="5,6",
+                               hour_from=20, hours=3, reason=f"Reports at {key}", basis={})
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    patrolled, other = place("a", SPOT), place("b", ELSEWHERE)
+    place("c", (53.4700, -2.2600), on=today - timedelta(days=3))  # too soon to say
+    for offset in (-10, -5, -2):  # 3 before at the patrolled place, 1 after
+        _asb_at(pcso, SPOT, day + timedelta(days=offset))
+    _asb_at(pcso, SPOT, day + timedelta(days=3))
+    _asb_at(pcso, (SPOT[0] + 0.01, SPOT[1]), day + timedelta(days=3))  # over a km away: not counted
+    _asb_at(pcso, ELSEWHERE, day - timedelta(days=1))  # 1 before, 2 after at the other
+    _asb_at(pcso, ELSEWHERE, day + timedelta(days=1))
+    _asb_at(pcso, ELSEWHERE, day + timedelta(days=2))
+    walk = factories.patrol(pcso, occurred_at=day + timedelta(hours=20))
+    walk.started_at, walk.ended_at, walk.suggestion_id = day + timedelta(hours=20), day + timedelta(hours=22), patrolled.id
+    other_walk = factories.patrol(pcso, occurred_at=day + timedelta(hours=10))
+    other_walk.started_at, other_walk.ended_at = day + timedelta(hours=10), day + timedelta(hours=16)
+    db.session.commit()
+    scope = Scope(frozenset({beat_id}), today - timedelta(days=27), today, today, now)
+    measure = suggestion_measure(supervisor, scope)
+    assert measure.started == 1
+    assert (measure.started_hours, measure.patrol_hours, measure.share) == pytest.approx((2.0, 8.0, 0.25), abs=1e-4)
+    assert measure.totals(True) == (1, 3, 1) and measure.totals(False) == (1, 1, 2) and measure.too_soon == 1
+
+    browser = signed_in(app, supervisor)
+    block = soup(browser.get(f"/dashboard?beat={beat_id}&period=28")).select_one("[data-testid=dash-suggestions]")
+    assert "1 patrol" in block.select_one("[data-testid=suggested-time]").text
+    cells = [td.text for td in block.select("[data-testid=outcome-patrolled] td")]
+    assert cells == ["1", "3", "1"]
+    assert len(block.select("[data-testid=suggested-place]")) == 3

@@ -2,7 +2,7 @@
 patrol from one. The figures are pcso/patrol_plans/services.py; the dashboard's measure is measure.py."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import LOGGERS, dashboard_beat_ids, require
@@ -58,8 +58,9 @@ def start(suggestion_id: int):
     form.lat.data, form.lon.data, form.location_source.data = str(row.lat), str(row.lon), "map"
     form.location_text.data = f"Suggested area near {suggestion.place} (about {int(row.radius_m)} m around)"
     form.beat_id.data = str(row.beat_id)
-    if not suggestion.is_now:
-        form.occurred_at.data = to_london(suggestion.next_start).replace(tzinfo=None)
+    # The start time stays now (a patrol is started when it starts); the window is said above the form.
+    when = "now" if suggestion.is_now else to_london(suggestion.next_start).strftime("%a %-d %b %H:%M")
+    flash(f"Suggested: {suggestion.reason}. Best time {suggestion.when} (next: {when}).", "info")
     record_shown_suggestions(current_user, [suggestion], screen="patrol_suggestion_start")
     page = render_form(form, EntryKind.PATROL, patrol=open_patrol(current_user),
                        action=url_for("entries.new", slug=EntryKind.PATROL.slug))
