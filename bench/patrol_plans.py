@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pcso.patrol_plans.services import plan_places, to_metres  # noqa: E402
+from pcso.patrol_plans.method import plan_places, to_metres  # noqa: E402
 from tests.patrol_plan_data import PLANTED, generated  # noqa: E402
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)

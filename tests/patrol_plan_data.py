@@ -10,7 +10,7 @@ import random
 from datetime import datetime, timedelta
 
 from pcso.models import NsirCategory
-from pcso.patrol_plans.services import DEFAULT, PlanParams, asb_record
+from pcso.patrol_plans.method import DEFAULT, PlanParams, asb_record
 from pcso.timeutil import from_london, to_london
 
 CENTRE = (53.4450, -2.3100)  # Stretford-ish

@@ -15,10 +15,10 @@ from pcso.models import (
     AuditAction, AuditEvent, EntryStatus, IntelAssessment, NsirCategory, Patrol, PatrolSuggestion, Role,
     SecurityMarking, SourceEvaluation,
 )
-from pcso.patrol_plans.services import (
-    DEFAULT, asb_record, best_window, intel_record, plan_places, reason_text, record_suggestions, suggest_patrols,
-    to_metres, window_label,
+from pcso.patrol_plans.method import (
+    DEFAULT, asb_record, best_window, intel_record, plan_places, reason_text, to_metres, window_label,
 )
+from pcso.patrol_plans.services import record_suggestions, suggest_patrols
 from pcso.timeutil import from_london, to_london
 from tests import factories
 from tests.factories import signed_in, soup

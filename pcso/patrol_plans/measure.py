@@ -21,7 +21,7 @@ from ..dashboard.scope import ENTRY, PATROL, Scope, beats_clause, counted, hours
 from ..extensions import db
 from ..models import Entry, EntryKind, PatrolSuggestion, User
 from ..timeutil import london_day_start
-from .services import to_metres
+from .method import to_metres
 
 AFTER_DAYS = 14
 PLACES_LIMIT = 50  # the most recently suggested places measured (one query each)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import audit
 from ..models import User
+from .services import params_from, record_suggestions, suggest_patrols
 
 
 def record_shown_suggestions(viewer: User, suggestions: list, **details) -> None:
@@ -20,8 +21,6 @@ def map_points(suggestions: list) -> list[dict]:
 
 def briefing_suggestions(viewer: User, beat_ids, *, now, config) -> list:
     """The briefing's section: the officer's beats' suggestions, kept and audited like the page's."""
-    from .services import params_from, record_suggestions, suggest_patrols
-
     params = params_from(config)
     suggestions = suggest_patrols(viewer, beat_ids, now=now, params=params)
     record_suggestions(viewer, suggestions, now=now, params=params)

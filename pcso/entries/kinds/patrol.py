@@ -7,7 +7,8 @@ from marshmallow import Schema, fields, post_load, validate
 from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ...models import EntryKind, Patrol, PatrolMode
+from ...extensions import db
+from ...models import EntryKind, Patrol, PatrolMode, PatrolSuggestion
 from ...timeutil import format_london
 from ..forms import EntryForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, label_of, text
@@ -67,10 +68,14 @@ def apply(entry: Patrol, fields: PatrolFields) -> None:
     entry.started_at = entry.occurred_at
     entry.mode, entry.purpose, entry.notes = fields.mode, fields.purpose, fields.notes
     if entry.suggestion_id is None and fields.suggestion_id is not None:
-        from ...patrol_plans.services import suggestion_for_patrol
-
-        entry.suggestion_id = suggestion_for_patrol(entry.author_id, fields.suggestion_id)
+        entry.suggestion_id = _suggestion_shown_to(entry.author_id, fields.suggestion_id)
     entry.summary = entry.summary or f"{fields.mode.title()} patrol: {fields.purpose}"[:200]
+
+
+def _suggestion_shown_to(author_id: int, suggestion_id: int) -> int | None:
+    """The patrol suggestion a new patrol records (pcso/patrol_plans): only one shown to its author."""
+    row = db.session.get(PatrolSuggestion, suggestion_id)
+    return row.id if row is not None and row.user_id == author_id else None
 
 
 def search_text(entry: Patrol) -> list:
