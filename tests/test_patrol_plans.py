@@ -98,6 +98,9 @@ def test_the_window_is_one_day_when_one_day_is_busy_and_two_when_both_are():
             for i, (day, h) in enumerate((("2026-11-28", 23), ("2026-11-29", 0), ("2026-11-29", 0), ("2026-11-29", 1)))]
     days, hour = best_window(late, 3)  # across midnight: Saturday night into Sunday morning
     assert (days, hour) == ((6,), 23) and window_label(days, hour, 3) == "Sat 23:00–02:00"
+    at_two = [asb_record(i, 1, *SPOT, london(f"2026-11-26T14:{10 * i:02d}"), NsirCategory.NUISANCE, now=NOW)
+              for i in range(3)]
+    assert best_window(at_two, 3) == ((4,), 13)  # Thu 13:00-16:00: centred on them, not 12:00-15:00
 
 
 def test_the_reason_says_how_many_where_when_and_over_what_period():

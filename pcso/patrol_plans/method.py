@@ -140,7 +140,8 @@ def _in_window(at: datetime, days: tuple[int, ...], hour_from: int, hours: int) 
 
 def best_window(records: list[Record], hours: int) -> tuple[tuple[int, ...], int]:
     """(ISO weekdays, start hour): the window covering most weight per day it asks for (sqrt of the days), so
-    a pair of days wins only when both are busy. Ties: fewer days, then the earlier day and hour."""
+    a pair of days wins only when both are busy. Ties: fewer days, the window centred on the reports, then the
+    earlier day and hour."""
     grid = [[0.0] * 24 for _ in range(7)]
     for r in records:
         if r.at is not None:
@@ -151,14 +152,21 @@ def best_window(records: list[Record], hours: int) -> tuple[tuple[int, ...], int
         return sum(grid[(day0 + (start + k) // 24) % 7][(start + k) % 24] for k in range(hours))
 
     single = {(d, h): covered(d, h) for d in range(7) for h in range(24)}
+    middle = hours // 2  # ties go to the window centred on the reports: most weight in its middle hour
+
+    def centre(day0: int, start: int) -> float:
+        return grid[(day0 + (start + middle) // 24) % 7][(start + middle) % 24]
+
     candidates = []
     for h in range(24):
         for d in range(7):
-            candidates.append((single[(d, h)], 1, d, h, (d + 1,)))
-            candidates.append((single[(d, h)] + single[((d + 1) % 7, h)], 2, d, h, (d + 1, (d + 1) % 7 + 1)))
-        candidates.append((sum(single[(d, h)] for d in range(7)), 7, 0, h, tuple(range(1, 8))))
-    best = min(candidates, key=lambda c: (-round(c[0] / math.sqrt(c[1]), 9), c[1], c[2], c[3]))
-    return best[4], best[3]
+            candidates.append((single[(d, h)], 1, centre(d, h), d, h, (d + 1,)))
+            candidates.append((single[(d, h)] + single[((d + 1) % 7, h)], 2,
+                               centre(d, h) + centre((d + 1) % 7, h), d, h, (d + 1, (d + 1) % 7 + 1)))
+        candidates.append((sum(single[(d, h)] for d in range(7)), 7, sum(centre(d, h) for d in range(7)), 0, h,
+                           tuple(range(1, 8))))
+    best = min(candidates, key=lambda c: (-round(c[0] / math.sqrt(c[1]), 9), c[1], -round(c[2], 9), c[3], c[4]))
+    return best[5], best[4]
 
 
 def next_window_start(days: tuple[int, ...], hour_from: int, hours: int, now: datetime) -> tuple[datetime, bool]:
