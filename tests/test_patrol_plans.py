@@ -112,6 +112,9 @@ def test_the_reason_says_how_many_where_when_and_over_what_period():
     assert reason_text(s, DEFAULT, crime_months=["Sep 2026", "Oct 2026"]) == (
         "7 ASB reports near M32 0DH, Fri–Sat 20:00–23:00, last 28 days; 2 more at other times; "
         "2 intelligence reports; 12 street crimes (data.police.uk, Sep 2026–Oct 2026)")
+    s.counts.update(asb=6, asb_in_window=2, intel=0, street_crime=0)  # the window holds under half: said so
+    assert reason_text(s, DEFAULT, crime_months=[]) == (
+        "6 ASB reports near M32 0DH, last 28 days, spread over the week (busiest Fri–Sat 20:00–23:00: 2)")
 
 
 def test_a_single_report_is_not_a_place():

@@ -252,17 +252,22 @@ def _plural(n: int, word: str) -> str:
 def reason_text(s: Suggestion, params: PlanParams, *, crime_months: list[str]) -> str:
     """'7 ASB reports near M32 0DH, Fri–Sat 20:00–23:00, last 28 days', then what else counted."""
     c = s.counts
-    if c["asb_in_window"]:
-        lead = _plural(c["asb_in_window"], "ASB report")
+    spread = c["asb"] >= 2 and 2 * c["asb_in_window"] < c["asb"]  # the window holds under half of them
+    if spread:
+        text = (f"{_plural(c['asb'], 'ASB report')} near {s.place}, last {params.days} days, spread over the week "
+                f"(busiest {s.when}: {c['asb_in_window']})")
+        extra = []
+    elif c["asb_in_window"]:
         rest = c["asb"] - c["asb_in_window"]
+        text = f"{_plural(c['asb_in_window'], 'ASB report')} near {s.place}, {s.when}, last {params.days} days"
         extra = [f"{rest} more at other times" if rest else None]
     elif c["intel_in_window"]:
-        lead, extra = _plural(c["intel_in_window"], "intelligence report"), [
-            _plural(c["asb"], "ASB report") + " at other times" if c["asb"] else None]
+        text = f"{_plural(c['intel_in_window'], 'intelligence report')} near {s.place}, {s.when}, last {params.days} days"
+        extra = [_plural(c["asb"], "ASB report") + " at other times" if c["asb"] else None]
     else:
-        lead, extra = _plural(c["asb"], "ASB report"), [None]
-    text = f"{lead} near {s.place}, {s.when}, last {params.days} days"
-    if c["intel"] and c["asb_in_window"]:
+        text = f"{_plural(c['asb'], 'ASB report')} near {s.place}, {s.when}, last {params.days} days"
+        extra = []
+    if c["intel"] and (spread or c["asb_in_window"]):
         extra.append(_plural(c["intel"], "intelligence report"))
     if c["street_crime"]:
         months = crime_months[0] if len(crime_months) == 1 else f"{crime_months[0]}–{crime_months[-1]}"
