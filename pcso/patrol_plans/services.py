@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..access import visible_entries
@@ -106,7 +107,7 @@ def suggest_patrols(viewer: User, beat_ids, *, now: datetime, params: PlanParams
 # --- keeping what was shown ----------------------------------------------------------------------------
 
 def record_suggestions(viewer: User, suggestions: list[Suggestion], *, now: datetime,
-                       params: PlanParams = DEFAULT) -> None:
+                       params: PlanParams = DEFAULT, retry: bool = True) -> None:
     """Keep each suggestion shown (once per viewer, London day and key) and link it to its row; flush, audit."""
     if not suggestions:
         return
@@ -129,7 +130,13 @@ def record_suggestions(viewer: User, suggestions: list[Suggestion], *, now: date
             created.append(row)
         s.record = row
     if created:
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:  # the officer's other tab kept them a moment ago (PostgreSQL): use those
+            if not retry:
+                raise
+            return record_suggestions(viewer, suggestions, now=now, params=params, retry=False)
         audit.record(AuditAction.CREATE, actor=viewer, object_type="patrol_suggestion",
                      ids=[row.id for row in created], beat_ids=sorted({row.beat_id for row in created}))
 
