@@ -2,6 +2,7 @@
 from a suggestion; the patrol keeps which suggestion it came from."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -49,7 +50,8 @@ def test_pcso_starts_a_patrol_from_a_suggestion_on_a_phone(live_app, page, make_
     check_page(page, "patrol-plans-02-start-form")
     page.get_by_label("Foot").check()
     page.get_by_role("button", name="Start patrol").click()
-    expect(flash(page)).to_contain_text("Patrol saved")
+    expect(page).to_have_url(re.compile(r"/entries/\d+$"), timeout=20_000)  # a loaded machine: give it time
+    expect(page.locator(".flash", has_text="Patrol saved")).to_be_visible()
     patrol_id = entry_id_from_url(page)
     check_page(page, "patrol-plans-03-patrol")
 
@@ -59,3 +61,12 @@ def test_pcso_starts_a_patrol_from_a_suggestion_on_a_phone(live_app, page, make_
         return patrol.suggestion_id == row.id and patrol.author_id == pcso.id
 
     assert in_db(recorded)
+
+    # The dashboard's block: the place was suggested today, too soon to compare (the open patrol is a draft).
+    page.goto("/dashboard")
+    block = page.get_by_test_id("dash-suggestions")
+    expect(block.get_by_test_id("too-soon")).to_contain_text("1 place suggested less than 14 days ago")
+    block.locator("summary", has_text="The places").click()
+    expect(block.get_by_test_id("suggested-place")).to_contain_text("4 ASB reports near ")
+    block.scroll_into_view_if_needed()
+    check_page(page, "patrol-plans-04-dashboard")

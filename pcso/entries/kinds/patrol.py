@@ -1,6 +1,7 @@
 """Patrols: foot, cycle or vehicle, with a purpose; started now or later, ended by their author."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields, post_load, validate
@@ -53,7 +54,7 @@ class PatrolSchema(Schema):
 def from_form(form: PatrolForm) -> PatrolFields:
     raw = str(form.suggestion_id.data or "").strip()
     return PatrolFields(mode=PatrolMode(form.mode.data), purpose=form.purpose.data.strip(), notes=text(form.notes.data),
-                        suggestion_id=int(raw) if raw.isdigit() and len(raw) < 10 else None)
+                        suggestion_id=int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None)
 
 
 def load_form(form: PatrolForm, entry: Patrol) -> None:
