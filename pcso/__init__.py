@@ -40,6 +40,7 @@ from .photos.uploads import register_upload_limits
 from .ratelimit import DatabaseStorage
 from .replica import init_replica
 from .requestlog import init_request_log
+from .patrol_plans import views as patrol_plans
 from .pole import views as pole
 from .pole import views_records as pole_records
 from .retention import views as retention
@@ -92,7 +93,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_converters(app)
     for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole,
-                   pole_records, search, admin, offline, retention, audit_viewer, access_reasons, jobs_views, case_reviews):
+                   pole_records, search, admin, offline, retention, audit_viewer, access_reasons, jobs_views, case_reviews,
+                   patrol_plans):
         app.register_blueprint(module.bp)
 
     register_web(app)

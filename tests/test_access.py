@@ -106,6 +106,8 @@ ACCESS = {
     "review.queue": frozenset({Role.SUPERVISOR}),
     "dashboard.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "briefing.show": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "patrol_plans.index": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "patrol_plans.start": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "briefing.pdf": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "briefing.shift_start": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "briefing.shift_end": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -222,6 +224,8 @@ GET_MATRIX = {
     "/dashboard?beat={missing}":   (LOGIN,    404,   404,   403,   403,   403),  # not theirs, or no such beat
     "/dashboard?period=forever":   (LOGIN,    400,   400,   403,   403,   403),  # a bad choice: 400, never 500
     "/briefing":                   LOGGER_PAGE,
+    "/patrols/suggested":          LOGGER_PAGE,
+    "/patrols/suggested/{missing}/start": (LOGIN, 404, 404, 403, 403, 403),  # only one shown to the officer
     "/briefing.pdf":               LOGGER_PAGE,
     "/beats/{beat}/priorities/new": (LOGIN,   403,   200,   403,   403,   403),
     "/beats/{missing}/priorities/new": (LOGIN, 403,  404,   403,   403,   403),

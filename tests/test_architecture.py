@@ -161,7 +161,7 @@ def test_source_details_are_read_only_where_access_guards_them():
 # belongs. Patterns are fnmatch patterns over dotted module names; each module matches exactly one layer
 # (a module named outright is placed there, whatever wildcards it also matches).
 FEATURES = ("account", "admin", "api", "audit_viewer", "auditlog", "auth", "beats", "briefing", "case_reviews", "context", "dashboard", "entries", "geo_api", "jobs", "lists",
-            "main", "offline", "photos", "pole", "retention", "review", "risk", "schools", "search")
+            "main", "offline", "patrol_plans", "photos", "pole", "retention", "review", "risk", "schools", "search")
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
@@ -183,7 +183,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("workflow", ("pcso.entries.held", "pcso.entries.services", "pcso.review.*", "pcso.photos.services",
                   "pcso.retention.*", "pcso.risk.services", "pcso.risk.forms")),
     ("reporting", ("pcso.dashboard.*", "pcso.lists.*", "pcso.briefing.*", "pcso.audit_viewer.*", "pcso.case_reviews.*",
-                   "pcso.jobs.kinds", "pcso.jobs.services")),
+                   "pcso.jobs.kinds", "pcso.jobs.services", "pcso.patrol_plans.*")),
     ("interface", ("pcso.*.views", "pcso.entries.pages", "pcso.case_reviews.pages", "pcso.api.*")),  # views: see layer_of()
     ("app", ("pcso", "pcso.cli", "pcso.seed", "pcso.seed.*", "pcso.auditlog.cli", "pcso.retention.command", "pcso.jobs.cli")),
 ]

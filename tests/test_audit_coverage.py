@@ -26,8 +26,8 @@ from pcso.lists.approvals import request_export
 from pcso.lists.exports import export_summary
 from pcso.lists.filters import EntryFilter
 from pcso.models import (
-    AsbIncident, AsbType, AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, LinkRole, NsirCategory, Person, Role,
-    Vehicle,
+    AsbIncident, AsbType, AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, LinkRole, NsirCategory,
+    PatrolSuggestion, Person, Role, Vehicle,
 )
 from pcso.pole.services import person_for, vehicle_for
 from pcso.search.index import index_entry
@@ -165,6 +165,10 @@ def _extra(endpoint: str, records: dict, browser) -> tuple[dict, set]:
         return {"person": records["vera"].id}, {("person", records["vera"].id), ("entry", records["noise"].id)}
     if endpoint == "case_reviews.index":
         return {}, {("person", records["vera"].id)}
+    if endpoint == "patrol_plans.start":  # a suggestion shown to the author (the world's ASB incidents make one)
+        assert browser.get("/patrols/suggested").status_code == 200
+        suggestion_id = db.session.scalar(sa.select(PatrolSuggestion.id).order_by(PatrolSuggestion.id))
+        return {"suggestion_id": suggestion_id}, {("entry", records["asb"].id)}
     if endpoint == "search.results":
         response = browser.post("/search", data={"q": "Youths"})
         assert response.status_code == 303, response.get_data(as_text=True)

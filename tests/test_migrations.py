@@ -36,6 +36,7 @@ TABLES = {
     "export_request", "entry_amendment",
     "case_review", "case_review_incident", "case_review_recommendation",
     "person_warning_marker", "person_address",
+    "patrol_suggestion",
     "vehicle", "welfare_check",
 }
 

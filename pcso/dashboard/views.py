@@ -9,6 +9,7 @@ from ..beats.services import all_beats
 from ..case_reviews.queries import dashboard_block
 from ..database import writes_on_read
 from ..extensions import db
+from ..patrol_plans.measure import suggestion_measure
 from ..timeutil import to_london, utcnow
 from .forms import DashboardForm
 from .scope import Scope
@@ -35,7 +36,8 @@ def index():
     date_from, date_to = form.dates(today)
     scope = Scope(frozenset(chosen) if chosen is not None else None, date_from, date_to, today, now)
     dashboard = build_dashboard(current_user, scope, beats)
+    suggested = suggestion_measure(current_user, scope)  # pcso/patrol_plans: its own block
     record_dashboard_view(scope, actor=current_user, dashboard=dashboard)
     db.session.commit()
-    return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats,
+    return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats, suggested=suggested,
                            case_reviews=dashboard_block(current_user, scope.beat_ids, today))

@@ -18,6 +18,7 @@ from .idempotency import IdempotencyKey
 from .job import Job, JobState
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
+from .patrol_suggestion import PatrolSuggestion
 from .photo import Photo
 from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
 from .retention import ErasedRecord, RetentionDecision, RetentionDecisionType
@@ -39,7 +40,7 @@ __all__ = [
     "RiskAssessment", "SavedSearch", "TokenScope",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
-    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",
+    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "PatrolSuggestion", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",
     "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "Shift", "StreetCrime", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]

@@ -30,6 +30,9 @@ class Patrol(Entry):
     mode: Mapped[PatrolMode] = mapped_column(enum_type(PatrolMode))
     purpose: Mapped[str] = mapped_column(sa.String(200))
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Started from a patrol suggestion shown to its author (pcso/patrol_plans), or None.
+    suggestion_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("patrol_suggestion.id", ondelete="SET NULL"), index=True)
 
     __mapper_args__ = {"polymorphic_identity": EntryKind.PATROL, "inherit_condition": id == Entry.id}
 

@@ -34,7 +34,8 @@ def test_every_page_of_each_role_fits_a_phone(role, make_user, in_db, live_app, 
                   "asb-form": "/asb-incidents/new", "school-form": "/school-visits/new",
                   "welfare-form": "/welfare-checks/new", "intel-form": "/intelligence-reports/new",
                   "raise-intel-form": f"/intelligence-reports/new?from={entry_id}",
-                  "briefing": "/briefing", "briefing-pdf-form": "/briefing.pdf", "dashboard": "/dashboard"}
+                  "briefing": "/briefing", "briefing-pdf-form": "/briefing.pdf", "dashboard": "/dashboard",
+                  "suggested-patrols": "/patrols/suggested"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST):  # ASB Case Review applications
         pages |= {"case-reviews": "/case-reviews", "case-review-victims": "/case-reviews/new"}
     if role in (Role.PCSO, Role.SUPERVISOR, Role.ANALYST):

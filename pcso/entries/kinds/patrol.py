@@ -1,13 +1,15 @@
 """Patrols: foot, cycle or vehicle, with a purpose; started now or later, ended by their author."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields, post_load, validate
-from wtforms import DateTimeLocalField, RadioField, StringField
+from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ...models import EntryKind, Patrol, PatrolMode
+from ...extensions import db
+from ...models import EntryKind, Patrol, PatrolMode, PatrolSuggestion
 from ...timeutil import format_london
 from ..forms import EntryForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, label_of, text
@@ -27,6 +29,7 @@ class PatrolForm(EntryForm):
                                                            Length(max=200)],
                           description="e.g. Car break-ins on Moss Lane overnight")
     notes = long_text("Notes")
+    suggestion_id = HiddenField()  # started from a patrol suggestion (pcso/patrol_plans/views.py start)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class PatrolFields:
     mode: PatrolMode
     purpose: str
     notes: str | None = None
+    suggestion_id: int | None = None
 
 
 class PatrolSchema(Schema):
@@ -48,7 +52,9 @@ class PatrolSchema(Schema):
 
 
 def from_form(form: PatrolForm) -> PatrolFields:
-    return PatrolFields(mode=PatrolMode(form.mode.data), purpose=form.purpose.data.strip(), notes=text(form.notes.data))
+    raw = str(form.suggestion_id.data or "").strip()
+    return PatrolFields(mode=PatrolMode(form.mode.data), purpose=form.purpose.data.strip(), notes=text(form.notes.data),
+                        suggestion_id=int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None)
 
 
 def load_form(form: PatrolForm, entry: Patrol) -> None:
@@ -62,7 +68,15 @@ def check(data) -> dict[str, str]:
 def apply(entry: Patrol, fields: PatrolFields) -> None:
     entry.started_at = entry.occurred_at
     entry.mode, entry.purpose, entry.notes = fields.mode, fields.purpose, fields.notes
+    if entry.suggestion_id is None and fields.suggestion_id is not None:
+        entry.suggestion_id = _suggestion_shown_to(entry.author_id, fields.suggestion_id)
     entry.summary = entry.summary or f"{fields.mode.title()} patrol: {fields.purpose}"[:200]
+
+
+def _suggestion_shown_to(author_id: int, suggestion_id: int) -> int | None:
+    """The patrol suggestion a new patrol records (pcso/patrol_plans): only one shown to its author."""
+    row = db.session.get(PatrolSuggestion, suggestion_id)
+    return row.id if row is not None and row.user_id == author_id else None
 
 
 def search_text(entry: Patrol) -> list:

@@ -5,7 +5,7 @@ One row (id 1) in `beat_index_version`, bumped in the same transaction as any in
 and rebuilds its in-process STRtree when it moved.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-03 16:30:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
