@@ -37,6 +37,7 @@ from .photos import views as photos
 from .photos.uploads import register_upload_limits
 from .ratelimit import DatabaseStorage
 from .pole import views as pole
+from .pole import views_places as places
 from .retention import views as retention
 from .retention.dates import init_retention
 from .review import views as review
@@ -82,7 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_retention(app)
 
     register_converters(app)
-    for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, search, admin,
+    for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole, places, search, admin,
                    offline, retention, audit_viewer, access_reasons):
         app.register_blueprint(module.bp)
 

@@ -14,7 +14,10 @@ from .idempotency import IdempotencyKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
 from .photo import Photo
-from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
+from .pole import (
+    LOCATION_ROLES, ORGANISATION_ROLES, VEHICLE_ROLES, Link, LinkRole, Location, Organisation, OrganisationType, Person,
+    Vehicle, WarningMarker, name_key, number_key,
+)
 from .retention import ErasedRecord, RetentionDecision, RetentionDecisionType
 from .review import EntryReview, ReviewDecision
 from .risk import AssessmentKind, RiskAssessment
@@ -30,7 +33,7 @@ __all__ = [
     "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
-    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",
+    "Vehicle", "WarningMarker", "name_key", "number_key", "LOCATION_ROLES", "ORGANISATION_ROLES", "VEHICLE_ROLES", "Patrol", "PatrolMode", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",
     "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "Shift", "StreetCrime", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]
