@@ -14,6 +14,8 @@ from pcso.pole.locations import (
     parse_address, suggest_locations, suggest_organisations,
 )
 from tests import factories
+from tests.api.helpers import bearer, key, problem, token
+from tests.api.test_api_entries import ASB
 from tests.factories import signed_in, soup
 from tests.test_welfare_child import welfare_form
 
@@ -194,3 +196,23 @@ def test_a_welfare_checks_places_and_associates_are_hidden_from_a_pcso_who_canno
     page = soup(signed_in(app, supervisor).get(response.location))
     assert "Kai Older" in page.select_one("[data-testid=seen-with]").text
     assert "Chorlton Road" in page.select_one("[data-testid=places]").text
+
+
+def test_the_api_links_places_and_organisations_on_create_and_shows_them(app):
+    officer = factories.user(Role.PCSO, beats=[BEAT])
+    db.session.commit()
+    secret, client = token(officer), app.test_client()
+    body = {**ASB, "places": [{"address": f"12 Acacia Avenue {POSTCODE}", "role": "scene"}],
+            "organisations": [{"name": "The Bridge Inn", "org_type": "licensed_premises", "role": "venue"}],
+            "vehicles": [{"vrm": "MX65TKZ", "role": "seen"}]}
+    response = client.post("/api/v1/asb-incidents", json=body, headers=bearer(secret, **{"Idempotency-Key": key()}))
+    assert response.status_code == 201, response.get_json()
+    shown = response.get_json()
+    assert shown["places"][0]["address"] == f"12 Acacia Avenue, {POSTCODE}" and shown["places"][0]["role"] == "scene"
+    assert shown["organisations"][0]["role"] == "venue" and shown["vehicles"][0]["role"] == "seen"
+    bad = client.post("/api/v1/asb-incidents", json={**ASB, "places": [{"address": "1 High St", "role": "keeper"}]},
+                      headers=bearer(secret, **{"Idempotency-Key": key()}))
+    assert bad.status_code == 422 and "places" in problem(bad)["errors"]
+    unknown = client.post("/api/v1/asb-incidents", json={**ASB, "places": [{"address": "1 High St", "postcode": "QQ1 1QQ"}]},
+                          headers=bearer(secret, **{"Idempotency-Key": key()}))
+    assert unknown.status_code == 422 and "places" in problem(unknown)["errors"]
