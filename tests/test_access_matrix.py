@@ -243,7 +243,7 @@ def test_an_auditor_uses_only_the_audit_pages(app, world):
     ids = objects["own_entry"] | {"beat_id": objects["own_entry"]["beat"], "user_id": people["pcso"].id,
                                   "held_id": 1, "priority_id": 1, "token_id": 1, "search_id": "A" * 32,
                                   "slug": "asb-incidents", "incident_id": objects["own_entry"]["entry"],
-                                  "request_id": 1, "record_id": 1, "action": "unlock"}
+                                  "request_id": 1, "record_id": 1, "action": "unlock", "organisation_id": 1}
     problems = []
     for rule in rules(app):
         access = app.view_functions[rule.endpoint].access
