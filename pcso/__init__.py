@@ -43,6 +43,7 @@ from .requestlog import init_request_log
 from .patrol_plans import views as patrol_plans
 from .pole import views as pole
 from .pole import views_records as pole_records
+from .pole import views_places as places
 from .retention import views as retention
 from .retention.dates import init_retention
 from .models.markers import init_markers
@@ -93,8 +94,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_converters(app)
     for module in (main, auth, auth_security, beats, entries, photos, review, risk, dashboard, briefing, lists, geo_api, pole,
-                   pole_records, search, admin, offline, retention, audit_viewer, access_reasons, jobs_views, case_reviews,
-                   patrol_plans):
+                   pole_records, places, search, admin, offline, retention, audit_viewer, access_reasons, jobs_views,
+                   case_reviews, patrol_plans):
         app.register_blueprint(module.bp)
 
     register_web(app)

@@ -250,7 +250,13 @@ def can_view_record(user: User, record) -> bool:
 
     A child known only from a welfare check is therefore invisible to anyone who cannot open
     that check, and so is every link that would expose it.
+
+    A location or organisation made on its own page (is_listed) is a directory record any reader may find,
+    and one made inside an entry is also its maker's; their entries stay behind visible_entries all the same.
     """
+    if getattr(record, "is_listed", False) or (
+            getattr(record, "created_by_id", None) is not None and record.created_by_id == user.id):
+        return True
     column = getattr(Link, f"{type(record).__tablename__}_id")
     return db.session.scalar(
         sa.select(sa.exists().where(column == record.id, visible_links(user)))
@@ -293,3 +299,9 @@ EDITORS = READERS  # who may edit a person's or vehicle's details (pcso/pole/rec
 def can_edit_record(user: User, record) -> bool:
     """Whoever may see a person or vehicle may correct and add to it; never a record merged away."""
     return user.role in EDITORS and record.merged_into_id is None and can_view_record(user, record)
+
+
+def visible_places(user: User, model) -> sa.ColumnElement[bool]:
+    """can_view_record() for Location or Organisation as a WHERE clause (suggestions, lists). Keep in step."""
+    seen = sa.select(getattr(Link, f"{model.__tablename__}_id")).where(visible_links(user))
+    return model.is_listed | (model.created_by_id == user.id) | model.id.in_(seen)

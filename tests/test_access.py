@@ -6,6 +6,8 @@ roles, or the rules in pcso/access.py, without changing these tables fails a tes
 """
 from __future__ import annotations
 
+from datetime import date
+
 import itertools
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,8 +17,8 @@ import sqlalchemy as sa
 from pcso.access import PUBLIC, can_view_entry, visible_entries
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AuditAction, AuditEvent, Entry, EntryRevision, EntryStatus, LinkRole, Role, SecurityMarking,
-    UserSession, WelfareCheck,
+    AsbIncident, AuditAction, AuditEvent, Entry, EntryRevision, EntryStatus, LinkRole, Organisation, OrganisationType,
+    Role, SecurityMarking, UserSession, WelfareCheck,
 )
 from tests import factories
 from tests.factories import signed_in, soup
@@ -92,6 +94,13 @@ ACCESS = {
     "pole.location": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # welfare children
     "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "places.suggest_location": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "places.suggest_organisation": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "places.new_location": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "places.edit_location": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "places.new_organisation": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "places.edit_organisation": frozenset({Role.PCSO, Role.SUPERVISOR}),
+    "places.organisation": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "risk.new": frozenset({Role.SUPERVISOR}),
     "case_reviews.index": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST}),
     "case_reviews.new": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST}),
@@ -218,6 +227,11 @@ GET_MATRIX = {
     "/vehicles/{missing}":         (LOGIN,    404,   404,   404,   404,   403),
     "/locations/{location}":       (LOGIN,    200,   200,   200,   404,   403),
     "/locations/{missing}":        (LOGIN,    404,   404,   404,   404,   403),
+    "/locations/new":              (LOGIN,    200,   200,   403,   403,   403),
+    "/locations/{location}/edit":  (LOGIN,    200,   200,   403,   403,   403),
+    "/organisations/new":          (LOGIN,    200,   200,   403,   403,   403),
+    "/organisations/{organisation}": (LOGIN,  200,   200,   200,   404,   403),
+    "/organisations/{organisation}/edit": (LOGIN, 200, 200,  403,   403,   403),
     "/review":                     (LOGIN,    403,   200,   403,   403,   403),
     "/dashboard":                  (LOGIN,    200,   200,   403,   403,   403),
     "/dashboard?beat={beat}&period=7": (LOGIN, 200,  200,   403,   403,   403),
@@ -289,6 +303,8 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/geo/locate":                 (401,      400,   400,   403,   403,   403),
     "/geo/postcode":               (401,      404,   404,   403,   403,   403),
     "/people/suggest":             (401,      200,   200,   403,   403,   403),
+    "/locations/suggest":          (401,      200,   200,   403,   403,   403),
+    "/organisations/suggest":      (401,      200,   200,   403,   403,   403),
     "/vehicles/suggest":           (401,      200,   200,   403,   403,   403),
     "/people/{person}/merge":      (LOGIN,    403,   400,   400,   404,   403),  # 400: no other record named
     "/people/{child}/merge":       (LOGIN,    403,   400,   404,   400,   403),
@@ -338,7 +354,7 @@ def page_rules(app):
 
 def _endpoint(app, url: str, method: str) -> str:
     return app.url_map.bind("localhost").match(url.partition("?")[0].format(**dict.fromkeys(
-        ["beat", "missing", "entry", "sensitive", "welfare", "draft", "author", "intel", "person", "vehicle", "location",
+        ["beat", "missing", "entry", "sensitive", "welfare", "draft", "author", "intel", "person", "vehicle", "location", "organisation",
          "child", "entry_photo", "welfare_photo", "draft_photo"], 1)), method=method)[0]
 
 
@@ -421,6 +437,11 @@ def matrix_objects(app):
     ids["person"] = factories.link(incident, factories.person("Matrix Person"), LinkRole.WITNESS).person_id
     ids["vehicle"] = factories.link(incident, factories.vehicle("MA71 TRX")).vehicle_id
     ids["location"] = factories.link(incident, factories.location("Matrix Road", "M16 0AA")).location_id
+    shop = Organisation(name="Matrix Shop", name_key="matrix shop", org_type=OrganisationType.SHOP,
+                        review_due=date.today())
+    db.session.add(shop)
+    db.session.flush()
+    ids["organisation"] = factories.link(incident, shop, LinkRole.VENUE).organisation_id
     ids["child"] = db.session.get(WelfareCheck, ids["welfare"]).child.id
     for name in ("entry", "welfare", "draft"):
         entry = db.session.get(Entry, ids[name])

@@ -193,7 +193,7 @@ def test_every_template_with_a_map_loads_leaflets_stylesheet():
         text = path.read_text()
         if path.name.startswith("_") or "extends" not in text:
             continue
-        has_map = re.search(r"\{\{\s*map\(|data-dash-map|include \"_partials/location_fields", text)
+        has_map = re.search(r"\{\{\s*map\(|data-dash-map|include \"_partials/location_fields|include \"places/_address_fields", text)
         assert bool(has_map) == ("{% set uses_map = true %}" in text), path.relative_to(ROOT)
 
 

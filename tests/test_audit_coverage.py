@@ -26,8 +26,8 @@ from pcso.lists.approvals import request_export
 from pcso.lists.exports import export_summary
 from pcso.lists.filters import EntryFilter
 from pcso.models import (
-    AsbIncident, AsbType, AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, LinkRole, NsirCategory,
-    PatrolSuggestion, Person, Role, Vehicle,
+    AsbIncident, AsbType, AuditAction, AuditEvent, Entry, EntryKind, EntryStatus, LinkRole, NsirCategory, Organisation,
+    OrganisationType, PatrolSuggestion, Person, Role, Vehicle,
 )
 from pcso.pole.services import person_for, vehicle_for
 from pcso.search.index import index_entry
@@ -79,6 +79,8 @@ EXEMPT = {
     "jobs.index": "the user's own jobs: kinds, states and times only",
     "jobs.show": "one of the user's own jobs: its kind and progress only",
     "jobs.status": "one of the user's own jobs' progress (JSON), for its page",
+    "places.new_location": "an empty form for a new place",
+    "places.new_organisation": "an empty form for a new organisation",
 }
 # The audit viewer (auditors only) shows the audit log: events and the ids, kinds, beats and markings of the
 # records they name, never a record's content or a name. Each page writes its own `view` event of object_type
@@ -106,7 +108,11 @@ def world(app):
     asb = factories.asb(author)
     car, park = factories.vehicle("MX65TKZ", make="Ford"), factories.location("Longford Park", beat_code=BEAT)
     dale = factories.person("Dale Wrigley", date(1988, 7, 14))
-    for record in (car, park, dale):
+    shop = Organisation(name="Corner Shop", name_key="corner shop", org_type=OrganisationType.SHOP,
+                        review_due=date.today())
+    db.session.add(shop)
+    db.session.flush()
+    for record in (car, park, dale, shop):
         factories.link(asb, record, LinkRole.SUSPECT if record is dale else LinkRole.MENTIONED)
     draft = factories.asb(author, status=EntryStatus.DRAFT, summary="Draft to finish")
     returned = factories.asb(author, status=EntryStatus.RETURNED, summary="Returned to author")
@@ -127,7 +133,7 @@ def world(app):
     case_review = record_application(ApplicationInput(vera.id, factories.beat(BEAT).id, date.today(), [noise.id]),
                                      actor=author)
     db.session.commit()
-    records = {"vera": vera, "noise": noise, "case_review": case_review,
+    records = {"vera": vera, "noise": noise, "case_review": case_review, "shop": shop,
                "welfare": welfare, "child": child, "asb": asb, "car": car, "park": park, "dale": dale,
                "draft": draft, "returned": returned, "patrol": patrol, "photo": photo, "held": held,
                "export_request": asked, "approved": approved}
@@ -138,6 +144,7 @@ def _ids_for(endpoint: str, records: dict) -> dict:
     """Each route argument's record: (its kind, its id); a kind of None is not a record (a beat)."""
     ids = {"entry_id": ("entry", records["asb"].id), "person_id": ("person", records["dale"].id),
            "vehicle_id": ("vehicle", records["car"].id), "location_id": ("location", records["park"].id),
+           "organisation_id": ("organisation", records["shop"].id),
            "photo_id": ("photo", records["photo"].id), "held_id": ("held_submission", records["held"].id),
            "beat_id": (None, factories.beat(BEAT).id),
            "request_id": (None, records["export_request"].id),

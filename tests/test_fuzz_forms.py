@@ -63,6 +63,7 @@ def filled(draw, fields: list[tuple[str, list[str]]]) -> MultiDict:
 
 PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
     ("anonymous", "/login"),
+    ("pcso", "/locations/new"), ("pcso", "/organisations/new"),
     *[("pcso", f"/{slug}/new") for slug in ("patrols", "asb-incidents", "school-visits", "welfare-checks",
                                              "intelligence-reports")],
     ("pcso", "/intelligence-reports/new?from={asb}"),
@@ -82,8 +83,12 @@ PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
 ]
 # Sent by the pages' scripts as JSON (fuzzed below), or needing what a form can't give.
 JSON_ENDPOINTS = {"geo_api.locate": "/geo/locate", "geo_api.postcode": "/geo/postcode",
-                  "pole.suggest_people": "/people/suggest", "pole.suggest_vehicles": "/vehicles/suggest"}
-NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py"}
+                  "pole.suggest_people": "/people/suggest", "pole.suggest_vehicles": "/vehicles/suggest",
+                  "places.suggest_location": "/locations/suggest",
+                  "places.suggest_organisation": "/organisations/suggest"}
+NOT_FUZZED = {"auth.logout": "signs out: tests/test_auth.py",
+              # the same forms as /locations/new and /organisations/new (fuzzed above): tests/test_places.py
+              "places.edit_location": "tests/test_places.py", "places.edit_organisation": "tests/test_places.py"}
 # A half-finished sign-in (password taken, the code awaited, or a code to set up first): fuzzed on their own below.
 SECOND_STEP = {"auth.code": ("/login/code", True), "auth.enrol": ("/login/set-up-code", False)}
 # ASB Case Review: each step's form shows only in its state; bad input on each is tested in

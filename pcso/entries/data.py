@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..models import EntryKind, LinkRole, SecurityMarking
+from ..models import EntryKind, LinkRole, OrganisationType, SecurityMarking
 
 # A client's key for one entry (the form's hidden field, the API's Idempotency-Key): retries carry the same one.
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -50,6 +50,26 @@ class VehicleInput:
     make: str | None = None
     model: str | None = None
     colour: str | None = None
+    role: LinkRole = LinkRole.MENTIONED
+
+
+@dataclass(frozen=True)
+class LocationInput:
+    """A place in an entry: a record picked from the suggestions (location_id), or an address line ("12 Acacia
+    Avenue", with the postcode in it or beside it) or a named place to find or make (pcso/pole/locations.py)."""
+
+    address: str
+    role: LinkRole = LinkRole.SCENE
+    postcode: str | None = None
+    location_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrganisationInput:
+    name: str
+    role: LinkRole = LinkRole.INVOLVED
+    org_type: OrganisationType | None = None
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,3 +84,6 @@ class EntryInput:
     place: PlaceInput = field(default_factory=PlaceInput)
     marking: SecurityMarking | None = None
     raised_from_id: int | None = None
+    # Places and organisations any kind of entry may name, with their roles there
+    places: tuple[LocationInput, ...] = ()
+    organisations: tuple[OrganisationInput, ...] = ()

@@ -8,17 +8,20 @@ import uuid
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
-    DateField, DateTimeLocalField, Form, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
-    TextAreaField,
+    DateField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
+    SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import InvolvementRole, SecurityMarking, normalise_vrm
+from ..models import (
+    LOCATION_ROLES, ORGANISATION_ROLES, VEHICLE_ROLES, InvolvementRole, LinkRole, OrganisationType, SecurityMarking,
+    normalise_vrm,
+)
 from ..models.asb import VRM_ALLOWED
 from ..numbers import ACCURACY_RANGE_M, LAT_RANGE, LON_RANGE, FiniteFloatField, RecordIdField, finite_float, record_id
 from ..timeutil import from_london, to_london, utcnow
-from .data import CLIENT_KEY, PlaceInput
+from .data import CLIENT_KEY, LocationInput, OrganisationInput, PlaceInput
 
 LONG_TEXT = 20_000
 UNREADABLE_POINT = "The location could not be read: use the postcode instead"
@@ -53,6 +56,76 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def role_choices(roles) -> list[tuple[str, str]]:
+    return [(role.value, role.label) for role in roles]
+
+
+class LocationForm(Form):
+    """A place in an entry: picked from the suggestions (location_id) or typed (an address or a place's name)."""
+
+    location_id = RecordIdField()
+    address = StringField("Address or place", validators=[Optional(), Length(max=200)],
+                          description="House number and postcode (12 M32 0DH), a street, or a place's name")
+    postcode = StringField("Postcode", validators=[Optional(), Length(max=10)],
+                           render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    role = SelectField("What it was", coerce=as_str, choices=role_choices(LOCATION_ROLES),
+                       default=LinkRole.SCENE.value)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.location_id.errors:  # hidden: say it beside the address
+            self.address.errors, self.location_id.errors = [*self.address.errors, *self.location_id.errors], []
+        if (self.postcode.data or "").strip() and not (self.address.data or "").strip():
+            self.address.errors = [*self.address.errors, "Enter the house number and street, or the place's name"]
+            return False
+        return valid
+
+
+class OrganisationForm(Form):
+    organisation_id = RecordIdField()
+    name = StringField("Organisation", validators=[Optional(), Length(max=200)],
+                       description="A shop, pub, school, housing provider...")
+    org_type = SelectField("Kind", coerce=as_str, choices=choices(OrganisationType, blank="Choose if new"), default="")
+    role = SelectField("What it was", coerce=as_str, choices=role_choices(ORGANISATION_ROLES),
+                       default=LinkRole.INVOLVED.value)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.organisation_id.errors:
+            self.name.errors, self.organisation_id.errors = [*self.name.errors, *self.organisation_id.errors], []
+        return valid
+
+
+def places_from_form(rows) -> tuple[LocationInput, ...]:
+    """The filled place rows (an empty row is skipped)."""
+    return tuple(LocationInput(address=row.address.data.strip(), role=LinkRole(row.role.data or LinkRole.SCENE),
+                               postcode=(row.postcode.data or "").strip() or None,
+                               location_id=record_id(row.location_id.data))
+                 for row in (r.form for r in rows if (r.form.address.data or "").strip()))
+
+
+def organisations_from_form(rows) -> tuple[OrganisationInput, ...]:
+    return tuple(OrganisationInput(name=row.name.data.strip(), role=LinkRole(row.role.data or LinkRole.INVOLVED),
+                                   org_type=OrganisationType(row.org_type.data) if row.org_type.data else None,
+                                   organisation_id=record_id(row.organisation_id.data))
+                 for row in (r.form for r in rows if (r.form.name.data or "").strip()))
+
+
+def load_place_rows(form, entry) -> None:
+    """Fill the place and organisation rows from the entry's links, keeping one empty row of each to add to."""
+    places, organisations = entry.location_links, entry.organisation_links
+    while len(form.places) < len(places) + 1:
+        form.places.append_entry()
+    while len(form.organisations) < len(organisations) + 1:
+        form.organisations.append_entry()
+    for row, item in zip(form.places, places, strict=False):
+        row.form.location_id.data, row.form.address.data = str(item.location.id), item.location.address
+        row.form.role.data = item.role.value
+    for row, item in zip(form.organisations, organisations, strict=False):
+        row.form.organisation_id.data, row.form.name.data = str(item.organisation.id), item.organisation.name
+        row.form.org_type.data, row.form.role.data = item.organisation.org_type.value, item.role.value
+
+
 class EntryForm(FlaskForm):
     """Fields every entry has. `beats` choices are set by the view."""
 
@@ -77,10 +150,13 @@ class EntryForm(FlaskForm):
     # Checked, stripped and stored by pcso/photos/services.py when the entry is saved, not here.
     photos = MultipleFileField("Take or choose photos")
     photo_offers = HiddenField()  # the EXIF time and place the phone read before resizing (static/js/photos.js)
+    # Places and organisations, on every kind's form (templates/_partials/places_and_organisations.html)
+    places = FieldList(FormField(LocationForm), min_entries=1, max_entries=20)
+    organisations = FieldList(FormField(OrganisationForm), min_entries=1, max_entries=20)
 
     # The order fields appear on the page (the error summary follows it); kinds set KIND_ORDER.
     KIND_ORDER: tuple[str, ...] = ("summary", "occurred_at")
-    PLACE_ORDER = ("postcode", "location_text", "beat_id", "marking", "photos")
+    PLACE_ORDER = ("places", "organisations", "postcode", "location_text", "beat_id", "marking", "photos")
 
     @property
     def field_order(self) -> tuple[str, ...]:
@@ -164,6 +240,8 @@ class VehicleForm(Form):
     colour = StringField("Colour", validators=[Optional(), Length(max=30)])
     make = StringField("Make", validators=[Optional(), Length(max=40)])
     model = StringField("Model", validators=[Optional(), Length(max=40)])
+    role = SelectField("What it was", coerce=as_str, choices=role_choices(VEHICLE_ROLES),
+                       default=LinkRole.MENTIONED.value)
 
     def validate_vrm(self, field):
         if field.data and not VRM_ALLOWED.match(normalise_vrm(field.data)):

@@ -30,13 +30,14 @@ from ..timeutil import to_london, utcnow
 from ..web import positive_int
 from .data import EntryInput
 from .errors import EntryRejected
-from .forms import EndPatrolForm
+from .forms import EndPatrolForm, load_place_rows, organisations_from_form, places_from_form
 from .kinds.common import load_links
 from .queries import entry_map_points, get_visible_entry, recent_visible_entries, reports_raised_from
 from .registry import kind_of
 from .services import links_shown, record_links_shown, record_shown
 
-ADD_ROW = {"add-person": "people", "add-vehicle": "vehicles"}
+ADD_ROW = {"add-person": "people", "add-vehicle": "vehicles", "add-place": "places",
+           "add-organisation": "organisations"}
 # The people an intelligence report raised from an entry starts with, in the same roles (a welfare
 # check's child stays its subject). Victims, reporters and witnesses are left out: any of them may be
 # the source, and a link naming them would point at who told us. The officer adds them by hand when
@@ -67,6 +68,7 @@ def make_form(kind: EntryKind, obj=None, *, user: User | None = None, formdata=N
     if obj is not None and request.method == "GET":
         form.load_location(obj)
         kind_of(kind).load_form(form, obj)
+        load_place_rows(form, obj)
     return form
 
 
@@ -77,7 +79,8 @@ def form_input(kind: EntryKind, form) -> EntryInput:
         kind=kind, client_key=form.client_key.data, occurred_at=form.occurred_at_utc,
         summary=(form.summary.data or "").strip(), fields=kind_of(kind).from_form(form), place=form.place_input(),
         marking=SecurityMarking(form.marking.data) if form.marking.data else None,
-        raised_from_id=raised_from.id if raised_from is not None else None)
+        raised_from_id=raised_from.id if raised_from is not None else None,
+        places=places_from_form(form.places), organisations=organisations_from_form(form.organisations))
 
 
 def added_row(form) -> bool:

@@ -21,6 +21,7 @@ from ..models import Entry, EntryKind, SecurityMarking, User
 from ..numbers import ACCURACY_RANGE_M, LAT_RANGE, LON_RANGE, FiniteFloat, RecordId, finite_float
 from .data import EntryInput, PlaceInput
 from .kinds.base import text
+from .kinds.common import LocationLinkSchema, OrganisationLinkSchema, organisations_field, places_field, places_view
 from .registry import kind_of
 
 
@@ -45,6 +46,8 @@ class CommonEntrySchema(Schema):
                        metadata={"description": "Chosen by hand; otherwise worked out from the point"})
     raised_from_id = RecordId(load_default=None, allow_none=True, metadata={
                                         "description": "Intelligence only: the entry it was raised from"})
+    places = places_field(metadata={"description": "Places it names, each with its role (scene, seen, venue...)"})
+    organisations = organisations_field(metadata={"description": "Organisations it names, each with its role"})
 
 
 @cache
@@ -63,7 +66,8 @@ def entry_input_schema(kind: EntryKind) -> type[Schema]:
                            location_text=text(data["location_text"]), beat_id=data["beat_id"])
         return EntryInput(kind=spec.kind, client_key="", occurred_at=when, summary=data["summary"].strip(),
                           fields=kind_fields, place=place, marking=data["marking"],
-                          raised_from_id=data["raised_from_id"])
+                          raised_from_id=data["raised_from_id"], places=tuple(data["places"]),
+                          organisations=tuple(data["organisations"]))
 
     name = spec.schema.__name__.removesuffix("Schema") + "Entry"
     return type(name, (CommonEntrySchema,), own | {"make": make, "__doc__": f"A new or changed {spec.kind.noun}."})
@@ -94,6 +98,8 @@ def dump_entry(entry: Entry, *, viewer: User) -> dict[str, Any]:
         **({"started_at": _iso(entry.started_at), "ended_at": _iso(entry.ended_at)}
            if entry.kind == EntryKind.PATROL else {}),
         **own,
+        "places": LocationLinkSchema(many=True).dump(places_view(entry)["places"]),
+        "organisations": OrganisationLinkSchema(many=True).dump(places_view(entry)["organisations"]),
         "photos": [{"id": photo.id, "url": url_for("photos.photo", photo_id=photo.id),
                     "thumbnail_url": url_for("photos.thumbnail", photo_id=photo.id), "width": photo.width,
                     "height": photo.height} for photo in entry.photos],

@@ -15,12 +15,13 @@ from ..models import (
     AsbIncident, AuditAction, AuditEvent, Entry, EntryKind, EntryRevision, EntryStatus, IntelligenceReport, Patrol,
     User, WelfareCheck,
 )
+from ..pole.locations import LocationRejected, location_for, organisation_for
 from ..pole.services import BornOnUnconfirmed, RecordNotFound, link, person_for, vehicle_for
 from ..queries import AnyEntry
 from ..risk.services import record_initial_assessments
 from ..search.index import index_entry  # same transaction: the entry and its search text commit together
 from ..timeutil import age_on, to_london, utcnow
-from .data import CLIENT_KEY, EntryInput, PersonInput
+from .data import CLIENT_KEY, EntryInput, LocationInput, OrganisationInput, PersonInput
 from .errors import EntryNotFound, EntryRejected
 from .held import resolve_held
 from .placing import place_entry, resolve_place
@@ -132,13 +133,33 @@ def _record(person_or_vehicle, spec, data: EntryInput, actor: User):
         raise EntryRejected(spec.born_on_field, _unconfirmed(refused.picked, data)) from None
 
 
+def _place(item, index: int, actor: User):
+    """The location or organisation a row of the input names (refusals name the `places`/`organisations` field)."""
+    field = "places" if isinstance(item, LocationInput) else "organisations"
+    try:
+        if isinstance(item, LocationInput):
+            return location_for(user=actor, location_id=item.location_id, address=item.address,
+                                postcode=item.postcode)
+        return organisation_for(user=actor, organisation_id=item.organisation_id, name=item.name,
+                                org_type=item.org_type)
+    except RecordNotFound:
+        raise EntryRejected(field, "That record is no longer available: type it again") from None
+    except LocationRejected as refused:
+        noun = "Place" if field == "places" else "Organisation"
+        raise EntryRejected(field, f"{noun} {index + 1}: {next(iter(refused.errors.values()))}") from None
+
+
 def _link_records(entry: Entry, data: EntryInput, actor: User) -> None:
-    """Replace the entry's people and vehicle links with the input's; places and organisations stay."""
+    """Replace the entry's links with the input's: its kind's people and vehicles, then its places and
+    organisations (positions 200 on), each with its role."""
     spec = kind_of(data.kind)
-    # Resolve every record before the old links go: a picked person is visible through them.
+    # Resolve every record before the old links go: a picked record is visible through them.
     named = [(_record(item, spec, data, actor), role, note, position)
              for item, role, note, position in spec.links(data.fields)]
-    entry.links = [item for item in entry.links if item.person is None and item.vehicle is None]
+    named += [(_place(item, index, actor), item.role, None, 200 + index) for index, item in enumerate(data.places)]
+    named += [(_place(item, index, actor), item.role, None, 300 + index)
+              for index, item in enumerate(data.organisations)]
+    entry.links = []
     for record, role, note, position in named:
         link(entry, record, role, note=note, position=position)
 

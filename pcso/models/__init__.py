@@ -20,7 +20,10 @@ from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEval
 from .patrol import Patrol, PatrolMode
 from .patrol_suggestion import PatrolSuggestion
 from .photo import Photo
-from .pole import Link, LinkRole, Location, Organisation, OrganisationType, Person, Vehicle, WarningMarker, name_key
+from .pole import (
+    LOCATION_ROLES, ORGANISATION_ROLES, VEHICLE_ROLES, Link, LinkRole, Location, Organisation, OrganisationType, Person,
+    Vehicle, WarningMarker, name_key, number_key,
+)
 from .retention import ErasedRecord, RetentionDecision, RetentionDecisionType
 from .review import EntryReview, ReviewDecision
 from .risk import AssessmentKind, RiskAssessment
@@ -40,7 +43,8 @@ __all__ = [
     "RiskAssessment", "SavedSearch", "TokenScope",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
-    "Vehicle", "WarningMarker", "name_key", "Patrol", "PatrolMode", "PatrolSuggestion", "Photo", "ReviewDecision", "RiskLevel", "Role", "School",
+    "LOCATION_ROLES", "name_key", "number_key", "ORGANISATION_ROLES", "Patrol", "PatrolMode", "PatrolSuggestion",
+    "Photo", "ReviewDecision", "RiskLevel", "Role", "School", "Vehicle", "VEHICLE_ROLES", "WarningMarker",
     "SchoolVisit", "SchoolVisitType", "SearchDocument", "SecurityMarking", "Shift", "StreetCrime", "User", "UserSession", "WelfareCheck",
     "WelfareVisitType", "beat_assignment", "normalise_vrm",
 ]

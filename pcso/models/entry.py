@@ -183,6 +183,14 @@ class Entry(db.Model):
         return [link for link in self.links if link.vehicle_id is not None]
 
     @property
+    def location_links(self) -> list:
+        return [link for link in self.links if link.location_id is not None]
+
+    @property
+    def organisation_links(self) -> list:
+        return [link for link in self.links if link.organisation_id is not None]
+
+    @property
     def has_location(self) -> bool:
         return self.lat is not None and self.lon is not None
 

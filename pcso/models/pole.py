@@ -30,10 +30,22 @@ class LinkRole(StrEnum):
     SUBJECT = "subject"
     ASSOCIATE = "associate"
     MENTIONED = "mentioned"
+    # What a vehicle, place or organisation was to the entry (and a person seen with a welfare check's child).
+    SEEN = "seen"
+    SCENE = "scene"
+    VENUE = "venue"
+    KEEPER = "keeper"
+    INVOLVED = "involved"
 
     @property
     def label(self) -> str:
-        return self.value.title()
+        return {"seen": "Seen", "scene": "Where it happened"}.get(self.value, self.value.title())
+
+
+# The roles each kind of record can have in an entry (people: per kind, in pcso/entries/kinds/).
+VEHICLE_ROLES = (LinkRole.MENTIONED, LinkRole.SEEN, LinkRole.SUSPECT, LinkRole.VICTIM)
+LOCATION_ROLES = (LinkRole.SCENE, LinkRole.SEEN, LinkRole.VENUE, LinkRole.MENTIONED)
+ORGANISATION_ROLES = (LinkRole.VENUE, LinkRole.REPORTER, LinkRole.VICTIM, LinkRole.INVOLVED, LinkRole.MENTIONED)
 
 
 class WarningMarker(StrEnum):
@@ -84,11 +96,18 @@ class OrganisationType(StrEnum):
     SCHOOL = "school"
     SHOP = "shop"
     CLUB = "club"
+    LICENSED_PREMISES = "licensed_premises"
+    TAKEAWAY = "takeaway"
+    HOUSING_PROVIDER = "housing_provider"
+    BUSINESS = "business"
+    CHARITY = "charity"
+    PUBLIC_BODY = "public_body"
     OTHER = "other"
 
     @property
     def label(self) -> str:
-        return self.value.title()
+        return {"club": "Club or youth group", "public_body": "Council or public body"}.get(
+            self.value, self.value.replace("_", " ").capitalize())
 
 
 def name_key(name: str) -> str:
@@ -201,18 +220,47 @@ class Vehicle(_Record, db.Model):
         return f"<Vehicle {self.vrm}>"
 
 
+def number_key(house: str | None) -> str | None:
+    """A house number as matched: "12a", "12 A" and "12A" are "12A"; a house name is its name_key."""
+    compact = re.sub(r"\s+", "", house or "").upper()
+    if re.fullmatch(r"\d+[A-Z]?", compact):
+        return compact
+    return name_key(house or "") or None
+
+
 class Location(_Record, db.Model):
+    """An address (house number or name, street, town, postcode) or a named place (a park, a car park), with its
+    point (from the postcode book or a pin) and the beat it is on. `address` is the one line shown everywhere.
+
+    `is_listed`: made on its own page (/locations/new), so any reader may find it; one made inside an entry is
+    seen only through the entries the viewer may open (pcso/access.py can_view_record)."""
+
     __tablename__ = "location"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(sa.String(200))
+    place_name: Mapped[str | None] = mapped_column(sa.String(120))
+    house: Mapped[str | None] = mapped_column(sa.String(60))
+    street: Mapped[str | None] = mapped_column(sa.String(120))
+    town: Mapped[str | None] = mapped_column(sa.String(60))
     postcode: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    number_key: Mapped[str | None] = mapped_column(sa.String(60))
+    name_key: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     beat_id: Mapped[int | None] = mapped_column(sa.ForeignKey("beat.id"), index=True)
+    is_listed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("location.id"))
 
     beat: Mapped[Beat | None] = relationship()
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    def __repr__(self) -> str:
+        return f"<Location {self.id}>"
 
 
 class Organisation(_Record, db.Model):
@@ -220,11 +268,19 @@ class Organisation(_Record, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    name_key: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     org_type: Mapped[OrganisationType] = mapped_column(enum_type(OrganisationType))
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"), unique=True)
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("location.id"), index=True)  # its address
+    is_listed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # as Location.is_listed
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
 
     school: Mapped[School | None] = relationship()
+    location: Mapped[Location | None] = relationship(foreign_keys=[location_id])
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id}>"
 
 
 class PersonWarningMarker(db.Model):

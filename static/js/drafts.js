@@ -52,6 +52,8 @@
   }
 
   /* ---- rows added with no signal (online, "Add another" posts back to the server) ------------------ */
+  var ROWS = { "add-person": "people", "add-vehicle": "vehicles", "add-place": "places", "add-organisation": "organisations" };
+
   function addRow(form, list) {
     var rows = form.querySelectorAll("fieldset.subform");
     var last = null, prefix = list + "-";
@@ -85,7 +87,7 @@
     fields.forEach(function (pair) {
       var name = pair[0], value = pair[1];
       var found = form.querySelectorAll('[name="' + CSS.escape(name) + '"]');
-      var list = /^(people|vehicles)-\d+-/.exec(name);
+      var list = /^(people|vehicles|places|organisations)-\d+-/.exec(name);
       var guard = 0;
       while (!found.length && list && guard < 20 && addRow(form, list[1])) {
         found = form.querySelectorAll('[name="' + CSS.escape(name) + '"]');
@@ -180,7 +182,7 @@
   function onSubmit(form, e) {
     var action = (e.submitter && e.submitter.name === "action") ? e.submitter.value : "submit";
     if (/^add-/.test(action)) {
-      if (!navigator.onLine) { e.preventDefault(); addRow(form, action === "add-person" ? "people" : "vehicles"); }
+      if (!navigator.onLine) { e.preventDefault(); addRow(form, ROWS[action] || "vehicles"); }
       return;
     }
     e.preventDefault();

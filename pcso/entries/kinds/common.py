@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from ...models import LinkRole, normalise_vrm
+from ...models import LOCATION_ROLES, ORGANISATION_ROLES, VEHICLE_ROLES, LinkRole, OrganisationType, normalise_vrm
 from ...models.asb import VRM_ALLOWED
 from ...numbers import RecordId, record_id
-from ..data import PersonInput, VehicleInput
+from ..data import LocationInput, OrganisationInput, PersonInput, VehicleInput
 from .base import text
 
 LONG_TEXT = 20_000
@@ -58,6 +58,8 @@ class VehicleSchema(Schema):
     make = short_text(40, metadata={"example": "Ford"})
     model = short_text(40, metadata={"example": "Fiesta"})
     colour = short_text(30, metadata={"example": "Silver"})
+    role = fields.Enum(LinkRole, by_value=True, load_default=LinkRole.MENTIONED,
+                       validate=validate.OneOf(VEHICLE_ROLES), metadata={"example": "seen"})
 
     @validates("vrm")
     def valid_vrm(self, value, **kwargs):
@@ -67,7 +69,52 @@ class VehicleSchema(Schema):
     @post_load
     def make_vehicle(self, data, **kwargs) -> VehicleInput:
         return VehicleInput(vrm=data["vrm"], make=text(data["make"]), model=text(data["model"]),
-                            colour=text(data["colour"]))
+                            colour=text(data["colour"]), role=data["role"])
+
+
+class LocationLinkSchema(Schema):
+    """A place in an entry: an existing record (location_id, from /locations/suggest) or an address line."""
+
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                            metadata={"example": "12 Acacia Avenue, M32 0DH",
+                                      "description": "House number and street, or a place's name; the postcode "
+                                                     "may be in it or in `postcode`"})
+    postcode = short_text(10, metadata={"example": "M32 0DH"})
+    role = fields.Enum(LinkRole, by_value=True, load_default=LinkRole.SCENE, validate=validate.OneOf(LOCATION_ROLES),
+                       metadata={"example": "scene"})
+    location_id = RecordId(load_default=None, allow_none=True,
+                           metadata={"description": "An existing location, picked from a search"})
+
+    @post_load
+    def make_place(self, data, **kwargs) -> LocationInput:
+        return LocationInput(address=data["address"].strip(), role=data["role"], postcode=text(data["postcode"]),
+                             location_id=data["location_id"])
+
+
+class OrganisationLinkSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"example": "The Bridge Inn"})
+    org_type = fields.Enum(OrganisationType, by_value=True, load_default=None, allow_none=True,
+                           metadata={"example": "licensed_premises", "description": "For a new record"})
+    role = fields.Enum(LinkRole, by_value=True, load_default=LinkRole.INVOLVED,
+                       validate=validate.OneOf(ORGANISATION_ROLES), metadata={"example": "venue"})
+    organisation_id = RecordId(load_default=None, allow_none=True,
+                               metadata={"description": "An existing organisation, picked from a search"})
+
+    @post_load
+    def make_organisation(self, data, **kwargs) -> OrganisationInput:
+        return OrganisationInput(name=data["name"].strip(), role=data["role"], org_type=data["org_type"],
+                                 organisation_id=data["organisation_id"])
+
+
+def places_field(**kwargs) -> fields.List:
+    return fields.List(fields.Nested(LocationLinkSchema), load_default=list, validate=validate.Length(max=20),
+                       **kwargs)
+
+
+def organisations_field(**kwargs) -> fields.List:
+    return fields.List(fields.Nested(OrganisationLinkSchema), load_default=list, validate=validate.Length(max=20),
+                       **kwargs)
 
 
 def people_field(schema: type[PersonSchema], **kwargs) -> fields.List:
@@ -93,7 +140,7 @@ def people_from_form(rows) -> tuple[PersonInput, ...]:
 
 def vehicles_from_form(rows) -> tuple[VehicleInput, ...]:
     return tuple(VehicleInput(vrm=row.vrm.data, make=text(row.make.data), model=text(row.model.data),
-                              colour=text(row.colour.data))
+                              colour=text(row.colour.data), role=LinkRole(row.role.data or LinkRole.MENTIONED))
                  for row in (r.form for r in rows if r.form.vrm.data))
 
 
@@ -111,12 +158,13 @@ def load_links(form, people: list, vehicles: list) -> None:
         vehicle = item.vehicle
         row.form.vrm.data, row.form.make.data = vehicle.vrm, vehicle.make
         row.form.model.data, row.form.colour.data = vehicle.model, vehicle.colour
+        row.form.role.data = item.role.value
 
 
 def named_links(people, vehicles) -> list:
     """(record input, role, note, position) for the services to link: people first, then vehicles."""
     return ([(person, person.role, person.description, i) for i, person in enumerate(people)]
-            + [(vehicle, LinkRole.MENTIONED, None, 100 + i) for i, vehicle in enumerate(vehicles)])
+            + [(vehicle, vehicle.role, None, 100 + i) for i, vehicle in enumerate(vehicles)])
 
 
 def victim_named(people) -> bool:
@@ -128,6 +176,22 @@ def linked_view(entry) -> dict:
     return {
         "people": [PersonInput(name=item.person.full_name, role=item.role, person_id=item.person.id,
                                born_on=item.person.born_on, description=item.note) for item in entry.people_links],
-        "vehicles": [VehicleInput(vrm=item.vehicle.vrm, make=item.vehicle.make, model=item.vehicle.model,
-                                  colour=item.vehicle.colour) for item in entry.vehicle_links],
+        "vehicles": vehicles_view(entry),
+    }
+
+
+def vehicles_view(entry) -> list[VehicleInput]:
+    return [VehicleInput(vrm=item.vehicle.vrm, make=item.vehicle.make, model=item.vehicle.model,
+                         colour=item.vehicle.colour, role=item.role) for item in entry.vehicle_links]
+
+
+def places_view(entry) -> dict:
+    """The entry's places and organisations as the API reads them (every kind: pcso/entries/schema.py)."""
+    return {
+        "places": [LocationInput(address=item.location.address, role=item.role, postcode=item.location.postcode,
+                                 location_id=item.location.id) for item in entry.location_links],
+        "organisations": [OrganisationInput(name=item.organisation.name, role=item.role,
+                                            org_type=item.organisation.org_type,
+                                            organisation_id=item.organisation.id)
+                          for item in entry.organisation_links],
     }

@@ -5,14 +5,19 @@ import re
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields, post_load, validate
-from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField
+from wtforms import DateTimeLocalField, FieldList, FormField, HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...extensions import db
 from ...models import EntryKind, Patrol, PatrolMode, PatrolSuggestion
 from ...timeutil import format_london
-from ..forms import EntryForm, as_str, choices, long_text
+from ..data import PersonInput, VehicleInput
+from ..forms import EntryForm, PersonForm, VehicleForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, label_of, text
+from .common import (
+    PersonSchema, linked_view, load_links, named_links, people_field, people_from_form, vehicles_field,
+    vehicles_from_form,
+)
 from .common import long_text as json_long_text
 
 
@@ -30,6 +35,8 @@ class PatrolForm(EntryForm):
                           description="e.g. Car break-ins on Moss Lane overnight")
     notes = long_text("Notes")
     suggestion_id = HiddenField()  # started from a patrol suggestion (pcso/patrol_plans/views.py start)
+    people = FieldList(FormField(PersonForm), min_entries=1, max_entries=20)
+    vehicles = FieldList(FormField(VehicleForm), min_entries=1, max_entries=20)
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class PatrolFields:
     purpose: str
     notes: str | None = None
     suggestion_id: int | None = None
+    people: tuple[PersonInput, ...] = ()
+    vehicles: tuple[VehicleInput, ...] = ()
 
 
 class PatrolSchema(Schema):
@@ -45,20 +54,29 @@ class PatrolSchema(Schema):
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=200),
                             metadata={"example": "Car break-ins on Moss Lane overnight"})
     notes = json_long_text(metadata={"example": "Spoke to two shopkeepers on King Street"})
+    people = people_field(PersonSchema)
+    vehicles = vehicles_field()
 
     @post_load
     def make(self, data, **kwargs) -> PatrolFields:
-        return PatrolFields(mode=data["mode"], purpose=data["purpose"].strip(), notes=text(data["notes"]))
+        return PatrolFields(mode=data["mode"], purpose=data["purpose"].strip(), notes=text(data["notes"]),
+                            people=tuple(data["people"]), vehicles=tuple(data["vehicles"]))
 
 
 def from_form(form: PatrolForm) -> PatrolFields:
     raw = str(form.suggestion_id.data or "").strip()
     return PatrolFields(mode=PatrolMode(form.mode.data), purpose=form.purpose.data.strip(), notes=text(form.notes.data),
+                        people=people_from_form(form.people), vehicles=vehicles_from_form(form.vehicles),
                         suggestion_id=int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None)
 
 
 def load_form(form: PatrolForm, entry: Patrol) -> None:
-    """obj= fills every field."""
+    """obj= fills every field but the linked rows."""
+    load_links(form, entry.people_links, entry.vehicle_links)
+
+
+def links(fields_: PatrolFields) -> list:
+    return named_links(fields_.people, fields_.vehicles)
 
 
 def check(data) -> dict[str, str]:
@@ -107,8 +125,8 @@ def _hours(row: dict) -> float | None:
 KIND = Kind(
     hint="Foot, cycle or vehicle; end it when you finish",
     kind=EntryKind.PATROL, model=Patrol, form=PatrolForm, fields=PatrolFields, schema=PatrolSchema,
-    colour="#00703c", from_form=from_form, load_form=load_form, check=check, apply=apply,
-    search_text=search_text, detail_rows=detail_rows,
+    colour="#00703c", from_form=from_form, load_form=load_form, check=check, apply=apply, links=links,
+    json_view=linked_view, people_heading="People seen", search_text=search_text, detail_rows=detail_rows,
     export_columns=(
         ExportColumn("patrol_mode", lambda t: t.c.mode),
         ExportColumn("patrol_started_at", lambda t: t.c.started_at),

@@ -4,14 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields, post_load, validate
-from wtforms import IntegerField, RadioField, SelectField, StringField
+from wtforms import FieldList, FormField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...extensions import db
 from ...numbers import RecordId
 from ...models import EntryKind, School, SchoolVisit, SchoolVisitType
-from ..forms import EntryForm, MultiCheckboxField, as_str, choices, long_text
+from ..data import PersonInput, VehicleInput
+from ..forms import EntryForm, MultiCheckboxField, PersonForm, VehicleForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, label_of, text
+from .common import (
+    PersonSchema, linked_view, load_links, named_links, people_field, people_from_form, vehicles_field, vehicles_from_form,
+)
 from .common import long_text as json_long_text
 
 YEAR_GROUPS = ["Nursery", "Reception"] + [f"Y{n}" for n in range(1, 14)] + ["Staff", "Parents"]
@@ -31,6 +35,8 @@ class SchoolVisitForm(EntryForm):
                                  "Enter a number between 1 and 5,000")])
     follow_ups = long_text("Follow-ups", description="Anything to do next. A disclosure is its own "
                            "safeguarding record, not a note here.")
+    people = FieldList(FormField(PersonForm), min_entries=1, max_entries=20)
+    vehicles = FieldList(FormField(VehicleForm), min_entries=1, max_entries=20)
 
     def __init__(self, *args, schools=(), near_beats=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,6 +57,8 @@ class SchoolVisitFields:
     year_groups: tuple[str, ...] = ()
     audience_size: int | None = None
     follow_ups: str | None = None
+    people: tuple[PersonInput, ...] = ()
+    vehicles: tuple[VehicleInput, ...] = ()
 
 
 class SchoolVisitSchema(Schema):
@@ -63,25 +71,33 @@ class SchoolVisitSchema(Schema):
     audience_size = fields.Integer(load_default=None, allow_none=True, strict=True,
                                    validate=validate.Range(min=1, max=5000), metadata={"example": 180})
     follow_ups = json_long_text(metadata={"example": "Send the head of year the leaflet"})
+    people = people_field(PersonSchema)
+    vehicles = vehicles_field()
 
     @post_load
     def make(self, data, **kwargs) -> SchoolVisitFields:
         return SchoolVisitFields(
             school_id=data["school_id"], visit_type=data["visit_type"], topic=data["topic"].strip(),
             year_groups=tuple(dict.fromkeys(data["year_groups"])), audience_size=data["audience_size"],
-            follow_ups=text(data["follow_ups"]))
+            follow_ups=text(data["follow_ups"]), people=tuple(data["people"]), vehicles=tuple(data["vehicles"]))
 
 
 def from_form(form: SchoolVisitForm) -> SchoolVisitFields:
     return SchoolVisitFields(
         school_id=int(form.school_id.data), visit_type=SchoolVisitType(form.visit_type.data),
         topic=form.topic.data.strip(), year_groups=tuple(form.year_groups.data),
-        audience_size=form.audience_size.data, follow_ups=text(form.follow_ups.data))
+        audience_size=form.audience_size.data, follow_ups=text(form.follow_ups.data),
+        people=people_from_form(form.people), vehicles=vehicles_from_form(form.vehicles))
 
 
 def load_form(form: SchoolVisitForm, entry: SchoolVisit) -> None:
     form.school_id.data = str(entry.school_id)
     form.year_groups.data = [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]
+    load_links(form, entry.people_links, entry.vehicle_links)
+
+
+def links(fields_: SchoolVisitFields) -> list:
+    return named_links(fields_.people, fields_.vehicles)
 
 
 def check(data) -> dict[str, str]:
@@ -125,12 +141,13 @@ KIND = Kind(
     hint="Talk, assembly, drop-in or meeting",
     kind=EntryKind.SCHOOL_VISIT, model=SchoolVisit, form=SchoolVisitForm, fields=SchoolVisitFields,
     schema=SchoolVisitSchema, colour="#1d70b8", from_form=from_form, load_form=load_form, check=check,
-    apply=apply, search_text=search_text, detail_rows=detail_rows,
+    apply=apply, links=links, people_heading="People", search_text=search_text, detail_rows=detail_rows,
     export_join=lambda joined, table: joined.outerjoin(SCHOOL, SCHOOL.c.id == table.c.school_id),
     export_columns=(
         ExportColumn("school", lambda t: SCHOOL.c.name, is_text=True),
         ExportColumn("school_visit_topic", lambda t: t.c.topic, is_text=True),
     ),
     fallback_point=fallback_point,
-    json_view=lambda entry: {"year_groups": [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]},
+    json_view=lambda entry: {"year_groups": [y.strip() for y in (entry.year_groups or "").split(",") if y.strip()]}
+    | linked_view(entry),
 )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from marshmallow import Schema, fields, post_load, validate
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
+from wtforms import BooleanField, DateField, FieldList, FormField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...access import LOGGERS
@@ -16,11 +16,26 @@ from ...models import (
     EntryKind, ExploitationIndicator, LinkRole, RiskLevel, SecurityMarking, User, WelfareCheck, WelfareVisitType,
 )
 from ...timeutil import age_on, to_london
-from ..data import PersonInput
-from ..forms import EntryForm, MultiCheckboxField, as_str, choices, long_text
+from ..data import PersonInput, VehicleInput
+from ..forms import EntryForm, MultiCheckboxField, PersonForm, VehicleForm, as_str, choices, long_text
 from .base import DetailRow, ExportColumn, Kind, day, label_of, text, yes_no
 from .common import long_text as json_long_text
-from .common import short_text
+from .common import (
+    PersonSchema, load_links, named_links, people_field, people_from_form, short_text, vehicles_field,
+    vehicles_from_form, vehicles_view,
+)
+
+# Who else a welfare check names: people seen with the child (never the child, who is its subject).
+SEEN_WITH_ROLES = (LinkRole.ASSOCIATE, LinkRole.SEEN, LinkRole.MENTIONED)
+
+
+class SeenWithForm(PersonForm):
+    role = SelectField("How they were with the child", coerce=as_str, default="",
+                       choices=[("", "Choose a role")] + [(r.value, r.label) for r in SEEN_WITH_ROLES])
+
+
+class SeenWithSchema(PersonSchema):
+    ROLES = SEEN_WITH_ROLES
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -54,6 +69,8 @@ class WelfareCheckForm(EntryForm):
     mash_reference = StringField("MASH reference", validators=[Length(max=40)])
     is_partner_informed = BooleanField("Partner agency informed")
     next_visit_on = DateField("Next visit due", validators=[Optional()])
+    people = FieldList(FormField(SeenWithForm), min_entries=1, max_entries=20)
+    vehicles = FieldList(FormField(VehicleForm), min_entries=1, max_entries=20)
 
     def __init__(self, *args, spocs=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,6 +101,8 @@ class WelfareCheckFields:
     mash_reference: str | None = None
     is_partner_informed: bool = False
     next_visit_on: date | None = None
+    people: tuple[PersonInput, ...] = ()  # seen with the child
+    vehicles: tuple[VehicleInput, ...] = ()
 
 
 def _child(name: str, born_on: date | None, child_id) -> PersonInput:
@@ -113,13 +132,17 @@ class WelfareCheckSchema(Schema):
     mash_reference = short_text(40, metadata={"example": "MASH-88231"})
     is_partner_informed = fields.Boolean(load_default=False)
     next_visit_on = fields.Date(load_default=None, allow_none=True, metadata={"example": "2026-12-16"})
+    people = people_field(SeenWithSchema, metadata={"description": "People seen with the child (not the child)"})
+    vehicles = vehicles_field()
 
     @post_load
     def make(self, data, **kwargs) -> WelfareCheckFields:
         child = _child(data.pop("child_name"), data.pop("child_born_on"), data.pop("child_id"))
         for name in ("others_present", "child_words", "observations", "mash_reference"):
             data[name] = text(data[name])
-        return WelfareCheckFields(child=child, **data | {"indicators": tuple(dict.fromkeys(data["indicators"]))})
+        return WelfareCheckFields(child=child, **data | {"indicators": tuple(dict.fromkeys(data["indicators"])),
+                                                         "people": tuple(data["people"]),
+                                                         "vehicles": tuple(data["vehicles"])})
 
 
 def from_form(form: WelfareCheckForm) -> WelfareCheckFields:
@@ -132,7 +155,8 @@ def from_form(form: WelfareCheckForm) -> WelfareCheckFields:
         indicators=tuple(ExploitationIndicator(value) for value in form.indicators.data),
         is_intelligence_raised=form.is_intelligence_raised.data, is_mash_referral=form.is_mash_referral.data,
         mash_reference=text(form.mash_reference.data), is_partner_informed=form.is_partner_informed.data,
-        next_visit_on=form.next_visit_on.data)
+        next_visit_on=form.next_visit_on.data, people=people_from_form(form.people),
+        vehicles=vehicles_from_form(form.vehicles))
 
 
 def load_form(form: WelfareCheckForm, entry: WelfareCheck) -> None:
@@ -141,6 +165,11 @@ def load_form(form: WelfareCheckForm, entry: WelfareCheck) -> None:
     if entry.child is not None:
         form.child_id.data = str(entry.child.id)
         form.child_name.data, form.child_born_on.data = entry.child.full_name, entry.child.born_on
+    load_links(form, _seen_with(entry), entry.vehicle_links)
+
+
+def _seen_with(entry: WelfareCheck) -> list:
+    return [item for item in entry.people_links if item.role != LinkRole.SUBJECT]
 
 
 def _spoc_error(spoc_id: int) -> str | None:
@@ -180,14 +209,18 @@ def apply(entry: WelfareCheck, fields_: WelfareCheckFields) -> None:
 
 
 def links(fields_: WelfareCheckFields) -> list:
-    return [(fields_.child, LinkRole.SUBJECT, None, 0)]
+    return [(fields_.child, LinkRole.SUBJECT, None, 0)] + [
+        (record, role, note, position + 1) for record, role, note, position in named_links(fields_.people, fields_.vehicles)]
 
 
 def json_view(entry: WelfareCheck) -> dict:
     child = entry.child
     return {"child_name": child.full_name if child else None, "child_born_on": child.born_on if child else None,
             "child_id": child.id if child else None,
-            "indicators": [ExploitationIndicator(value) for value in entry.indicators or []]}
+            "indicators": [ExploitationIndicator(value) for value in entry.indicators or []],
+            "people": [PersonInput(name=item.person.full_name, role=item.role, person_id=item.person.id,
+                                   born_on=item.person.born_on, description=item.note) for item in _seen_with(entry)],
+            "vehicles": vehicles_view(entry)}
 
 
 def search_text(entry: WelfareCheck) -> list:
