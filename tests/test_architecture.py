@@ -173,7 +173,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify",
               "pcso.retention.rules", "pcso.retention.dates", "pcso.retention.tombstones", "pcso.case_reviews.rules",
               "pcso.jobs.runner")),
-    ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.auth.totp", "pcso.auth.lockout", "pcso.auth.flow", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
+    ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.auth.totp", "pcso.auth.lockout", "pcso.auth.flow", "pcso.auth.enrolment", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",
                      "pcso.entries.errors", "pcso.entries.schema", "pcso.entries.forms",
