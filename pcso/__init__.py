@@ -37,6 +37,7 @@ from .photos import views as photos
 from .photos.uploads import register_upload_limits
 from .ratelimit import DatabaseStorage
 from .pole import views as pole
+from .pole import views_network as pole_network
 from .retention import views as retention
 from .retention.dates import init_retention
 from .review import views as review
@@ -90,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_audit(app)  # one consultation event per request; denials (pcso/audit.py)
     init_assets(app)
 
+    app.register_blueprint(pole_network.bp)  # /networks/...: a record's associates graph as JSON
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
     init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_photos.bp, views_lists.bp, views_records.bp,

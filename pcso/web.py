@@ -34,7 +34,7 @@ ERROR_TITLES = {
 }
 
 
-JSON_PATHS = ("/geo/", "/people/suggest", "/vehicles/suggest")  # endpoints the page scripts call
+JSON_PATHS = ("/geo/", "/people/suggest", "/vehicles/suggest", "/networks/")  # endpoints the page scripts call
 
 
 class IdConverter(IntegerConverter):
