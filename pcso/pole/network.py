@@ -9,7 +9,7 @@ never a kind's own fields (an intelligence report's source is not in reach).
 The walk, a fixed number of queries whatever the data:
   1. the root's visible entries in the time window, newest first (at most ROOT_ENTRIES);
   2. every link on them: the first step's records, the most-linked first (at most FIRST_STEP);
-  3. for each kind of first-step record, its own visible entries, newest first (at most PER_RECORD each,
+  3. the first-step records' own visible entries, newest first (at most PER_RECORD each, one query ranked
      by a window function over the link indexes);
   4. every link on those: the second step's records, ranked by how many entries they share with the
      first step, until NODES records in all; edges between any two records kept, strongest first (EDGES).
@@ -143,9 +143,8 @@ def _link_key(row) -> Key:
 
 
 def _links_on(entry_ids: set[int]) -> list:
-    """Every link on these entries, with the entry's kind and time: (entry_id, person_id, ..., role, kind, at)."""
-    if not entry_ids:
-        return []
+    """Every link on these entries, with the entry's kind and time: (entry_id, person_id, ..., role, kind, at).
+    Asked even for no entries, as _records asks for every kind: a profile's count of queries is fixed."""
     return db.session.execute(
         sa.select(Link.entry_id, *(getattr(Link, column) for column in TARGETS), Link.role, Entry.kind,
                   Entry.occurred_at)
@@ -163,27 +162,28 @@ def _root_entries(user: User, root_key: Key, filters: NetworkFilter) -> tuple[se
 
 
 def _entries_of(user: User, keys: list[Key], filters: NetworkFilter, skip: set[int]) -> tuple[set[int], bool]:
-    """The newest PER_RECORD visible entries of each record (in the role, if filtered), besides `skip`."""
-    found: set[int] = set()
-    capped = False
+    """The newest PER_RECORD visible entries of each record (in the role, if filtered), besides `skip`.
+
+    One query: the records' links (their indexes), ranked per record by a window function. A link has exactly
+    one target, so the four target columns together name its record."""
+    if not keys:
+        return set(), False
     by_kind: dict[str, list[int]] = defaultdict(list)
     for kind, record_id in keys:
         by_kind[kind].append(record_id)
-    for kind, ids in by_kind.items():
-        column = getattr(Link, f"{kind}_id")
-        role = (Link.role == filters.role,) if filters.role else ()
-        pairs = (sa.select(column.label("record_id"), Entry.id.label("entry_id"), Entry.occurred_at)
-                 .join(Link, Link.entry_id == Entry.id)
-                 .where(column.in_(sorted(ids)), visible_entries(user), *role, *filters.entry_clauses())
-                 .distinct().subquery())
-        rank = sa.func.row_number().over(partition_by=pairs.c.record_id,
-                                         order_by=(pairs.c.occurred_at.desc(), pairs.c.entry_id.desc()))
-        ranked = sa.select(pairs.c.entry_id, rank.label("rank")).subquery()
-        rows = db.session.execute(sa.select(ranked.c.entry_id, ranked.c.rank)
-                                  .where(ranked.c.rank <= PER_RECORD + 1)).all()
-        capped = capped or any(row.rank > PER_RECORD for row in rows)
-        found.update(row.entry_id for row in rows if row.rank <= PER_RECORD)
-    return found - skip, capped
+    targets = [getattr(Link, column) for column in TARGETS]
+    role = (Link.role == filters.role,) if filters.role else ()
+    pairs = (sa.select(*targets, Entry.id.label("entry_id"), Entry.occurred_at)
+             .join(Link, Link.entry_id == Entry.id)
+             .where(sa.or_(*(getattr(Link, f"{kind}_id").in_(sorted(ids)) for kind, ids in by_kind.items())),
+                    visible_entries(user), *role, *filters.entry_clauses())
+             .distinct().subquery())
+    rank = sa.func.row_number().over(partition_by=[pairs.c[column] for column in TARGETS],
+                                     order_by=(pairs.c.occurred_at.desc(), pairs.c.entry_id.desc()))
+    ranked = sa.select(pairs.c.entry_id, rank.label("rank")).subquery()
+    rows = db.session.execute(sa.select(ranked.c.entry_id, ranked.c.rank).where(ranked.c.rank <= PER_RECORD + 1)).all()
+    capped = any(row.rank > PER_RECORD for row in rows)
+    return {row.entry_id for row in rows if row.rank <= PER_RECORD} - skip, capped
 
 
 class _Links:
@@ -277,7 +277,7 @@ def _records(keys: set[Key]) -> dict[Key, object]:
     for kind, record_id in keys:
         by_kind[kind].append(record_id)
     found = {}
-    for kind, ids in by_kind.items():
-        model = KINDS[kind]
+    for kind, model in KINDS.items():
+        ids = by_kind.get(kind, [])
         found.update({(kind, r.id): r for r in db.session.scalars(sa.select(model).where(model.id.in_(sorted(ids))))})
     return found
