@@ -100,6 +100,7 @@
       layout: { name: "concentric", concentric: function (n) { return 3 - n.data("step"); },
                 levelWidth: function () { return 1; }, minNodeSpacing: 28, animate: false }
     });
+    if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }  // a few records: not drawn at three times their size
     cy.on("tap", "edge", function (event) { edgePanel(event.target.data(), names); });
     cy.on("tap", "node", function (event) { nodePanel(event.target.data()); });
     box.setAttribute("data-drawn", "true");
