@@ -44,6 +44,7 @@ from .patrol_plans import views as patrol_plans
 from .pole import views as pole
 from .pole import views_records as pole_records
 from .pole import views_places as places
+from .pole import views_network as pole_network
 from .retention import views as retention
 from .retention.dates import init_retention
 from .models.markers import init_markers
@@ -102,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_audit(app)  # one consultation event per request; denials (pcso/audit.py)
     init_assets(app)
 
+    app.register_blueprint(pole_network.bp)  # /networks/...: a record's associates graph as JSON
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
     init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_photos.bp, views_lists.bp, views_records.bp,

@@ -258,8 +258,10 @@ def can_view_record(user: User, record) -> bool:
             getattr(record, "created_by_id", None) is not None and record.created_by_id == user.id):
         return True
     column = getattr(Link, f"{type(record).__tablename__}_id")
+    # A join from the record's links (its index), not visible_links(): SQLite builds `IN (SELECT id FROM entry
+    # WHERE visible)` in full first, 1.8 s at 200,000 entries for a person with a few links.
     return db.session.scalar(
-        sa.select(sa.exists().where(column == record.id, visible_links(user)))
+        sa.select(sa.exists().where(column == record.id, Entry.id == Link.entry_id, visible_entries(user)))
     )
 
 

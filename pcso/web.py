@@ -34,7 +34,8 @@ ERROR_TITLES = {
 }
 
 
-JSON_PATHS = ("/geo/", "/people/suggest", "/vehicles/suggest", "/locations/suggest", "/organisations/suggest")  # endpoints the page scripts call
+JSON_PATHS = ("/geo/", "/people/suggest", "/vehicles/suggest", "/locations/suggest", "/organisations/suggest",
+              "/networks/")  # endpoints the page scripts call
 
 
 class IdConverter(IntegerConverter):

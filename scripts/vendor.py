@@ -9,6 +9,7 @@ Templates reference:
     vendor/leaflet/leaflet.css    vendor/leaflet/leaflet.js
     vendor/leaflet/images/*.png   (found by leaflet.css via url(images/...))
     vendor/chart.js/chart.umd.js
+    vendor/cytoscape/cytoscape.min.js  (the associates network on a POLE profile, static/js/network.js)
     vendor/exifr/mini.umd.js      (EXIF time and GPS, read on the phone before a photo is resized)
     vendor/idb/umd.js             (IndexedDB promise wrapper: the phone's outbox and drafts)
 """
@@ -37,6 +38,9 @@ FILES: dict[str, list[str]] = {
     "chart.js": [
         "dist/chart.umd.js",
         "dist/chart.umd.js.map",
+    ],
+    "cytoscape": [
+        "dist/cytoscape.min.js",
     ],
     "exifr": [
         "dist/mini.umd.js",

@@ -92,6 +92,9 @@ ACCESS = {
     "pole.person": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.vehicle": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.location": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "network.person": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "network.vehicle": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "network.location": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # welfare children
     "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "places.suggest_location": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -221,6 +224,10 @@ GET_MATRIX = {
     "/entries/{entry}/amend":      (LOGIN,    LOCKED, LOCKED, 403,  403,   403),  # not theirs, and not approved
     "/entries/{sensitive}/amend":  (LOGIN,    404,   LOCKED, 403,   403,   403),
     "/people/{person}":            (LOGIN,    200,   200,   200,   404,   403),
+    "/networks/people/{person}.json":     (401, 200,   200,   200,   404,   403),  # JSON: 401, not the sign-in page
+    "/networks/people/{child}.json":      (401, 404,   200,   404,   200,   403),
+    "/networks/vehicles/{vehicle}.json":  (401, 200,   200,   200,   404,   403),
+    "/networks/locations/{location}.json": (401, 200,   200,   200,   404,   403),
     "/people/{child}":             (LOGIN,    404,   200,   404,   200,   403),
     "/people/{missing}":           (LOGIN,    404,   404,   404,   404,   403),
     "/vehicles/{vehicle}":         (LOGIN,    200,   200,   200,   404,   403),

@@ -246,7 +246,8 @@ def test_every_get_route_that_shows_records_writes_one_view_event_naming_them(ap
     assert {"entries.detail", "entries.index", "lists.entries", "pole.person", "review.queue", "dashboard.index",
             "beats.detail", "briefing.show", "search.results", "photos.photo", "entries.held",
             "api_entries.entry", "api_lists.entries", "api_records.person", "api_work.review_queue",
-            "api_work.briefing", "main.index", "case_reviews.index", "case_reviews.detail"} <= set(walked)
+            "api_work.briefing", "main.index", "case_reviews.index", "case_reviews.detail",
+            "network.person", "network.vehicle", "network.location"} <= set(walked)  # networks: JSON, one event each
 
 
 
@@ -258,7 +259,7 @@ def test_a_profile_names_the_person_and_the_entries_of_its_timeline(app, world):
                                                               AuditEvent.action == AuditAction.VIEW)).all()
     assert (event.object_type, event.object_id) == ("person", records["dale"].id)
     assert event.details["records"]["entry"]["ids"] == [records["asb"].id]  # "entry", whatever the kind
-    assert set(event.details["records"]) == {"person", "entry", "vehicle"}  # its associates too
+    assert set(event.details["records"]) == {"person", "entry", "vehicle", "location"}  # associates, network too
     assert event.details["joined"] is True
 
 

@@ -9,9 +9,11 @@ from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
 from ..models import Location, Person, Vehicle, name_key, normalise_vrm
-from . import queries
+from . import network_view, queries
 from .forms import MergeForm
 from .records import profile_extras
+from .network import NetworkFilter, NetworkFilterError, build_network
+from .network_view import record_network_shown
 from .services import (
     MergeForbidden, MergeRefused, RecordNotFound, merge_people, merge_refusal, merge_vehicles, record_profile_view,
     record_records_shown, survivor, visible_record,
@@ -76,6 +78,10 @@ def _profile(model, record_id: int):
         return redirect(url_for(endpoint, **{parameter: live.id}))
     if record is None or not can_view_record(current_user, record):
         abort(404)
+    try:
+        network = build_network(current_user, record, NetworkFilter.from_args(request.args))
+    except NetworkFilterError as problem:
+        abort(400, description=str(problem))
     timeline = queries.timeline(current_user, record)
     duplicates = []
     if can_merge_records(current_user):
@@ -86,10 +92,12 @@ def _profile(model, record_id: int):
     record_profile_view(record, entries=timeline.total, actor=current_user, joined=bool(associates), shown=[
         *timeline.entries, *(a.record for a in associates), *(d.record for d in duplicates),
         *(m.record for m in merged_from), *extras.shown])
+    record_network_shown(network, actor=current_user)
     page = render_template(
         "pole/profile.html", kind=model.__tablename__, record=record, timeline=timeline,
         associates=associates, points=entry_map_points(timeline.entries),
-        merged_from=merged_from, duplicates=duplicates, merge_form=MergeForm(formdata=None), extras=extras)
+        merged_from=merged_from, duplicates=duplicates, merge_form=MergeForm(formdata=None), extras=extras,
+        network=network, network_view=network_view)
     db.session.commit()  # after rendering: a commit expires every loaded entry, and reloading is a query each
     return page
 

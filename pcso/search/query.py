@@ -105,11 +105,19 @@ class SearchQuery:
         return terms
 
 
+PEOPLE_SHOWN = 6  # people named on one result, with their roles ("and 3 more" after)
+
+
 @dataclass
 class SearchResult:
     entry: Entry
     snippet: Markup | None = None
     distance_m: float | None = None
+    people: list = field(default_factory=list)  # [(Person, [LinkRole, ...])]: who was in the entry, and how
+
+    @property
+    def people_shown(self) -> list:
+        return self.people[:PEOPLE_SHOWN]
 
 
 @dataclass

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 import sqlalchemy as sa
 
 from ..access import visible_entries
 from ..extensions import db
-from ..models import Entry, Link, Person, User, Vehicle, name_key, normalise_vrm
+from ..models import Entry, Link, LinkRole, Person, User, Vehicle, name_key, normalise_vrm
 from .query import POLE_LIMIT, SearchQuery
 from .statements import people_named, vehicles_like
 
@@ -56,3 +57,21 @@ def matching_vehicles(user: User, query: SearchQuery) -> tuple[list[Vehicle], bo
     if len(vrm) < 2:
         return [], False
     return _visible_records(user, Vehicle, vehicles_like(vrm), (Vehicle.vrm, Vehicle.id))
+
+
+def people_in(entry_ids: list[int]) -> dict[int, list[tuple[Person, list[LinkRole]]]]:
+    """Each entry's people with their roles in it ("suspect", "victim"...), in the order they were linked.
+
+    Only for entries the search already found through access.visible_entries: a person linked to an entry the
+    user may open is one they may see (access.can_view_record). One query for the page's entries."""
+    if not entry_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Link.entry_id, Link.role, Person).join(Person, Person.id == Link.person_id)
+        .where(Link.entry_id.in_(entry_ids)).order_by(Link.entry_id, Link.position, Link.id)).all()
+    found: dict[int, dict[int, tuple[Person, list[LinkRole]]]] = defaultdict(dict)
+    for entry_id, role, person in rows:
+        _, roles = found[entry_id].setdefault(person.id, (person, []))
+        if LinkRole(role) not in roles:
+            roles.append(LinkRole(role))
+    return {entry_id: list(people.values()) for entry_id, people in found.items()}

@@ -22,7 +22,7 @@ from ..geo import distance_m
 from ..models import AuditAction, Entry, SearchDocument, User
 from .index import MARK_CLOSE, MARK_OPEN
 from .query import PER_PAGE, SearchPage, SearchQuery, SearchResult
-from .records import matching_people, matching_vehicles
+from .records import matching_people, matching_vehicles, people_in
 from .statements import (
     COUNT_CAP, REGCONFIG, dialect_name, fts_query, pg_tsquery, ring_entry_ids, statements, walk_statements,
     walks_in_rank_order,
@@ -59,6 +59,7 @@ def search(user: User, query: SearchQuery) -> SearchPage:
     page_ids = [row.id for row in rows]
     entries = _load(page_ids)
     snippets = _snippets(query, page_ids) if query.has_text else {}
+    roles = people_in(page_ids)
     results = []
     for entry_id in page_ids:
         entry = entries.get(entry_id)
@@ -66,7 +67,7 @@ def search(user: User, query: SearchQuery) -> SearchPage:
             continue
         distance = (distance_m(query.near[0], query.near[1], entry.lat, entry.lon)
                     if query.near is not None else None)
-        results.append(SearchResult(entry, snippets.get(entry_id), distance))
+        results.append(SearchResult(entry, snippets.get(entry_id), distance, roles.get(entry_id, [])))
     people, more_people = matching_people(user, query)
     vehicles, more_vehicles = matching_vehicles(user, query)
     return SearchPage(criteria=query, results=results, total=total, page=page, people=people, vehicles=vehicles,
@@ -84,6 +85,7 @@ def record_search(page: SearchPage, *, actor: User) -> None:
                  people=len(page.people), vehicles=len(page.vehicles), **joined)
     audit.consulted([result.entry for result in page.results], actor=actor, object_type="entry")
     audit.consulted([*page.people, *page.vehicles], actor=actor)
+    audit.consulted([person for result in page.results for person, _ in result.people_shown], actor=actor)
 
 
 def _load(ids: list[int]) -> dict[int, Entry]:
