@@ -34,6 +34,7 @@ TABLES = {
     "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
     "retention_decision", "erased_record",
     "export_request", "entry_amendment",
+    "person_match_key", "vehicle_match_key",
     "vehicle", "welfare_check",
 }
 

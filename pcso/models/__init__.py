@@ -11,6 +11,7 @@ from .entry import Entry, EntryKind, EntryRevision, EntryStatus, LocationSource,
 from .export_request import ExportRequest, ExportRequestStatus
 from .held import HeldSubmission
 from .idempotency import IdempotencyKey
+from .match_key import PersonMatchKey, VehicleMatchKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
 from .photo import Photo
@@ -27,6 +28,7 @@ from .welfare import ExploitationIndicator, WelfareCheck, WelfareVisitType
 
 __all__ = [
     "AmendmentStatus", "ApiToken", "AssessmentKind", "EntryAmendment", "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "RateLimitCounter", "RetentionDecision", "RetentionDecisionType", "RiskAssessment", "IdempotencyKey", "SavedSearch", "TokenScope",
+    "PersonMatchKey", "VehicleMatchKey",
     "AsbIncident", "AsbType", "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatPriority", "Entry", "EntryReview",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
