@@ -244,7 +244,7 @@ def score(query: Query, names: list[str], *, born_on: date | None = None, approx
         reasons.append(f"alias “{name}”")
     if dob_reason:
         reasons.append(dob_reason)
-    return Match(round(min(1.0, similarity + adjustment), 4), reasons, name)
+    return Match(round(max(0.0, min(1.0, similarity + adjustment)), 4), reasons, name)
 
 
 def is_match(match: Match) -> bool:
