@@ -55,7 +55,7 @@ def test_pcso_typing_jon_smyth_is_offered_john_smith_with_the_reason(browser, of
     assert results[0]["year_or_age"] == "b. 1998" and results[0]["reason"].startswith("similar name")
     assert results[0]["is_likely"] is True and results[0]["label"] == "John Smith, b. 1998"
     dated = suggest(browser, q="Jon Smyth", born_on="1998-05-01")[0]
-    assert dated["reason"] == "similar name, a short form of the name, same date of birth"
+    assert dated["reason"] == "similar name (Jon for John), same date of birth"
 
 
 def test_swapped_names_nicknames_and_aliases_are_offered(browser, officer):
@@ -63,7 +63,7 @@ def test_swapped_names_nicknames_and_aliases_are_offered(browser, officer):
     kel = seen(officer, factories.person("Kelly Ann Hughes", aliases=["Kel Brady"]))
     db.session.commit()
     assert [r["id"] for r in suggest(browser, q="Turner Bill")] == [bill.id]
-    assert suggest(browser, q="Turner Bill")[0]["reason"].startswith("similar name, first and last swapped")
+    assert suggest(browser, q="Turner Bill")[0]["reason"] == "similar name (Bill for William), first and last swapped"
     found = suggest(browser, q="kel brady")
     assert [r["id"] for r in found] == [kel.id] and "alias “Kel Brady”" in found[0]["reason"]
 

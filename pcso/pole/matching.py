@@ -163,13 +163,13 @@ def token_similarity(typed: str, known: str) -> tuple[float, str]:
     return similarity, "similar"
 
 
-def name_similarity(typed: list[str], known: list[str]) -> tuple[float, set[str], bool]:
+def name_similarity(typed: list[str], known: list[str]) -> tuple[float, set[str], bool, list[tuple[str, str]]]:
     """Best one-to-one pairing of the typed tokens with the known ones (in any order).
 
     Returns the score (half the mean, half the weakest pair: one very different token sinks it),
-    the kinds of token match used, and whether the order was swapped."""
+    the kinds of token match used, whether the order was swapped, and the (typed, known) short forms."""
     if not typed or not known:
-        return 0.0, set(), False
+        return 0.0, set(), False, []
     pairs = sorted(((token_similarity(t, k), i, j) for i, t in enumerate(typed) for j, k in enumerate(known)),
                    key=lambda p: (-p[0][0], abs(p[1] - p[2]), p[1]))
     used_typed, used_known, chosen = set(), set(), []
@@ -185,7 +185,8 @@ def name_similarity(typed: list[str], known: list[str]) -> tuple[float, set[str]
         score -= 0.1  # one name alone says little
     by_typed = sorted(chosen, key=lambda c: c[2])
     swapped = len(chosen) > 1 and [c[3] for c in by_typed] != sorted(c[3] for c in by_typed)
-    return score, {c[1] for c in chosen}, swapped
+    short_forms = [(typed[c[2]], known[c[3]]) for c in by_typed if c[1] == "nickname"]
+    return score, {c[1] for c in chosen}, swapped, short_forms
 
 
 def _age_on(born_on: date, today: date) -> int:
@@ -224,22 +225,22 @@ def score(query: Query, names: list[str], *, born_on: date | None = None, approx
           recorded_on: date | None = None) -> Match:
     """How likely a person with these names (full name first, then aliases) is the one typed."""
     typed = query.tokens
-    best: tuple[float, set[str], bool, str] | None = None
+    best = None
     for name in names:
-        similarity, kinds, swapped = name_similarity(typed, tokens(name)[:MAX_TOKENS])
+        similarity, kinds, swapped, short_forms = name_similarity(typed, tokens(name)[:MAX_TOKENS])
         if best is None or similarity > best[0]:
-            best = (similarity, kinds, swapped, name)
+            best = (similarity, kinds, swapped, short_forms, name)
     if best is None:
         return Match(0.0, [], "")
-    similarity, kinds, swapped, name = best
+    similarity, kinds, swapped, short_forms, name = best
     adjustment, dob_reason = birth_agreement(query, born_on, approx_age, recorded_on)
     reasons = []
     if kinds == {"same"}:
         reasons.append("same name" + (", swapped" if swapped else ""))
     else:
-        reasons.append("similar name" + (", first and last swapped" if swapped else ""))
-        if "nickname" in kinds:
-            reasons.append("a short form of the name")
+        forms = "; ".join(f"{a.title()} for {b.title()}" for a, b in short_forms)
+        reasons.append("similar name" + (f" ({forms})" if forms else "")
+                       + (", first and last swapped" if swapped else ""))
     if names and name != names[0]:
         reasons.append(f"alias “{name}”")
     if dob_reason:
