@@ -6,6 +6,7 @@ pcso/pole/queries.py uses them to find candidates through an index, then scores 
 People: a name is split into tokens; each token has a phonetic code (Metaphone, from jellyfish)
 of itself and of the formal names it is short for (pcso/data/nicknames.csv: Jon -> John). Keys:
 - ``p:A|B``: every unordered pair of token codes (so "Smith John" finds "John Smith");
+- ``q:A|bbb``: a token's code with another token's first three letters (a typo late in a name);
 - ``y:1998:A``: a token code with the year of birth (known, or estimated from an approximate age);
 - ``c:A``: a token code alone, and ``t:smith``: a token itself, for typing a name in part.
 A candidate is scored by Jaro-Winkler over its best-matched tokens (the weakest token counts as
@@ -57,6 +58,7 @@ def nicknames() -> dict[str, frozenset[str]]:
     return {name: frozenset(formals) for name, formals in found.items()}
 
 
+@lru_cache(maxsize=65536)
 def formal_names(token: str) -> frozenset[str]:
     """The token and every formal name it is short for: 'jon' -> {'jon', 'john', 'jonathan'}."""
     return frozenset({token, *nicknames().get(token, ())})
@@ -68,6 +70,7 @@ def code(token: str) -> str:
     return (jellyfish.metaphone(token) or token)[:6].upper() if token else ""
 
 
+@lru_cache(maxsize=65536)
 def token_codes(token: str) -> frozenset[str]:
     return frozenset(code(name) for name in formal_names(token))
 
@@ -83,12 +86,20 @@ def pair_keys(name: str) -> set[str]:
     return keys
 
 
+def typo_keys(name: str) -> set[str]:
+    """'q:A|bbb' for every ordered pair of tokens: the first's code, the second's first three letters. A typo
+    late in one name keeps the pair (its code from the other name, its first letters from this one)."""
+    name_tokens = tokens(name)[:MAX_TOKENS]
+    return {f"q:{a}|{other[:3]}" for i, one in enumerate(name_tokens) for j, other in enumerate(name_tokens)
+            if i != j for a in token_codes(one)}
+
+
 def person_keys(names: list[str], birth_year: int | None) -> set[str]:
     """Every key stored for a person with these names (full name first, then aliases)."""
     keys: set[str] = set()
     for name in names:
         name_tokens = tokens(name)[:MAX_TOKENS]
-        keys |= pair_keys(name)
+        keys |= pair_keys(name) | typo_keys(name)
         for token in name_tokens:
             keys.add("t:" + token[:30])
             for token_code in token_codes(token):
@@ -126,6 +137,9 @@ class Query:
     def birth_year(self) -> int | None:
         return birth_year(self.born_on, self.age, self.today)
 
+    def typo_keys(self) -> set[str]:
+        return typo_keys(self.text)
+
     def keys(self) -> set[str]:
         """Keys that find candidates: token pairs, and each token with a year of birth near the one given."""
         keys = pair_keys(self.text)
@@ -149,6 +163,7 @@ class Match:
         return ", ".join(self.reasons)
 
 
+@lru_cache(maxsize=262144)
 def token_similarity(typed: str, known: str) -> tuple[float, str]:
     """How alike two name tokens are (0..1), and how: 'same', 'nickname', 'sounds', 'initial' or 'similar'."""
     if typed == known:
