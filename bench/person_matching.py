@@ -30,6 +30,7 @@ BENCH_PEOPLE=50000 for a quick run; BENCH_REUSE=1 measures a database already ge
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -90,12 +91,14 @@ def vocabulary(rng: random.Random) -> tuple[list[str], list[float], list[str], l
 class People:
     def __init__(self):
         self.rng = random.Random(SEED)
-        self.first, self.first_w, self.surnames, self.surname_w = vocabulary(self.rng)
+        self.first, first_w, self.surnames, surname_w = vocabulary(self.rng)
+        self.first_w = list(itertools.accumulate(first_w))  # cumulative: choices() is then a bisect, not a sum
+        self.surname_w = list(itertools.accumulate(surname_w))
 
     def name(self) -> str:
-        first = self.rng.choices(self.first, self.first_w)[0]
-        middle = " " + self.rng.choices(self.first, self.first_w)[0] if self.rng.random() < 0.1 else ""
-        return f"{first}{middle} {self.rng.choices(self.surnames, self.surname_w)[0]}"
+        first = self.rng.choices(self.first, cum_weights=self.first_w)[0]
+        middle = " " + self.rng.choices(self.first, cum_weights=self.first_w)[0] if self.rng.random() < 0.1 else ""
+        return f"{first}{middle} {self.rng.choices(self.surnames, cum_weights=self.surname_w)[0]}"
 
     def born(self) -> tuple[date | None, int | None]:
         roll = self.rng.random()

@@ -9,7 +9,7 @@ of itself and of the formal names it is short for (pcso/data/nicknames.csv: Jon 
 - ``q:A|bbb``: a token's code with another token's first three letters (a typo late in a name);
 - ``y:1998:A``: a token code with the year of birth (known, or estimated from an approximate age);
 - ``c:A``: a token code alone, and ``t:smith``: a token itself, for typing a name in part.
-A candidate is scored by Jaro-Winkler over its best-matched tokens (the weakest token counts as
+A candidate is scored by Jaro-Winkler (with the edit distance) over its best-matched tokens (the weakest token counts as
 much as the average, so two brothers with one surname stay apart) and by date of birth agreement;
 a candidate at or over THRESHOLD is offered with its reasons ("similar name, same date of birth").
 
@@ -170,12 +170,22 @@ def token_similarity(typed: str, known: str) -> tuple[float, str]:
         return 1.0, "same"
     if len(typed) == 1 or len(known) == 1:
         return (0.88, "initial") if typed[0] == known[0] else (0.0, "similar")
-    if formal_names(typed) & formal_names(known):
+    shared = formal_names(typed) & formal_names(known)
+    if typed in shared or known in shared:  # one is the other's short form: Jon for John
         return 0.97, "nickname"
-    similarity = jellyfish.jaro_winkler_similarity(typed, known)
-    if code(typed) == code(known) and similarity >= 0.7:
+    if shared:  # two short forms of one name (Alec and Xander): a weaker sign
+        return 0.9, "nickname"
+    similarity = edit_similarity(typed, known)
+    if code(typed) == code(known) and similarity >= 0.6:
         return max(similarity, 0.94), "sounds"
     return similarity, "similar"
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler weighed 3:2 with 1 - Damerau-Levenshtein distance / length: Jaro-Winkler alone rates long
+    shared beginnings too highly ('everelson' and 'evererscombe' 0.85), the edit distance keeps them apart."""
+    distance = jellyfish.damerau_levenshtein_distance(a, b)
+    return 0.6 * jellyfish.jaro_winkler_similarity(a, b) + 0.4 * max(0.0, 1 - distance / max(len(a), len(b)))
 
 
 def name_similarity(typed: list[str], known: list[str]) -> tuple[float, set[str], bool, list[tuple[str, str]]]:
