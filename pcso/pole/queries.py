@@ -274,7 +274,7 @@ def _visible(user: User, linked: sa.ColumnElement[bool]) -> sa.Exists:
             .exists())
 
 
-CANDIDATES_PER_KEY_SET = 200  # candidate people read for one typed name, at most, from each way of finding them
+CANDIDATES_PER_KEY_SET = 300  # candidate people read for one typed name, at most, from each way of finding them
 PREFIX_CANDIDATES = 100
 
 
@@ -287,10 +287,10 @@ def person_candidates(query: matching.Query) -> tuple[set[int], set[int]]:
     """Ids of people who may be the one typed, found through indexes only: (by name keys or date of
     birth, by the last name typed in part). Visibility and merging are checked afterwards, on these few."""
     found: set[int] = set()
-    for keys in (query.keys(), query.typo_keys()):  # the surest first: each way is capped
-        if keys:
-            found |= set(db.session.scalars(sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key.in_(keys))
-                                            .distinct().limit(CANDIDATES_PER_KEY_SET)))
+    keys = query.keys() | query.typo_keys()
+    if keys:
+        found |= set(db.session.scalars(sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key.in_(keys))
+                                        .distinct().limit(CANDIDATES_PER_KEY_SET)))
     if query.born_on is not None:
         found |= set(db.session.scalars(sa.select(Person.id).where(Person.born_on == query.born_on)
                                         .limit(CANDIDATES_PER_KEY_SET)))
@@ -322,26 +322,22 @@ def suggest_people(user: User, query: matching.Query, *, limit: int) -> list[Sug
     ids = matched | prefixed
     if not ids:
         return []
-    rows = db.session.execute(
-        sa.select(Person.id, Person.full_name, Person.aliases, Person.born_on, Person.approx_age, Person.created_at,
-                  Person.name_key)
-        .where(Person.id.in_(ids), Person.merged_into_id.is_(None), _visible(user, Link.person_id == Person.id)))
-    scored = []  # columns only: the candidates are many, the records shown few
-    for row in rows:
-        match = matching.score(query, [row.full_name, *(row.aliases or [])], born_on=row.born_on,
-                               approx_age=row.approx_age,
-                               recorded_on=row.created_at.date() if row.created_at else None)
+    people = db.session.scalars(sa.select(Person).where(
+        Person.id.in_(ids), Person.merged_into_id.is_(None), _visible(user, Link.person_id == Person.id)))
+    found = []
+    for person in people:
+        match = matching.score(query, [person.full_name, *(person.aliases or [])], born_on=person.born_on,
+                               approx_age=person.approx_age,
+                               recorded_on=person.created_at.date() if person.created_at else None)
         likely = matching.is_match(match)
-        if not likely and row.id in prefixed:
+        if not likely and person.id in prefixed:
             match = matching.Match(match.score, [f"name begins “{query.tokens[-1]}”"] + match.reasons[1:],
                                    match.name)
         elif not likely:
             continue
-        scored.append((not likely, -match.score, row.name_key, row.id, match))
-    scored.sort(key=lambda s: s[:4])
-    scored = scored[:limit]
-    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_([s[3] for s in scored])))}
-    return [Suggestion(people[s[3]], s[4], not s[0]) for s in scored]
+        found.append(Suggestion(person, match, likely))
+    found.sort(key=lambda s: (not s.is_likely, -s.match.score, s.record.name_key, s.record.id))
+    return found[:limit]
 
 
 def suggest_vehicles(user: User, typed: str, *, limit: int) -> list[Suggestion]:
