@@ -69,8 +69,11 @@ def test_an_alias_matches_and_is_named():
     assert is_match(match) and "alias “Jonny Hart”" in match.reasons
 
 
-def test_a_one_letter_typo_in_each_name_still_matches():
-    assert is_match(score(Query("Jhon Smtih"), ["John Smith"]))
+def test_a_typo_matches_and_a_typo_in_each_name_needs_the_date_of_birth():
+    assert is_match(score(Query("Jonathan Whitworht"), ["Jonathan Whitworth"]))
+    assert not is_match(score(Query("Jhon Smtih"), ["John Smith"]))
+    born = date(1998, 5, 1)
+    assert is_match(score(Query("Jhon Smtih", born_on=born), ["John Smith"], born_on=born))
     assert is_match(score(Query("Kirsty Mcdonald"), ["Kirsty MacDonald"]))
 
 

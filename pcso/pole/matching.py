@@ -30,7 +30,7 @@ import jellyfish
 
 from ..models.asb import normalise_vrm
 
-THRESHOLD = 0.86  # a candidate scoring this or more is a likely match (bench/person_matching.py chose it)
+THRESHOLD = 0.92  # a candidate scoring this or more is a likely match (bench/person_matching.py: the sweep)
 MAX_TOKENS = 4  # tokens of a name used for keys (first and last names and two middle names)
 NICKNAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "nicknames.csv"
 
