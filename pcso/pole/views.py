@@ -11,7 +11,7 @@ from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
 from ..models import Location, Person, Vehicle, name_key, normalise_vrm
-from . import matching, queries
+from . import match_keys, matching, queries  # noqa: F401  match_keys: the flush hook
 from .forms import MergeForm
 from .services import (
     MergeForbidden, MergeRefused, RecordNotFound, merge_people, merge_refusal, merge_vehicles, record_profile_view,
