@@ -37,6 +37,7 @@ TABLES = {
     "case_review", "case_review_incident", "case_review_recommendation",
     "person_warning_marker", "person_address",
     "patrol_suggestion",
+    "person_match_key", "vehicle_match_key",
     "vehicle", "welfare_check",
 }
 

@@ -16,6 +16,7 @@ from .export_request import ExportRequest, ExportRequestStatus
 from .held import HeldSubmission
 from .idempotency import IdempotencyKey
 from .job import Job, JobState
+from .match_key import PersonMatchKey, VehicleMatchKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
 from .patrol_suggestion import PatrolSuggestion
@@ -39,8 +40,8 @@ __all__ = [
     "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatIndexVersion", "BeatPriority",
     "CaseReview", "CaseReviewIncident", "CaseReviewRecommendation", "CaseReviewState", "Entry", "EntryAmendment",
     "EntryReview", "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "IdempotencyKey", "Job",
-    "JobState", "RateLimitCounter", "RecommendationStatus", "RetentionDecision", "RetentionDecisionType",
-    "RiskAssessment", "SavedSearch", "TokenScope",
+    "JobState", "PersonMatchKey", "RateLimitCounter", "RecommendationStatus", "RetentionDecision",
+    "RetentionDecisionType", "RiskAssessment", "SavedSearch", "TokenScope", "VehicleMatchKey",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",
     "LOCATION_ROLES", "name_key", "number_key", "ORGANISATION_ROLES", "Patrol", "PatrolMode", "PatrolSuggestion",

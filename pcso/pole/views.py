@@ -1,6 +1,8 @@
 """POLE records: profiles of people, vehicles and places; merging duplicates; type-ahead for the forms."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -9,7 +11,7 @@ from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
 from ..models import Location, Person, Vehicle, name_key, normalise_vrm
-from . import network_view, queries
+from . import match_keys, matching, network_view, queries  # noqa: F401  match_keys: the flush hook
 from .forms import MergeForm
 from .records import profile_extras
 from .network import NetworkFilter, NetworkFilterError, build_network
@@ -24,39 +26,69 @@ bp = Blueprint("pole", __name__)
 MAX_SUGGESTIONS = 8
 
 
-def _query_text() -> str:
-    """The typed text, from a JSON body: names stay out of URLs and access logs."""
+def _typed() -> dict:
+    """The typed text (and a date of birth or age), from a JSON body: names stay out of URLs and access logs."""
     data = request.get_json(silent=True)
-    return str(data.get("q") or "")[:120] if isinstance(data, dict) else ""
+    return data if isinstance(data, dict) else {}
+
+
+def _person_query(data: dict) -> matching.Query:
+    """What was typed for a person; a date of birth or age that can't be read is a 400 naming it."""
+    born_on = age = None
+    if data.get("born_on"):
+        try:
+            born_on = date.fromisoformat(str(data["born_on"])[:10])
+        except ValueError:
+            abort(400, description="The date of birth must be a date like 1998-07-14.")
+        if born_on > date.today():
+            abort(400, description="The date of birth can't be in the future.")
+    if data.get("age") not in (None, ""):
+        try:
+            age = int(str(data["age"]))
+        except ValueError:
+            abort(400, description="The age must be a whole number of years.")
+        if not 0 <= age <= 120:
+            abort(400, description="The age must be between 0 and 120.")
+    return matching.Query(str(data.get("q") or "")[:120], born_on=born_on, age=age)
+
+
+def _year_or_age(person: Person) -> str:
+    if person.born_on is not None:
+        return f"b. {person.born_on.year}"
+    return f"about {person.approx_age}" if person.approx_age is not None else ""
 
 
 @bp.post("/people/suggest")
 @require(*LOGGERS)
 def suggest_people():
-    key = name_key(_query_text())
-    if len(key) < 2:
+    query = _person_query(_typed())
+    if len(name_key(query.text).replace(" ", "")) < 2:
         return jsonify(results=[])
-    people = queries.suggest_people(current_user, key, limit=MAX_SUGGESTIONS)
-    record_records_shown(people, actor=current_user, object_type="person")
-    return jsonify(results=[
-        {"id": p.id, "name": p.full_name, "born_on": p.born_on.isoformat() if p.born_on else None,
-         "label": p.full_name + (f" (born {p.born_on:%d %b %Y})" if p.born_on else "")}
-        for p in people
-    ])
+    found = queries.suggest_people(current_user, query, limit=MAX_SUGGESTIONS)
+    record_records_shown([s.record for s in found], actor=current_user, object_type="person")
+    results = []
+    for s in found:
+        p = s.record
+        results.append({
+            "id": p.id, "name": p.full_name, "born_on": p.born_on.isoformat() if p.born_on else None,
+            "year_or_age": _year_or_age(p), "reason": s.match.reason, "is_likely": s.is_likely,
+            "label": ", ".join(part for part in (p.full_name, _year_or_age(p)) if part)})
+    return jsonify(results=results)
 
 
 @bp.post("/vehicles/suggest")
 @require(*LOGGERS)
 def suggest_vehicles():
-    vrm = normalise_vrm(_query_text())
+    vrm = normalise_vrm(str(_typed().get("q") or "")[:40])
     if len(vrm) < 2:
         return jsonify(results=[])
-    vehicles = queries.suggest_vehicles(current_user, vrm, limit=MAX_SUGGESTIONS)
-    record_records_shown(vehicles, actor=current_user, object_type="vehicle")
+    found = queries.suggest_vehicles(current_user, vrm, limit=MAX_SUGGESTIONS)
+    record_records_shown([s.record for s in found], actor=current_user, object_type="vehicle")
     return jsonify(results=[
         {"id": v.id, "vrm": v.vrm, "make": v.make, "model": v.model, "colour": v.colour,
-         "label": f"{v.vrm} {v.summary}".strip()}
-        for v in vehicles
+         "reason": s.match.reason, "is_likely": s.is_likely,
+         "label": f"{matching.format_vrm(v.vrm)} {v.summary}".strip()}
+        for s in found for v in [s.record]
     ])
 
 

@@ -248,11 +248,20 @@
     list.className = "suggestions";
     list.id = input.id + "-suggestions";
     list.hidden = true;
+    list.setAttribute("aria-live", "polite");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", list.id);
     input.closest(".form-group").appendChild(list);
     var timer = null;
     var sibling = function (suffix) { return group.querySelector('[name$="' + suffix + '"]'); };
+    var isPerson = input.dataset.suggest.indexOf("/people/") !== -1;
+
+    function note(text, className) {
+      var li = document.createElement("li");
+      li.className = className;
+      li.textContent = text;
+      list.appendChild(li);
+    }
 
     function pick(item) {
       if (item.vrm !== undefined) {
@@ -267,31 +276,70 @@
         var born = sibling("born_on");
         if (born && item.born_on) { born.value = item.born_on; }
       }
-      list.hidden = true;
       list.innerHTML = "";
+      note(isPerson ? "Existing record picked: " + item.label : "Existing vehicle picked: " + item.label,
+           "suggestions__note suggestions__note--picked");
+      list.hidden = false;
+    }
+
+    function render(results) {
+      list.innerHTML = "";
+      results.forEach(function (item) {
+        var li = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        var name = document.createElement("span");
+        name.className = "suggestion__name";
+        name.textContent = item.vrm !== undefined ? item.label : item.name;
+        button.appendChild(name);
+        if (item.year_or_age) {
+          var meta = document.createElement("span");
+          meta.className = "suggestion__meta";
+          meta.textContent = item.year_or_age;
+          button.appendChild(meta);
+        }
+        if (item.reason) {
+          var reason = document.createElement("span");
+          reason.className = "suggestion__reason";
+          reason.textContent = item.reason;
+          button.appendChild(reason);
+        }
+        button.addEventListener("click", function () { pick(item); input.focus(); });
+        li.appendChild(button);
+        list.appendChild(li);
+      });
+      var what = isPerson ? "person" : "vehicle";
+      note(results.length ? "None of these? A new " + what + " record will be made."
+                          : "No match — a new " + what + " record will be made.",
+           "suggestions__note" + (results.length ? "" : " suggestions__note--none"));
+      list.hidden = false;
+    }
+
+    function lookUp() {
+      var text = input.value.trim();
+      if (text.length < 2) { list.hidden = true; return; }
+      var body = { q: text };
+      var born = isPerson ? sibling("born_on") : null;
+      var age = isPerson ? sibling("approx_age") : null;
+      if (born && born.value) { body.born_on = born.value; }
+      if (age && age.value) { body.age = age.value; }
+      postJSON(input.dataset.suggest, body).then(function (res) {
+        if (!res.ok) { list.hidden = true; return; }
+        render(res.data.results || []);
+      }).catch(function () { list.hidden = true; });
     }
 
     input.addEventListener("input", function () {
       if (hidden) { hidden.value = ""; }  // typed over: no longer the record picked
       window.clearTimeout(timer);
-      var text = input.value.trim();
-      if (text.length < 2) { list.hidden = true; return; }
-      timer = window.setTimeout(function () {
-        postJSON(input.dataset.suggest, { q: text }).then(function (res) {
-          list.innerHTML = "";
-          var results = (res.ok && res.data.results) || [];
-          results.forEach(function (item) {
-            var li = document.createElement("li");
-            var button = document.createElement("button");
-            button.type = "button";
-            button.textContent = item.label;
-            button.addEventListener("click", function () { pick(item); input.focus(); });
-            li.appendChild(button);
-            list.appendChild(li);
-          });
-          list.hidden = results.length === 0;
-        }).catch(function () { list.hidden = true; });
-      }, 250);
+      if (input.value.trim().length < 2) { list.hidden = true; return; }
+      timer = window.setTimeout(lookUp, 250);
+    });
+    ["born_on", "approx_age"].forEach(function (suffix) {
+      var field = isPerson ? sibling(suffix) : null;
+      if (field) {
+        field.addEventListener("change", function () { if (!(hidden && hidden.value)) { lookUp(); } });
+      }
     });
   }
 

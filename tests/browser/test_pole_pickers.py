@@ -1,11 +1,13 @@
 """Picking an existing person or vehicle while logging: one real person stays one record."""
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from pcso.extensions import db
-from pcso.models import Link, Person, Role
+from pcso.models import Link, Person, Role, User
 from tests import factories
 from tests.browser.conftest import OLD_TRAFFORD, check_page, login
 
@@ -35,12 +37,13 @@ def test_pcso_picks_a_person_and_vehicle_seen_before(page, make_user, in_db):
     log_asb(page, "Street drinking again")
     page.fill("#people-0-name", "dale w")
     suggestion = page.locator("#people-0-name-suggestions button")
-    expect(suggestion).to_have_text("Dale Wrigley (born 14 Jul 1988)")
+    expect(suggestion.locator(".suggestion__name")).to_have_text("Dale Wrigley")
+    expect(suggestion.locator(".suggestion__meta")).to_have_text("b. 1988")
     suggestion.click()
     expect(page.locator("#people-0-born_on")).to_have_value("1988-07-14")
     page.select_option("#people-0-role", "suspect")
     page.fill("#vehicles-0-vrm", "MX65")
-    page.locator("#vehicles-0-vrm-suggestions button").click()
+    page.locator("#vehicles-0-vrm-suggestions button").first.click()
     expect(page.locator("#vehicles-0-make")).to_have_value("Ford")
     check_page(page, "50-asb-picked-person")
     page.get_by_role("button", name="Submit for review").click()
@@ -62,4 +65,43 @@ def test_suggestions_never_offer_a_child_known_only_from_someone_elses_welfare_c
     with page.expect_response("**/people/suggest") as answer:
         page.fill("#people-0-name", "Tyler")
     assert answer.value.json() == {"results": []}
-    expect(page.locator("#people-0-name-suggestions")).to_be_hidden()
+    expect(page.locator("#people-0-name-suggestions button")).to_have_count(0)
+    expect(page.locator("#people-0-name-suggestions")).to_have_text("No match — a new person record will be made.")
+
+
+def test_pcso_typing_jon_smyth_is_offered_john_smith_with_the_reason_and_picks_him(page, make_user, in_db):
+    pcso = make_user()
+
+    def seed():
+        john = factories.person("John Smith", date(1998, 5, 1))
+        factories.link(factories.asb(db.session.get(User, pcso.id)), john)
+        return john.id
+
+    john_id = in_db(seed)
+    login(page, pcso)
+    log_asb(page, "Youths at the precinct")
+    page.fill("#people-0-name", "Zebedee Quorn")
+    expect(page.locator("#people-0-name-suggestions")).to_contain_text("No match — a new person record will be made.")
+    page.fill("#people-0-born_on", "1998-05-01")
+    page.fill("#people-0-name", "Jon Smyth")
+    suggestion = page.locator("#people-0-name-suggestions button")
+    expect(suggestion).to_have_count(1)
+    expect(suggestion.locator(".suggestion__name")).to_have_text("John Smith")
+    expect(suggestion.locator(".suggestion__meta")).to_have_text("b. 1998")
+    expect(suggestion.locator(".suggestion__reason")).to_contain_text("similar name")
+    expect(suggestion.locator(".suggestion__reason")).to_contain_text("same date of birth")
+    expect(page.locator("#people-0-name-suggestions")).to_contain_text("None of these? A new person record will be made.")
+    check_page(page, "51-asb-jon-smyth-offered")
+    suggestion.click()
+    expect(page.locator("#people-0-name")).to_have_value("John Smith")
+    expect(page.locator("#people-0-person_id")).to_have_value(str(john_id))
+    expect(page.locator("#people-0-name-suggestions")).to_contain_text("Existing record picked: John Smith, b. 1998")
+    check_page(page, "52-asb-john-smith-picked")
+    page.select_option("#people-0-role", "witness")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_test_id("people")).to_contain_text("John Smith")
+
+    def links():
+        return db.session.scalar(sa.select(sa.func.count(Link.id)).where(Link.person_id == john_id))
+
+    assert in_db(links) == 2  # the same record, linked again: no new John Smith

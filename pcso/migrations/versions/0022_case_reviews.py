@@ -6,7 +6,7 @@ incidents it counts (case_review_incident) and the review's recommendations (cas
 New tables only: nothing existing changes.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-03 16:18:09.841503
 
 """
@@ -18,7 +18,7 @@ import pcso.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,305 @@
+"""Matching what an officer types against the people and vehicles already on record.
+
+Pure functions, no database: pcso/models/match_key.py stores the keys made here, and
+pcso/pole/queries.py uses them to find candidates through an index, then scores them here.
+
+People: a name is split into tokens; each token has a phonetic code (Metaphone, from jellyfish)
+of itself and of the formal names it is short for (pcso/data/nicknames.csv: Jon -> John). Keys:
+- ``p:A|B``: every unordered pair of token codes (so "Smith John" finds "John Smith");
+- ``q:A|bbb``: a token's code with another token's first three letters (a typo late in a name);
+- ``y:1998:A``: a token code with the year of birth (known, or estimated from an approximate age);
+- ``c:A``: a token code alone, and ``t:smith``: a token itself, for typing a name in part.
+A candidate is scored by Jaro-Winkler (with the edit distance) over its best-matched tokens (the weakest token counts as
+much as the average, so two brothers with one surname stay apart) and by date of birth agreement;
+a candidate at or over THRESHOLD is offered with its reasons ("similar name, same date of birth").
+
+Vehicles: a registration is normalised (upper case, no spaces) and put in the shape of its
+look-alike characters (0/O/D/Q, 1/I, 2/Z, 5/S, 6/G, 8/B), so "A812 CDE" finds "AB12 CDE".
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+import jellyfish
+
+from ..models.asb import normalise_vrm
+
+THRESHOLD = 0.92  # a candidate scoring this or more is a likely match (bench/person_matching.py: the sweep)
+MAX_TOKENS = 4  # tokens of a name used for keys (first and last names and two middle names)
+NICKNAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "nicknames.csv"
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+def tokens(name: str) -> list[str]:
+    """'Mary-Jane O'Brien ' -> ['mary', 'jane', 'obrien']: lower-case letters only, hyphens split."""
+    parts = re.split(r"[\s\-]+", (name or "").lower())
+    return [t for t in (re.sub(r"[^a-z]", "", p) for p in parts) if t]
+
+
+@lru_cache(maxsize=1)
+def nicknames() -> dict[str, frozenset[str]]:
+    """Each name in the file -> the formal names it may stand for (a formal name stands for itself)."""
+    found: dict[str, set[str]] = {}
+    with NICKNAMES_FILE.open(encoding="utf-8") as handle:
+        rows = csv.reader(line for line in handle if not line.startswith("#"))
+        next(rows)  # header
+        for formal, shorts in rows:
+            formal = formal.strip()
+            found.setdefault(formal, set()).add(formal)
+            for short in tokens(shorts):
+                found.setdefault(short, set()).add(formal)
+    return {name: frozenset(formals) for name, formals in found.items()}
+
+
+@lru_cache(maxsize=65536)
+def formal_names(token: str) -> frozenset[str]:
+    """The token and every formal name it is short for: 'jon' -> {'jon', 'john', 'jonathan'}."""
+    return frozenset({token, *nicknames().get(token, ())})
+
+
+@lru_cache(maxsize=65536)
+def code(token: str) -> str:
+    """The Metaphone code of a token (letters only), at most 6 characters."""
+    return (jellyfish.metaphone(token) or token)[:6].upper() if token else ""
+
+
+@lru_cache(maxsize=65536)
+def token_codes(token: str) -> frozenset[str]:
+    return frozenset(code(name) for name in formal_names(token))
+
+
+def pair_keys(name: str) -> set[str]:
+    """'p:A|B' for every unordered pair of the name's token codes."""
+    codes = [token_codes(t) for t in tokens(name)[:MAX_TOKENS]]
+    keys = set()
+    for one, other in combinations(codes, 2):
+        for a in one:
+            for b in other:
+                keys.add("p:" + "|".join(sorted((a, b))))
+    return keys
+
+
+def typo_keys(name: str) -> set[str]:
+    """'q:A|bbb' for every ordered pair of tokens: the first's code, the second's first three letters. A typo
+    late in one name keeps the pair (its code from the other name, its first letters from this one)."""
+    name_tokens = tokens(name)[:MAX_TOKENS]
+    return {f"q:{a}|{other[:3]}" for i, one in enumerate(name_tokens) for j, other in enumerate(name_tokens)
+            if i != j for a in token_codes(one)}
+
+
+def person_keys(names: list[str], birth_year: int | None) -> set[str]:
+    """Every key stored for a person with these names (full name first, then aliases)."""
+    keys: set[str] = set()
+    for name in names:
+        name_tokens = tokens(name)[:MAX_TOKENS]
+        keys |= pair_keys(name) | typo_keys(name)
+        for token in name_tokens:
+            keys.add("t:" + token[:30])
+            for token_code in token_codes(token):
+                keys.add("c:" + token_code)
+                if birth_year is not None:
+                    keys.add(f"y:{birth_year}:{token_code}")
+    return keys
+
+
+def birth_year(born_on: date | None, approx_age: int | None, on: date | None) -> int | None:
+    """The year of birth, or one estimated from an approximate age given on a day."""
+    if born_on is not None:
+        return born_on.year
+    if approx_age is not None and on is not None:
+        return on.year - approx_age
+    return None
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Query:
+    """What the officer typed: a name, and a date of birth or an approximate age if they gave one."""
+
+    text: str
+    born_on: date | None = None
+    age: int | None = None
+    today: date = field(default_factory=date.today)
+
+    @property
+    def tokens(self) -> list[str]:
+        return tokens(self.text)[:MAX_TOKENS]
+
+    @property
+    def birth_year(self) -> int | None:
+        return birth_year(self.born_on, self.age, self.today)
+
+    def typo_keys(self) -> set[str]:
+        return typo_keys(self.text)
+
+    def keys(self) -> set[str]:
+        """Keys that find candidates: token pairs, and each token with a year of birth near the one given."""
+        keys = pair_keys(self.text)
+        year = self.birth_year
+        if year is not None:
+            spread = 1 if self.born_on is not None else 2
+            for token in self.tokens:
+                for token_code in token_codes(token):
+                    keys |= {f"y:{y}:{token_code}" for y in range(year - spread, year + spread + 1)}
+        return keys
+
+
+@dataclass
+class Match:
+    score: float
+    reasons: list[str]
+    name: str  # the name (full name or alias) that matched
+
+    @property
+    def reason(self) -> str:
+        return ", ".join(self.reasons)
+
+
+@lru_cache(maxsize=262144)
+def token_similarity(typed: str, known: str) -> tuple[float, str]:
+    """How alike two name tokens are (0..1), and how: 'same', 'nickname', 'sounds', 'initial' or 'similar'."""
+    if typed == known:
+        return 1.0, "same"
+    if len(typed) == 1 or len(known) == 1:
+        return (0.88, "initial") if typed[0] == known[0] else (0.0, "similar")
+    shared = formal_names(typed) & formal_names(known)
+    if typed in shared or known in shared:  # one is the other's short form: Jon for John
+        return 0.97, "nickname"
+    if shared:  # two short forms of one name (Alec and Xander): a weaker sign
+        return 0.9, "nickname"
+    similarity = edit_similarity(typed, known)
+    if code(typed) == code(known) and similarity >= 0.6:
+        return max(similarity, 0.94), "sounds"
+    return similarity, "similar"
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler weighed 3:2 with 1 - Damerau-Levenshtein distance / length: Jaro-Winkler alone rates long
+    shared beginnings too highly ('everelson' and 'evererscombe' 0.85), the edit distance keeps them apart."""
+    distance = jellyfish.damerau_levenshtein_distance(a, b)
+    return 0.6 * jellyfish.jaro_winkler_similarity(a, b) + 0.4 * max(0.0, 1 - distance / max(len(a), len(b)))
+
+
+def name_similarity(typed: list[str], known: list[str]) -> tuple[float, set[str], bool, list[tuple[str, str]]]:
+    """Best one-to-one pairing of the typed tokens with the known ones (in any order).
+
+    Returns the score (half the mean, half the weakest pair: one very different token sinks it),
+    the kinds of token match used, whether the order was swapped, and the (typed, known) short forms."""
+    if not typed or not known:
+        return 0.0, set(), False, []
+    pairs = sorted(((token_similarity(t, k), i, j) for i, t in enumerate(typed) for j, k in enumerate(known)),
+                   key=lambda p: (-p[0][0], abs(p[1] - p[2]), p[1]))
+    used_typed, used_known, chosen = set(), set(), []
+    for (similarity, kind), i, j in pairs:
+        if i not in used_typed and j not in used_known:
+            used_typed.add(i)
+            used_known.add(j)
+            chosen.append((similarity, kind, i, j))
+    scores = [c[0] for c in chosen]
+    unmatched = len(typed) - len(chosen)  # more tokens typed than known: a middle name not on record
+    score = 0.5 * (sum(scores) / len(scores)) + 0.5 * min(scores) - 0.03 * unmatched - 0.02 * (len(known) - len(chosen))
+    if len(typed) == 1 or len(known) == 1:
+        score -= 0.1  # one name alone says little
+    by_typed = sorted(chosen, key=lambda c: c[2])
+    swapped = len(chosen) > 1 and [c[3] for c in by_typed] != sorted(c[3] for c in by_typed)
+    short_forms = [(typed[c[2]], known[c[3]]) for c in by_typed if c[1] == "nickname"]
+    return score, {c[1] for c in chosen}, swapped, short_forms
+
+
+def _age_on(born_on: date, today: date) -> int:
+    return today.year - born_on.year - ((today.month, today.day) < (born_on.month, born_on.day))
+
+
+def _close_dates(a: date, b: date) -> bool:
+    """A likely slip of the pen: day and month swapped, or one of day, month or year different."""
+    if (a.day, a.month, a.year) == (b.month, b.day, b.year):
+        return True
+    return sum((a.day != b.day, a.month != b.month, a.year != b.year)) == 1 and abs(a.year - b.year) <= 10
+
+
+def birth_agreement(query: Query, born_on: date | None, approx_age: int | None,
+                    recorded_on: date | None) -> tuple[float, str | None]:
+    """A score adjustment and its reason, from the dates of birth and ages both sides have."""
+    if query.born_on is not None and born_on is not None:
+        if query.born_on == born_on:
+            return 0.08, "same date of birth"
+        if _close_dates(query.born_on, born_on):
+            return 0.0, "date of birth nearly the same"
+        if abs(query.born_on.year - born_on.year) <= 1:
+            return -0.06, "born within a year"
+        return -0.4, None
+    typed_year = query.birth_year
+    known_year = birth_year(born_on, approx_age, recorded_on)
+    if typed_year is None or known_year is None:
+        return 0.0, None
+    age = _age_on(born_on, query.today) if born_on is not None else query.today.year - known_year
+    if abs(typed_year - known_year) <= 2:
+        return 0.02, f"age fits ({age})"
+    return -0.3, None
+
+
+def score(query: Query, names: list[str], *, born_on: date | None = None, approx_age: int | None = None,
+          recorded_on: date | None = None) -> Match:
+    """How likely a person with these names (full name first, then aliases) is the one typed."""
+    typed = query.tokens
+    best = None
+    for name in names:
+        similarity, kinds, swapped, short_forms = name_similarity(typed, tokens(name)[:MAX_TOKENS])
+        if best is None or similarity > best[0]:
+            best = (similarity, kinds, swapped, short_forms, name)
+    if best is None:
+        return Match(0.0, [], "")
+    similarity, kinds, swapped, short_forms, name = best
+    adjustment, dob_reason = birth_agreement(query, born_on, approx_age, recorded_on)
+    reasons = []
+    if kinds == {"same"}:
+        reasons.append("same name" + (", swapped" if swapped else ""))
+    else:
+        forms = "; ".join(f"{a.title()} for {b.title()}" for a, b in short_forms)
+        reasons.append("similar name" + (f" ({forms})" if forms else "")
+                       + (", first and last swapped" if swapped else ""))
+    if names and name != names[0]:
+        reasons.append(f"alias “{name}”")
+    if dob_reason:
+        reasons.append(dob_reason)
+    return Match(round(max(0.0, min(1.0, similarity + adjustment)), 4), reasons, name)
+
+
+def is_match(match: Match) -> bool:
+    return match.score >= THRESHOLD
+
+
+# --- vehicles ------------------------------------------------------------------------------------
+
+LOOK_ALIKE = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6",
+                            "B": "8"})
+
+
+def vrm_shape(vrm: str) -> str:
+    """The registration with each look-alike character replaced by one of its group: 'AB12 CDE' -> 'A812C0E'."""
+    return normalise_vrm(vrm).translate(LOOK_ALIKE)
+
+
+def format_vrm(vrm: str) -> str:
+    """'AB12CDE' -> 'AB12 CDE' (a current-style plate: the last three letters apart); others as they are."""
+    return f"{vrm[:4]} {vrm[4:]}" if re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z]{3}", vrm) else vrm
+
+
+def vrm_reason(typed: str, known: str) -> str | None:
+    """Why a registration is offered for what was typed, or None if it doesn't match."""
+    typed = normalise_vrm(typed)
+    if typed == known:
+        return "same registration"
+    if vrm_shape(typed) == vrm_shape(known):
+        return f"looks like {format_vrm(known)}"
+    if typed in known:
+        return f"registration contains {typed}"
+    return None

@@ -1,0 +1,113 @@
+"""The person and vehicle matcher (pcso/pole/matching.py): pure functions, no database."""
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pcso.pole import matching
+from pcso.pole.matching import Query, is_match, person_keys, score
+
+TODAY = date(2026, 12, 3)
+
+
+def test_tokens_are_lower_case_letters_with_hyphens_split():
+    assert matching.tokens(" Mary-Jane  O'Brien ") == ["mary", "jane", "obrien"]
+    assert matching.tokens("") == [] and matching.tokens("123 !!") == []
+
+
+def test_short_forms_stand_for_their_formal_names():
+    assert {"john", "jonathan"} <= matching.formal_names("jon")
+    assert "william" in matching.formal_names("bill")
+    assert "elizabeth" in matching.formal_names("liz")
+    assert matching.formal_names("zebedee") == {"zebedee"}
+
+
+def test_jon_smyth_is_john_smith_and_the_reason_says_why():
+    match = score(Query("Jon Smyth", today=TODAY), ["John Smith"], born_on=date(1998, 5, 1))
+    assert is_match(match) and match.reasons[0] == "similar name (Jon for John)"
+    with_dob = score(Query("Jon Smyth", born_on=date(1998, 5, 1), today=TODAY), ["John Smith"], born_on=date(1998, 5, 1))
+    assert is_match(with_dob) and "same date of birth" in with_dob.reasons and with_dob.score > match.score
+
+
+def test_swapped_names_match_and_say_so():
+    match = score(Query("Smith John"), ["John Smith"])
+    assert is_match(match) and match.reasons[0] == "same name, swapped"
+    assert score(Query("Smyth Jon"), ["John Smith"]).reasons[0] == "similar name (Jon for John), first and last swapped"
+
+
+def test_nicknames_match():
+    match = score(Query("Bill Turner"), ["William Turner"])
+    assert is_match(match) and match.reasons[0] == "similar name (Bill for William)"
+    assert is_match(score(Query("Liz Hurst"), ["Elizabeth Hurst"]))
+
+
+def test_siblings_sharing_a_surname_are_not_matched():
+    assert not is_match(score(Query("Sam Wrigley"), ["Dan Wrigley"]))
+    assert not is_match(score(Query("James Smith"), ["John Smith"]))
+
+
+def test_a_different_date_of_birth_rules_out_the_same_name():
+    match = score(Query("John Smith", born_on=date(1998, 5, 1)), ["John Smith"], born_on=date(1961, 2, 9))
+    assert not is_match(match)
+
+
+def test_a_date_of_birth_with_day_and_month_swapped_still_matches():
+    match = score(Query("John Smith", born_on=date(1998, 1, 5)), ["John Smith"], born_on=date(1998, 5, 1))
+    assert is_match(match) and "date of birth nearly the same" in match.reasons
+
+
+def test_an_approximate_age_agrees_with_a_date_of_birth():
+    match = score(Query("Jon Smith", age=28, today=TODAY), ["John Smith"], born_on=date(1998, 5, 1))
+    assert is_match(match) and "age fits (28)" in match.reasons
+    assert not is_match(score(Query("Jon Smith", age=60, today=TODAY), ["John Smith"], born_on=date(1998, 5, 1)))
+
+
+def test_an_alias_matches_and_is_named():
+    match = score(Query("Jonny Hart"), ["Jonathan Brown", "Jonny Hart"])
+    assert is_match(match) and "alias “Jonny Hart”" in match.reasons
+
+
+def test_a_typo_matches_and_a_typo_in_each_name_needs_the_date_of_birth():
+    assert is_match(score(Query("Jonathan Whitworht"), ["Jonathan Whitworth"]))
+    assert not is_match(score(Query("Jhon Smtih"), ["John Smith"]))
+    born = date(1998, 5, 1)
+    assert is_match(score(Query("Jhon Smtih", born_on=born), ["John Smith"], born_on=born))
+    assert is_match(score(Query("Kirsty Mcdonald"), ["Kirsty MacDonald"]))
+
+
+def test_a_different_person_is_not_matched():
+    assert not is_match(score(Query("Aisha Khan"), ["John Smith"]))
+    assert score(Query("Aisha Khan"), []).score == 0
+
+
+names = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12), min_size=2, max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names, st.one_of(st.none(), st.dates(date(1920, 1, 1), date(2025, 12, 31))))
+def test_a_name_typed_as_recorded_matches_and_is_found_by_its_keys(parts, born_on):
+    name = " ".join(parts)
+    query = Query(name, born_on=born_on, today=TODAY)
+    assert is_match(score(query, [name], born_on=born_on))
+    stored = person_keys([name], born_on.year if born_on else None)
+    assert query.keys() & stored  # candidate generation finds it
+    swapped = Query(" ".join(reversed(parts)), born_on=born_on, today=TODAY)
+    assert swapped.keys() & stored and is_match(score(swapped, [name], born_on=born_on))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_scores_are_between_0_and_1_whatever_is_typed(typed, known):
+    match = score(Query(typed), [known])
+    assert 0 <= match.score <= 1
+
+
+def test_look_alike_registrations():
+    assert matching.vrm_shape("AB12 CDE") == matching.vrm_shape("a812cde") == matching.vrm_shape("A8IZ C0E") == "A812C0E"
+    assert matching.vrm_reason("A812 CDE", "AB12CDE") == "looks like AB12 CDE"
+    assert matching.vrm_reason("AB5 1OO", "ABS1OO") == "looks like ABS1OO"
+    assert matching.vrm_reason("ab12cde", "AB12CDE") == "same registration"
+    assert matching.vrm_reason("12CD", "AB12CDE") == "registration contains 12CD"
+    assert matching.vrm_reason("XY99ZZZ", "AB12CDE") is None
