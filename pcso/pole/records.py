@@ -24,7 +24,8 @@ from ..models import (
 from ..models.markers import marker_kind, offered
 from ..search.index import reindex_linked_to
 from ..timeutil import london_today, utcnow
-from .services import RecordNotFound, location_for, visible_record
+from .locations import LocationRejected, location_for
+from .services import RecordNotFound, visible_record
 
 PICK_LIMIT = 30  # places or people offered to pick from on an edit page
 
@@ -151,7 +152,10 @@ def add_address(person: Person, role: AddressRole, *, actor: User, location_id: 
     if location_id:
         location = visible_record(Location, location_id, actor)
     elif (address or "").strip():
-        location = location_for(address, postcode, user=actor)
+        try:  # the one way an address typed becomes a place (pcso/pole/locations.py), as on an entry's form
+            location = location_for(user=actor, location_id=None, address=address, postcode=postcode)
+        except LocationRejected as refused:
+            raise EditRefused(next(iter(refused.errors.values())), "address") from None
     else:
         raise EditRefused("Choose a place or type the address", "address")
     if any(item.location_id == location.id and item.role == role for item in person.addresses):

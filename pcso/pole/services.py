@@ -4,18 +4,15 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 
 from .. import audit
 from ..access import can_merge_welfare_child, can_view_entry, can_view_record, visible_links
 from ..extensions import db
-from ..beats.services import locate_beat
 from ..search.index import reindex_linked_to
 from ..models import (
-    AuditAction, Entry, Link, LinkRole, Location, Person, PersonAddress, PersonWarningMarker, RiskAssessment, User,
-    Sex, Vehicle, WelfareCheck, name_key, normalise_vrm,
+    AuditAction, Entry, Link, LinkRole, Person, PersonAddress, PersonWarningMarker, RiskAssessment, Sex, User, Vehicle,
+    WelfareCheck, name_key, normalise_vrm,
 )
-from ..postcodes import DEFAULT_POSTCODES_PATH, load_postcode_book, normalise_postcode
 from ..timeutil import utcnow
 
 
@@ -279,38 +276,6 @@ def merge_vehicles(keep: Vehicle, loser: Vehicle, *, actor: User, reason: str):
 
 
 # --- a place typed as an address ------------------------------------------------------------------
-
-def location_for(address: str, postcode: str | None, *, user: User | None = None) -> Location:
-    """The Location for an address typed on a form: an existing live one with the same address and postcode
-    that `user` may see, or a new one, placed from the offline postcode book (the point and its beat).
-
-    Only a record the user may see is reused (as person_for): joining an unseen one would link their record
-    to a place recorded in an entry they may not open. A new record is audited (its fields, never values)."""
-    address = " ".join((address or "").split())[:200]
-    if not address:
-        raise ValueError("an address is needed")
-    postcode = normalise_postcode(postcode) if postcode else None
-    same = db.session.scalars(sa.select(Location).where(
-        sa.func.lower(Location.address) == address.lower(), Location.merged_into_id.is_(None),
-        Location.postcode.is_(None) if postcode is None else Location.postcode == postcode)
-        .order_by(Location.id).limit(20))
-    for found in same:
-        if user is not None and can_view_record(user, found):
-            return found
-    location = Location(address=address, postcode=postcode)
-    if postcode is not None:
-        path = (current_app.config.get("POSTCODES_PATH") if has_app_context() else None) or DEFAULT_POSTCODES_PATH
-        point = load_postcode_book(path).lookup(postcode)
-        if point is not None:
-            location.lat, location.lon = point.lat, point.lon
-            beat = locate_beat(point.lat, point.lon)
-            location.beat_id = beat.id if beat is not None else None
-    db.session.add(location)
-    db.session.flush()
-    audit.pole_changed(location, actor=user, created=True, fields=[
-        name for name in ("address", "postcode", "lat", "lon", "beat_id") if getattr(location, name) is not None])
-    return location
-
 
 def record_profile_view(record, *, entries: int, actor: User, shown=(), **details) -> None:
     """Opening a profile is an audited read, with how many entries its timeline held: the record, its timeline's
