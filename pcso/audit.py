@@ -40,10 +40,10 @@ Search (action `search`): the terms (`terms`), `scope`, `results` (how many matc
   person (that person's linked entries), carries `"joined": true`: s.62 "combination" of searches is recorded
   this way, as SEARCH with joined=true, never as COMBINE. Its results are named by the request's `view` event.
 
-Combination (action `combine`): a merge of two POLE records, on the survivor (object_id), details {"survivor": id, "merged": id,
-  "ids": [survivor, merged], "into": survivor, "links_moved": n, "filled": [field names], "revision": the
-  survivor's new revision, "merged_revision": the merged record's, "reason": text, "context": endpoint} (a
-  vehicle merge adds "vrm" and "merged_vrm"). Merges before this were written as `update` with merged/into.
+Combination (action `combine`): a merge of two POLE records, on the survivor (object_id), details {"survivor",
+  "merged", "ids": [survivor, merged], "into", "links_moved", "filled": [field names], "revision": the survivor's
+  new one, "merged_revision", "reason": text, "context"} (a vehicle merge adds "vrm" and "merged_vrm").
+  Merges before this were written as `update` with merged/into.
 
 Collection and alteration of POLE records (action `create` / `update`): object_type person / vehicle /
   location / organisation, details {"revision": n, "fields": [changed field names, never values],
@@ -59,8 +59,7 @@ Denial (action `deny`): a record the user may not see was asked for and answered
   step from the route's record id: entry_id, person_id, vehicle_id, location_id, photo_id, held_id, ?from= on a
   new report, other_id of a merge). object_type, object_id; details {"context": endpoint, "method": "GET"}.
   Never the content. Bounded: at most one event per user and record per DENY_WINDOW, and at most DENY_CAP per user
-  per window; the event that reaches the cap carries "capped": true (more denials followed unrecorded).
-  Denials of ids that do not exist are not recorded.
+  per window; the event that reaches the cap carries "capped": true (more followed unrecorded). Ids that don't exist: none.
 """
 from __future__ import annotations
 
@@ -199,8 +198,9 @@ def forget_consultations() -> None:
         g.pop(_PENDING, None)
 
 
-def _before_commit(session) -> None:
-    if has_request_context() and g.get(_PENDING) is not None and session is db.session():
+def _before_commit(session) -> None:  # not a SAVEPOINT's release: the request's own commit writes the event
+    if has_request_context() and g.get(_PENDING) is not None and session is db.session() \
+            and not session.in_nested_transaction():
         write_consultations()
 
 

@@ -95,6 +95,15 @@ ACCESS = {
     "network.person": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "network.vehicle": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "network.location": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.edit_person": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.add_alias": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.remove_alias": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.add_marker": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.review_marker": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.remove_marker": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.add_address": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.remove_address": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole_records.edit_vehicle": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # welfare children
     "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "places.suggest_location": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -224,6 +233,11 @@ GET_MATRIX = {
     "/entries/{entry}/amend":      (LOGIN,    LOCKED, LOCKED, 403,  403,   403),  # not theirs, and not approved
     "/entries/{sensitive}/amend":  (LOGIN,    404,   LOCKED, 403,   403,   403),
     "/people/{person}":            (LOGIN,    200,   200,   200,   404,   403),
+    "/people/{person}/edit":       (LOGIN,    200,   200,   200,   404,   403),  # whoever may see it may edit it
+    "/people/{child}/edit":        (LOGIN,    404,   200,   404,   200,   403),
+    "/people/{missing}/edit":      (LOGIN,    404,   404,   404,   404,   403),
+    "/vehicles/{vehicle}/edit":    (LOGIN,    200,   200,   200,   404,   403),
+    "/vehicles/{missing}/edit":    (LOGIN,    404,   404,   404,   404,   403),
     "/networks/people/{person}.json":     (401, 200,   200,   200,   404,   403),  # JSON: 401, not the sign-in page
     "/networks/people/{child}.json":      (401, 404,   200,   404,   200,   403),
     "/networks/vehicles/{vehicle}.json":  (401, 200,   200,   200,   404,   403),
@@ -330,6 +344,13 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/entries/{welfare}/reason":   (LOGIN,    404,   400,   404,   400,   403),
     "/audit/export":               (LOGIN,    403,   403,   403,   403,   403),
     "/jobs/NoSuchJobNoSuchJob00/download": (LOGIN, 404, 404, 404,   404,   404),
+    "/people/{missing}/aliases":   (LOGIN,    404,   404,   404,   404,   403),
+    "/people/{missing}/aliases/remove": (LOGIN, 404, 404,   404,   404,   403),
+    "/people/{missing}/markers":   (LOGIN,    404,   404,   404,   404,   403),
+    "/people/{person}/markers/{missing}/review": (LOGIN, 404, 404, 404, 404, 403),
+    "/people/{person}/markers/{missing}/remove": (LOGIN, 400, 400, 400, 404, 403),  # 400: no reason given
+    "/people/{missing}/addresses": (LOGIN,    404,   404,   404,   404,   403),
+    "/people/{person}/addresses/{missing}/remove": (LOGIN, 404, 404, 404, 404, 403),
     "/logout":                     (LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),  # last: it signs out
 }
 

@@ -270,7 +270,7 @@ def test_an_auditor_uses_only_the_audit_pages(app, world):
                                   "slug": "asb-incidents", "incident_id": objects["own_entry"]["entry"],
                                   "request_id": 1, "record_id": 1, "action": "unlock", "case_review_id": 1,
                                   "recommendation_id": 1, "job_id": "B" * 32, "marker_id": 1, "address_id": 1,
-                                  "organisation_id": 1}
+                                  "organisation_id": 1, "suggestion_id": 1}
     problems = []
     for rule in rules(app):
         access = app.view_functions[rule.endpoint].access

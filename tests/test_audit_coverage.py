@@ -259,7 +259,7 @@ def test_a_profile_names_the_person_and_the_entries_of_its_timeline(app, world):
                                                               AuditEvent.action == AuditAction.VIEW)).all()
     assert (event.object_type, event.object_id) == ("person", records["dale"].id)
     assert event.details["records"]["entry"]["ids"] == [records["asb"].id]  # "entry", whatever the kind
-    assert set(event.details["records"]) == {"person", "entry", "vehicle", "location"}  # associates, network too
+    assert set(event.details["records"]) == {"person", "entry", "vehicle", "location", "organisation"}  # associates, network
     assert event.details["joined"] is True
 
 

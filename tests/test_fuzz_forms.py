@@ -95,6 +95,8 @@ SECOND_STEP = {"auth.code": ("/login/code", True), "auth.enrol": ("/login/set-up
 # tests/test_case_reviews_views.py (a 400 with the message, never a 500).
 NOT_FUZZED.update({f"case_reviews.{name}": "tests/test_case_reviews_views.py" for name in (
     "create", "threshold", "informed", "review", "recommendation", "appeal", "appeal_decision")})
+# A finished job's page holds one button and no fields (its hidden CSRF token only): tests/test_jobs.py.
+NOT_FUZZED["jobs.download"] = "an empty form (the CSRF token only): tests/test_jobs.py"
 
 
 def _priority(supervisor) -> BeatPriority:
