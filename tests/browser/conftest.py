@@ -16,7 +16,7 @@ from playwright.sync_api import Error as PlaywrightError, Page, expect, sync_pla
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pcso.extensions import db
-from pcso.models import Beat, BeatPriority, Entry, Role, School, Shift
+from pcso.models import Beat, BeatPriority, Entry, PatrolSuggestion, Role, School, Shift
 from tests import factories
 from tests.conftest import migrated_app
 
@@ -116,7 +116,7 @@ def no_entries(live_app):
     kind's row, links, revisions, reviews and search document with it (ON DELETE CASCADE).
     """
     with live_app.app_context():
-        for model in (Entry, BeatPriority, Shift):
+        for model in (Entry, BeatPriority, Shift, PatrolSuggestion):  # suggestions kept as shown count on dashboards
             db.session.execute(sa.delete(model))
         db.session.commit()
         db.session.remove()
