@@ -247,7 +247,7 @@ def test_every_get_route_that_shows_records_writes_one_view_event_naming_them(ap
             "beats.detail", "briefing.show", "search.results", "photos.photo", "entries.held",
             "api_entries.entry", "api_lists.entries", "api_records.person", "api_work.review_queue",
             "api_work.briefing", "main.index", "case_reviews.index", "case_reviews.detail",
-            "network.person", "network.vehicle", "network.location"} <= set(walked)  # networks: JSON, one event each
+            "network.person", "network.vehicle", "network.location", "network.organisation"} <= set(walked)  # networks: JSON, one event each
 
 
 

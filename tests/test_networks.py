@@ -284,3 +284,25 @@ def test_a_record_with_no_links_says_so(app, world):
     page = soup(signed_in(app, w["pcso"]).get(f"/people/{alone.id}"))
     assert page.select_one("[data-testid=network-empty]") is not None
     assert page.select_one("[data-testid=network-graph]") is None
+
+
+def test_an_organisation_profile_draws_its_network_through_visible_entries_only(app):
+    """The organisation profile (pcso/pole/views_places.py) carries the same network as the others."""
+    from pcso.models import LinkRole, Organisation, OrganisationType, Role
+
+    author = factories.user(Role.PCSO, beats=[factories.OLD_TRAFFORD])
+    stranger = factories.user(Role.PCSO, beats=["E05015239"])  # Altrincham: may not open the entry
+    incident = factories.asb(author, factories.OLD_TRAFFORD)
+    shop = Organisation(name="Precinct Off Licence", org_type=OrganisationType.SHOP, is_listed=True)
+    db.session.add(shop)
+    db.session.flush()
+    factories.link(incident, shop, LinkRole.VENUE)
+    dale = factories.link(incident, factories.person("Dale Wrigley"), LinkRole.SUSPECT).person
+    db.session.commit()
+    mine = signed_in(app, author).get(f"/networks/organisations/{shop.id}.json", headers={"Sec-Fetch-Site": "same-origin"})
+    assert mine.status_code == 200
+    assert f"person-{dale.id}" in {node["id"] for node in mine.json["nodes"]}
+    page = signed_in(app, author).get(f"/organisations/{shop.id}")
+    assert page.status_code == 200 and "Dale Wrigley" in soup(page).select_one("[data-testid=network-list]").text
+    theirs = signed_in(app, stranger).get(f"/networks/organisations/{shop.id}.json", headers={"Sec-Fetch-Site": "same-origin"})
+    assert theirs.status_code == 200 and "Dale Wrigley" not in theirs.get_data(as_text=True)

@@ -9,7 +9,7 @@ from ..timeutil import format_london
 from .network import Edge, Key, Network, Node
 
 PROFILES = {"person": ("pole.person", "person_id"), "vehicle": ("pole.vehicle", "vehicle_id"),
-            "location": ("pole.location", "location_id"), "organisation": ("pole.organisation", "organisation_id")}
+            "location": ("pole.location", "location_id"), "organisation": ("places.organisation", "organisation_id")}
 NETWORKS = {"person": ("network.person", "person_id"), "vehicle": ("network.vehicle", "vehicle_id"),
             "location": ("network.location", "location_id"),
             "organisation": ("network.organisation", "organisation_id")}
@@ -33,7 +33,7 @@ def label(record) -> str:
 
 
 def _url(table: dict, key: Key, **args) -> str | None:
-    """A route for the record, when the app has one (organisation profiles may not exist yet)."""
+    """A route for the record, when the app has one."""
     endpoint, argument = table[key[0]]
     if endpoint not in current_app.view_functions:
         return None

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..access import READERS, can_view_record, require
 from ..database import writes_on_read
 from ..extensions import db
-from ..models import Location, Person, Vehicle
+from ..models import Location, Organisation, Person, Vehicle
 from ..web import same_origin_get
 from . import queries
 from .network import NetworkFilter, NetworkFilterError, build_network
@@ -57,3 +57,11 @@ def vehicle(vehicle_id: int):
 @same_origin_get
 def location(location_id: int):
     return _network(Location, location_id)
+
+
+@bp.get("/networks/organisations/<int:organisation_id>.json")
+@require(*READERS)
+@writes_on_read
+@same_origin_get
+def organisation(organisation_id: int):
+    return _network(Organisation, organisation_id)

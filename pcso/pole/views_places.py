@@ -11,7 +11,9 @@ from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
 from ..models import Location, Organisation
-from . import queries
+from . import network_view, queries
+from .network import NetworkFilter, NetworkFilterError, build_network
+from .network_view import record_network_shown
 from .locations import (
     LocationRejected, create_location, create_organisation, suggest_locations, suggest_organisations,
     update_location, update_organisation,
@@ -143,6 +145,14 @@ def edit_organisation(organisation_id: int):
             400 if form.errors else 200)
 
 
+def _network(record):
+    """The associates network to two steps, as on the other profiles (pcso/pole/network.py)."""
+    try:
+        return build_network(current_user, record, NetworkFilter.from_args(request.args))
+    except NetworkFilterError as problem:
+        abort(400, description=str(problem))
+
+
 @bp.get("/organisations/<int:organisation_id>")
 @require(*READERS)
 @writes_on_read
@@ -150,12 +160,14 @@ def organisation(organisation_id: int):
     record = _visible(Organisation, organisation_id)
     if record.id != organisation_id:
         return redirect(url_for("places.organisation", organisation_id=record.id))
+    network = _network(record)
     timeline = queries.timeline(current_user, record)
     associates = queries.associates(current_user, record)
     record_profile_view(record, entries=timeline.total, actor=current_user, joined=bool(associates),
                         shown=[*timeline.entries, *(a.record for a in associates), record.location])
+    record_network_shown(network, actor=current_user)
     page = render_template("pole/profile.html", kind="organisation", record=record, timeline=timeline,
                            associates=associates, points=entry_map_points(timeline.entries), merged_from=[],
-                           duplicates=[])
+                           duplicates=[], network=network, network_view=network_view)
     db.session.commit()  # after rendering, as the other profiles: a commit expires what the page reads
     return page
