@@ -1,14 +1,16 @@
 """Request-wide behaviour: security headers, error pages, template helpers."""
 from __future__ import annotations
 
+import logging
 from itertools import chain
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, current_app, g, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import access
@@ -22,6 +24,8 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+log = logging.getLogger(__name__)
+
 ERROR_TITLES = {
     400: "Something in the request was not right",
     403: "You do not have access to this page",
@@ -31,7 +35,15 @@ ERROR_TITLES = {
     413: "Too much was sent",
     429: "Too many attempts",
     500: "Sorry, something went wrong",
+    503: "The system is busy",
 }
+BUSY_MESSAGE = ("The system is busy or restarting, so nothing was saved. Use your browser's Back button and send it "
+                "again in a few seconds: what you typed is kept on this phone.")
+BUSY_RETRY_SECONDS = 3
+BUSY_PAGE = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Beatbook</title><link rel="stylesheet" href="{css}"></head>
+<body><main id="main" class="container"><h1>{title}</h1><p>{message}</p></main></body></html>"""
 
 
 JSON_PATHS = ("/geo/", "/people/suggest", "/vehicles/suggest", "/locations/suggest", "/organisations/suggest",
@@ -188,6 +200,26 @@ def register_web(app: Flask) -> None:
             return jsonify(error="CSRF check failed", detail=message), 400
         return render_template("errors/error.html", code=400, title="The form could not be accepted",
                                message=message), 400
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def database_busy(error):
+        """The write lock not got within the busy timeout (SQLite "database is locked"), or the database gone or
+        restarting (PostgreSQL): a clear 503 with Retry-After, never a 500. Nothing half-written: the
+        transaction is rolled back. The log names the error's type only (its message can hold values)."""
+        db.session.rollback()
+        log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+        headers = {"Retry-After": str(BUSY_RETRY_SECONDS), "Cache-Control": "no-store"}
+        if request.path.startswith("/api/"):  # a problem+json like every API error (pcso/api/errors.py)
+            busy = ServiceUnavailable(description=BUSY_MESSAGE, retry_after=BUSY_RETRY_SECONDS)
+            busy.is_public = True
+            return current_app.handle_http_exception(busy)
+        if wants_json():
+            return jsonify(error=ERROR_TITLES[503], detail=BUSY_MESSAGE), 503, headers
+        # No template: the page's own helpers ask the database who is signed in, and it is not answering.
+        page = BUSY_PAGE.format(css=escape(url_for("static", filename="css/app.css")), title=ERROR_TITLES[503],
+                                message=BUSY_MESSAGE)
+        return current_app.response_class(page, status=503, headers=headers, mimetype="text/html")
 
     @app.errorhandler(500)
     def server_error(error):
