@@ -138,7 +138,10 @@ def pages_of(role: str, session: requests.Session, base: str) -> dict[str, str]:
                   "export-form": "/lists/entries/export?kind=asb-incidents"}
     if role in ("pcso", "supervisor"):
         pages |= {"my-entries": "/entries", "choose": "/entries/new", **{k: v for k, v in FORMS.items()},
-                  "briefing": "/briefing", "dashboard": "/dashboard"}
+                  "briefing": "/briefing", "dashboard": "/dashboard", "suggested-patrols": "/patrols/suggested",
+                  "new-place": "/locations/new", "new-organisation": "/organisations/new"}
+    if role in ("pcso", "supervisor", "analyst"):  # ASB Case Review applications; background jobs
+        pages |= {"case-reviews": "/case-reviews", "case-review-victims": "/case-reviews/new", "jobs": "/jobs"}
         raised = first(session, base, "/lists/entries?kind=asb-incidents", r'href="/entries/(\d+)"')
         if raised:
             pages["raise-intel-form"] = f"/intelligence-reports/new?from={raised}"
