@@ -31,12 +31,17 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.write_floor import create_sql  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 WRITERS = int(os.environ.get("BENCH_WRITERS", "8"))
 READERS = int(os.environ.get("BENCH_READERS", "4"))
 WRITES_PER_WRITER = int(os.environ.get("BENCH_WRITES", "150"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # floor / form / API comparison rounds (0: none)
+PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", "40"))  # writes per writer thread per round
 DEADLINE_S = 300
 LOGINS = [("PC1001", "pcso-demo-pass"), ("PC1002", "pcso2-demo-pass"), ("SG2001", "sergeant-demo-pass")]
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
@@ -107,13 +112,17 @@ def scratch_database(tmp: Path, **env_extra: str) -> tuple[str, dict]:
     return url, env
 
 
+SERVERS: dict[str, int] = {}  # base URL -> gunicorn master pid
+
+
 @contextlib.contextmanager
-def gunicorn(env: dict, workers: int):
-    """The app under gunicorn on a free local port, until the block ends: yields its base URL."""
+def gunicorn(env: dict, workers: int, app: str = "app:app"):
+    """`app` under gunicorn on a free local port, until the block ends: yields its base URL."""
     port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "app:app"],
+    server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", app],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = server.pid
     try:
         for _ in range(100):
             try:
@@ -129,9 +138,129 @@ def gunicorn(env: dict, workers: int):
 
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="beatbook-bench-"))
-    url, env = scratch_database(tmp, RATELIMIT_LOGIN="1000 per minute")
-    with gunicorn(env, WORKERS) as base:
-        return run(base, url, tmp)
+    url, env = scratch_database(tmp, RATELIMIT_LOGIN="1000 per minute", API_RATELIMIT="100000 per minute")
+    floor_env = {**env, "DATABASE_URL": url}
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text(create_sql(url)))
+    engine.dispose()
+    code = 0
+    with gunicorn(env, WORKERS) as base, gunicorn(floor_env, WORKERS, app="bench.write_floor:app") as floor_base:
+        if ROUNDS:
+            code |= compare(base, floor_base, url, env)
+        if READERS:
+            code |= run(base, url, tmp)
+    return code
+
+
+def server_cpu(port_base: str) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn serving `port_base`: its master and workers."""
+    master = SERVERS[port_base]
+    pids = [master] + [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def form_fields(n: int, i: int, token: str) -> dict:
+    return {"csrf_token": token, "client_key": str(uuid.uuid4()),
+            "occurred_at": time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() - 3600)),
+            "summary": f"Bench writer {n} entry {i}", "marking": "OFFICIAL", "postcode": "M15 4AD",
+            "nsir_category": "nuisance", "asb_type": "noise", "description": "Loud music from a parked car.",
+            "vehicles-0-vrm": "MA19 XKE", "action": "submit"}
+
+
+def compare(base: str, floor_base: str, url: str, env: dict) -> int:
+    """ROUNDS rounds of: the floor, the app's form, the app's JSON API, each WRITERS threads x PER_ROUND writes."""
+    from bench.api_writes import COLLARS, MAKE_TOKENS, body, post
+    tokens = subprocess.run([str(VENV_BIN / "python"), "-c", MAKE_TOKENS.format(collars=COLLARS)], cwd=ROOT,
+                            env=env, check=True, capture_output=True, text=True).stdout.split()
+    browsers = []
+    for n in range(WRITERS):
+        browser = Browser(base)
+        browser.login(*LOGINS[n % len(LOGINS)])
+        browsers.append((browser, browser.token("/asb-incidents/new")))
+    floors = [Browser(floor_base) for _ in range(WRITERS)]
+    acknowledged: dict[str, list[str]] = {"floor": [], "form": [], "api": []}
+
+    def send(path: str, n: int, i: int) -> tuple[str, int, str]:
+        if path == "floor":
+            fields = form_fields(n, i, "")
+            status, _, _ = floors[n].request("/floor", fields)
+            return fields["client_key"], status, "302"
+        if path == "form":
+            browser, token = browsers[n]
+            fields = form_fields(n, i, token)
+            status, _, _ = browser.request("/asb-incidents/new", fields)
+            return fields["client_key"], status, "302"
+        key = str(uuid.uuid4())
+        status, _, _ = post(base, tokens[n % len(tokens)], key, body(n, i))
+        return key, status, "201"
+
+    def one_round(path: str) -> dict:
+        times, outcomes, lock = [], {}, threading.Lock()
+        cpu_before = server_cpu(floor_base if path == "floor" else base)
+
+        def writer(n: int) -> None:
+            for i in range(PER_ROUND):
+                started = time.perf_counter()
+                key, status, good = send(path, n, i)
+                took = time.perf_counter() - started
+                with lock:
+                    times.append(took)
+                    outcomes[str(status)] = outcomes.get(str(status), 0) + 1
+                    if str(status) == good:
+                        acknowledged[path].append(key)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        cpu = server_cpu(floor_base if path == "floor" else base) - cpu_before
+        return {"rate": len(times) / elapsed, "p50": pct(times, 50), "p99": pct(times, 99),
+                "cpu_ms": cpu / max(len(times), 1) * 1000, "outcomes": outcomes}
+
+    results: dict[str, list[dict]] = {"floor": [], "form": [], "api": []}
+    for _ in range(ROUNDS):
+        for path in ("floor", "form", "api"):
+            results[path].append(one_round(path))
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        stored_app = set(conn.execute(sa.text("SELECT client_key FROM entry")).scalars())
+        app_rows = conn.execute(sa.text("SELECT count(*) FROM entry")).scalar_one()
+        floor_rows = conn.execute(sa.text("SELECT count(*) FROM floor_entry")).scalar_one()
+    engine.dispose()
+    print(f"backend {url.split(':', 1)[0]}, gunicorn workers {WORKERS}, writer threads {WRITERS}, "
+          f"{PER_ROUND} writes per thread per round, {ROUNDS} rounds alternating")
+    floor_rate = statistics.mean(r["rate"] for r in results["floor"])
+    for path in ("floor", "form", "api"):
+        rounds = results[path]
+        rate = statistics.mean(r["rate"] for r in rounds)
+        print(f"  {path:5}: {rate:6.0f} writes/s ({100 * rate / floor_rate:5.1f} % of the floor; rounds "
+              f"{', '.join(str(round(r['rate'])) for r in rounds)}), "
+              f"p50 {statistics.mean(r['p50'] for r in rounds):.0f} ms, p99 {max(r['p99'] for r in rounds):.0f} ms, "
+              f"server CPU {statistics.mean(r['cpu_ms'] for r in rounds):.1f} ms/write, "
+              f"answers {merge_counts(r['outcomes'] for r in rounds)}")
+    acked_app = acknowledged["form"] + acknowledged["api"]
+    lost = [key for key in acked_app if key not in stored_app]
+    print(f"  stored: floor {floor_rows} rows for {len(acknowledged['floor'])} acknowledged; app {app_rows} rows for "
+          f"{len(acked_app)} acknowledged, lost {len(lost)}, duplicated {app_rows - len(stored_app)}")
+    bad = any(k.startswith("5") for r in results["form"] + results["api"] for k in r["outcomes"])
+    return 1 if lost or app_rows != len(stored_app) or bad else 0
+
+
+def merge_counts(counts) -> dict:
+    total: dict[str, int] = {}
+    for one in counts:
+        for key, value in one.items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 def run(base: str, url: str, tmp: Path) -> int:

@@ -1,22 +1,25 @@
-"""Database engine set-up: SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE.
+"""Database engine set-up: SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE for its writes.
 
-Python's sqlite3 starts transactions lazily and as DEFERRED; under several gunicorn
-workers a deferred transaction that reads and then writes fails with "database is
-locked" however long the busy timeout (the lock can't be upgraded once another writer
-has committed). So the driver's own transaction handling is switched off and we BEGIN
-ourselves:
+Python's sqlite3 starts transactions lazily and as DEFERRED; under several gunicorn workers a deferred
+transaction that reads and then writes fails with "database is locked" however long the busy timeout (the lock
+can't be upgraded once another writer has committed: SQLITE_BUSY_SNAPSHOT). Holding the write lock from the first
+statement instead (the session lookup) serialises whole requests: the lock was held for 80 % of a submission and
+four workers were no faster than one. So the driver's own transaction handling is switched off and:
 
-- IMMEDIATE (the write lock taken up front; other writers wait for the busy timeout)
-  for every POST/PUT/DELETE request, for CLI commands, scripts and background jobs, and for GET views
-  marked @writes_on_read (those that record a view or search in the audit log);
-- DEFERRED for other GET requests, so plain reads run side by side under WAL, and for what a request
-  does after read_only_from_here() (a download streamed once its audit event is committed), and for a
-  command inside reads_only() (`flask audit verify`: a long read that must not hold writers off).
-  A deferred transaction must never write after reading: the only write on such a
-  request, the session touch, runs in a transaction of its own that writes first.
-- whatever a connection opened with execution_options(write_lock=True/False) asks, whatever the request:
-  the rate-limit counters of pcso/ratelimit.py count (IMMEDIATE) on GETs of the API too, and read theirs
-  (DEFERRED) after a POST's own transaction may have taken the lock.
+- a request's transaction BEGINs DEFERRED: its reads (the session, the user, the form's checks) run side by side
+  under WAL, taking no lock;
+- at its first write (an ORM flush with changes, an INSERT/UPDATE/DELETE, a SAVEPOINT, a SELECT ... FOR UPDATE,
+  or lock_for_writes()) the connection ends the read transaction, which wrote nothing, and BEGINs IMMEDIATE:
+  it waits up to the busy timeout for the write lock, then writes on the newest data. So the lock is held for
+  the writes alone, and reads made before it are "read committed", as on PostgreSQL: what must not change
+  between a check and a write is either checked by a constraint, or read after lock_for_writes() or with
+  SELECT ... FOR UPDATE (which takes the lock on SQLite and the row lock on PostgreSQL);
+- CLI commands, scripts and background jobs BEGIN IMMEDIATE from the start, as does a connection opened with
+  execution_options(write_lock=True) (the rate-limit counters of pcso/ratelimit.py);
+- a command inside reads_only() (`flask audit verify`) and what a request does after read_only_from_here() (a
+  download streamed once its audit event is committed) BEGIN DEFERRED and only read.
+
+A write lock not got within the busy timeout raises OperationalError: pcso/web.py answers 503 with Retry-After.
 """
 from __future__ import annotations
 
@@ -26,19 +29,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
-from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
-READ_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
 def writes_on_read(view: Callable) -> Callable:
-    """Mark a GET view that writes (an audit event): its transaction takes the write lock first."""
+    """Mark a GET view that writes (an audit event, a search recorded): it runs on the primary database (not
+    a read replica, pcso/replica.py) and takes the write lock when it writes, like any other request."""
     view.writes_on_read = True
     return view
+
+
+def lock_for_writes() -> None:
+    """Take the write lock now (SQLite; nothing on PostgreSQL): what this transaction reads from here on
+    stays as read until it commits. For a check that no constraint can make: "no open patrol, then start one"."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        _take_lock(connection.connection.dbapi_connection, connection.info)
 
 
 def read_only_from_here() -> None:
@@ -62,16 +72,11 @@ def reads_only() -> Iterator[None]:
 
 
 def wants_write_lock() -> bool:
-    if has_app_context() and g.get("beatbook_reads_only"):  # a command that only reads (`flask audit verify`)
-        return False
-    if not has_request_context() or g.get("beatbook_job_kind"):  # a command, a script, a background job
-        return True
-    if g.get("beatbook_read_only"):
-        return False
-    if request.method not in READ_METHODS:
-        return True
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "writes_on_read", False))
+    """Does a new transaction take the write lock up front? Commands, scripts and jobs do; requests take it
+    at their first write (and never after read_only_from_here(); nor in a command's reads_only() block)."""
+    if has_app_context() and (g.get("beatbook_reads_only") or g.get("beatbook_read_only")):
+        return False  # a command that only reads (`flask audit verify`); a job streaming what it committed
+    return not has_request_context() or bool(g.get("beatbook_job_kind"))  # a command, a script, a job
 
 
 def private_sqlite_file(url: str) -> None:
@@ -96,6 +101,8 @@ def configure_engine(app: Flask) -> None:
     for engine in engines:
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    if not event.contains(Session, "before_flush", lock_before_flush):
+        event.listen(Session, "before_flush", lock_before_flush, insert=True)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -117,7 +124,55 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def on_begin(connection):
         chosen = connection.get_execution_options().get("write_lock")  # a connection's own choice comes first
         immediate = wants_write_lock() if chosen is None else chosen
+        connection.info[LOCKED] = False  # set by _take_lock, and by the BEGIN IMMEDIATE below
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.info[LOCKED] = immediate
+
+    def before_write(cursor, statement: str, _parameters, context) -> bool:
+        """Every statement: the first write of a deferred transaction takes the write lock first."""
+        info = context.root_connection.info
+        if not info.get(LOCKED, True) and _writes(statement, context):
+            _take_lock(cursor.connection, info)
+        return False  # not handled here: the driver runs the statement
+
+    for name in ("do_execute", "do_executemany"):
+        event.listen(engine, name, before_write)
+    event.listen(engine, "do_execute_no_params", lambda cursor, statement, context:
+                 before_write(cursor, statement, None, context))
+
+
+LOCKED = "beatbook_write_locked"  # in a SQLite connection's info: does its transaction hold the write lock?
+READS = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE", "VALUES")
+
+
+def _writes(statement: str, context) -> bool:
+    """Does this statement write, or ask for the lock (SAVEPOINT: a nested block for writes; FOR UPDATE)?"""
+    word = statement.lstrip()[:9].upper()
+    if not word.startswith(READS):
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
+def _take_lock(dbapi_connection, info: dict) -> None:
+    """End the read transaction (it wrote nothing) and begin a write transaction: wait for the lock (the busy
+    timeout), then go on with the newest data. Raises sqlite3.OperationalError when the lock isn't got in time;
+    SQLAlchemy wraps it (it is raised inside the statement's execution) and the request answers 503."""
+    if info.get(LOCKED):
+        return
+    if dbapi_connection.in_transaction:
+        dbapi_connection.execute("COMMIT")
+    dbapi_connection.execute("BEGIN IMMEDIATE")
+    info[LOCKED] = True
+
+
+def lock_before_flush(session, _flush_context, _instances) -> None:
+    """An ORM flush with changes takes the write lock before any before_flush listener reads (registered first)."""
+    if not (session.new or session.dirty or session.deleted):
+        return
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        _take_lock(connection.connection.dbapi_connection, connection.info)
 
 
 def readiness(redis_url: str = "") -> dict[str, bool]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pcso.extensions import db
 from pcso.models import Entry, Role
 from tests import factories
+from tests.api.helpers import bearer, token
 from tests.conftest import migrated_app
 from tests.factories import asb_form, signed_in, soup
 
@@ -37,6 +38,7 @@ def test_a_form_sent_while_another_writer_holds_the_lock_gets_503_then_is_saved_
     officer = factories.user(Role.PCSO, beats=[factories.OLD_TRAFFORD])
     db.session.commit()
     browser = signed_in(app, officer)
+    secret = token(officer)
     db.session.remove()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer, holding the lock past the app's busy timeout
@@ -44,7 +46,7 @@ def test_a_form_sent_while_another_writer_holds_the_lock_gets_503_then_is_saved_
         page = browser.post("/asb-incidents/new", data=asb_form(summary="Sent while the lock was held"))
         assert page.status_code == 503 and page.headers["Retry-After"] == "3"
         assert "nothing was saved" in soup(page).text
-        api = browser.post("/api/v1/forms/asb-incidents", json={"summary": "x"})
+        api = browser.post("/api/v1/forms/asb-incidents", json={"summary": "x"}, headers=bearer(secret))
         assert api.status_code == 503 and api.headers["Retry-After"] == "3"
         assert api.mimetype == "application/problem+json" and "nothing was saved" in api.json["detail"]
     finally:
