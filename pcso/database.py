@@ -158,7 +158,7 @@ def _take_lock(dbapi_connection, info: dict) -> None:
     """End the read transaction (it wrote nothing) and begin a write transaction: wait for the lock (the busy
     timeout), then go on with the newest data. Raises sqlite3.OperationalError when the lock isn't got in time;
     SQLAlchemy wraps it (it is raised inside the statement's execution) and the request answers 503."""
-    if info.get(LOCKED):
+    if info.get(LOCKED, True):  # held already, or not an engine of ours (configure_engine sets the key)
         return
     if dbapi_connection.in_transaction:
         dbapi_connection.execute("COMMIT")

@@ -21,6 +21,7 @@ import traceback
 import uuid
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 
 HEADER = "X-Request-ID"
@@ -64,7 +65,10 @@ def request_id() -> str:
 def _user_id() -> int | None:
     """The signed-in user's id, if this request has already loaded them (never a query of its own)."""
     user = g.get("api_user") or g.get("_login_user")
-    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    if not getattr(user, "is_authenticated", False):
+        return None
+    state = sa.inspect(user, raiseerr=False)  # the key, without loading a user a commit has expired
+    return state.identity[0] if state is not None and state.identity else getattr(user, "id", None)
 
 
 def init_request_log(app: Flask) -> None:

@@ -10,7 +10,7 @@ from flask import Flask, current_app, g, jsonify, render_template, request, url_
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnavailable
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import access
@@ -31,6 +31,7 @@ ERROR_TITLES = {
     403: "You do not have access to this page",
     404: "Page not found",
     405: "That action is not allowed here",
+    409: "Someone else changed this at the same moment",
     410: "This record has been disposed of",
     413: "Too much was sent",
     429: "Too many attempts",
@@ -40,6 +41,8 @@ ERROR_TITLES = {
 BUSY_MESSAGE = ("The system is busy or restarting, so nothing was saved. Use your browser's Back button and send it "
                 "again in a few seconds: what you typed is kept on this phone.")
 BUSY_RETRY_SECONDS = 3
+CONFLICT_MESSAGE = ("Someone else saved a change to the same record at the same moment, so nothing of yours was "
+                    "saved. Send it again: it will be added to theirs.")
 BUSY_PAGE = """<!doctype html>
 <html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Beatbook</title><link rel="stylesheet" href="{css}"></head>
@@ -220,6 +223,19 @@ def register_web(app: Flask) -> None:
         page = BUSY_PAGE.format(css=escape(url_for("static", filename="css/app.css")), title=ERROR_TITLES[503],
                                 message=BUSY_MESSAGE)
         return current_app.response_class(page, status=503, headers=headers, mimetype="text/html")
+
+    @app.errorhandler(sa.exc.IntegrityError)
+    def write_conflict(error):
+        """Two requests meeting one rule at once (two officers naming one new record in the same moment) that its
+        service did not resolve itself: the later is rolled back and asked to send again, a 409 and never a 500.
+        The log names the constraint's error type only (the error's text holds the values being inserted)."""
+        db.session.rollback()
+        log.warning("write conflict: %s", type(getattr(error, "orig", error)).__name__)
+        if request.path.startswith("/api/"):
+            conflict = Conflict(description=CONFLICT_MESSAGE)
+            conflict.is_public = True
+            return current_app.handle_http_exception(conflict)
+        return render_template("errors/error.html", code=409, title=ERROR_TITLES[409], message=CONFLICT_MESSAGE), 409
 
     @app.errorhandler(500)
     def server_error(error):

@@ -7,10 +7,12 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from pcso.database import lock_for_writes
 from pcso.extensions import db
-from pcso.models import AuditEvent, Beat, Entry, Role
+from pcso.models import AuditEvent, Beat, Entry, Role, User, Vehicle
+from pcso.pole.services import vehicle_for
 from tests import factories
 from tests.conftest import migrated_app
 from tests.factories import asb_form, signed_in
@@ -124,3 +126,39 @@ def test_a_get_that_records_a_view_waits_for_the_lock_only_to_write_its_event(lo
     assert all(not sql.startswith("INSERT") for sql in seen[:immediate])
     assert any(sql.startswith("INSERT INTO audit_event") for sql in seen[immediate:])
     assert seen[:immediate].count("BEGIN") >= 1 and any("FROM entry" in sql for sql in seen[:immediate])
+
+
+def test_two_officers_naming_one_new_registration_at_once_share_one_vehicle(lock_app):
+    """The race of uq_vehicle_live_vrm: both looked the registration up and found nothing; the one who writes
+    second meets the first's vehicle at its insert, and uses it (no 500, no second record)."""
+    app, path = lock_app
+    other = sa.create_engine(f"sqlite:///{path}")
+    with app.test_request_context("/", method="POST"):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Vehicle)) == 0  # our snapshot begins
+        with Session(other) as theirs:
+            theirs.add(Vehicle(vrm="MA19XKE"))
+            theirs.commit()
+            their_id = theirs.scalar(sa.select(Vehicle.id))
+        vehicle = vehicle_for(vrm="MA19 XKE")
+        db.session.commit()
+        assert vehicle.id == their_id
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Vehicle)) == 1
+    other.dispose()
+
+
+def test_a_unique_rule_met_by_two_requests_at_once_is_a_409_not_a_500(lock_app):
+    app, _ = lock_app
+    officer = factories.user(Role.PCSO, beats=[factories.OLD_TRAFFORD])
+    db.session.commit()
+
+    @app.post("/test-only/conflict")
+    def conflict():  # a service that does not resolve its race: the second insert of one collar number
+        db.session.add(User(collar_number=officer.collar_number, display_name="Twin", role=Role.PCSO,
+                            password_hash="x"))
+        db.session.flush()
+        return "never"
+
+    browser = signed_in(app, officer)
+    page = browser.post("/test-only/conflict")
+    assert page.status_code == 409 and "Someone else saved a change" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1

@@ -15,7 +15,7 @@ from flask import url_for
 from sqlalchemy.orm import joinedload
 
 from ..auth.services import session_expires_at
-from ..beats.services import all_beats
+from ..beats.services import all_beats, beat_label
 from ..entries.queries import get_visible_entry
 from ..extensions import db
 from ..lists import approvals
@@ -41,7 +41,7 @@ def beat_ref(beat) -> dict | None:
 def entry_summary(entry: Entry) -> dict:
     """What every entry shows in a list: never a kind's own fields (no restricted ones)."""
     return {"id": entry.id, "kind": entry.kind, "status": entry.status, "occurred_at": entry.occurred_at,
-            "summary": entry.summary, "marking": entry.marking, "beat": beat_ref(entry.beat),
+            "summary": entry.summary, "marking": entry.marking, "beat": beat_ref(beat_label(entry.beat_id)),
             "author_collar": entry.author.collar_number, "lat": entry.lat, "lon": entry.lon,
             "url": url_for("entries.detail", entry_id=entry.id)}
 
@@ -92,7 +92,7 @@ def list_entries(user: User, filters: EntryFilter, *, cursor: str | None, limit:
                             if db.engine.dialect.name == "postgresql"
                             else (AnyEntry.occurred_at < at) | ((AnyEntry.occurred_at == at) & (AnyEntry.id < entry_id)))
     rows = list(db.session.scalars(
-        query.options(joinedload(AnyEntry.beat), joinedload(AnyEntry.author))
+        query.options(joinedload(AnyEntry.author))
         .order_by(AnyEntry.occurred_at.desc(), AnyEntry.id.desc()).limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]

@@ -20,6 +20,7 @@ from ..timeutil import utcnow
 SECRET_PREFIX = "bb_"
 VISIBLE = 10
 LIFETIMES_DAYS = (7, 30, 90)
+TOUCH_EVERY = timedelta(seconds=60)  # last_used_at is written at most once a minute per token
 
 
 def hash_secret(secret: str) -> str:
@@ -85,6 +86,8 @@ def authenticate_token(secret: str) -> tuple[ApiToken | None, str | None]:
                      object_id=token.id if token else None, reason=reason, prefix=secret[:VISIBLE])
         db.session.commit()
         return None, reason
+    if token.last_used_at is not None and now - token.last_used_at < TOUCH_EVERY:
+        return token, None  # used within the minute: last_used_at is right to the minute, no write
     token_id = token.id
     db.session.rollback()
     db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))

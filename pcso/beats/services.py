@@ -94,18 +94,37 @@ def _transaction_ended(session: Session, transaction) -> None:
         session.info.pop(_CACHE, None)
 
 
-def _build() -> BeatIndex:
-    rows = db.session.execute(sa.select(Beat.id, Beat.boundary)).all()
-    return BeatIndex((beat_id, shape(boundary)) for beat_id, boundary in rows)
+@dataclass(frozen=True)
+class BeatLabel:
+    """What a beat select shows: no boundary (21 beats' GeoJSON was loaded and decoded for every form)."""
+    id: int
+    code: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.code})"
 
 
-def beat_index() -> BeatIndex:
-    """The STRtree over all beats, built once per process and rebuilt when the beats' version moves.
+@dataclass(frozen=True)
+class BeatCatalogue:
+    index: BeatIndex
+    labels: tuple[BeatLabel, ...]  # by name
+
+
+def _build() -> BeatCatalogue:
+    rows = db.session.execute(sa.select(Beat.id, Beat.code, Beat.name, Beat.boundary).order_by(Beat.name)).all()
+    return BeatCatalogue(index=BeatIndex((row.id, shape(row.boundary)) for row in rows),
+                         labels=tuple(BeatLabel(row.id, row.code, row.name) for row in rows))
+
+
+def _catalogue() -> BeatCatalogue:
+    """The beats' STRtree and labels, built once per process and rebuilt when the beats' version moves.
 
     The version (pcso/models/beat.py, BeatIndexVersion) is read once per request (kept on flask.g), so a beat
     changed through another server, worker or `flask beats import` is used here for the next entry. A
-    transaction that has itself changed beats uses a tree of its own until it ends: the process-wide one only
-    ever holds committed beats.
+    transaction that has itself changed beats uses a catalogue of its own until it ends: the process-wide one
+    only ever holds committed beats.
     """
     session = db.session()
     if session.info.get(_DIRTY):
@@ -116,14 +135,38 @@ def beat_index() -> BeatIndex:
     version = g.get("beat_index_version")
     if version is None:
         version = g.beat_index_version = index_version()
-    if cache.get("version") != version or "index" not in cache:
-        cache["index"] = _build()
+    if cache.get("version") != version or "catalogue" not in cache:
+        cache["catalogue"] = _build()
         cache["version"] = version
-    return cache["index"]
+    return cache["catalogue"]
+
+
+def beat_index() -> BeatIndex:
+    """The STRtree over all beats (see _catalogue)."""
+    return _catalogue().index
+
+
+def beat_labels() -> list[BeatLabel]:
+    """Every beat's id, code and name, by name, for a select: no query when the beats haven't changed."""
+    return list(_catalogue().labels)
+
+
+def beat_label(beat_id: int | None) -> BeatLabel | None:
+    """One beat's id, code and name, from the cached catalogue (no query)."""
+    return next((label for label in _catalogue().labels if label.id == beat_id), None)
+
+
+def is_beat(beat_id: int) -> bool:
+    return beat_label(beat_id) is not None
+
+
+def locate_beat_id(lat: float, lon: float) -> int | None:
+    """The id of the beat containing the point, from the cached STRtree (no query)."""
+    return beat_index().locate(lat, lon)
 
 
 def locate_beat(lat: float, lon: float) -> Beat | None:
-    beat_id = beat_index().locate(lat, lon)
+    beat_id = locate_beat_id(lat, lon)
     return db.session.get(Beat, beat_id) if beat_id is not None else None
 
 

@@ -15,7 +15,7 @@ from ..access import (
     can_review_risk,
 )
 from ..auth.forms import EmptyForm
-from ..beats.services import all_beats
+from ..beats.services import beat_labels
 from ..extensions import db
 from ..numbers import loads_json
 from ..models import (
@@ -60,7 +60,7 @@ def make_form(kind: EntryKind, obj=None, *, user: User | None = None, formdata=N
     if kind == EntryKind.WELFARE_CHECK:
         extra["spocs"] = db.session.scalars(
             sa.select(User).where(User.role.in_(LOGGERS), User.is_enabled).order_by(User.display_name))
-    form = kind_of(kind).form(obj=obj, beats=all_beats(), **extra)
+    form = kind_of(kind).form(obj=obj, beats=beat_labels(), **extra)
     if obj is None and request.method == "GET" and formdata is None:
         form.occurred_at.data = london_now()
         if kind == EntryKind.WELFARE_CHECK:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..beats.services import locate_beat
-from ..extensions import db
-from ..models import Beat, Entry, LocationSource
+from ..beats.services import is_beat, locate_beat_id
+from ..models import Entry, LocationSource
 from .data import PlaceInput
 from .errors import EntryRejected
 from .location import ResolvedLocation, lookup_postcode, parse_point
@@ -42,15 +41,15 @@ def place_entry(entry: Entry, place: PlaceInput, resolved: ResolvedLocation, fal
         resolved = ResolvedLocation(fallback[0], fallback[1], None, LocationSource.SCHOOL.value)
     entry.lat, entry.lon, entry.accuracy_m = resolved.lat, resolved.lon, resolved.accuracy_m
     entry.location_source = LocationSource(resolved.source)
-    located = locate_beat(resolved.lat, resolved.lon) if resolved.lat is not None else None
-    chosen = db.session.get(Beat, place.beat_id) if place.beat_id else None
-    if place.beat_id and chosen is None:
+    located = locate_beat_id(resolved.lat, resolved.lon) if resolved.lat is not None else None
+    chosen = place.beat_id or None
+    if chosen is not None and not is_beat(chosen):
         raise EntryRejected("beat_id", "Choose a beat from the list")
     if chosen is None and located is None:
         if resolved.lat is None:
             raise EntryRejected("beat_id", "Give a location, or choose the beat by hand")
         raise EntryRejected("beat_id", "This location is outside every beat: choose the beat by hand")
-    entry.located_beat_id = located.id if located else None
-    entry.beat_id = (chosen or located).id
-    entry.is_beat_overridden = chosen is not None and (located is None or chosen.id != located.id)
+    entry.located_beat_id = located
+    entry.beat_id = chosen or located
+    entry.is_beat_overridden = chosen is not None and chosen != located
     entry.location_text = place.location_text or resolved.postcode or None

@@ -17,6 +17,7 @@ from flask import url_for
 from marshmallow import Schema, fields, post_load, validate
 
 from ..access import can_view_source
+from ..beats.services import beat_label
 from ..models import Entry, EntryKind, SecurityMarking, User
 from ..numbers import ACCURACY_RANGE_M, LAT_RANGE, LON_RANGE, FiniteFloat, RecordId, finite_float
 from .data import EntryInput, PlaceInput
@@ -90,7 +91,7 @@ def dump_entry(entry: Entry, *, viewer: User) -> dict[str, Any]:
         "occurred_at": _iso(entry.occurred_at), "recorded_at": _iso(entry.recorded_at),
         "updated_at": _iso(entry.updated_at), "submitted_at": _iso(entry.submitted_at),
         "summary": entry.summary, "marking": entry.marking.value, "beat_id": entry.beat_id,
-        "beat_code": entry.beat.code, "is_beat_overridden": entry.is_beat_overridden,
+        "beat_code": beat_label(entry.beat_id).code, "is_beat_overridden": entry.is_beat_overridden,
         "lat": entry.lat, "lon": entry.lon, "accuracy_m": finite_float(entry.accuracy_m),
         "location_source": entry.location_source.value, "location_text": entry.location_text,
         "author_collar": entry.author.collar_number, "patrol_id": entry.patrol_id,

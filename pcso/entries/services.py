@@ -229,10 +229,10 @@ def log_entry(data: EntryInput, *, actor: User, submit: bool = False) -> tuple[E
     audit.record(AuditAction.CREATE, entry, actor=actor, object_type="entry", kind=data.kind.value,
                  status=entry.status.value)
     if isinstance(entry, AsbIncident):
-        record_initial_assessments(entry, actor=actor)
+        record_initial_assessments(entry, actor=actor, new=True)
     if isinstance(entry, Patrol):
         _regroup(entry, actor=actor)
-    index_entry(entry)
+    index_entry(entry, new=True)
     resolve_held(actor, data.client_key, entry)  # a held submission fixed and sent under its key
     return entry, True
 

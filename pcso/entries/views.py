@@ -82,9 +82,10 @@ def new(slug: str):
         except EntryNotFound:
             abort(404)
         else:
+            target = url_for("entries.detail", entry_id=entry.id)  # before the commit expires the entry
             db.session.commit()
             flash(f"{kind.label} saved." if created else "This was already saved: here it is.", "success")
-            return redirect(url_for("entries.detail", entry_id=entry.id))
+            return redirect(target)
     status = 400 if request.method == "POST" and not added else 200
     return render_form(form, kind, patrol=open_patrol(current_user), status=status)
 

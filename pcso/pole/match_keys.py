@@ -20,10 +20,20 @@ def vehicle_key_rows(vehicle: Vehicle) -> list[dict]:
     return [{"key": vrm_shape(vehicle.vrm)[:20], "vehicle_id": vehicle.id}] if vehicle.vrm else []
 
 
+KEYED = {Person: ("full_name", "aliases", "born_on", "approx_age", "created_at"), Vehicle: ("vrm",)}
+
+
+def _keys_changed(record: Person | Vehicle) -> bool:
+    """Has a column its keys are made from changed? (A record is also dirty when only an entry was linked.)"""
+    attrs = sa.inspect(record).attrs
+    return any(attrs[name].history.has_changes() for name in KEYED[type(record)])
+
+
 @event.listens_for(Session, "after_flush")
 def _rewrite_match_keys(session: Session, _context) -> None:
     """New or changed people and vehicles get their keys rewritten, in the flush's transaction."""
-    changed = [obj for obj in (*session.new, *session.dirty) if isinstance(obj, (Person, Vehicle))]
+    changed = [*(obj for obj in session.new if isinstance(obj, (Person, Vehicle))),
+               *(obj for obj in session.dirty if isinstance(obj, (Person, Vehicle)) and _keys_changed(obj))]
     if not changed:
         return
     connection = session.connection()

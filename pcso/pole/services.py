@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..access import can_merge_welfare_child, can_view_entry, can_view_record, visible_links
@@ -81,18 +82,30 @@ def person_for(*, user: User, person_id: int | None, full_name: str, born_on: da
     return person
 
 
+def _vehicle_named(vrm: str) -> Vehicle | None:
+    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm, Vehicle.merged_into_id.is_(None)))
+    if vehicle is None:  # a registration merged away (a known mistyping) leads to its survivor
+        vehicle = survivor(db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm).limit(1)))
+    return vehicle
+
+
 def vehicle_for(*, vrm: str, make: str | None = None, model: str | None = None, colour: str | None = None,
                 actor: User | None = None) -> Vehicle:
     """One live record per registration: found, with blanks filled from what the officer saw, or made.
     Either is audited with the vehicle's revision and the fields set (never their values)."""
     vrm = normalise_vrm(vrm)
-    vehicle = db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm, Vehicle.merged_into_id.is_(None)))
-    if vehicle is None:  # a registration merged away (a known mistyping) leads to its survivor
-        vehicle = survivor(db.session.scalar(sa.select(Vehicle).where(Vehicle.vrm == vrm).limit(1)))
+    vehicle = _vehicle_named(vrm)
     created = vehicle is None
     if created:
         vehicle = Vehicle(vrm=vrm)
-        db.session.add(vehicle)
+        try:
+            with db.session.begin_nested():
+                db.session.add(vehicle)
+                db.session.flush()
+        except IntegrityError:  # another officer's entry named it a moment ago (uq_vehicle_live_vrm): use theirs
+            vehicle, created = _vehicle_named(vrm), False
+            if vehicle is None:
+                raise
     filled = ["vrm"] if created else []
     for field, value in (("make", make), ("model", model), ("colour", colour)):
         if value and value.strip() and not getattr(vehicle, field):

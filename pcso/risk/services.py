@@ -69,12 +69,15 @@ def latest_assessments(person_ids, user: User | None = None) -> dict[int, RiskAs
     return {assessment.person_id: assessment for assessment in latest}
 
 
-def record_initial_assessments(incident: AsbIncident, *, actor: User) -> None:
+def record_initial_assessments(incident: AsbIncident, *, actor: User, new: bool = False) -> None:
     """Keep the incident's initial assessments in step with it: one for each victim at the incident's victim
     risk, by its author, at the time of the incident (while its author may still change it). A victim taken
-    off the incident takes their initial assessment with them; reviews stay."""
+    off the incident takes their initial assessment with them; reviews stay. `new`: made in this transaction,
+    so it has none yet."""
     victims = {person.id for person in victims_of(incident)} if incident.victim_risk is not None else set()
-    existing = {a.person_id: a for a in db.session.scalars(sa.select(RiskAssessment).where(
+    if new and not victims:
+        return
+    existing = {} if new else {a.person_id: a for a in db.session.scalars(sa.select(RiskAssessment).where(
         RiskAssessment.incident_id == incident.id, RiskAssessment.kind == AssessmentKind.INITIAL))}
     for person_id, assessment in existing.items():
         if person_id not in victims:

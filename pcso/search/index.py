@@ -45,15 +45,16 @@ def document_text(entry: Entry) -> str:
     return _CONTROL.sub(" ", text)
 
 
-def index_entry(entry: Entry) -> None:
-    """Write the entry's search document in the current transaction (flush, never commit)."""
-    index_entries([entry])
+def index_entry(entry: Entry, *, new: bool = False) -> None:
+    """Write the entry's search document in the current transaction (flush, never commit). `new`: the entry was
+    made in this transaction, so it has no document yet (nothing to look up)."""
+    index_entries([entry], new=new)
 
 
-def index_entries(entries: list[Entry]) -> None:
+def index_entries(entries: list[Entry], *, new: bool = False) -> None:
     """index_entry() for many entries at once: one query for the documents there are, one flush."""
     db.session.flush()  # ids and links
-    existing = {document.entry_id: document for document in db.session.scalars(
+    existing = {} if new else {document.entry_id: document for document in db.session.scalars(
         sa.select(SearchDocument).where(SearchDocument.entry_id.in_([entry.id for entry in entries])))}
     for entry in entries:
         body = document_text(entry)

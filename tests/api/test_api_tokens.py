@@ -53,7 +53,7 @@ def test_token_page_refuses_a_token_without_a_name(app):
     assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
 
 
-def test_each_use_updates_last_used_at(app):
+def test_a_use_updates_last_used_at_at_most_once_a_minute(app):
     officer = factories.user(Role.PCSO)
     secret = token(officer)
     assert db.session.scalars(sa.select(ApiToken)).one().last_used_at is None
@@ -61,6 +61,14 @@ def test_each_use_updates_last_used_at(app):
     db.session.expire_all()
     first = db.session.scalars(sa.select(ApiToken)).one().last_used_at
     assert first is not None and utcnow() - first < timedelta(seconds=5)
+    assert app.test_client().get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(ApiToken)).one().last_used_at == first  # within the minute: no write
+    db.session.execute(sa.update(ApiToken).values(last_used_at=first - timedelta(minutes=2)))
+    db.session.commit()
+    assert app.test_client().get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(ApiToken)).one().last_used_at > first
 
 
 def test_read_token_may_get_but_not_write(app):
