@@ -34,14 +34,27 @@ TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 class Counter:
-    """Counts statements by their first word, BEGINs (and IMMEDIATE ones) and commits, on every engine."""
+    """Counts statements by their first word and commits; on SQLite, how long the write lock is held (from
+    BEGIN IMMEDIATE to the COMMIT, seen by SQLite's trace callback, which sees the app's own BEGINs too)."""
 
     def __init__(self, engine):
         self.kinds: collections.Counter = collections.Counter()
-        self.begins = self.immediate = self.commits = 0
+        self.commits = 0
         self.show = False
+        self.held = 0.0
+        self.locked_at: float | None = None
         event.listen(engine, "before_cursor_execute", self.statement)
         event.listen(engine, "commit", self.commit)
+        if engine.dialect.name == "sqlite":
+            engine.dispose()
+            event.listen(engine, "connect", lambda dbapi, _record: dbapi.set_trace_callback(self.trace))
+
+    def trace(self, sql: str) -> None:
+        if sql.startswith("BEGIN IMMEDIATE"):
+            self.locked_at = time.perf_counter()
+        elif sql.startswith(("COMMIT", "ROLLBACK")) and self.locked_at is not None:
+            self.held += time.perf_counter() - self.locked_at
+            self.locked_at = None
 
     def statement(self, _conn, _cursor, sql, *_args):
         word = sql.lstrip().split(None, 1)[0].upper()
@@ -55,6 +68,7 @@ class Counter:
     def reset(self):
         self.kinds.clear()
         self.commits = 0
+        self.held = 0.0
 
 
 def main() -> int:
@@ -106,6 +120,7 @@ def main() -> int:
         for i in range(N):
             send(i)
         took, cpu = ((time.perf_counter() - started) / N * 1000, (time.process_time() - cpu) / N * 1000)
+        held = counter.held / N * 1000
         profile = cProfile.Profile()
         profile.enable()
         for i in range(N):
@@ -115,7 +130,8 @@ def main() -> int:
               f"client; {url.split(':', 1)[0]}); per submission: "
               f"{sum(counter.kinds.values()) / N / 2:.1f} statements "
               f"({', '.join(f'{k} {v / N / 2:.1f}' for k, v in counter.kinds.most_common())}), "
-              f"{counter.commits / N / 2:.1f} commits")
+              f"{counter.commits / N / 2:.1f} commits"
+              + (f"; SQLite write lock held {held:.1f} ms ({100 * held / took:.0f} % of the request)" if held else ""))
         stats = pstats.Stats(profile)
         by_package: collections.Counter = collections.Counter()
         for (filename, _line, _func), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():

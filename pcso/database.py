@@ -24,11 +24,14 @@ A write lock not got within the busy timeout raises OperationalError: pcso/web.p
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+import sqlalchemy as sa
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -48,7 +51,7 @@ def lock_for_writes() -> None:
     stays as read until it commits. For a check that no constraint can make: "no open patrol, then start one"."""
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
-        _take_lock(connection.connection.dbapi_connection, connection.info)
+        _lock_now(connection)
 
 
 def read_only_from_here() -> None:
@@ -124,9 +127,12 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def on_begin(connection):
         chosen = connection.get_execution_options().get("write_lock")  # a connection's own choice comes first
         immediate = wants_write_lock() if chosen is None else chosen
-        connection.info[LOCKED] = False  # set by _take_lock, and by the BEGIN IMMEDIATE below
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        connection.info[LOCKED] = immediate
+        connection.info[LOCKED] = False  # set by _take_lock
+        # A connection may wait less than the app's busy timeout (a job's progress beat: pcso/jobs/runner.py).
+        connection.info[TIMEOUT] = connection.get_execution_options().get("busy_timeout_ms", busy_timeout_ms)
+        connection.exec_driver_sql("BEGIN")
+        if immediate:
+            _lock_now(connection)
 
     def before_write(cursor, statement: str, _parameters, context) -> bool:
         """Every statement: the first write of a deferred transaction takes the write lock first."""
@@ -142,6 +148,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 LOCKED = "beatbook_write_locked"  # in a SQLite connection's info: does its transaction hold the write lock?
+TIMEOUT = "beatbook_busy_timeout_ms"
+BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, 517}  # 517: SQLITE_BUSY_SNAPSHOT
 READS = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE", "VALUES")
 
 
@@ -155,15 +163,38 @@ def _writes(statement: str, context) -> bool:
 
 
 def _take_lock(dbapi_connection, info: dict) -> None:
-    """End the read transaction (it wrote nothing) and begin a write transaction: wait for the lock (the busy
-    timeout), then go on with the newest data. Raises sqlite3.OperationalError when the lock isn't got in time;
-    SQLAlchemy wraps it (it is raised inside the statement's execution) and the request answers 503."""
+    """End the read transaction (it wrote nothing) and begin a write transaction: wait for the lock (up to the
+    busy timeout), then go on with the newest data. Raises sqlite3.OperationalError when the lock isn't got in
+    time; SQLAlchemy wraps it (it is raised inside a statement's execution) and the request answers 503."""
     if info.get(LOCKED, True):  # held already, or not an engine of ours (configure_engine sets the key)
         return
     if dbapi_connection.in_transaction:
         dbapi_connection.execute("COMMIT")
-    dbapi_connection.execute("BEGIN IMMEDIATE")
+    _begin_immediate(dbapi_connection, info[TIMEOUT])
     info[LOCKED] = True
+
+
+def _begin_immediate(dbapi_connection, timeout_ms: int) -> None:
+    """BEGIN IMMEDIATE, retried every 0.1 to 2 ms until `timeout_ms` has passed.
+
+    Not SQLite's own busy handler: it sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between tries, so
+    under four workers a writer slept on long after the lock was free (four workers were slower than one, and
+    p99 passed a second). The connection's busy timeout still serves everything else (a checkpoint, recovery).
+    """
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline, pause = time.monotonic() + timeout_ms / 1000, 0.0001
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode not in BUSY_CODES or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
 
 
 def lock_before_flush(session, _flush_context, _instances) -> None:
@@ -172,7 +203,16 @@ def lock_before_flush(session, _flush_context, _instances) -> None:
         return
     connection = session.connection()
     if connection.dialect.name == "sqlite":
+        _lock_now(connection)
+
+
+def _lock_now(connection: sa.Connection) -> None:
+    """_take_lock outside a statement's execution, where SQLAlchemy would not wrap the driver's error: wrapped
+    here, so "database is locked" is an sqlalchemy OperationalError wherever it is met (a 503, a busy sealer)."""
+    try:
         _take_lock(connection.connection.dbapi_connection, connection.info)
+    except sqlite3.OperationalError as error:
+        raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
 
 
 def readiness(redis_url: str = "") -> dict[str, bool]:

@@ -42,11 +42,12 @@ def holder(lock_app):
 
 
 def statements(app) -> list[str]:
-    """Every statement SQLite runs from now on, on new connections (the pool is emptied): ours too."""
+    """Every statement SQLite runs from now on, on new connections (the pool is emptied): ours too, but for the
+    PRAGMAs setting the busy timeout around BEGIN IMMEDIATE."""
     seen: list[str] = []
     db.engine.dispose()
     event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.set_trace_callback(
-        lambda sql: seen.append(" ".join(sql.split()))))
+        lambda sql: None if sql.startswith("PRAGMA") else seen.append(" ".join(sql.split()))))
     return seen
 
 

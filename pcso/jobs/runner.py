@@ -195,17 +195,9 @@ class JobContext:
         if message is not None:
             values["message"] = message[:200]
         try:
-            with db.engine.connect() as connection:
-                sqlite = connection.dialect.name == "sqlite"
-                if sqlite:  # best effort: never wait long (the job's own transaction may hold the lock)
-                    connection.connection.dbapi_connection.execute("PRAGMA busy_timeout=200")  # no transaction
-                try:
-                    with connection.begin():
-                        connection.execute(sa.update(Job).where(Job.id == self.job_id).values(**values))
-                finally:
-                    if sqlite:
-                        restore = int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"])
-                        connection.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={restore}")
+            # Best effort: never wait long for SQLite's write lock (the job's own transaction may hold it).
+            with db.engine.connect().execution_options(busy_timeout_ms=200) as connection, connection.begin():
+                connection.execute(sa.update(Job).where(Job.id == self.job_id).values(**values))
         except sa.exc.OperationalError:  # the database is busy: the next beat will say it
             log.info("job %s: progress not written (database busy)", self.job_id)
 
