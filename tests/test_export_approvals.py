@@ -24,6 +24,7 @@ from pcso.timeutil import utcnow
 from tests import factories
 from tests.api.helpers import bearer, token
 from tests.factories import signed_in
+from tests.job_files import download_from_job, job_page
 
 OLD_TRAFFORD = factories.OLD_TRAFFORD
 PURPOSE = "Problem-solving meeting on the precinct, ref 26/311"
@@ -330,3 +331,31 @@ def test_an_export_holding_welfare_checks_is_approved_by_a_supervisor_not_an_ana
     assert approved.location == "/exports"
     _, rows = read_csv(requester.post(f"/exports/{request_id}/download").get_data())
     assert [int(row["id"]) for row in rows] == [check.id]
+
+
+def test_an_approved_export_over_the_size_limit_is_written_by_a_job_for_its_requester(app, team):
+    """Like a large OFFICIAL export (tests/test_jobs.py): the download is recorded, and spent, before a byte is
+    written; the file is the requester's alone; a second download is refused as the page refuses it."""
+    people, ids = team
+    requester = signed_in(app, people["sergeant"])
+    request_id = request_id_of(ask(requester))
+    second = signed_in(app, people["analyst"])
+    second.post(f"/exports/{request_id}/decision", data={"decision": "approve", "comment": "Agreed"})
+    app.config["EXPORT_JOB_ROWS"] = 1
+    try:
+        started = requester.post(f"/exports/{request_id}/download")
+        assert page(job_page(requester, started)).select_one("[data-testid=job-state]").text.strip() == "Ready"
+        (disclosure,) = events(AuditAction.DISCLOSE)
+        assert disclosure.actor_id == people["sergeant"].id and disclosure.details["export_request"] == request_id
+        assert db.session.get(ExportRequest, request_id).status == ExportRequestStatus.DOWNLOADED
+        response = download_from_job(requester, started)
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        meta, rows = read_csv(response.get_data())
+        assert {int(row["id"]) for row in rows} == {ids["asb"], ids["sensitive"]}
+        assert ["# audit_event", str(disclosure.id)] in meta and ["# export_request", str(request_id)] in meta
+        assert second.get(started.headers["Location"]).status_code == 404  # the job and file: the requester's alone
+        again = job_page(requester, requester.post(f"/exports/{request_id}/download"))
+        assert "downloaded already" in again.get_data(as_text=True)
+        assert len(events(AuditAction.DISCLOSE)) == 1
+    finally:
+        app.config["EXPORT_JOB_ROWS"] = 20_000

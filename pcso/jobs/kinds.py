@@ -3,6 +3,7 @@ and is idempotent (see pcso/jobs/__init__.py).
 
 - list_export    a CSV/GeoJSON list export too large for the request (EXPORT_JOB_ROWS): the disclosure is
                  recorded and committed by the job before a byte is written, naming exactly the rows written
+- approved_export the download of an approved OFFICIAL-SENSITIVE export too large for the request, the same way
 - briefing_pdf   the printable shift briefing: the disclosure, then the PDF (fpdf2 outside any transaction)
 - audit_seal     seal the audit log (pcso/auditlog/sealing.py: one sealer at a time, a batch per transaction)
 - search_reindex rebuild entries' search text, a batch per transaction
@@ -29,6 +30,7 @@ from ..database import reads_only
 from ..extensions import db
 from ..lists.exports import FORMATS, export_filename, export_stream, export_summary
 from ..lists.filters import EntryFilter, FilterError
+from ..lists.approvals import ExportRefused, download_export, get_export_request
 from ..lists.services import export_ids, record_disclosure
 from ..models import Entry, RetentionDecision
 from ..schools.services import SchoolImportError, import_schools
@@ -67,6 +69,35 @@ def list_export(ctx: JobContext, *, filters: dict, fmt: str, purpose: str, recip
             ctx.progress(min(written, summary.count), summary.count, "Writing the file")
         db.session.rollback()
     return {"rows": summary.count, "format": fmt, "audit_event": event.id}
+
+
+@job_kind("approved_export", label="Approved export")
+def approved_export(ctx: JobContext, *, request_id: int, description: str) -> dict:
+    """An approved OFFICIAL-SENSITIVE export too large for the request: the download is recorded (and, single use,
+    spent) with its disclosure and committed before a byte is written; refused as the page would refuse it."""
+    asked = get_export_request(ctx.actor, request_id)
+    if asked is None:
+        raise JobFailed("The export request was not found.")
+    ctx.progress(0, None, "Recording the disclosure", force=True)
+    try:
+        stream = download_export(asked, actor=ctx.actor, description=description)
+    except ExportRefused as error:
+        raise JobFailed(str(error)) from None
+    fmt = asked.format
+    db.session.commit()  # the disclosure is on record before a byte is written
+    return {**_write_file(ctx, stream, fmt, total=None), "format": fmt, "export_request": request_id}
+
+
+def _write_file(ctx: JobContext, stream, fmt: str, *, total: int | None) -> dict:
+    path = ctx.output(export_filename(fmt, london_today()), FORMATS[fmt].mimetype)
+    written = 0
+    with reads_only(), path.open("wb") as out:  # the long read takes no write lock (SQLite)
+        for chunk in stream:
+            out.write(chunk)
+            written += chunk.count(b"\n")
+            ctx.progress(written if total is None else min(written, total), total, "Writing the file")
+        db.session.rollback()
+    return {"lines": written}
 
 
 @job_kind("briefing_pdf", label="Briefing PDF")

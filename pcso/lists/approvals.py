@@ -146,3 +146,13 @@ def download_export(request: ExportRequest, *, actor: User, description: str):
                               approved_by=request.decided_by_id, ids=export_ids(clauses, summary))
     return export_stream(request.format, clauses, summary, event=event, actor=actor, purpose=request.purpose,
                          recipient=request.recipient, filters=filters, description=description, approval=request)
+
+
+def export_size(request: ExportRequest, *, actor: User) -> int:
+    """How many rows a download of the request would write now (0 when its filter can't be read)."""
+    try:
+        filters = frozen_filter(request)
+    except ExportRefused:
+        return 0
+    clauses = filters.clauses(actor, today=to_london(request.created_at).date())
+    return export_summary(clauses, max_id=request.max_id if request.max_id is not None else 0).count

@@ -31,7 +31,8 @@ from ..web import positive_int, same_origin_get
 from .exports import FORMATS, export_filename, export_stream, export_summary
 from .filters import LISTED_STATUSES, EntryFilter, FilterError
 from .approvals import (
-    ExportRefused, decide_export, download_export, export_queues, frozen_filter, get_export_request, request_export,
+    ExportRefused, decide_export, download_export, export_queues, export_size, frozen_filter, get_export_request,
+    request_export,
 )
 from .forms import EntryExportForm, ExportDecisionForm, ListExportForm
 from .pdf_export import entry_pdf
@@ -194,6 +195,10 @@ def download_export_request(request_id: int):
     asked = get_export_request(current_user, request_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400, "The form has expired: reload the page and try again")
+    if export_size(asked, actor=current_user) > current_app.config["EXPORT_JOB_ROWS"]:  # too big for a request
+        job_id = jobs.launch("approved_export", {"request_id": asked.id, "description": _request_description(asked)},
+                             actor=current_user)
+        return redirect(url_for("jobs.show", job_id=job_id), code=303)
     try:
         stream = download_export(asked, actor=current_user, description=_request_description(asked))
     except ExportRefused as error:
