@@ -130,6 +130,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.info[LOCKED] = False  # set by _take_lock
         # A connection may wait less than the app's busy timeout (a job's progress beat: pcso/jobs/runner.py).
         connection.info[TIMEOUT] = connection.get_execution_options().get("busy_timeout_ms", busy_timeout_ms)
+        connection.info[CONFIGURED] = busy_timeout_ms
         connection.exec_driver_sql("BEGIN")
         if immediate:
             _lock_now(connection)
@@ -148,18 +149,23 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 LOCKED = "beatbook_write_locked"  # in a SQLite connection's info: does its transaction hold the write lock?
-TIMEOUT = "beatbook_busy_timeout_ms"
+TIMEOUT = "beatbook_busy_timeout_ms"  # how long this transaction waits for the write lock
+CONFIGURED = "beatbook_configured_busy_timeout_ms"  # the connection's own busy timeout (SQLITE_BUSY_TIMEOUT_MS)
 BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, 517}  # 517: SQLITE_BUSY_SNAPSHOT
 READS = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE", "VALUES")
 
 
 def _writes(statement: str, context) -> bool:
     """Does this statement write, or ask for the lock (SAVEPOINT: a nested block for writes; FOR UPDATE)?"""
-    word = statement.lstrip()[:9].upper()
-    if not word.startswith(READS):
+    if context.isinsert or context.isupdate or context.isdelete or context.isddl:
         return True
     compiled = getattr(context, "compiled", None)
-    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+    if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None:
+        return True
+    word = statement.lstrip()[:9].upper()
+    if word.startswith("WITH") and isinstance(getattr(compiled, "statement", None), sa.Select):
+        return False  # a SELECT with a CTE (an INSERT ... with one is isinsert above)
+    return not word.startswith(READS)
 
 
 def _take_lock(dbapi_connection, info: dict) -> None:
@@ -170,12 +176,13 @@ def _take_lock(dbapi_connection, info: dict) -> None:
         return
     if dbapi_connection.in_transaction:
         dbapi_connection.execute("COMMIT")
-    _begin_immediate(dbapi_connection, info[TIMEOUT])
+    _begin_immediate(dbapi_connection, info[TIMEOUT], restore_ms=info[CONFIGURED])
     info[LOCKED] = True
 
 
-def _begin_immediate(dbapi_connection, timeout_ms: int) -> None:
-    """BEGIN IMMEDIATE, retried every 0.1 to 2 ms until `timeout_ms` has passed.
+def _begin_immediate(dbapi_connection, timeout_ms: int, *, restore_ms: int) -> None:
+    """BEGIN IMMEDIATE, retried every 0.1 to 2 ms until `timeout_ms` has passed; then the connection's busy
+    timeout is `restore_ms` again.
 
     Not SQLite's own busy handler: it sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between tries, so
     under four workers a writer slept on long after the lock was free (four workers were slower than one, and
@@ -194,7 +201,7 @@ def _begin_immediate(dbapi_connection, timeout_ms: int) -> None:
             time.sleep(pause)
             pause = min(pause * 2, 0.002)
     finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(restore_ms)}")
 
 
 def lock_before_flush(session, _flush_context, _instances) -> None:

@@ -163,3 +163,15 @@ def test_a_unique_rule_met_by_two_requests_at_once_is_a_409_not_a_500(lock_app):
     page = browser.post("/test-only/conflict")
     assert page.status_code == 409 and "Someone else saved a change" in page.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_reads_of_every_shape_run_while_another_writer_holds_the_lock(lock_app, holder):
+    app, _ = lock_app
+    holder.execute("BEGIN IMMEDIATE")
+    with app.test_request_context("/", method="POST"):
+        ids = sa.select(Beat.id).cte("ids")
+        assert db.session.execute(sa.select(sa.func.count()).select_from(ids)).scalar() > 0  # WITH ... SELECT
+        assert db.session.execute(sa.text("SELECT count(*) FROM beat")).scalar() > 0
+        with pytest.raises(sa.exc.OperationalError, match="locked"):  # a write still waits, and says so in time
+            db.session.execute(sa.update(Beat).where(Beat.id == -1).values(name="x"))
+        db.session.rollback()
