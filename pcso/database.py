@@ -131,9 +131,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # A connection may wait less than the app's busy timeout (a job's progress beat: pcso/jobs/runner.py).
         connection.info[TIMEOUT] = connection.get_execution_options().get("busy_timeout_ms", busy_timeout_ms)
         connection.info[CONFIGURED] = busy_timeout_ms
-        connection.exec_driver_sql("BEGIN")
         if immediate:
-            _lock_now(connection)
+            _lock_now(connection)  # BEGIN IMMEDIATE, waiting for the lock as _take_lock does
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     def before_write(cursor, statement: str, _parameters, context) -> bool:
         """Every statement: the first write of a deferred transaction takes the write lock first."""

@@ -307,16 +307,14 @@ def test_sqlite_transaction_takes_the_write_lock_up_front(sqlite_app):
         other.close()
 
 
-def test_sqlite_begin_statement_is_begin_immediate(sqlite_app):
+def test_sqlite_begin_statement_is_begin_immediate_outside_a_request(sqlite_app):
+    """A command's transaction takes the write lock at once (requests take it at their first write:
+    tests/test_write_lock.py). SQLite's trace callback sees what the app sends the driver itself."""
     seen: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        with db.engine.connect() as conn:
+    with db.engine.connect() as conn:
+        conn.connection.dbapi_connection.set_trace_callback(seen.append)
+        try:
             conn.exec_driver_sql("SELECT 1")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", capture)
-    assert seen[:2] == ["BEGIN IMMEDIATE", "SELECT 1"]
+        finally:
+            conn.connection.dbapi_connection.set_trace_callback(None)
+    assert [sql for sql in seen if not sql.startswith("PRAGMA")][:2] == ["BEGIN IMMEDIATE", "SELECT 1"]
