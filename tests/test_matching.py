@@ -102,7 +102,7 @@ def test_a_namesake_is_possible_not_likely():
     born = date(1998, 5, 1)
     one, two = tiered(Query("John Smith", today=TODAY), ("John Smith", born), ("John Smith", None))
     assert one.tier == two.tier == matching.POSSIBLE
-    assert one.reason == "same name, no date of birth or age typed, 1 other as close"
+    assert one.reason == "same name, no date of birth or age typed, another record as close"
     dated, undated = tiered(Query("John Smith", born_on=born, today=TODAY), ("John Smith", born), ("John Smith", None))
     assert dated.tier == matching.LIKELY and undated.tier == matching.POSSIBLE
     assert undated.reason == "same name, no date of birth on record to compare"

@@ -84,7 +84,7 @@ def test_likely_matches_come_first_and_namesakes_are_possible_with_the_reason(br
 
     alone = suggest(browser, q="John Smith")  # three namesakes: nothing typed tells them apart
     assert {r["id"] for r in alone} == {john.id, namesake.id, other.id} and {r["tier"] for r in alone} == {"possible"}
-    assert all(r["reason"] == "same name, no date of birth or age typed, 2 others as close" for r in alone)
+    assert all(r["reason"] == "same name, no date of birth or age typed, 2 other records as close" for r in alone)
 
     aged = suggest(browser, q="John Smith", age=28)
     assert [r["tier"] for r in aged if r["id"] == john.id] == ["possible"]  # an age alone is not enough

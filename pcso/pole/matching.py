@@ -332,8 +332,8 @@ def tier_matches(matches: list[Match]) -> None:
             match.tier = POSSIBLE
             if match.dates == NOTHING_TYPED:
                 close = len(ranked) - bisect_right(ranked, match.score - MARGIN) - 1  # others within the margin
-                match.reasons.append("no date of birth or age typed"
-                                     + (f", {close} other{'s' if close > 1 else ''} as close" if close else ""))
+                match.reasons.append("no date of birth or age typed" + (
+                    "" if not close else ", another record as close" if close == 1 else f", {close} other records as close"))
             elif match.dates == AGE_FITS:
                 match.reasons.append("only an age to compare")
 
