@@ -134,6 +134,11 @@ def birth_year(born_on: date | None, approx_age: int | None, on: date | None) ->
     return None
 
 
+def age_given_on(approx_age_on: date | None, created_at) -> date | None:
+    """The day an approximate age was given: as recorded, or else the day the record was made."""
+    return approx_age_on or (created_at.date() if created_at is not None else None)
+
+
 # --- scoring -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -84,9 +84,9 @@ def scored_people(user: User, query: matching.Query) -> tuple[list[Candidate], s
         .where(Person.id.in_(seen_by(user, Link.person_id, ids)), Person.merged_into_id.is_(None)))
     found = []
     for row in rows:
-        recorded_on = row.approx_age_on or (row.created_at.date() if row.created_at else None)
         match = matching.score(query, [row.full_name, *(row.aliases or [])], born_on=row.born_on,
-                               approx_age=row.approx_age, recorded_on=recorded_on)
+                               approx_age=row.approx_age, recorded_on=matching.age_given_on(row.approx_age_on,
+                                                                                            row.created_at))
         found.append(Candidate(row.id, row.name_key, match))
     matching.tier_matches([c.match for c in found])
     found.sort(key=lambda c: (c.match.tier != matching.LIKELY, -c.match.score, c.name_key, c.id))
