@@ -16,7 +16,7 @@ from ..models import Entry, Link, Person, PersonMatchKey, User, Vehicle, Vehicle
 from ..queries import like_pattern
 from . import matching
 
-CANDIDATES = 150  # people scored for one typed name, at most, found by name keys: those sharing the most keys
+CANDIDATES = 100  # people scored for one typed name, at most, found by name keys: those sharing the most keys
 BORN_ON_CANDIDATES = 300  # ... and people born on the day typed
 PREFIX_CANDIDATES = 50  # ... and people whose name begins as typed
 PAIR_WEIGHT = 3  # a shared pair of name codes (p:) counts as three of the other keys (q:, y:) in that ranking
@@ -45,7 +45,9 @@ def person_candidates(query: matching.Query) -> tuple[set[int], set[int]]:
     prefixed: set[int] = set()
     if typed and (len(typed[-1]) >= 2 or len(typed) > 1):
         low, high = _prefix_range(typed[-1][:30])
-        by_prefix = sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key >= low, PersonMatchKey.key < high)
+        # With a first name typed, the name keys above found the last name typed in full: only longer ones here.
+        after = PersonMatchKey.key > low if len(typed) > 1 else PersonMatchKey.key >= low
+        by_prefix = sa.select(PersonMatchKey.person_id).where(after, PersonMatchKey.key < high)
         if len(typed) > 1:  # "dale w": a Wrigley, Walsh... whose other name sounds like Dale
             other = sa.orm.aliased(PersonMatchKey)
             codes = ["c:" + c for c in matching.token_codes(typed[0])]
