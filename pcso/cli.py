@@ -1,5 +1,5 @@
 """Operator commands: flask beats ..., flask schools ..., flask users ..., flask search ..., flask import ..., flask seed-demo,
-flask backup and flask restore-backup."""
+flask pole ..., flask backup and flask restore-backup."""
 from __future__ import annotations
 
 import sys
@@ -19,6 +19,7 @@ schools_cli = AppGroup("schools", help="Import the school list.")
 users_cli = AppGroup("users", help="Create users and assign them to beats.")
 search_cli = AppGroup("search", help="Rebuild the search index; purge expired saved searches.")
 import_cli = AppGroup("import", help="Import context layers from public data (data.police.uk).")
+pole_cli = AppGroup("pole", help="People, vehicles and places: their match keys.")
 seal_key_cli = AppGroup("seal-key", help="The key phones seal sensitive entries to (kept in SEAL_KEY_DIR).")
 
 
@@ -196,6 +197,29 @@ def search_purge():
     click.echo(f"Deleted {count} expired saved searches.")
 
 
+@pole_cli.command("rebuild-match-keys")
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 50_000),
+              help="Records read, compared and committed at a time.")
+def pole_rebuild_match_keys(batch_size):
+    """Make every person's and vehicle's match keys again from the record (after a change to the matching
+    rules, a restore, or rows written around the app). Only keys that differ are rewritten; run it again
+    and nothing changes. Each batch is committed, so it can be stopped and run again."""
+    from .models import Person, Vehicle
+    from .pole.match_keys import rebuild_match_keys
+
+    for kind, model in (("person", Person), ("vehicle", Vehicle)):
+        total = db.session.scalar(sa.select(sa.func.count(model.id)))
+        read = rewritten = 0
+        after_id = 0
+        with click.progressbar(length=total, label=f"{kind.title()} match keys") as bar:
+            while (done := rebuild_match_keys(kind, after_id=after_id, batch_size=batch_size)).last_id is not None:
+                db.session.commit()
+                read, rewritten, after_id = read + done.records, rewritten + done.rewritten, done.last_id
+                bar.update(done.records)
+        click.echo(f"{read} {'people' if kind == 'person' else 'vehicles'} read: {rewritten} rewritten, "
+                   f"{read - rewritten} already right.")
+
+
 def _check_police_uk(path: str) -> int:
     """Check one street-level crime file before anything is written; return its line count."""
     from .context.police_uk import PoliceUkFileError, check_file
@@ -318,6 +342,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(seal_key_cli)
+    app.cli.add_command(pole_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(retention_cli)

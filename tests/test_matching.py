@@ -82,6 +82,46 @@ def test_a_different_person_is_not_matched():
     assert score(Query("Aisha Khan"), []).score == 0
 
 
+def tiered(query: Query, *people: tuple[str, date | None]) -> list[matching.Match]:
+    matches = [score(query, [name], born_on=born_on) for name, born_on in people]
+    matching.tier_matches(matches)
+    return matches
+
+
+def test_a_typed_date_of_birth_and_a_similar_name_is_likely():
+    born = date(1998, 5, 1)
+    (match,) = tiered(Query("Jon Smyth", born_on=born, today=TODAY), ("John Smith", born))
+    assert match.tier == matching.LIKELY and match.reason == "similar name (Jon for John), same date of birth"
+    (slip,) = tiered(Query("John Smith", born_on=date(1998, 1, 5), today=TODAY), ("John Smith", born))
+    assert slip.tier == matching.LIKELY  # day and month swapped: a slip of the pen
+    (near,) = tiered(Query("John Smith", born_on=date(1999, 6, 2), today=TODAY), ("John Smith", born))
+    assert near.tier == matching.POSSIBLE and near.reason == "same name, born within a year"  # not the same date
+
+
+def test_a_namesake_is_possible_not_likely():
+    born = date(1998, 5, 1)
+    one, two = tiered(Query("John Smith", today=TODAY), ("John Smith", born), ("John Smith", None))
+    assert one.tier == two.tier == matching.POSSIBLE
+    assert one.reason == "same name, no date of birth or age typed, another record as close"
+    dated, undated = tiered(Query("John Smith", born_on=born, today=TODAY), ("John Smith", born), ("John Smith", None))
+    assert dated.tier == matching.LIKELY and undated.tier == matching.POSSIBLE
+    assert undated.reason == "same name, no date of birth on record to compare"
+    (aged,) = tiered(Query("John Smith", age=28, today=TODAY), ("John Smith", born))
+    assert aged.tier == matching.POSSIBLE and aged.reason == "same name, age fits (28), only an age to compare"
+
+
+def test_a_name_typed_alone_is_likely_only_clear_of_the_next_by_the_margin():
+    (alone,) = tiered(Query("Kirsty Macdonald", today=TODAY), ("Kirsty MacDonald", None))
+    assert alone.tier == matching.LIKELY and alone.reason == "same name, no other record comes close"
+    clear, far = tiered(Query("Kirsty Macdonald", today=TODAY), ("Kirsty MacDonald", None), ("Kirsty Donald", None))
+    assert far.score <= clear.score - matching.MARGIN and clear.tier == matching.LIKELY
+    close, near = tiered(Query("Kirsty Macdonald", today=TODAY), ("Kirsty MacDonald", None), ("Kirsty Mcdonald", None))
+    assert close.score - near.score < matching.MARGIN
+    assert close.tier == near.tier == matching.POSSIBLE
+    (weak,) = tiered(Query("Jhon Smtih", today=TODAY), ("John Smith", None))
+    assert weak.tier is None  # a typo in each name and nothing else typed: not offered at all
+
+
 names = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12), min_size=2, max_size=3)
 
 

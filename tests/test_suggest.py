@@ -63,9 +63,31 @@ def test_swapped_names_nicknames_and_aliases_are_offered(browser, officer):
     kel = seen(officer, factories.person("Kelly Ann Hughes", aliases=["Kel Brady"]))
     db.session.commit()
     assert [r["id"] for r in suggest(browser, q="Turner Bill")] == [bill.id]
-    assert suggest(browser, q="Turner Bill")[0]["reason"] == "similar name (Bill for William), first and last swapped"
+    assert suggest(browser, q="Turner Bill")[0]["reason"] == ("similar name (Bill for William), first and last swapped, "
+                                                            "no other record comes close")
     found = suggest(browser, q="kel brady")
     assert [r["id"] for r in found] == [kel.id] and "alias “Kel Brady”" in found[0]["reason"]
+
+
+def test_likely_matches_come_first_and_namesakes_are_possible_with_the_reason(browser, officer):
+    john = seen(officer, factories.person("John Smith", date(1998, 5, 1)))
+    namesake = seen(officer, factories.person("John Smith"))  # no date of birth on record
+    other = seen(officer, factories.person("John Smith", date(1971, 3, 3)))
+    db.session.commit()
+
+    dated = suggest(browser, q="Jon Smith", born_on="1998-05-01")
+    assert [(r["id"], r["tier"]) for r in dated] == [(john.id, "likely"), (namesake.id, "possible")]
+    assert dated[0]["is_likely"] is True and dated[1]["is_likely"] is False
+    assert dated[0]["reason"] == "similar name (Jon for John), same date of birth"
+    assert dated[1]["reason"] == "similar name (Jon for John), no date of birth on record to compare"
+    assert other.id not in [r["id"] for r in dated]  # a different date of birth rules him out
+
+    alone = suggest(browser, q="John Smith")  # three namesakes: nothing typed tells them apart
+    assert {r["id"] for r in alone} == {john.id, namesake.id, other.id} and {r["tier"] for r in alone} == {"possible"}
+    assert all(r["reason"] == "same name, no date of birth or age typed, 2 other records as close" for r in alone)
+
+    aged = suggest(browser, q="John Smith", age=28)
+    assert [r["tier"] for r in aged if r["id"] == john.id] == ["possible"]  # an age alone is not enough
 
 
 def test_a_name_typed_in_part_offers_names_beginning_so(browser, officer):

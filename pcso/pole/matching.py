@@ -11,7 +11,10 @@ of itself and of the formal names it is short for (pcso/data/nicknames.csv: Jon 
 - ``c:A``: a token code alone, and ``t:smith``: a token itself, for typing a name in part.
 A candidate is scored by Jaro-Winkler (with the edit distance) over its best-matched tokens (the weakest token counts as
 much as the average, so two brothers with one surname stay apart) and by date of birth agreement;
-a candidate at or over THRESHOLD is offered with its reasons ("similar name, same date of birth").
+a candidate at or over THRESHOLD is offered with its reasons ("similar name, same date of birth"), in one of
+two tiers (tier_matches): LIKELY when a date of birth typed is the one on record (or a slip of it), or when a
+name typed alone stands clear of every other candidate by MARGIN; POSSIBLE when nothing typed tells it apart
+from others (a namesake, no date of birth on record to compare, an age only).
 
 Vehicles: a registration is normalised (upper case, no spaces) and put in the shape of its
 look-alike characters (0/O/D/Q, 1/I, 2/Z, 5/S, 6/G, 8/B), so "A812 CDE" finds "AB12 CDE".
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -30,17 +34,29 @@ import jellyfish
 
 from ..models.asb import normalise_vrm
 
-THRESHOLD = 0.92  # a candidate scoring this or more is a likely match (bench/person_matching.py: the sweep)
+# Calibrated at 500,000 people by bench/person_matching.py (docs/PERFORMANCE.md, "the person matcher"):
+THRESHOLD = 0.88  # a candidate scoring this or more is offered, as likely or possible
+DATED_THRESHOLD = 0.92  # it is likely if the date of birth typed is the one on record (or a slip of it) and it scores this
+ALONE_THRESHOLD = 0.92  # ... or, only a name typed, if it scores this and stands MARGIN above every other candidate
+MARGIN = 0.10
+LIKELY, POSSIBLE = "likely", "possible"
 MAX_TOKENS = 4  # tokens of a name used for keys (first and last names and two middle names)
 NICKNAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "nicknames.csv"
 
 
 # --- names ---------------------------------------------------------------------------------------
 
+SEPARATORS, NOT_LETTERS = re.compile(r"[\s\-]+"), re.compile(r"[^a-z]")
+
+
 def tokens(name: str) -> list[str]:
     """'Mary-Jane O'Brien ' -> ['mary', 'jane', 'obrien']: lower-case letters only, hyphens split."""
-    parts = re.split(r"[\s\-]+", (name or "").lower())
-    return [t for t in (re.sub(r"[^a-z]", "", p) for p in parts) if t]
+    return list(_tokens(name or ""))
+
+
+@lru_cache(maxsize=65536)
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(t for t in (NOT_LETTERS.sub("", p) for p in SEPARATORS.split(name.lower())) if t)
 
 
 @lru_cache(maxsize=1)
@@ -118,6 +134,11 @@ def birth_year(born_on: date | None, approx_age: int | None, on: date | None) ->
     return None
 
 
+def age_given_on(approx_age_on: date | None, created_at) -> date | None:
+    """The day an approximate age was given: as recorded, or else the day the record was made."""
+    return approx_age_on or (created_at.date() if created_at is not None else None)
+
+
 # --- scoring -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -152,11 +173,19 @@ class Query:
         return keys
 
 
+# How the dates of birth compared (Match.dates): only SAME_DATE and CLOSE_DATE tell one person from another.
+SAME_DATE, CLOSE_DATE, NEAR_YEAR, AGE_FITS, DIFFERENT = "same", "close", "near year", "age fits", "different"
+NONE_ON_RECORD, NOTHING_TYPED = "none on record", "nothing typed"
+CORROBORATING = frozenset({SAME_DATE, CLOSE_DATE})
+
+
 @dataclass
 class Match:
     score: float
     reasons: list[str]
     name: str  # the name (full name or alias) that matched
+    dates: str = NOTHING_TYPED  # how the dates of birth or ages compared
+    tier: str | None = None  # LIKELY, POSSIBLE or None (not offered), set by tier_matches()
 
     @property
     def reason(self) -> str:
@@ -188,13 +217,18 @@ def edit_similarity(a: str, b: str) -> float:
     return 0.6 * jellyfish.jaro_winkler_similarity(a, b) + 0.4 * max(0.0, 1 - distance / max(len(a), len(b)))
 
 
-def name_similarity(typed: list[str], known: list[str]) -> tuple[float, set[str], bool, list[tuple[str, str]]]:
+def name_similarity(typed: list[str], known: list[str]) -> tuple[float, frozenset[str], bool, tuple[tuple[str, str], ...]]:
     """Best one-to-one pairing of the typed tokens with the known ones (in any order).
 
     Returns the score (half the mean, half the weakest pair: one very different token sinks it),
     the kinds of token match used, whether the order was swapped, and the (typed, known) short forms."""
+    return _name_similarity(tuple(typed), tuple(known))
+
+
+@lru_cache(maxsize=65536)  # names repeat: a typed name meets the same common names again and again
+def _name_similarity(typed: tuple[str, ...], known: tuple[str, ...]):
     if not typed or not known:
-        return 0.0, set(), False, []
+        return 0.0, frozenset(), False, ()
     pairs = sorted(((token_similarity(t, k), i, j) for i, t in enumerate(typed) for j, k in enumerate(known)),
                    key=lambda p: (-p[0][0], abs(p[1] - p[2]), p[1]))
     used_typed, used_known, chosen = set(), set(), []
@@ -210,8 +244,8 @@ def name_similarity(typed: list[str], known: list[str]) -> tuple[float, set[str]
         score -= 0.1  # one name alone says little
     by_typed = sorted(chosen, key=lambda c: c[2])
     swapped = len(chosen) > 1 and [c[3] for c in by_typed] != sorted(c[3] for c in by_typed)
-    short_forms = [(typed[c[2]], known[c[3]]) for c in by_typed if c[1] == "nickname"]
-    return score, {c[1] for c in chosen}, swapped, short_forms
+    short_forms = tuple((typed[c[2]], known[c[3]]) for c in by_typed if c[1] == "nickname")
+    return score, frozenset(c[1] for c in chosen), swapped, short_forms
 
 
 def _age_on(born_on: date, today: date) -> int:
@@ -226,24 +260,26 @@ def _close_dates(a: date, b: date) -> bool:
 
 
 def birth_agreement(query: Query, born_on: date | None, approx_age: int | None,
-                    recorded_on: date | None) -> tuple[float, str | None]:
-    """A score adjustment and its reason, from the dates of birth and ages both sides have."""
+                    recorded_on: date | None) -> tuple[float, str | None, str]:
+    """A score adjustment, its reason and how the dates compared, from the dates of birth and ages both sides have."""
     if query.born_on is not None and born_on is not None:
         if query.born_on == born_on:
-            return 0.08, "same date of birth"
+            return 0.08, "same date of birth", SAME_DATE
         if _close_dates(query.born_on, born_on):
-            return 0.0, "date of birth nearly the same"
+            return 0.0, "date of birth nearly the same", CLOSE_DATE
         if abs(query.born_on.year - born_on.year) <= 1:
-            return -0.06, "born within a year"
-        return -0.4, None
+            return -0.06, "born within a year", NEAR_YEAR
+        return -0.4, None, DIFFERENT
     typed_year = query.birth_year
     known_year = birth_year(born_on, approx_age, recorded_on)
-    if typed_year is None or known_year is None:
-        return 0.0, None
+    if typed_year is None:
+        return 0.0, None, NOTHING_TYPED
+    if known_year is None:
+        return 0.0, "no date of birth on record to compare", NONE_ON_RECORD
     age = _age_on(born_on, query.today) if born_on is not None else query.today.year - known_year
     if abs(typed_year - known_year) <= 2:
-        return 0.02, f"age fits ({age})"
-    return -0.3, None
+        return 0.02, f"age fits ({age})", AGE_FITS
+    return -0.3, None, DIFFERENT
 
 
 def score(query: Query, names: list[str], *, born_on: date | None = None, approx_age: int | None = None,
@@ -258,7 +294,7 @@ def score(query: Query, names: list[str], *, born_on: date | None = None, approx
     if best is None:
         return Match(0.0, [], "")
     similarity, kinds, swapped, short_forms, name = best
-    adjustment, dob_reason = birth_agreement(query, born_on, approx_age, recorded_on)
+    adjustment, dob_reason, dates = birth_agreement(query, born_on, approx_age, recorded_on)
     reasons = []
     if kinds == {"same"}:
         reasons.append("same name" + (", swapped" if swapped else ""))
@@ -270,11 +306,41 @@ def score(query: Query, names: list[str], *, born_on: date | None = None, approx
         reasons.append(f"alias “{name}”")
     if dob_reason:
         reasons.append(dob_reason)
-    return Match(round(max(0.0, min(1.0, similarity + adjustment)), 4), reasons, name)
+    return Match(round(max(0.0, min(1.0, similarity + adjustment)), 4), reasons, name, dates)
 
 
 def is_match(match: Match) -> bool:
+    """Close enough to be offered at all (as likely or possible: tier_matches() tells which)."""
     return match.score >= THRESHOLD
+
+
+def tier_matches(matches: list[Match]) -> None:
+    """Set each candidate's tier, and add to its reasons why, from the scores of all the candidates found
+    (the ones the officer may see: a record they can't see neither helps nor hurts).
+
+    LIKELY: the date of birth typed is the one on record (or a slip of it) and the score is DATED_THRESHOLD or
+    more; or only a name was typed and it scores ALONE_THRESHOLD or more, MARGIN above every other candidate.
+    POSSIBLE: scored THRESHOLD or more but nothing typed tells it apart: a namesake, no date of birth on record
+    to compare, an age only. Below THRESHOLD: None (not offered)."""
+    ranked = sorted(m.score for m in matches)
+    best, second = ([0.0, 0.0] + ranked)[-1:-3:-1]
+    for match in matches:
+        rival = second if match.score == best else best  # the best score of the others
+        if match.dates in CORROBORATING and match.score >= DATED_THRESHOLD:
+            match.tier = LIKELY
+        elif match.score < THRESHOLD:
+            match.tier = None
+        elif match.dates == NOTHING_TYPED and match.score >= ALONE_THRESHOLD and match.score - rival >= MARGIN:
+            match.tier = LIKELY
+            match.reasons.append("no other record comes close")
+        else:
+            match.tier = POSSIBLE
+            if match.dates == NOTHING_TYPED:
+                close = len(ranked) - bisect_right(ranked, match.score - MARGIN) - 1  # others within the margin
+                match.reasons.append("no date of birth or age typed" + (
+                    "" if not close else ", another record as close" if close == 1 else f", {close} other records as close"))
+            elif match.dates == AGE_FITS:
+                match.reasons.append("only an age to compare")
 
 
 # --- vehicles ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Reading POLE records for their profiles: timeline, associates, map, duplicates, merge history.
+"""Reading POLE records for their profiles: timeline, associates, map, duplicates, merge history
+(the type-ahead for the entry forms is pcso/pole/suggest.py).
 
 Everything here starts from the viewer's visible links (access.visible_entries): an entry the
 viewer may not open is not shown, not counted, and not used to find associates, places or
@@ -16,12 +17,9 @@ from sqlalchemy.orm import joinedload
 
 from ..access import visible_entries, visible_links
 from ..extensions import db
-from ..queries import like_pattern
 from ..models import (
-    AuditAction, AuditEvent, Entry, Link, LinkRole, Location, Person, PersonMatchKey, SecurityMarking, User, Vehicle,
-    VehicleMatchKey, name_key, normalise_vrm,
+    AuditAction, AuditEvent, Entry, Link, LinkRole, Location, Person, SecurityMarking, User, Vehicle, name_key,
 )
-from . import matching
 
 TIMELINE_LIMIT = 200  # entries shown on a profile (newest first); the count says how many there are
 ASSOCIATES_LIMIT = 50
@@ -264,97 +262,3 @@ def merged_from(record) -> list[MergedFrom]:
 def get_record(model, record_id: int):
     """A person, vehicle or location by id, merged or not (the caller checks who may see it)."""
     return db.session.get(model, record_id)
-
-
-def _visible(user: User, linked: sa.ColumnElement[bool]) -> sa.Exists:
-    """A probe per candidate: is the record linked to an entry the user may see? (Candidates are few,
-    found by index first; never IN (every visible link), which at scale hashes the whole link table.)"""
-    return (sa.select(Link.id).join(Entry, Entry.id == Link.entry_id)
-            .where(linked, visible_entries(user))
-            .exists())
-
-
-CANDIDATES_PER_KEY_SET = 300  # candidate people read for one typed name, at most, from each way of finding them
-PREFIX_CANDIDATES = 100
-
-
-def _prefix_range(token: str) -> tuple[str, str]:
-    """Keys of tokens starting with `token` lie in ['t:token', 't:token{'): '{' sorts after every letter."""
-    return "t:" + token, "t:" + token + "{"
-
-
-def person_candidates(query: matching.Query) -> tuple[set[int], set[int]]:
-    """Ids of people who may be the one typed, found through indexes only: (by name keys or date of
-    birth, by the last name typed in part). Visibility and merging are checked afterwards, on these few."""
-    found: set[int] = set()
-    keys = query.keys() | query.typo_keys()
-    if keys:
-        found |= set(db.session.scalars(sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key.in_(keys))
-                                        .distinct().limit(CANDIDATES_PER_KEY_SET)))
-    if query.born_on is not None:
-        found |= set(db.session.scalars(sa.select(Person.id).where(Person.born_on == query.born_on)
-                                        .limit(CANDIDATES_PER_KEY_SET)))
-    typed = query.tokens
-    prefixed: set[int] = set()
-    if typed and (len(typed[-1]) >= 2 or len(typed) > 1):
-        low, high = _prefix_range(typed[-1][:30])
-        by_prefix = sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key >= low, PersonMatchKey.key < high)
-        if len(typed) > 1:  # "dale w": a Wrigley, Walsh... whose other name sounds like Dale
-            other = sa.orm.aliased(PersonMatchKey)
-            codes = ["c:" + c for c in matching.token_codes(typed[0])]
-            by_prefix = by_prefix.where(sa.exists().where(other.person_id == PersonMatchKey.person_id,
-                                                          other.key.in_(codes)))
-        prefixed = set(db.session.scalars(by_prefix.order_by(PersonMatchKey.key).limit(PREFIX_CANDIDATES)))
-    return found, prefixed - found
-
-
-@dataclass
-class Suggestion:
-    record: Person | Vehicle
-    match: matching.Match
-    is_likely: bool  # scored at or over the matcher's threshold (else only the name's beginning matched)
-
-
-def suggest_people(user: User, query: matching.Query, *, limit: int) -> list[Suggestion]:
-    """Live people the user can see who may be the one typed: likely matches first (with reasons),
-    then people whose name begins as typed."""
-    matched, prefixed = person_candidates(query)
-    ids = matched | prefixed
-    if not ids:
-        return []
-    people = db.session.scalars(sa.select(Person).where(
-        Person.id.in_(ids), Person.merged_into_id.is_(None), _visible(user, Link.person_id == Person.id)))
-    found = []
-    for person in people:
-        match = matching.score(query, [person.full_name, *(person.aliases or [])], born_on=person.born_on,
-                               approx_age=person.approx_age,
-                               recorded_on=person.created_at.date() if person.created_at else None)
-        likely = matching.is_match(match)
-        if not likely and person.id in prefixed:
-            match = matching.Match(match.score, [f"name begins “{query.tokens[-1]}”"] + match.reasons[1:],
-                                   match.name)
-        elif not likely:
-            continue
-        found.append(Suggestion(person, match, likely))
-    found.sort(key=lambda s: (not s.is_likely, -s.match.score, s.record.name_key, s.record.id))
-    return found[:limit]
-
-
-def suggest_vehicles(user: User, typed: str, *, limit: int) -> list[Suggestion]:
-    """Live vehicles the user can see: the same registration or one of look-alike characters (by index),
-    then registrations containing what was typed."""
-    vrm = normalise_vrm(typed)
-    shaped = sa.select(VehicleMatchKey.vehicle_id).where(VehicleMatchKey.key == matching.vrm_shape(vrm)[:20])
-    live = (Vehicle.merged_into_id.is_(None), _visible(user, Link.vehicle_id == Vehicle.id))
-    alike = list(db.session.scalars(sa.select(Vehicle).where(Vehicle.id.in_(shaped), *live)
-                                    .order_by(Vehicle.vrm).limit(limit)))
-    containing = list(db.session.scalars(
-        sa.select(Vehicle).where(Vehicle.vrm.like(like_pattern(vrm), escape="\\"), *live,
-                                 Vehicle.id.not_in([v.id for v in alike]))
-        .order_by(Vehicle.vrm).limit(limit)))
-    found = []
-    for vehicle in [*alike, *containing]:
-        reason = matching.vrm_reason(vrm, vehicle.vrm) or ""
-        found.append(Suggestion(vehicle, matching.Match(1.0 if vehicle in alike else 0.5, [reason], vehicle.vrm),
-                                vehicle in alike))
-    return found[:limit]

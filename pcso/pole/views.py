@@ -11,7 +11,7 @@ from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
 from ..models import Location, Person, Vehicle, name_key, normalise_vrm
-from . import match_keys, matching, network_view, queries  # noqa: F401  match_keys: the flush hook
+from . import match_keys, matching, network_view, queries, suggest  # noqa: F401  match_keys: the flush hook
 from .forms import MergeForm
 from .records import profile_extras
 from .network import NetworkFilter, NetworkFilterError, build_network
@@ -64,16 +64,18 @@ def suggest_people():
     query = _person_query(_typed())
     if len(name_key(query.text).replace(" ", "")) < 2:
         return jsonify(results=[])
-    found = queries.suggest_people(current_user, query, limit=MAX_SUGGESTIONS)
+    found = suggest.suggest_people(current_user, query, limit=MAX_SUGGESTIONS)
     record_records_shown([s.record for s in found], actor=current_user, object_type="person")
-    results = []
-    for s in found:
-        p = s.record
-        results.append({
-            "id": p.id, "name": p.full_name, "born_on": p.born_on.isoformat() if p.born_on else None,
-            "year_or_age": _year_or_age(p), "reason": s.match.reason, "is_likely": s.is_likely,
-            "label": ", ".join(part for part in (p.full_name, _year_or_age(p)) if part)})
-    return jsonify(results=results)
+    return jsonify(results=[_suggested_person(s) for s in found])
+
+
+def _suggested_person(s: suggest.Suggestion) -> dict:
+    """One offer: tier "likely" (offer it before a new record is made), "possible" (nothing typed tells it
+    apart) or "begins" (only the name's beginning matched), and the reasons why."""
+    p = s.record
+    return {"id": p.id, "name": p.full_name, "born_on": p.born_on.isoformat() if p.born_on else None,
+            "year_or_age": _year_or_age(p), "reason": s.match.reason, "tier": s.tier, "is_likely": s.is_likely,
+            "label": ", ".join(part for part in (p.full_name, _year_or_age(p)) if part)}
 
 
 @bp.post("/vehicles/suggest")
@@ -82,11 +84,11 @@ def suggest_vehicles():
     vrm = normalise_vrm(str(_typed().get("q") or "")[:40])
     if len(vrm) < 2:
         return jsonify(results=[])
-    found = queries.suggest_vehicles(current_user, vrm, limit=MAX_SUGGESTIONS)
+    found = suggest.suggest_vehicles(current_user, vrm, limit=MAX_SUGGESTIONS)
     record_records_shown([s.record for s in found], actor=current_user, object_type="vehicle")
     return jsonify(results=[
         {"id": v.id, "vrm": v.vrm, "make": v.make, "model": v.model, "colour": v.colour,
-         "reason": s.match.reason, "is_likely": s.is_likely,
+         "reason": s.match.reason, "tier": s.tier, "is_likely": s.is_likely,
          "label": f"{matching.format_vrm(v.vrm)} {v.summary}".strip()}
         for s in found for v in [s.record]
     ])

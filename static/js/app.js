@@ -282,32 +282,57 @@
       list.hidden = false;
     }
 
+    function option(item) {
+      var li = document.createElement("li");
+      var tier = item.tier === "likely" ? "likely" : "possible";
+      li.className = "suggestion-option suggestion-option--" + tier;
+      li.dataset.tier = item.tier || tier;
+      var button = document.createElement("button");
+      button.type = "button";
+      var name = document.createElement("span");
+      name.className = "suggestion__name";
+      name.textContent = item.vrm !== undefined ? item.label : item.name;
+      button.appendChild(name);
+      if (item.year_or_age) {
+        var meta = document.createElement("span");
+        meta.className = "suggestion__meta";
+        meta.textContent = item.year_or_age;
+        button.appendChild(meta);
+      }
+      if (item.reason) {
+        var reason = document.createElement("span");
+        reason.className = "suggestion__reason";
+        reason.textContent = item.reason;
+        button.appendChild(reason);
+      }
+      button.addEventListener("click", function () { pick(item); input.focus(); });
+      li.appendChild(button);
+      list.appendChild(li);
+    }
+
     function render(results) {
       list.innerHTML = "";
-      results.forEach(function (item) {
-        var li = document.createElement("li");
-        var button = document.createElement("button");
-        button.type = "button";
-        var name = document.createElement("span");
-        name.className = "suggestion__name";
-        name.textContent = item.vrm !== undefined ? item.label : item.name;
-        button.appendChild(name);
-        if (item.year_or_age) {
-          var meta = document.createElement("span");
-          meta.className = "suggestion__meta";
-          meta.textContent = item.year_or_age;
-          button.appendChild(meta);
+      if (isPerson) {
+        // Likely matches first, prominent; possible ones (nothing typed tells them apart) below, quieter.
+        var likely = results.filter(function (item) { return item.tier === "likely"; });
+        var possible = results.filter(function (item) { return item.tier !== "likely"; });
+        if (likely.length) {
+          note(likely.length === 1 ? "Likely the same person:" : "Likely the same person (check which):",
+               "suggestions__group suggestions__group--likely");
+          likely.forEach(option);
         }
-        if (item.reason) {
-          var reason = document.createElement("span");
-          reason.className = "suggestion__reason";
-          reason.textContent = item.reason;
-          button.appendChild(reason);
+        if (possible.length) {
+          note(likely.length ? "Also possible:" : "Possible matches — nothing typed tells them apart:",
+               "suggestions__group suggestions__group--possible");
+          possible.forEach(option);
+          var born = sibling("born_on");
+          if (born && !born.value) {
+            note("A date of birth tells people with the same name apart.", "suggestions__note suggestions__hint");
+          }
         }
-        button.addEventListener("click", function () { pick(item); input.focus(); });
-        li.appendChild(button);
-        list.appendChild(li);
-      });
+      } else {
+        results.forEach(option);
+      }
       var what = isPerson ? "person" : "vehicle";
       note(results.length ? "None of these? A new " + what + " record will be made."
                           : "No match — a new " + what + " record will be made.",

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from pcso.extensions import db
 from pcso.models import Link, Person, Role, User
 from tests import factories
-from tests.browser.conftest import OLD_TRAFFORD, check_page, login
+from tests.browser.conftest import ARTIFACTS, OLD_TRAFFORD, check_page, login
 
 
 def log_asb(page, summary: str) -> None:
@@ -73,8 +73,10 @@ def test_pcso_typing_jon_smyth_is_offered_john_smith_with_the_reason_and_picks_h
     pcso = make_user()
 
     def seed():
+        officer = db.session.get(User, pcso.id)
         john = factories.person("John Smith", date(1998, 5, 1))
-        factories.link(factories.asb(db.session.get(User, pcso.id)), john)
+        factories.link(factories.asb(officer), john)
+        factories.link(factories.asb(officer), factories.person("John Smith"))  # a namesake, no date of birth
         return john.id
 
     john_id = in_db(seed)
@@ -82,16 +84,30 @@ def test_pcso_typing_jon_smyth_is_offered_john_smith_with_the_reason_and_picks_h
     log_asb(page, "Youths at the precinct")
     page.fill("#people-0-name", "Zebedee Quorn")
     expect(page.locator("#people-0-name-suggestions")).to_contain_text("No match — a new person record will be made.")
+    page.fill("#people-0-name", "Jon Smyth")  # a name alone: two John Smiths, nothing tells them apart
+    offered = page.locator("#people-0-name-suggestions")
+    expect(offered.locator(".suggestion-option--possible button")).to_have_count(2)
+    expect(offered.locator(".suggestion-option--likely")).to_have_count(0)
+    expect(offered).to_contain_text("Possible matches — nothing typed tells them apart:")
+    expect(offered).to_contain_text("A date of birth tells people with the same name apart.")
+    check_page(page, "51a-asb-jon-smyth-possible-only")
+    page.locator("[data-person-row]").first.screenshot(path=str(ARTIFACTS / "51c-people-picker-possible-only.png"))
     page.fill("#people-0-born_on", "1998-05-01")
-    page.fill("#people-0-name", "Jon Smyth")
-    suggestion = page.locator("#people-0-name-suggestions button")
-    expect(suggestion).to_have_count(1)
-    expect(suggestion.locator(".suggestion__name")).to_have_text("John Smith")
-    expect(suggestion.locator(".suggestion__meta")).to_have_text("b. 1998")
-    expect(suggestion.locator(".suggestion__reason")).to_contain_text("similar name")
-    expect(suggestion.locator(".suggestion__reason")).to_contain_text("same date of birth")
-    expect(page.locator("#people-0-name-suggestions")).to_contain_text("None of these? A new person record will be made.")
+    page.fill("#people-0-name", "Jon Smyth ")
+    likely = offered.locator(".suggestion-option--likely button")
+    expect(likely).to_have_count(1)
+    expect(likely.locator(".suggestion__name")).to_have_text("John Smith")
+    expect(likely.locator(".suggestion__meta")).to_have_text("b. 1998")
+    expect(likely.locator(".suggestion__reason")).to_have_text("similar name (Jon for John), same date of birth")
+    possible = offered.locator(".suggestion-option--possible button")
+    expect(possible).to_have_count(1)
+    expect(possible.locator(".suggestion__reason")).to_have_text(
+        "similar name (Jon for John), no date of birth on record to compare")
+    expect(offered.locator(".suggestions__group")).to_have_text(["Likely the same person:", "Also possible:"])
+    expect(offered).to_contain_text("None of these? A new person record will be made.")
+    suggestion = likely
     check_page(page, "51-asb-jon-smyth-offered")
+    page.locator("[data-person-row]").first.screenshot(path=str(ARTIFACTS / "51b-people-picker-both-tiers.png"))
     suggestion.click()
     expect(page.locator("#people-0-name")).to_have_value("John Smith")
     expect(page.locator("#people-0-person_id")).to_have_value(str(john_id))
