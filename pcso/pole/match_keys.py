@@ -30,7 +30,7 @@ def vehicle_key_rows(vehicle) -> list[dict]:
     return [{"key": vrm_shape(vehicle.vrm)[:20], "vehicle_id": vehicle.id}] if vehicle.vrm else []
 
 
-KEYED = {Person: ("full_name", "aliases", "born_on", "approx_age", "created_at"), Vehicle: ("vrm",)}
+KEYED = {Person: ("full_name", "aliases", "born_on", "approx_age", "approx_age_on", "created_at"), Vehicle: ("vrm",)}
 
 
 def _keys_changed(record: Person | Vehicle) -> bool:
