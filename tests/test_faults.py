@@ -8,7 +8,7 @@ redis-server of its own (bench/fault_servers.py), so both can be killed. The sha
   acknowledged, like the phone's outbox): every acknowledged entry is stored once, the database passes its
   integrity check.
 
-Needs the redis-server binary (on this machine and CI). Bounded: every wait has a deadline; ~30 s in all.
+Needs the redis-server binary (on this machine and CI). Bounded: every wait has a deadline; ~50 s in all.
 """
 from __future__ import annotations
 
@@ -93,8 +93,13 @@ def server(world):
         server.stop()
 
 
-def _post_entry(port: int, token: str, key: str) -> int | str:
-    body = json.dumps({"occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), **ASB})
+def _entry() -> str:
+    return json.dumps({"occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), **ASB})
+
+
+def _post_entry(port: int, token: str, key: str, body: str | None = None) -> int | str:
+    """POST an entry; a retry sends the same key with the same body (another body with the key is a 422)."""
+    body = body or _entry()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
     try:
         connection.request("POST", "/api/v1/asb-incidents?submit=true", body=body, headers={
@@ -180,9 +185,9 @@ def test_workers_killed_mid_load_lose_no_acknowledged_entry(world, server):
 
     def outbox():
         for _ in submissions:
-            key = str(uuid.uuid4())
-            while time.monotonic() < deadline:  # the same key until acknowledged, as the phone's outbox
-                status = _post_entry(server.port, token, key)
+            key, body = str(uuid.uuid4()), _entry()
+            while time.monotonic() < deadline:  # the same key and body until acknowledged, as the phone's outbox
+                status = _post_entry(server.port, token, key, body)
                 with lock:
                     statuses[status] += 1
                 if status in (200, 201):
@@ -201,7 +206,7 @@ def test_workers_killed_mid_load_lose_no_acknowledged_entry(world, server):
     for thread in clients:
         thread.join(timeout=90)
     assert len(acked) == 90, statuses
-    assert 500 not in statuses, statuses
+    assert set(statuses) <= {200, 201, 409, "conn"}, statuses  # no 500, and no retry refused
     stored = _stored(world["url"])
     assert all(stored[key] == 1 for key in acked)
     assert max(stored.values()) == 1
