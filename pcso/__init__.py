@@ -37,7 +37,7 @@ from .main import views as main
 from .offline import views as offline
 from .photos import views as photos
 from .photos.uploads import register_upload_limits
-from .ratelimit import DatabaseStorage
+from .ratelimit import DatabaseStorage, redis_fallback
 from .replica import init_replica
 from .requestlog import init_request_log
 from .patrol_plans import views as patrol_plans
@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     register_upload_limits(app)  # before CSRFProtect, which reads the body
     csrf.init_app(app)
+    redis_fallback(app.config)
     limiter.init_app(app)
     login_manager.init_app(app)
 

@@ -144,6 +144,9 @@ def load_config(instance_path: Path) -> dict:
         "TOTP_ISSUER": os.environ.get("TOTP_ISSUER", "Beatbook"),
         "TOTP_KEY": os.environ.get("TOTP_KEY", ""),  # a Fernet key; unset: derived from SECRET_KEY
         "API_RATELIMIT": os.environ.get("API_RATELIMIT", "300 per minute"),  # per token (else user, else address)
+        # An API create whose request died after claiming its Idempotency-Key (pcso/api/idempotency.py): on SQLite
+        # the claim is taken over by a retry this long after; keep it above gunicorn's --timeout.
+        "IDEMPOTENCY_IN_FLIGHT_SECONDS": _int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 90),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Background jobs (pcso/jobs/): RQ on Redis (JOBS_REDIS_URL, else REDIS_URL) with `flask jobs worker`;
         # without Redis the app runs them in a thread of its own process ("thread"), or in the request ("inline").

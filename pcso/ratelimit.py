@@ -11,6 +11,11 @@ count per process (with two gunicorn workers twice the attempts get through) and
   counted in this process's memory, so that an API read writes nothing to the database. With N workers a
   token gets up to N times API_RATELIMIT: it is a throttle against a runaway client, not a secret's guard
   (a token is 256 random bits; wrong tokens are refused before any work). Set REDIS_URL to share them too.
+
+On Redis, when Redis stops answering (stopped, restarting, unreachable), each process counts the same limits in
+its own memory meanwhile (Flask-Limiter's in-memory fallback: a process's share of the limit, and the account
+lockout is in the database) instead of answering 500, and goes back to Redis when it answers again (checked
+after 1, 2, 4 ... 32 s). Each Redis call gives up after a second, so a Redis that hangs holds no request long.
 """
 from __future__ import annotations
 
@@ -40,6 +45,13 @@ def per_process(key: str) -> bool:
     from the right, so nothing in <who> (a typed collar number, say) can move a sign-in count into memory."""
     parts = key.rsplit("/", 4)
     return len(parts) == 5 and parts[1].startswith(PER_PROCESS)
+
+
+def redis_fallback(config: dict) -> None:
+    """For create_app, before Flask-Limiter reads the config: the fallback and timeouts above, when on Redis."""
+    if config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
 
 
 class DatabaseStorage(Storage):

@@ -7,6 +7,12 @@
 - the same key and another body: 422; the same key while the first request still runs: 409.
 An error answer stores nothing: the key is released, so a corrected request may use it again
 (as Stripe does for requests that fail before they run). Keys are per user, kept 30 days at least.
+
+A claim whose request died (its worker killed, the database restarted under it: the release could not run) is
+taken over by the next try with the same key: on PostgreSQL at once, as the live request holds its claim's row
+locked (FOR UPDATE) from the claim to its one commit, and a row no one holds belongs to no live request; on
+SQLite, which has no row locks, once it is IDEMPOTENCY_IN_FLIGHT_SECONDS old (longer than gunicorn's --timeout:
+by then its worker has been killed). Until then the retry answers 409 with Retry-After.
 """
 from __future__ import annotations
 
@@ -31,7 +37,6 @@ from .errors import abort
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")  # the entry form's CLIENT_KEY: a key can be an entry's client key
 KEEP_DAYS = 30
-ABANDONED = timedelta(minutes=5)  # an in-flight claim this old belongs to a request that died: take it over
 PARAMETER = {
     "name": HEADER, "in": "header", "required": True,
     "description": "A unique key for this create (a UUID): a retry with the same key and body replays the "
@@ -82,26 +87,28 @@ def fingerprint() -> str:
     return hashlib.sha256(request.method.encode() + b" " + target.encode() + b"\n" + canonical).hexdigest()
 
 
-def claim(user: User, key: str, digest: str) -> IdempotencyKey | None:
-    """Commit the key as in flight and return None; or return the row that holds the key already."""
+def claim(user: User, key: str, digest: str, token) -> tuple[int | None, IdempotencyKey | None]:
+    """Commit the key as in flight (its created_at, `token`, says whose claim it is): (its row's id, None); or
+    (None, the row that holds the key already)."""
     row = IdempotencyKey(user_id=user.id, key=key, method=request.method, path=request.path[:200],
-                         fingerprint=digest)
+                         fingerprint=digest, created_at=token)
     db.session.add(row)
     try:
+        db.session.flush()
+        row_id = row.id
         db.session.commit()
-        return None
+        return row_id, None
     except sa.exc.IntegrityError:
         db.session.rollback()
-    return db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
-                                                             IdempotencyKey.key == key))
+    return None, db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
+                                                                   IdempotencyKey.key == key))
 
 
-def _complete(user: User, key: str, response) -> None:
-    row = db.session.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.user_id == user.id,
-                                                            IdempotencyKey.key == key))
-    row.completed_at, row.status_code = utcnow(), response.status_code
-    row.response = response.get_json(silent=True)
-    row.location = response.headers.get("Location")
+def _complete(row_id: int, response) -> None:
+    """The answer stored with the claim's row, by its id (one UPDATE: no read of the row first)."""
+    db.session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(
+        completed_at=utcnow(), status_code=response.status_code, response=response.get_json(silent=True),
+        location=response.headers.get("Location")))
 
 
 def release(user: User, key: str) -> None:
@@ -111,14 +118,37 @@ def release(user: User, key: str) -> None:
     db.session.commit()
 
 
-def _take_over(row: IdempotencyKey) -> bool:
-    """Claim again a key whose request died in flight (a crash after the claim's commit), else False."""
-    now = utcnow()
-    taken = db.session.execute(sa.update(IdempotencyKey).where(
-        IdempotencyKey.id == row.id, IdempotencyKey.completed_at.is_(None),
-        IdempotencyKey.created_at < now - ABANDONED).values(created_at=now)).rowcount
+def _row_locks() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _in_flight(row_id: int):
+    return sa.select(IdempotencyKey.id).where(IdempotencyKey.id == row_id, IdempotencyKey.completed_at.is_(None))
+
+
+def _hold(row_id: int, token) -> bool:
+    """PostgreSQL: lock our claim's row until the request's one commit (a live request's claim is a locked row),
+    and check the claim is still ours (another try may have taken it over between our claim and this lock)."""
+    if not _row_locks():
+        return True
+    return db.session.execute(_in_flight(row_id).where(IdempotencyKey.created_at == token).with_for_update()
+                              ).first() is not None
+
+
+def _take_over(row: IdempotencyKey, token) -> bool:
+    """Claim again (as `token`) a key whose request died in flight (a crash after the claim's commit), else False."""
+    abandoned = row.created_at < token - timedelta(seconds=current_app.config["IDEMPOTENCY_IN_FLIGHT_SECONDS"])
+    if not abandoned and _row_locks():  # no live request holds it: SKIP LOCKED finds it, and we hold it now
+        abandoned = db.session.execute(_in_flight(row.id).with_for_update(skip_locked=True)).first() is not None
+    taken = abandoned and db.session.execute(sa.update(IdempotencyKey).where(
+        IdempotencyKey.id == row.id, IdempotencyKey.completed_at.is_(None)).values(created_at=token)).rowcount
     db.session.commit()
     return bool(taken)
+
+
+def _still_in_flight():
+    abort(409, "A request with this Idempotency-Key is still in progress.", problem="idempotency-key-in-flight",
+          headers={"Retry-After": "1"})
 
 
 def replay(row: IdempotencyKey):
@@ -138,16 +168,18 @@ def idempotent(view: Callable) -> Callable:
     """For a create view that flushes and does not commit: the key's claim, replay and the one commit."""
     @wraps(view)
     def wrapped(*args, **kwargs):
-        user, key, digest = api_user(), request_key(), fingerprint()
-        held = claim(user, key, digest)
+        user, key, digest, token = api_user(), request_key(), fingerprint(), utcnow()
+        row_id, held = claim(user, key, digest, token)
         if held is not None:
             if held.fingerprint != digest:
                 abort(422, "This Idempotency-Key was used with a different request.", problem="idempotency-key-reused")
-            if held.is_in_flight and not _take_over(held):
-                abort(409, "A request with this Idempotency-Key is still in progress.",
-                      problem="idempotency-key-in-flight", headers={"Retry-After": "1"})
             if not held.is_in_flight:
                 return replay(held)
+            if not _take_over(held, token):
+                _still_in_flight()
+            row_id = held.id
+        if not _hold(row_id, token):
+            _still_in_flight()
         after_claim()
         try:
             response = current_app.make_response(view(*args, **kwargs))
@@ -157,7 +189,7 @@ def idempotent(view: Callable) -> Callable:
         if response.status_code >= 300:
             release(user, key)
             return response
-        _complete(user, key, response)
+        _complete(row_id, response)
         db.session.commit()
         return response
 

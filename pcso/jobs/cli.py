@@ -18,7 +18,8 @@ from flask.cli import AppGroup
 from ..extensions import db
 from . import kinds  # noqa: F401  (registers the app's job kinds)
 from ..models import Job, JobState
-from .runner import mark_worker_process, mode, purge_files, queue, reap, redis_connection, registered_kinds, start, submit
+from .runner import (mark_worker_process, mode, purge_files, queue, reap, redis_connection, registered_kinds,
+                     resend_lost, start, submit)
 
 jobs_cli = AppGroup("jobs", help="Background jobs: the worker, and running jobs from a terminal.")
 
@@ -47,12 +48,36 @@ def _params(kind: str, files: tuple[str, ...], pairs: tuple[str, ...]) -> dict:
     return params
 
 
+MAINTENANCE_SECONDS = 15  # how often an idle worker sends the jobs Redis lost (RQ's own default: 10 minutes)
+
+
+def _worker_class():
+    from rq import Worker
+    from redis.exceptions import RedisError
+
+    class BeatbookWorker(Worker):
+        """RQ's worker, whose periodic upkeep also sends again the jobs Redis does not know (pcso/jobs/runner.py
+        resend_lost): after Redis was down or restarted empty, they run without waiting for a restart."""
+
+        def run_maintenance_tasks(self):
+            super().run_maintenance_tasks()
+            try:
+                sent = resend_lost()
+                if sent:
+                    click.echo(f"Jobs Redis had lost: {sent} sent again.")
+            except (RedisError, sa.exc.SQLAlchemyError):  # down again: the next round tries
+                pass
+            finally:
+                db.session.remove()  # the worker forks for each job: no connection is carried into it
+                db.engine.dispose()
+
+    return BeatbookWorker
+
+
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty (tests, one-off runs).")
 def worker(burst: bool) -> None:
     """Run jobs from the Redis queue until stopped (systemd: deploy/beatbook-worker.service)."""
-    from rq import Worker
-
     if mode() != "rq":
         raise click.ClickException("No Redis: set REDIS_URL (or JOBS_REDIS_URL). Without it jobs run in the app.")
     restarted, failed = reap()
@@ -62,8 +87,10 @@ def worker(burst: bool) -> None:
     db.session.remove()  # the worker forks for each job: no connection is carried into it
     db.engine.dispose()
     mark_worker_process()
-    Worker([queue()], connection=redis_connection()).work(burst=burst, with_scheduler=False,
-                                                          logging_level="WARNING")
+    # A short TTL: the idle worker wakes (and runs its upkeep) every worker_ttl - 15 s, not every 405 s.
+    _worker_class()([queue()], connection=redis_connection(), maintenance_interval=MAINTENANCE_SECONDS,
+                    worker_ttl=MAINTENANCE_SECONDS + 15).work(burst=burst, with_scheduler=False,
+                                                              logging_level="WARNING")
 
 
 @jobs_cli.command("run")

@@ -330,6 +330,44 @@ def reap(*, queued_after: timedelta | None = None) -> tuple[int, int]:
     return len(again), failed
 
 
+RESEND_AFTER = timedelta(seconds=5)  # a job queued this long that Redis does not know was never sent, or lost
+
+
+def _unknown_to_redis(job_ids: list[str]) -> list[str]:
+    from rq.job import Job as QueuedJob
+
+    connection = redis_connection()
+    return [job_id for job_id in job_ids if not QueuedJob.exists(job_id, connection=connection)]
+
+
+def resend_lost(*, older_than: timedelta = RESEND_AFTER) -> int:
+    """rq: jobs queued in the database that Redis does not know (asked for while Redis was down, or it restarted
+    empty) are sent again; one Redis knows waits its turn (sent twice it could run twice at once). How many sent."""
+    if mode() != "rq":
+        return 0
+    waiting = list(db.session.scalars(sa.select(Job.id).where(Job.state == JobState.QUEUED,
+                                                             Job.created_at <= utcnow() - older_than)))
+    db.session.rollback()  # hold nothing while Redis is asked
+    lost = _unknown_to_redis(waiting) if waiting else []
+    for job_id in lost:
+        start(job_id)
+    return len(lost)
+
+
+def resend_if_lost(job: Job) -> bool:
+    """For the job's page, which polls its status: a job waiting since Redis was down is sent once Redis is back."""
+    if mode() != "rq" or job.state != JobState.QUEUED or job.created_at > utcnow() - RESEND_AFTER:
+        return False
+    from redis.exceptions import RedisError
+    try:
+        lost = _unknown_to_redis([job.id])
+    except RedisError:  # still down: it waits
+        return False
+    for job_id in lost:
+        start(job_id)
+    return bool(lost)
+
+
 def purge_files() -> int:
     """Delete the files of jobs past their time (JOB_RESULT_MINUTES); the rows stay, as a record."""
     expired = db.session.scalars(sa.select(Job).where(Job.file_key.is_not(None), Job.file_expires_at < utcnow())).all()

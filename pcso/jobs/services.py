@@ -7,19 +7,21 @@ import sqlalchemy as sa
 from .. import audit
 from ..extensions import db
 from ..models import AuditAction, Job, JobState, User
-from .runner import file_path, is_stale, reap
+from .runner import file_path, is_stale, reap, resend_if_lost
 
 LISTED = 50
 
 
 def own_job(job_id: str, user: User) -> Job | None:
     """The user's job, or None (not theirs, or no such job). A job whose worker died is started again (or
-    marked failed) before it is shown."""
+    marked failed) before it is shown; one asked for while Redis was down is sent once Redis is back."""
     job = db.session.get(Job, job_id) if len(job_id) <= 36 else None
     if job is None or job.requested_by_id != user.id:
         return None
     if is_stale(job):
         reap()
+        db.session.refresh(job)
+    elif resend_if_lost(job):  # asked for while Redis was down: sent now that it answers
         db.session.refresh(job)
     return job
 

@@ -50,10 +50,13 @@ def health():
 @bp.get("/readyz")
 @public
 def ready():
-    """Readiness: the database answers, and Redis when configured; 503 while not (the balancer skips us)."""
+    """Readiness: the database answers (503 while not: the balancer skips us); Redis too when configured, but
+    without it the server still takes entries (limits in memory, jobs wait), so Redis down is 200 "degraded"
+    (checks.redis false): a balancer must not take every server out for it."""
     checks = readiness(current_app.config.get("REDIS_URL", ""))
-    ok = all(checks.values())
-    return jsonify(status="ready" if ok else "not ready", checks=checks), 200 if ok else 503
+    if not checks["database"]:
+        return jsonify(status="not ready", checks=checks), 503
+    return jsonify(status="ready" if all(checks.values()) else "degraded", checks=checks), 200
 
 
 @bp.get("/manifest.webmanifest")
