@@ -61,6 +61,11 @@ def _pg_create(table: str) -> list[str]:
             f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"]
 
 
+def pg_triggers(table: str) -> list[str]:
+    """PostgreSQL: the statements that make `table` append-only (pcso/auditlog/partitions.py re-makes them)."""
+    return _pg_create(table)
+
+
 def install(conn: Connection) -> None:
     """Make the audit tables append-only (migration 0011)."""
     if conn.dialect.name == "postgresql":
