@@ -47,10 +47,14 @@ def generate(url: str, dialect: str):
 
 
 def add_dashboard_extras(app, dialect: str) -> None:
-    """Next visits on welfare checks (London date of the visit + 28 days); 3 % of incidents recorded 5-60 days late."""
+    """Next visits on welfare checks (London date of the visit + 28 days); 3 % of incidents recorded 5-60 days late.
+    Then each child's latest check (welfare_latest), which the app keeps on write and the loader's COPY bypasses."""
     with app.app_context():
         missing = db.session.scalar(sa.text("SELECT count(*) FROM welfare_check WHERE next_visit_on IS NULL"))
+        latest = db.session.scalar(sa.text("SELECT count(*) FROM welfare_latest"))
         if not missing:
+            if not latest:
+                rebuild_latest(app, dialect)
             return
         started = time.perf_counter()
         if dialect == "sqlite":
@@ -78,6 +82,20 @@ def add_dashboard_extras(app, dialect: str) -> None:
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
         print(f"Dashboard extras added in {time.perf_counter() - started:.0f} s", flush=True)
+    rebuild_latest(app, dialect)
+
+
+def rebuild_latest(app, dialect: str) -> None:
+    from pcso.models.latest_check import rebuild_all
+
+    started = time.perf_counter()
+    with app.app_context():
+        with db.engine.begin() as conn:
+            rows = rebuild_all(conn)
+        if dialect == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE welfare_latest")
+    print(f"Each child's latest welfare check: {rows:,} children in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def newest(app) -> datetime:

@@ -81,30 +81,37 @@ def _checks_in(objects: Iterable) -> list[WelfareCheck]:
     return [obj for obj in objects if isinstance(obj, WelfareCheck)]
 
 
-def _changed_people(session: Session) -> set[int]:
-    """People a flush moves checks between without touching the check: a merge, a link re-pointed."""
-    found: set[int] = set()
+def _changed_people(session: Session) -> tuple[set[int], set[int]]:
+    """What a flush changes without touching a check: the people of a merge (links moved by one UPDATE, then
+    the loser marked merged_into_id) and of a link re-pointed; and the entries of links re-pointed."""
+    people: set[int] = set()
+    entries: set[int] = set()
     for obj in session.dirty:
         if isinstance(obj, Person):
             history = sa.inspect(obj).attrs.merged_into_id.history
             if history.added and history.added[0] is not None:
-                found |= {obj.id, history.added[0]}
+                people |= {obj.id, history.added[0]}
         elif isinstance(obj, Link):
-            history = sa.inspect(obj).attrs.person_id.history
-            if history.has_changes():
-                found |= {i for i in (*history.added, *history.deleted) if i is not None}
-    return found
+            state = sa.inspect(obj).attrs
+            ids, records = state.person_id.history, state.person.history
+            if ids.has_changes() or records.has_changes():
+                people |= {i for i in (*ids.added, *ids.deleted) if i is not None}
+                people |= {p.id for p in (*records.added, *records.deleted) if p is not None and p.id is not None}
+                entries.add(obj.entry_id)
+    return people, entries
 
 
 @event.listens_for(Session, "before_flush")
 def _note_children(session: Session, _context, _instances) -> None:
-    persistent = [c.id for c in _checks_in([*session.dirty, *session.deleted]) if c.id is not None]
-    noted = _changed_people(session)
+    touched = _checks_in([*session.new, *session.dirty, *session.deleted])
+    persistent = [c.id for c in touched if c.id is not None]
+    noted, entries = _changed_people(session)
     if persistent:
         noted |= set(session.connection().execute(
             sa.select(WelfareLatest.child_id).where(WelfareLatest.check_id.in_(persistent))).scalars())
-    if noted or any(isinstance(obj, WelfareCheck) for obj in session.new):
+    if noted or touched or entries:
         session.info.setdefault(NOTED, set()).update(noted)
+        session.info.setdefault(NOTED + "_entries", set()).update(entries)
         session.info[NOTED + "_checks"] = True
 
 
@@ -114,9 +121,12 @@ def _refresh_children(session: Session, _context) -> None:
         return
     children = session.info.pop(NOTED, set())
     conn = session.connection()
-    checks = [c.id for c in _checks_in([*session.new, *session.dirty]) if c.id is not None]
+    checks = {c.id for c in _checks_in([*session.new, *session.dirty]) if c.id is not None}
+    checks |= {i for i in session.info.pop(NOTED + "_entries", set()) if i is not None}
     if checks:
-        children |= set(conn.execute(sa.select(Link.person_id).where(
-            Link.entry_id.in_(checks), Link.role == LinkRole.SUBJECT.value, Link.person_id.is_not(None))).scalars())
+        children |= set(conn.execute(
+            sa.select(Link.person_id).join(WelfareCheck.__table__, WelfareCheck.__table__.c.id == Link.entry_id)
+            .where(Link.entry_id.in_(sorted(checks)), Link.role == LinkRole.SUBJECT.value,
+                   Link.person_id.is_not(None))).scalars())
     if children:
         refresh_children(conn, children)
