@@ -203,10 +203,10 @@ def breakdown(app, now: datetime) -> None:
             ("ASB by category and type", lambda s: counts.asb_breakdown(user, s)),
             ("patrol hours", lambda s: counts.patrol_hours(user, s)),
             ("hotspots 7 + 28 days", lambda s: [hotspots.hotspots(user, s.beat_ids, now=s.now, days=d) for d in (7, 28)]),
-            ("welfare due", lambda s: welfare.welfare_due(user, s.beat_ids, today=today)),
+            ("welfare due (25 listed, as the page)", lambda s: welfare.welfare_due(user, s.beat_ids, today=today, limit=25)),
             ("victims (3 figures)", lambda s: victims.victim_figures(user, s)),
             ("review backlog", lambda s: counts.review_backlog(user, s)),
-            ("street crime layer", lambda s: hotspots.street_crime_points(s.beat_ids, s)),
+            ("street crime layer", lambda s: hotspots.street_crime_map(s.beat_ids, s)),
         ):
             cells = []
             for beats in (frozenset({beat}), None):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import WELFARE_READERS
 from ..extensions import db
-from ..models import Entry, EntryKind, LinkRole, Person, User, WelfareCheck, WelfareLatest
+from ..models import Beat, Entry, EntryKind, LinkRole, Person, User, WelfareCheck, WelfareLatest
 from .scope import ENTRY, LINK, WELFARE, beats_clause, counted
 
 LATEST = WelfareLatest.__table__
@@ -83,7 +83,7 @@ def welfare_summary(user: User, beat_ids: set[int] | None, *, today: date,
     rows = rows[:limit]
     checks = {c.id: c for c in db.session.scalars(
         sa.select(WelfareCheck).where(WelfareCheck.id.in_([r.check_id for r in rows]))
-        .options(selectinload(WelfareCheck.spoc), selectinload(WelfareCheck.beat)))}
+        .options(selectinload(WelfareCheck.spoc), selectinload(WelfareCheck.beat).defer(Beat.boundary)))}
     people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_([r.child_id for r in rows])))}
     due = [WelfareDue(people[r.child_id], checks[r.check_id], r.next_visit_on, r.next_visit_on < today) for r in rows]
     return due, counts
