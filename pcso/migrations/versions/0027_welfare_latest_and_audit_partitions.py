@@ -4,7 +4,9 @@ welfare_latest: one row per child, the latest welfare check that is not a draft 
 keeps it on every flush), backfilled here from every check. PostgreSQL only: audit_event becomes a table
 partitioned by month of `at` (pcso/auditlog/partitions.py), its rows copied across, with a default partition,
 the months from its first event to three months ahead, the primary key (id, at), the same indexes,
-append-only triggers and the app role's grants. SQLite's audit_event is unchanged.
+append-only triggers and the app role's grants; and search_document.body_tsv keeps statistics on 10,000 lexemes
+(target 1000), so the planner's estimate of a word's matches is close enough for search to list 100,000+
+matches newest first (pcso/search/statements.py). SQLite's audit_event is unchanged.
 
 Revision ID: 0027
 Revises: 0026
@@ -26,6 +28,8 @@ down_revision = '0026'
 branch_labels = None
 depends_on = None
 
+TSV_STATISTICS = 1000
+
 
 def upgrade():
     op.create_table('welfare_latest',
@@ -44,12 +48,17 @@ def upgrade():
     bind = op.get_bind()
     rebuild_all(bind)
     if bind.dialect.name == "postgresql":
+        # the planner's estimate of a word's matches (search: newest first past 100,000) from 10,000 lexemes
+        op.execute(f"ALTER TABLE search_document ALTER COLUMN body_tsv SET STATISTICS {TSV_STATISTICS}")
+        op.execute("ANALYZE search_document")
         partitions.partition(bind, datetime.now(timezone.utc).date(),
                              app_role=os.environ.get("BEATBOOK_APP_ROLE", protection.DEFAULT_APP_ROLE))
 
 
 def downgrade():
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute("ALTER TABLE search_document ALTER COLUMN body_tsv SET STATISTICS -1")
     if bind.dialect.name == "postgresql" and partitions.is_partitioned(bind):
         partitions.unpartition(bind, app_role=os.environ.get("BEATBOOK_APP_ROLE", protection.DEFAULT_APP_ROLE))
     with op.batch_alter_table('welfare_latest', schema=None) as batch_op:
