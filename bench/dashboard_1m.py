@@ -13,7 +13,9 @@ the whole server time of the page) BENCH_RUNS times for each shape and prints p5
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/beatbook_dash1m .venv/bin/python bench/dashboard_1m.py
 
 BENCH_REUSE=1 keeps a database already generated with the same size and only measures; BENCH_ENTRIES and
-BENCH_RUNS as in search_1m.py. "Now" is the newest entry's time, so the 28 days always hold data.
+BENCH_RUNS as in search_1m.py; BENCH_BREAKDOWN=0 skips the per-figure timings. Beside wall time it prints the CPU
+time of each request (this process and the PostgreSQL backends serving it): on a busy machine the wall time
+includes waiting for a core, the CPU time does not. "Now" is the newest entry's time, so the 28 days always hold data.
 """
 from __future__ import annotations
 
@@ -185,7 +187,8 @@ def measure(app, dialect: str, now: datetime) -> None:
     for label, times, size, cpus in results:
         print(f"| {label} | {percentile(times, 50):.0f} | {percentile(times, 95):.0f} | {max(times):.0f} | "
               f"{percentile(cpus, 50):.0f} | {percentile(cpus, 95):.0f} | {size / 1024:.0f} KB |")
-    breakdown(app, now)
+    if os.environ.get("BENCH_BREAKDOWN", "1") != "0":
+        breakdown(app, now)
 
 
 _BACKENDS: list[int] = []
