@@ -23,6 +23,7 @@ from pcso.jobs.runner import start, submit
 from pcso.models import AuditAction, AuditEvent
 from pcso.timeutil import utcnow
 from tests.test_auditlog import behind_the_apps_back, cli, signing  # noqa: F401 (a fixture)
+from tests.test_migrations import blank_app, blank_url, flask_db  # noqa: F401 (fixtures)
 
 FAR = datetime(2091, 3, 14, 12, tzinfo=timezone.utc)  # a month no partition is made for
 
@@ -138,3 +139,29 @@ def test_events_over_several_partitions_seal_verify_and_betray_a_move(app, signi
     behind_the_apps_back(EVENTS.update().where(EVENTS.c.id == ids[0]).values(at=utcnow() - timedelta(minutes=1)))
     assert where(ids[0]) == partitions.month_name(utcnow().date())
     assert verify().event_ids("edited") == [ids[0]]
+
+
+def test_down_to_one_table_and_up_again_keeps_every_event(blank_app):  # noqa: F811
+    """0027's downgrade puts the rows back in one plain, append-only table; the upgrade partitions them again."""
+    flask_db(blank_app, "upgrade")
+    if db.engine.dialect.name != "postgresql":
+        return postgres_only()
+    months = (datetime(2025, 1, 15, tzinfo=timezone.utc), utcnow(), FAR)
+    with db.engine.begin() as conn:
+        for n, moment in enumerate(months):
+            conn.execute(EVENTS.insert().values(at=moment, action="view", object_type="entry", object_id=n, details={}))
+        before = conn.execute(sa.select(EVENTS.c.id, EVENTS.c.at).order_by(EVENTS.c.id)).all()
+    flask_db(blank_app, "downgrade", "0026")
+    with db.engine.connect() as conn:
+        assert not partitions.is_partitioned(conn)
+        assert conn.execute(sa.select(EVENTS.c.id, EVENTS.c.at).order_by(EVENTS.c.id)).all() == before
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM audit_event")
+    flask_db(blank_app, "upgrade")
+    with db.engine.connect() as conn:
+        assert partitions.is_partitioned(conn)
+        assert conn.execute(sa.select(EVENTS.c.id, EVENTS.c.at).order_by(EVENTS.c.id)).all() == before
+        placed = dict(conn.execute(sa.text("SELECT object_id, tableoid::regclass::text FROM audit_event")).all())
+    # the months from the first event to three ahead have partitions; 2091 is beyond them: the default one
+    assert placed == {0: "audit_event_y2025m01", 1: partitions.month_name(utcnow().date()), 2: partitions.DEFAULT}
