@@ -166,7 +166,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # empty feature packages (checked below) and what needs no other part of pcso
     ("foundation", tuple(f"pcso.{feature}" for feature in FEATURES)
      + ("pcso.timeutil", "pcso.config", "pcso.extensions", "pcso.replica", "pcso.database", "pcso.upsert", "pcso.strength", "pcso.numbers",
-        "pcso.auditlog.merkle", "pcso.auditlog.keys", "pcso.auditlog.protection", "pcso.auditlog.witness")),
+        "pcso.auditlog.merkle", "pcso.auditlog.keys", "pcso.auditlog.protection", "pcso.auditlog.partitions", "pcso.auditlog.witness")),
     ("geo", ("pcso.geo", "pcso.boundaries", "pcso.postcodes", "pcso.geocoder")),
     ("models", ("pcso.models", "pcso.models.*")),
     ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal", "pcso.ratelimit", "pcso.requestlog", "pcso.backup",

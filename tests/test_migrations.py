@@ -9,6 +9,7 @@ import os
 import sqlite3
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from pprint import pformat
 
@@ -19,6 +20,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import pcso
+from pcso.auditlog import partitions as audit_partitions_module
 from pcso.auditlog import protection as audit_protection
 from pcso.config import normalise_database_url
 from pcso.extensions import db
@@ -31,7 +33,7 @@ TABLES = {
     "entry_review", "entry_revision", "intelligence_report", "shift", "street_crime",
     "link", "location", "organisation", "patrol", "person", "school", "school_visit", "search_document", "user",
     "user_session", "rate_limit_counter", "api_token", "idempotency_key", "job", "photo", "saved_search", "held_submission", "risk_assessment",
-    "vehicle", "welfare_check", "audit_leaf", "audit_checkpoint",
+    "vehicle", "welfare_check", "welfare_latest", "audit_leaf", "audit_checkpoint",
     "retention_decision", "erased_record",
     "export_request", "entry_amendment",
     "case_review", "case_review_incident", "case_review_recommendation",
@@ -95,6 +97,15 @@ def backend_only_tables() -> set[str]:
 FTS_TABLES = {"sqlite": {f"{table}{shadow}" for table in ("search_fts", "person_fts", "vehicle_fts")
                          for shadow in ("", "_config", "_data", "_docsize", "_idx")},
               "postgresql": set()}
+def audit_partitions(dialect: str) -> set[str]:
+    """PostgreSQL: audit_event's default partition and this month's and the next three's (an empty log)."""
+    if dialect != "postgresql":
+        return set()
+    this_month = datetime.now(timezone.utc).date().replace(day=1)
+    return {"audit_event_default"} | {audit_partitions_module.month_name(audit_partitions_module.add_month(this_month, n))
+                                      for n in range(4)}
+
+
 FTS_TRIGGERS = {f"{table}_{event}" for table in ("search_document", "person_fts", "vehicle_fts")
                 for event in ("ai", "ad", "au")}
 
@@ -115,7 +126,7 @@ def test_migrations_upgrade_to_models_down_to_base_and_up_again(blank_app):
     flask_db(blank_app, "upgrade")
     assert table_names() == TABLES
     dialect = db.engine.dialect.name
-    assert backend_only_tables() == FTS_TABLES[dialect]
+    assert backend_only_tables() == FTS_TABLES[dialect] | audit_partitions(dialect)
     if dialect == "postgresql":
         assert backend_only_indexes() == {"ix_search_document_body_tsv", "ix_person_name_key_trgm",
                                           "ix_person_aliases_trgm", "ix_vehicle_vrm_trgm"}

@@ -357,6 +357,34 @@ def test_words_alone_are_counted_up_to_a_cap_and_said_so(app, monkeypatch):
     assert (event.details["results"], event.details["more"]) == (5, True)
 
 
+def test_words_matching_very_many_entries_are_listed_newest_first_on_postgresql(app, monkeypatch):
+    """Past NEWEST_FIRST_AT matches (the planner's estimate) PostgreSQL lists words alone newest first instead of
+    ranking every match; SQLite's FTS5 stays best first. The threshold is lowered here to the test's few entries."""
+    from pcso.search import statements
+
+    monkeypatch.setattr(statements, "NEWEST_FIRST_AT", 1)
+    author = factories.user(Role.PCSO, beats=[OLD_TRAFFORD])
+    best = make(AsbIncident, author, summary="Graffiti graffiti graffiti on the graffiti wall",
+                occurred_at=utcnow() - timedelta(days=9))
+    newer = [make(AsbIncident, author, summary=f"Graffiti tag {i}", occurred_at=utcnow() - timedelta(hours=i))
+             for i in range(3)]
+    reindex_entries()
+    db.session.commit()
+    found = search(author, SearchQuery(text="graffiti"))
+    ids = [r.entry.id for r in found.results]
+    order = soup(signed_in(app, author).post("/search", data={"q": "graffiti"}, follow_redirects=True)) \
+        .select_one("[data-testid=result-order]").get_text(" ", strip=True)
+    if db.engine.dialect.name == "postgresql":
+        assert statements.estimated_matches(SearchQuery(text="graffiti")) >= 1
+        assert found.is_newest_first and ids == [e.id for e in newer] + [best.id]
+        assert order.startswith("Newest first (too many entries match")
+    else:
+        assert not found.is_newest_first and ids[0] == best.id
+        assert order.startswith("Best matches first")
+    monkeypatch.setattr(statements, "NEWEST_FIRST_AT", 10**9)
+    assert not search(author, SearchQuery(text="graffiti")).is_newest_first  # few matches: best first
+
+
 # --- POLE records -------------------------------------------------------------------------------------
 
 def test_people_and_vehicles_found_by_name_and_partial_registration(world):

@@ -10,7 +10,8 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..timeutil import utcnow
-from . import keys, witness
+from . import keys, partitions, witness
+from .protection import app_role as protection_role
 from .sealing import CHECKPOINTS, TreeBroken, seal
 from .verify import verify
 
@@ -104,3 +105,22 @@ def verify_command(witness_path):
     if witness_path is not None:
         click.echo(f"Witness {witness_path.name}: {report.witnessed:,} checkpoint(s), all agree.")
     click.echo(f"Not yet sealed: {report.unsealed:,}.")
+
+
+@audit_cli.command("partitions")
+@click.option("--months", type=click.IntRange(0, 60), default=3, show_default=True,
+              help="Months ahead of this one to make partitions for.")
+def partitions_command(months):
+    """PostgreSQL: make audit_event's monthly partitions for this month and the next ones (cron, monthly)."""
+    with db.engine.begin() as conn:
+        if not partitions.is_partitioned(conn):
+            click.echo("audit_event is not partitioned here (SQLite, or not migrated to 0027): nothing to do.")
+            return
+        made, skipped = partitions.ensure_ahead(conn, utcnow().date(), months, app_role=protection_role())
+        names = partitions.partitions(conn)
+    for name in made:
+        click.echo(f"Made {name}.")
+    for month in skipped:
+        click.echo(f"{month:%Y-%m}: its events are already in {partitions.DEFAULT}; left there, no partition made.")
+    click.echo(f"audit_event has {len(names)} partitions, {names[0]} to {names[-2] if len(names) > 1 else names[0]}, "
+               f"and {partitions.DEFAULT}.")

@@ -14,6 +14,7 @@ module of the application calls it.
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,11 @@ def _pg_create(table: str) -> list[str]:
             f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"]
 
 
+def pg_triggers(table: str) -> list[str]:
+    """PostgreSQL: the statements that make `table` append-only (pcso/auditlog/partitions.py re-makes them)."""
+    return _pg_create(table)
+
+
 def install(conn: Connection) -> None:
     """Make the audit tables append-only (migration 0011)."""
     if conn.dialect.name == "postgresql":
@@ -100,6 +106,11 @@ def maintenance(conn: Connection) -> Iterator[None]:
         for table in TABLES:
             for sql in _sqlite_create(table):
                 conn.exec_driver_sql(sql)
+
+
+def app_role() -> str:
+    """The app's PostgreSQL role (BEATBOOK_APP_ROLE, default beatbook_app; docs/DEPLOY.md)."""
+    return os.environ.get("BEATBOOK_APP_ROLE", DEFAULT_APP_ROLE)
 
 
 def grant_app_role(conn: Connection, role: str = DEFAULT_APP_ROLE) -> bool:

@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import AsbType, Beat, Entry, EntryKind, EntryStatus, NsirCategory, PatrolMode, User
 from ..timeutil import to_london
-from .scope import ASB, ENTRY, PATROL, Scope, add_months, aware, counted, hours_between, in_period, list_url, utc_hour
+from .scope import (
+    ASB, ENTRY, PATROL, Scope, add_months, aware, beats_by_name, counted, hours_between, in_period, list_url, utc_hour,
+)
 
 
 # --- entries by kind over time ------------------------------------------------------------------------
@@ -170,7 +172,7 @@ def patrol_hours(user: User, scope: Scope) -> PatrolHours:
     for beat_id, mode, n, total in rows:
         mode = PatrolMode(mode)
         cells[beat_id][mode] = PatrolCell(float(total or 0), n, list_url(beat=beat_id, mode=mode.value, **common))
-    beats = {beat.id: beat for beat in db.session.scalars(sa.select(Beat).where(Beat.id.in_(list(cells))))}
+    beats = {beat.id: beat for beat in beats_by_name(cells)}
     table = []
     for beat_id, by_mode in cells.items():
         table.append((beats[beat_id], by_mode, sum(c.hours for c in by_mode.values()),

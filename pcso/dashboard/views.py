@@ -5,15 +5,14 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from ..access import DASHBOARD_VIEWERS, dashboard_beat_ids, require
-from ..beats.services import all_beats
 from ..case_reviews.queries import dashboard_block
 from ..database import writes_on_read
 from ..extensions import db
 from ..patrol_plans.measure import suggestion_measure
 from ..timeutil import to_london, utcnow
 from .forms import DashboardForm
-from .scope import Scope
-from .services import build_dashboard, record_dashboard_view
+from .scope import Scope, beats_by_name
+from .services import build_dashboard, commit_view
 
 bp = Blueprint("dashboard", __name__)
 
@@ -23,7 +22,7 @@ bp = Blueprint("dashboard", __name__)
 @writes_on_read
 def index():
     allowed = dashboard_beat_ids(current_user)  # None: every beat
-    beats = [b for b in all_beats() if allowed is None or b.id in allowed]
+    beats = beats_by_name(allowed)
     form = DashboardForm(request.args, beats=beats,
                          all_label="All beats" if allowed is None else "All my beats")
     if not form.validate():
@@ -37,7 +36,6 @@ def index():
     scope = Scope(frozenset(chosen) if chosen is not None else None, date_from, date_to, today, now)
     dashboard = build_dashboard(current_user, scope, beats)
     suggested = suggestion_measure(current_user, scope)  # pcso/patrol_plans: its own block
-    record_dashboard_view(scope, actor=current_user, dashboard=dashboard)
-    db.session.commit()
+    commit_view(scope, actor=current_user, dashboard=dashboard)
     return render_template("dashboard/index.html", form=form, dashboard=dashboard, beats=beats, suggested=suggested,
                            case_reviews=dashboard_block(current_user, scope.beat_ids, today))

@@ -25,7 +25,7 @@ jobs_cli = AppGroup("jobs", help="Background jobs: the worker, and running jobs 
 
 # The kinds a terminal may start (the others need a user: their pages start them). The imports take the server's
 # file paths (--file), and their options as --param name=value.
-TERMINAL_KINDS = ("audit_seal", "search_reindex", "retention_apply", "police_uk_import", "beats_import",
+TERMINAL_KINDS = ("audit_seal", "audit_partitions", "search_reindex", "retention_apply", "police_uk_import", "beats_import",
                   "schools_import")
 FILE_PARAMS = {"police_uk_import": "paths", "beats_import": "path", "schools_import": "path"}
 

@@ -6,6 +6,7 @@ and is idempotent (see pcso/jobs/__init__.py).
 - approved_export the download of an approved OFFICIAL-SENSITIVE export too large for the request, the same way
 - briefing_pdf   the printable shift briefing: the disclosure, then the PDF (fpdf2 outside any transaction)
 - audit_seal     seal the audit log (pcso/auditlog/sealing.py: one sealer at a time, a batch per transaction)
+- audit_partitions  PostgreSQL: make audit_event's partitions for the coming months (pcso/auditlog/partitions.py)
 - search_reindex rebuild entries' search text, a batch per transaction
 - retention_apply carry out recorded disposals, one transaction per record (pcso/retention/erase.py)
 - police_uk_import, beats_import, schools_import   the imports, each file checked whole before one transaction
@@ -18,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from ..auditlog import keys
+from ..auditlog import keys, partitions, protection
 from ..auditlog.sealing import seal
 from ..beats.services import import_beats
 from ..boundaries import BoundaryError, parse_boundaries
@@ -36,7 +37,7 @@ from ..models import Entry, RetentionDecision
 from ..schools.services import SchoolImportError, import_schools
 from ..retention.erase import DisposalRefused, carry_out, delete_files, pending_disposals
 from ..search.index import reindex_entries
-from ..timeutil import london_today, to_london
+from ..timeutil import london_today, to_london, utcnow
 from .runner import JobContext, JobFailed, job_kind
 
 
@@ -125,6 +126,17 @@ def audit_seal(ctx: JobContext) -> dict:
     if result.busy:
         raise JobFailed("Another sealer is at work: try again when it has finished.")
     return {"sealed": result.sealed, "tree_size": result.tree_size, "held_back": result.held_back}
+
+
+@job_kind("audit_partitions", label="Make the audit log's coming monthly partitions")
+def audit_partitions(ctx: JobContext, *, months: int = 3) -> dict:
+    """PostgreSQL: this month's and the next `months` months' partitions of audit_event (idempotent)."""
+    conn = db.session.connection()
+    if not partitions.is_partitioned(conn):
+        return {"made": [], "skipped": [], "partitioned": False}
+    made, skipped = partitions.ensure_ahead(conn, utcnow().date(), int(months), app_role=protection.app_role())
+    db.session.commit()
+    return {"made": made, "skipped": [m.isoformat() for m in skipped], "partitioned": True}
 
 
 @job_kind("search_reindex", label="Rebuild the search index")

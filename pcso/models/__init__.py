@@ -16,6 +16,7 @@ from .export_request import ExportRequest, ExportRequestStatus
 from .held import HeldSubmission
 from .idempotency import IdempotencyKey
 from .job import Job, JobState
+from .latest_check import WelfareLatest
 from .match_key import PersonMatchKey, VehicleMatchKey
 from .intel import HandlingCode, IntelAssessment, IntelligenceReport, SourceEvaluation
 from .patrol import Patrol, PatrolMode
@@ -40,7 +41,7 @@ __all__ = [
     "AuditAction", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "Beat", "BeatIndexVersion", "BeatPriority",
     "CaseReview", "CaseReviewIncident", "CaseReviewRecommendation", "CaseReviewState", "Entry", "EntryAmendment",
     "EntryReview", "ErasedRecord", "ExportRequest", "ExportRequestStatus", "HeldSubmission", "IdempotencyKey", "Job",
-    "JobState", "PersonMatchKey", "RateLimitCounter", "RecommendationStatus", "RetentionDecision",
+    "JobState", "WelfareLatest", "PersonMatchKey", "RateLimitCounter", "RecommendationStatus", "RetentionDecision",
     "RetentionDecisionType", "RiskAssessment", "SavedSearch", "TokenScope", "VehicleMatchKey",
     "EntryKind", "EntryRevision", "EntryStatus", "ExploitationIndicator", "InvolvementRole",
     "HandlingCode", "IntelAssessment", "IntelligenceReport", "SourceEvaluation", "Link", "LinkRole", "Location", "LocationSource", "NsirCategory", "Organisation", "OrganisationType", "Person",

@@ -132,6 +132,7 @@ class SearchPage:
     more_people: bool = False
     more_vehicles: bool = False
     is_capped: bool = False  # more than `total` (COUNT_CAP) match: words alone are counted only so far
+    is_newest_first: bool = False  # so many match that they are listed newest first, not by relevance
 
     @property
     def pages(self) -> int:

@@ -5,6 +5,8 @@ tests/test_migrations.py (so its compare_metadata agrees): one list, imported fr
 """
 from __future__ import annotations
 
+from ..auditlog.partitions import is_partition_name
+
 # SQLite: the FTS5 tables (entry text; trigrams of names and registrations) and their shadow tables.
 FTS_TABLES = ("search_fts", "person_fts", "vehicle_fts")
 # PostgreSQL: indexes on expressions and operator classes the models cannot declare portably.
@@ -14,7 +16,9 @@ BACKEND_ONLY_INDEXES = frozenset({"ix_search_document_body_tsv", "ix_person_name
 
 
 def is_backend_only_table(name: str | None) -> bool:
-    return bool(name) and any(name == table or name.startswith(table + "_") for table in FTS_TABLES)
+    """FTS5's tables (SQLite), and audit_event's monthly partitions (PostgreSQL, pcso/auditlog/partitions.py)."""
+    return bool(name) and (any(name == table or name.startswith(table + "_") for table in FTS_TABLES)
+                           or is_partition_name(name))
 
 
 # PostgreSQL: the stored tsvector of search_document.body (a generated column).

@@ -24,23 +24,24 @@ from .index import MARK_CLOSE, MARK_OPEN
 from .query import PER_PAGE, SearchPage, SearchQuery, SearchResult
 from .records import matching_people, matching_vehicles, people_in
 from .statements import (
-    COUNT_CAP, REGCONFIG, dialect_name, fts_query, pg_tsquery, ring_entry_ids, statements, walk_statements,
-    walks_in_rank_order,
+    COUNT_CAP, REGCONFIG, dialect_name, fts_query, newest_first, pg_tsquery, ring_entry_ids, statements,
+    walk_statements, walks_in_rank_order,
 )
 
 
 def search(user: User, query: SearchQuery) -> SearchPage:
     """One page of the entries `user` may see that match `query`, best first, and the POLE records found."""
     page = max(query.page, 1)
-    capped = False
+    capped = newest = False
     if walks_in_rank_order(query):
+        newest = newest_first(query)
         _, count_statement = walk_statements(user, query)
         total = db.session.scalar(count_statement) or 0
         capped, total = total > COUNT_CAP, min(total, COUNT_CAP)
         page = min(page, max(1, math.ceil(total / PER_PAGE)))
         wanted = min(PER_PAGE, total - (page - 1) * PER_PAGE)
-        for head in (page * PER_PAGE * 8 + 1_000, None):
-            page_statement, _ = walk_statements(user, query, head)
+        for head in (None,) if newest else (page * PER_PAGE * 8 + 1_000, None):
+            page_statement, _ = walk_statements(user, query, head, newest=newest)
             rows = db.session.execute(page_statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
             if len(rows) >= wanted:
                 break
@@ -71,7 +72,8 @@ def search(user: User, query: SearchQuery) -> SearchPage:
     people, more_people = matching_people(user, query)
     vehicles, more_vehicles = matching_vehicles(user, query)
     return SearchPage(criteria=query, results=results, total=total, page=page, people=people, vehicles=vehicles,
-                      more_people=more_people, more_vehicles=more_vehicles, is_capped=capped)
+                      more_people=more_people, more_vehicles=more_vehicles, is_capped=capped,
+                      is_newest_first=newest)
 
 
 def record_search(page: SearchPage, *, actor: User) -> None:

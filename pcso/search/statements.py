@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -214,6 +215,27 @@ def statements(user: User, query: SearchQuery, ring_ids: list[int] | None = None
 
 
 COUNT_CAP = 1_000
+NEWEST_FIRST_AT = 100_000  # PostgreSQL: words alone matching more (the planner's estimate) are shown newest first
+
+
+def estimated_matches(query: SearchQuery) -> int:
+    """PostgreSQL: the planner's estimate of the documents matching the words, from body_tsv's statistics (its
+    most common lexemes; migration 0027 keeps 10,000 of them, statistics target 1000). About a millisecond,
+    where counting the matches would read them all."""
+    document = SearchDocument.__table__
+    statement = sa.select(sa.literal(1)).select_from(document).where(
+        _PG_VECTOR.op("@@")(pg_tsquery(fts_query(query))))
+    plan = db.session.execute(_Explain(statement)).scalars().first() or ""
+    found = re.search(r" rows=(\d+) ", plan)
+    return int(found.group(1)) if found else 0
+
+
+def newest_first(query: SearchQuery) -> bool:
+    """Words alone, on PostgreSQL, matching 100,000 entries or more: ranking them all by relevance (ts_rank_cd
+    reads every match's vector) took seconds at ten million entries, so the page lists the newest matches
+    instead, read in date order from ix_entry_occurred_at until the page is full. SQLite's FTS5 keeps its
+    ranks in the index and stays best first."""
+    return walks_in_rank_order(query) and dialect_name() == "postgresql" and estimated_matches(query) >= NEWEST_FIRST_AT
 
 
 def walks_in_rank_order(query: SearchQuery) -> bool:
@@ -221,7 +243,8 @@ def walks_in_rank_order(query: SearchQuery) -> bool:
     return query.has_text and not query.has_filters
 
 
-def walk_statements(user: User, query: SearchQuery, head: int | None = None) -> tuple[sa.Select, sa.Select]:
+def walk_statements(user: User, query: SearchQuery, head: int | None = None,
+                    newest: bool = False) -> tuple[sa.Select, sa.Select]:
     """(page statement, capped count statement) for words alone.
 
     The database ranks every match anyway (the bare full-text query does no less), but the access
@@ -241,6 +264,9 @@ def walk_statements(user: User, query: SearchQuery, head: int | None = None) -> 
         ranked = (ranked.limit(head) if head else ranked.offset(0)).subquery("ranked")
         page = sa.select(ranked.c.id).select_from(ranked.join(Entry, Entry.id == ranked.c.id)).where(visible) \
             .order_by(ranked.c.rank.desc(), ranked.c.id.desc())
+        if newest:  # see newest_first()
+            page = sa.select(Entry.id.label("id")).select_from(document.join(Entry, Entry.id == document.c.entry_id)) \
+                .where(matches, visible).order_by(Entry.occurred_at.desc(), Entry.id.desc())
         some = sa.select(sa.literal(1)).select_from(document.join(Entry, Entry.id == document.c.entry_id)) \
             .where(matches, visible).limit(COUNT_CAP + 1).subquery("some")
     else:
