@@ -14,21 +14,16 @@ from pcso.extensions import db
 from pcso.models import AuditEvent, Beat, Entry, Role, User, Vehicle
 from pcso.pole.services import vehicle_for
 from tests import factories
-from tests.conftest import migrated_app
+from tests.test_database_busy import busy_app  # noqa: F401 (a fixture)
 from tests.factories import asb_form, signed_in
 
 pytestmark = pytest.mark.usefixtures("memoised_hashing")
 
 
 @pytest.fixture
-def lock_app(tmp_path):
-    """An app on its own SQLite file that waits only 50 ms for the write lock."""
-    path = tmp_path / "lock.sqlite"
-    app = migrated_app(path, SQLITE_BUSY_TIMEOUT_MS=50)
-    with app.app_context():
-        yield app, path
-        db.session.remove()
-        db.engine.dispose()
+def lock_app(busy_app):
+    """An app on its own SQLite file that waits only 50 ms for the write lock (tests/test_database_busy.py)."""
+    return busy_app
 
 
 @pytest.fixture

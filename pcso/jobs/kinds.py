@@ -61,14 +61,7 @@ def list_export(ctx: JobContext, *, filters: dict, fmt: str, purpose: str, recip
     stream = export_stream(fmt, clauses, summary, event=event, actor=ctx.actor, purpose=purpose,
                            recipient=recipient, filters=entry_filter, description=description)
     db.session.commit()  # the disclosure is on record before a byte is written
-    path = ctx.output(export_filename(fmt, london_today()), FORMATS[fmt].mimetype)
-    written = 0
-    with reads_only(), path.open("wb") as out:  # the long read takes no write lock (SQLite)
-        for chunk in stream:
-            out.write(chunk)
-            written += chunk.count(b"\n")
-            ctx.progress(min(written, summary.count), summary.count, "Writing the file")
-        db.session.rollback()
+    _write_file(ctx, stream, fmt, total=summary.count)
     return {"rows": summary.count, "format": fmt, "audit_event": event.id}
 
 
