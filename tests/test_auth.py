@@ -30,7 +30,7 @@ def cookie_session(browser) -> dict:
 
 
 def events(action: AuditAction) -> list[AuditEvent]:
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def sessions_of(person: User) -> list[UserSession]:

@@ -28,7 +28,7 @@ def officer(app):
 
 
 def audit_events(action, **where):
-    rows = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+    rows = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
     return [row for row in rows if all(row.details.get(k) == v for k, v in where.items())]
 
 
