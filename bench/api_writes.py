@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.concurrent_writes import ROOT, VENV_BIN, gunicorn, pct, scratch_database  # noqa: E402
+from bench.concurrent_writes import ROOT, VENV_BIN, gunicorn, pct, run_threads, scratch_database  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 WRITERS = int(os.environ.get("BENCH_WRITERS", "8"))
@@ -106,13 +106,7 @@ def run(base: str, url: str, tokens: list[str]) -> int:
                     times.append(seconds)
                     outcomes[str(outcome)] = outcomes.get(str(outcome), 0) + 1
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_threads(writer, WRITERS)
 
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as conn:

@@ -89,6 +89,17 @@ class Browser:
             raise RuntimeError(f"login as {collar} failed (HTTP {status})")
 
 
+def run_threads(target, count: int) -> float:
+    """`count` threads running target(n), started together: the seconds until the last has finished."""
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if len(values) > 1 else 0.0
 
@@ -215,13 +226,7 @@ def compare(base: str, floor_base: str, url: str, env: dict) -> int:
                     if str(status) == good:
                         acknowledged[path].append(key)
 
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        elapsed = run_threads(writer, WRITERS)
         cpu = server_cpu(floor_base if path == "floor" else base) - cpu_before
         return {"rate": len(times) / elapsed, "p50": pct(times, 50), "p99": pct(times, 99),
                 "cpu_ms": cpu / max(len(times), 1) * 1000, "outcomes": outcomes}
