@@ -477,8 +477,8 @@ def zlib_text(document: bytes) -> bytes:
     while (start := document.find(b"stream\n", start)) != -1:
         start += len(b"stream\n")
         end = document.find(b"endstream", start)
-        try:
-            out.append(zlib.decompress(document[start:end].rstrip(b"\r\n")))
+        try:  # a decompressor stops at the end of the zlib stream: the EOL before endstream is left over
+            out.append(zlib.decompressobj().decompress(document[start:end]))
         except zlib.error:
             pass
         start = end

@@ -117,7 +117,7 @@ def inflated(document: bytes) -> bytes:
     out = []
     for match in re.finditer(rb"stream\r?\n(.*?)endstream", document, re.DOTALL):
         try:
-            out.append(zlib.decompress(match.group(1).rstrip(b"\r\n")))
+            out.append(zlib.decompressobj().decompress(match.group(1)))  # the EOL before endstream is left over
         except zlib.error:
             out.append(match.group(1))
     return b"".join(out)
