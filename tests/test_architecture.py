@@ -172,7 +172,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("pcso.queries", "pcso.access", "pcso.audit", "pcso.web", "pcso.assets", "pcso.pdf", "pcso.seal", "pcso.ratelimit", "pcso.requestlog", "pcso.backup",
               "pcso.auditlog.events", "pcso.auditlog.sealing", "pcso.auditlog.verify",
               "pcso.retention.rules", "pcso.retention.dates", "pcso.retention.tombstones", "pcso.case_reviews.rules",
-              "pcso.jobs.runner")),
+              "pcso.jobs.runner", "pcso.jobs.registry")),
     ("places and people", ("pcso.photos.images", "pcso.photos.storage", "pcso.photos.uploads", "pcso.account.forms", "pcso.admin.services", "pcso.api.tokens", "pcso.auth.forms", "pcso.auth.services", "pcso.auth.totp", "pcso.auth.lockout", "pcso.auth.flow", "pcso.auth.enrolment", "pcso.beats.services", "pcso.beats.offline_pack", "pcso.schools.*",
                            "pcso.context.*")),
     ("entry kinds", ("pcso.entries.registry", "pcso.entries.kinds", "pcso.entries.kinds.*", "pcso.entries.data",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from pcso.extensions import db
-from pcso.jobs import runner
+from pcso.jobs import registry, runner
 from pcso.jobs import runner as jobs
 from pcso.models import AuditAction, AuditEvent, Job, JobState, Role
 from pcso.timeutil import utcnow
@@ -261,12 +262,68 @@ def test_with_redis_down_the_job_waits_and_the_page_still_answers(app, sergeant)
     assert restarted == 1 and only_job().state == JobState.DONE
 
 
+def ended_process() -> str:
+    """The owner string of a process of this host that has ended (a work-horse RQ's worker saw killed)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()[:60]}:{child.pid}"
+
+
 def test_a_job_whose_last_attempt_died_while_running_is_run_again_when_redelivered(app, sergeant):
     """RQ's retry after a killed work-horse redelivers the job while its row still says running."""
     job = jobs.submit("briefing_pdf", {"purpose": PURPOSE, "recipient": RECIPIENT}, actor=sergeant)
-    job.state, job.attempts, job.heartbeat_at = JobState.RUNNING, 1, utcnow()
+    job.state, job.attempts, job.heartbeat_at, job.owner = JobState.RUNNING, 1, utcnow(), ended_process()
     db.session.commit()
     assert runner.perform(job.id) is None and only_job().state == JobState.DONE and only_job().attempts == 2
+    assert only_job().owner == f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+@pytest.mark.parametrize("owner", ["this process", "another host"])
+def test_a_second_copy_of_a_running_job_waits_for_the_live_attempt(app, sergeant, owner):
+    """A job sent twice (Redis had forgotten it, then the first copy turned up) while an attempt is alive: the
+    second copy runs nothing; only a silent attempt on another host is run again, by the reaper."""
+    job = jobs.submit("briefing_pdf", {"purpose": PURPOSE, "recipient": RECIPIENT}, actor=sergeant)
+    job.state, job.attempts, job.heartbeat_at = JobState.RUNNING, 1, utcnow()
+    job.owner = f"{socket.gethostname()[:60]}:{os.getpid()}" if owner == "this process" else "worker-2.force:4242"
+    db.session.commit()
+    assert runner.perform(job.id) is None
+    assert (only_job().state, only_job().attempts, len(disclosures())) == (JobState.RUNNING, 1, 0)
+    db.session.execute(sa.update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    assert runner.reap() == ((0, 0) if owner == "this process" else (1, 0))  # alive here: a long step, not dead
+    assert only_job().state == (JobState.RUNNING if owner == "this process" else JobState.DONE)
+
+
+def test_two_workers_sent_one_job_at_once_run_it_once(app, sergeant, monkeypatch):
+    runs = []
+    monkeypatch.setitem(registry._KINDS, "counted", registry.Kind("counted", lambda job: runs.append(1), "Counted"))
+    job_id = jobs.submit("counted", {}, actor=sergeant).id
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # (SQLite: a job's transaction takes the write lock at its start,
+        both_read = threading.Barrier(2, timeout=10)  # so the second worker reads after the first has claimed)
+        this_attempt = runner._this_attempt
+
+        def after_both_have_read():  # called as each builds its claim, after reading the job as queued
+            both_read.wait()
+            return this_attempt()
+
+        monkeypatch.setattr(runner, "_this_attempt", after_both_have_read)
+    states = []
+
+    def worker():
+        with app.app_context():
+            try:
+                states.append(runner.run_job(job_id))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(states) == 2 and JobState.DONE in states and set(states) <= {JobState.DONE, JobState.RUNNING}
+    assert runs == [1] and only_job().attempts == 1  # the other saw the claim (running) or the end (done)
 
 
 def test_the_worker_process_runs_queued_jobs_from_redis(tmp_path, redis_url):

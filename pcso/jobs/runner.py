@@ -29,11 +29,11 @@ import json
 import logging
 import os
 import secrets
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from flask import Flask, current_app, g
 from ..extensions import db
 from ..models import Job, JobState, User
 from ..timeutil import utcnow
+from .registry import Kind, job_kind, kind_label, registered_kinds  # noqa: F401 (the kinds are registered here)
 
 log = logging.getLogger(__name__)
 
@@ -55,34 +56,6 @@ _forked_worker = False  # set by `flask jobs worker`: each job runs in a fork, w
 
 class JobFailed(Exception):
     """A failure to tell the user in so many words (the message is shown): not retried."""
-
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    fn: Callable[..., dict | None]
-    label: str
-
-
-_KINDS: dict[str, Kind] = {}
-
-
-def job_kind(name: str, *, label: str):
-    def register(fn):
-        _KINDS[name] = Kind(name=name, fn=fn, label=label)
-        return fn
-    return register
-
-
-def registered_kinds() -> dict[str, Kind]:
-    """The kinds registered so far: pcso/jobs/kinds.py registers the app's when imported (by the views and the
-    commands, so every app process and worker has them)."""
-    return _KINDS
-
-
-def kind_label(name: str) -> str:
-    kind = registered_kinds().get(name)
-    return kind.label if kind else name
 
 
 # --- submitting and starting ------------------------------------------------------------------------
@@ -252,8 +225,9 @@ def run_job(job_id: str, *, raise_errors: bool = False) -> JobState | None:
         log.warning("job %s: no such job", job_id)
         return None
     limit = current_app.config["JOB_MAX_ATTEMPTS"]
-    if job.state == JobState.DONE or (job.state == JobState.FAILED and job.attempts >= limit):
-        return job.state
+    if job.state == JobState.DONE or (job.state == JobState.FAILED and job.attempts >= limit) or (
+            job.state == JobState.RUNNING and _attempt_alive(job.owner) is not False and not is_stale(job)):
+        return job.state  # done, or a live attempt has it (a second copy of it on the queue waits its end)
     if job.attempts >= limit:  # its last attempt died (running or queued again): no more
         _fail(job_id, "The job stopped before it finished, too many times.", final=True)
         return JobState.FAILED
@@ -262,9 +236,16 @@ def run_job(job_id: str, *, raise_errors: bool = False) -> JobState | None:
     if kind is None or (job.requested_by_id is not None and (actor is None or not actor.is_active)):
         _fail(job_id, "This job can no longer run." if kind else f"Unknown job kind {job.kind}.", final=True)
         return JobState.FAILED
-    now = utcnow()
-    job.state, job.attempts, job.started_at, job.heartbeat_at = JobState.RUNNING, job.attempts + 1, now, now
-    job.error, job.done, job.finished_at = None, 0, None
+    now = utcnow()  # claimed by one UPDATE on what was read: of two workers sent the job at once, one wins
+    claimed = db.session.execute(sa.update(Job).where(Job.id == job_id, Job.state == job.state,
+                                                      Job.attempts == job.attempts).values(
+        state=JobState.RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now, error=None, done=0,
+        finished_at=None, owner=_this_attempt()).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(job)
+    if not claimed:
+        state = job.state
+        db.session.rollback()
+        return state
     params, attempt = dict(job.params or {}), job.attempts
     context = JobContext(job, actor)  # plain values, read before the commit (after it they would be read again)
     db.session.commit()
@@ -296,6 +277,25 @@ def run_job(job_id: str, *, raise_errors: bool = False) -> JobState | None:
 
 # --- the dead and the expired -------------------------------------------------------------------------
 
+def _this_attempt() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def _attempt_alive(owner: str | None) -> bool | None:
+    """Whether the process an attempt runs in is alive: known only on this host (RQ retries a killed
+    work-horse's job at once, from its parent). Elsewhere, or unknown: None, and only a stale heartbeat tells."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname()[:60] or not pid.isascii() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def is_stale(job: Job) -> bool:
     if job.state != JobState.RUNNING:
         return False
@@ -314,6 +314,8 @@ def reap(*, queued_after: timedelta | None = None) -> tuple[int, int]:
                                .with_for_update(skip_locked=True)).all()
     again, failed = [], 0
     for job in stale:
+        if _attempt_alive(job.owner):  # silent, but its process is alive (a long step): not run twice at once
+            continue
         if job.attempts < current_app.config["JOB_MAX_ATTEMPTS"]:
             job.state, job.message = JobState.QUEUED, "Starting again: the last attempt stopped"
             again.append(job.id)
@@ -342,7 +344,7 @@ def _unknown_to_redis(job_ids: list[str]) -> list[str]:
 
 def resend_lost(*, older_than: timedelta = RESEND_AFTER) -> int:
     """rq: jobs queued in the database that Redis does not know (asked for while Redis was down, or it restarted
-    empty) are sent again; one Redis knows waits its turn (sent twice it could run twice at once). How many sent."""
+    empty) are sent again; one Redis knows waits its turn (sent twice, the second copy would run nothing). How many."""
     if mode() != "rq":
         return 0
     waiting = list(db.session.scalars(sa.select(Job.id).where(Job.state == JobState.QUEUED,

@@ -54,6 +54,7 @@ class Job(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # progress or a beat, while running
+    owner: Mapped[str | None] = mapped_column(sa.String(80))  # "host:pid" of the attempt running it
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # counts and the like, for the page and CLI
     file_key: Mapped[str | None] = mapped_column(sa.String(80))  # under JOBS_DIR; random, never a user's input
