@@ -5,6 +5,11 @@ users, then runs WRITERS threads that each sign in and log ASB incidents through
 (CSRF and all), while READERS threads page through "My entries" and a beat page. At the end
 it counts the rows in the database and prints throughput, latency percentiles and any losses.
 
+First (BENCH_ROUNDS), alternating rounds against the floor (bench/write_floor.py, a bare endpoint doing one
+durable insert, served by a second gunicorn with the same workers): the floor, a signed-in request of the app
+that writes nothing (`noop`: the session, the user and the CSRF token, what every request pays), the ASB form
+and the JSON API create; each printed as a share of the floor, with server CPU per request.
+
     .venv/bin/python bench/concurrent_writes.py                       # SQLite in a temp dir
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/concurrent_writes.py
 
@@ -195,7 +200,8 @@ def form_fields(n: int, i: int, token: str) -> dict:
 
 
 def compare(base: str, floor_base: str, url: str, env: dict) -> int:
-    """ROUNDS rounds of: the floor, the app's form, the app's JSON API, each WRITERS threads x PER_ROUND writes."""
+    """ROUNDS rounds of: the floor, a signed-in request that writes nothing (the app's own floor), the app's form,
+    the app's JSON API, each WRITERS threads x PER_ROUND requests."""
     from bench.api_writes import COLLARS, MAKE_TOKENS, body, post
     tokens = subprocess.run([str(VENV_BIN / "python"), "-c", MAKE_TOKENS.format(collars=COLLARS)], cwd=ROOT,
                             env=env, check=True, capture_output=True, text=True).stdout.split()
@@ -205,13 +211,16 @@ def compare(base: str, floor_base: str, url: str, env: dict) -> int:
         browser.login(*LOGINS[n % len(LOGINS)])
         browsers.append((browser, browser.token("/asb-incidents/new")))
     floors = [Browser(floor_base) for _ in range(WRITERS)]
-    acknowledged: dict[str, list[str]] = {"floor": [], "form": [], "api": []}
+    acknowledged: dict[str, list[str]] = {"floor": [], "noop": [], "form": [], "api": []}
 
     def send(path: str, n: int, i: int) -> tuple[str, int, str]:
         if path == "floor":
             fields = form_fields(n, i, "")
             status, _, _ = floors[n].request("/floor", fields)
             return fields["client_key"], status, "302"
+        if path == "noop":  # signed in, writes nothing: what any request of the app costs before its work
+            status, _, _ = browsers[n][0].request("/api/v1/csrf-token")
+            return "", status, "-"
         if path == "form":
             browser, token = browsers[n]
             fields = form_fields(n, i, token)
@@ -241,9 +250,9 @@ def compare(base: str, floor_base: str, url: str, env: dict) -> int:
         return {"rate": len(times) / elapsed, "p50": pct(times, 50), "p99": pct(times, 99),
                 "cpu_ms": cpu / max(len(times), 1) * 1000, "outcomes": outcomes}
 
-    results: dict[str, list[dict]] = {"floor": [], "form": [], "api": []}
+    results: dict[str, list[dict]] = {"floor": [], "noop": [], "form": [], "api": []}
     for _ in range(ROUNDS):
-        for path in ("floor", "form", "api"):
+        for path in results:
             results[path].append(one_round(path))
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as conn:
@@ -254,10 +263,11 @@ def compare(base: str, floor_base: str, url: str, env: dict) -> int:
     print(f"backend {url.split(':', 1)[0]}, gunicorn workers {WORKERS}, writer threads {WRITERS}, "
           f"{PER_ROUND} writes per thread per round, {ROUNDS} rounds alternating")
     floor_rate = statistics.mean(r["rate"] for r in results["floor"])
-    for path in ("floor", "form", "api"):
+    for path in results:
         rounds = results[path]
         rate = statistics.mean(r["rate"] for r in rounds)
-        print(f"  {path:5}: {rate:6.0f} writes/s ({100 * rate / floor_rate:5.1f} % of the floor; rounds "
+        print(f"  {path:5}: {rate:6.0f} {'requests' if path == 'noop' else 'writes'}/s "
+              f"({100 * rate / floor_rate:5.1f} % of the floor; rounds "
               f"{', '.join(str(round(r['rate'])) for r in rounds)}), "
               f"p50 {statistics.mean(r['p50'] for r in rounds):.0f} ms, p99 {max(r['p99'] for r in rounds):.0f} ms, "
               f"server CPU {statistics.mean(r['cpu_ms'] for r in rounds):.1f} ms/write, "

@@ -116,6 +116,18 @@ def main() -> int:
             "asb_type": "noise", "description": "Loud music from a car.", "vehicles": [{"vrm": "MA19 XKE"}]})
         assert answer.status_code == 201, (answer.status_code, answer.get_data(as_text=True)[:300])
 
+    def no_op(_i: int):  # a signed-in request that does nothing: the session, the user, the CSRF token
+        answer = client.get("/api/v1/csrf-token")
+        assert answer.status_code == 200, answer.status_code
+
+    for _ in range(20):
+        no_op(0)
+    cpu = time.process_time()
+    for i in range(N):
+        no_op(i)
+    print(f"\n== a signed-in request doing nothing (GET /api/v1/csrf-token): "
+          f"{(time.process_time() - cpu) / N * 1000:.1f} ms CPU (both sides of the test client)")
+
     for name, send in (("form", form), ("api", api)):
         send(-1)  # warm: first-request caches
         counter.show = True  # BENCH_SHOW_SQL=1: the statements of one submission
