@@ -15,6 +15,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from flask import current_app
 
 from .. import audit
@@ -76,7 +77,8 @@ def start_session(user: User) -> str:
 
 def load_session_user(token: str) -> User | None:
     """The user behind a session token, if the session is still live. Commits its own touch."""
-    record = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token)))
+    record = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token))
+                               .options(orm.joinedload(UserSession.user)))  # one statement for both
     if record is None or record.ended_at is not None:
         return None
     now = utcnow()
