@@ -13,10 +13,10 @@ from pcso.entries.schema import load_entry_input
 from pcso.entries.services import log_entry, submit_entry, update_entry
 from pcso.extensions import db
 from pcso.models import (
-    AmendmentStatus, AssessmentKind, AuditAction, AuditEvent, Entry, EntryAmendment, EntryKind, EntryReview,
-    EntryRevision, ErasedRecord, ExportRequest, HeldSubmission, IdempotencyKey, IntelligenceReport, Link, Person,
-    Photo, RetentionDecision, RetentionDecisionType, ReviewDecision, RiskAssessment, RiskLevel, Role,
-    SearchDocument, StreetCrime, Vehicle, name_key,
+    AmendmentStatus, AssessmentKind, AuditAction, AuditEvent, CaseReview, CaseReviewIncident, Entry, EntryAmendment,
+    EntryKind, EntryReview, EntryRevision, ErasedRecord, ExportRequest, HeldSubmission, IdempotencyKey,
+    IntelligenceReport, Link, Person, Photo, RetentionDecision, RetentionDecisionType, ReviewDecision, RiskAssessment,
+    RiskLevel, Role, SearchDocument, StreetCrime, Vehicle, name_key,
 )
 from pcso.pole.services import merge_people
 from pcso.retention.services import record_decision
@@ -309,3 +309,34 @@ def test_a_disposed_patrols_entries_stay_and_new_records_never_take_an_erased_id
     fresh = factories.patrol(author)
     db.session.commit()
     assert fresh.id > last.id
+
+
+def test_a_case_review_victim_is_disposed_of_with_their_case_reviews(app):
+    """The application is about the victim throughout (applicant, reasons told, outcome): it goes with them. An
+    incident disposed of that was the victim's last link takes them, and so their case review, with it."""
+    from tests.test_case_reviews import BEAT, apply, complaints
+    officer = factories.user(Role.PCSO, beats=[BEAT])
+    admin = factories.user(Role.ADMIN)
+    victim, lonely = factories.person("Vera Victim"), factories.person("Lena Alone")
+    review = apply(officer, victim, complaints(officer, victim))
+    (only_incident,) = complaints(officer, lonely, days_ago=(5,))
+    second = apply(officer, lonely, [only_incident])  # below the threshold: decided not met, still on record
+    db.session.commit()
+    review_id, second_id, victim_id = review.id, second.id, victim.id
+    _decide("person", victim, admin)
+    _decide("entry", only_incident, admin)
+    result = _run(app, "--apply")
+    assert result.exit_code == 0, result.output
+    assert db.session.get(Person, victim_id) is None and db.session.get(Person, lonely.id) is None
+    assert _count(CaseReview) == 0 and _count(CaseReviewIncident) == 0
+    for gone in (review_id, second_id):
+        assert db.session.scalar(sa.select(ErasedRecord).where(ErasedRecord.record_type == "case_review",
+                                                               ErasedRecord.record_id == gone)) is not None
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.ERASE,
+                                                              AuditEvent.object_type == "case_review",
+                                                              AuditEvent.object_id == gone))
+        assert event is not None and "Vera" not in str(event.details) and "Lena" not in str(event.details)
+    erased = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.ERASE,
+                                                           AuditEvent.object_type == "person",
+                                                           AuditEvent.object_id == victim_id))
+    assert erased.details["case_reviews"] == 1

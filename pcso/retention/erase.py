@@ -8,7 +8,7 @@ API's stored answers about it; entries that pointed at it (logged on a
 patrol, raised from it) lose the pointer with a revision; POLE records it leaves with no link at all are
 erased with it (and the records merged into them). For a POLE record: its links (each entry reindexed,
 with a revision), the amendments of those entries (their posted form may name it), a person's risk
-assessments, the records merged into it, and itself. Export requests keep their filter, which may hold a
+assessments and the ASB Case Reviews they are the victim in, the records merged into it, and itself. Export requests keep their filter, which may hold a
 person's id, never a name (docs/RETENTION.md). Street-crime context and audit events are not
 touched. Each record erased leaves an ErasedRecord (metadata only) and an `erase` audit event.
 The caller commits once per decision: a failure rolls back and leaves the record whole.
@@ -21,7 +21,7 @@ from .. import audit
 from ..entries.revisions import add_revision, snapshot
 from ..extensions import db
 from ..models import (
-    AuditAction, Entry, EntryAmendment, ErasedRecord, HeldSubmission, IdempotencyKey, IntelligenceReport, Link,
+    AuditAction, CaseReview, Entry, EntryAmendment, ErasedRecord, HeldSubmission, IdempotencyKey, IntelligenceReport, Link,
     RetentionDecision, RetentionDecisionType, RiskAssessment, SearchDocument, User,
 )
 from ..photos.storage import THUMB, photo_store
@@ -85,6 +85,7 @@ def _erase_pole(record, decision: RetentionDecision, *, actor: User, why: str, *
         if record_type == "person":  # their risk assessments, on whatever incident (the level and outcome)
             counts["risk_assessments"] = db.session.execute(sa.delete(RiskAssessment).where(
                 RiskAssessment.person_id == item.id)).rowcount
+            counts["case_reviews"] = _erase_case_reviews(item, decision, actor=actor)
         revision = item.revision  # the last one the create/update/combine events named
         db.session.delete(item)
         db.session.flush()
@@ -93,6 +94,20 @@ def _erase_pole(record, decision: RetentionDecision, *, actor: User, why: str, *
                      **why_details, **counts)
         erased.append((record_type, item.id))
     return erased
+
+
+def _erase_case_reviews(victim, decision: RetentionDecision, *, actor: User) -> int:
+    """The ASB Case Reviews the person is the victim in: about them throughout (the applicant, the reasons told,
+    the outcome), so erased with them, each with a tombstone and an erase event. How many."""
+    reviews = list(db.session.scalars(sa.select(CaseReview).where(CaseReview.victim_id == victim.id)))
+    for review in reviews:
+        counts = {"incidents": len(review.incidents), "recommendations": len(review.recommendations)}
+        db.session.delete(review)  # its incidents and recommendations with it
+        db.session.flush()
+        _tombstone("case_review", review, decision, beat_id=review.beat_id, created_month=_month(review.recorded_at))
+        audit.erased("case_review", review.id, actor=actor, decision_id=decision.id, why="victim",
+                     victim=victim.id, state=review.state.value, **counts)
+    return len(reviews)
 
 
 def _is_orphan(record) -> bool:
