@@ -202,3 +202,27 @@ def test_eligibility_on_the_dashboard_uses_the_areas_threshold(app, world, rules
     assert "(some beats differ)" in page.select_one("#case-review").get_text()
     record = page.select_one(f"[data-testid=case-review] li[data-person-id='{pair.id}'] [data-testid=record-application]")
     assert record["href"] == f"/case-reviews/new?person={pair.id}"
+
+
+def test_a_victim_already_applying_is_not_offered_again_until_a_new_complaint_after_a_decision(app, world):
+    people, victim, incidents = world
+    browser = signed_in(app, people["sergeant"])
+
+    def eligible():
+        page = soup(browser.get("/dashboard"))
+        return {a.get_text(strip=True) for a in page.select("[data-testid=case-review] li[data-person-id] > a")}
+
+    def on_the_choose_page():
+        return "Vera Victim" in soup(browser.get("/case-reviews/new")).get_text()
+    assert eligible() == {"Vera Victim"} and on_the_choose_page()
+    browser.post("/case-reviews", data=form(victim, incidents))
+    review = db.session.scalars(sa.select(CaseReview)).one()
+    assert review.state == S.RECEIVED
+    assert eligible() == set() and not on_the_choose_page()  # applying already: not asked to apply again
+    review.state = S.CLOSED  # decided: the same complaints don't make a second application
+    review.received_on = london_today() - timedelta(days=1)
+    db.session.commit()
+    assert eligible() == set()
+    complaints(people["pcso"], victim, days_ago=(0,))  # a complaint recorded since: may ask again
+    db.session.commit()
+    assert eligible() == {"Vera Victim"} and on_the_choose_page()

@@ -39,7 +39,7 @@ def render_new(person: Person | None, form: ApplicationForm | None = None, statu
     today = london_today()
     if person is None:  # choose a victim: those who may ask for a review, on the user's beats
         beats = None if current_user.role != Role.PCSO else set(current_user.beat_ids)
-        found = case_review_victims(victim_rows(current_user, beats, today), today)
+        found = case_review_victims(current_user, victim_rows(current_user, beats, today), today)
         people = people_by_id([v.person_id for v in found[:50]])
         victims = [(people[v.person_id], len(v.incidents)) for v in found[:50]]
         audit.consulted([p for p, _ in victims], actor=current_user, object_type="person", screen="case-review-victims")

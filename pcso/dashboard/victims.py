@@ -20,15 +20,19 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from ..access import visible_case_reviews
 from ..extensions import db
 from ..models import (
-    AsbType, AssessmentKind, Entry, EntryKind, EntryStatus, LinkRole, Person, RiskAssessment, RiskLevel, User,
+    AsbType, AssessmentKind, CaseReview, CaseReviewState, Entry, EntryKind, EntryStatus, LinkRole, Person,
+    RiskAssessment, RiskLevel, User,
 )
 from ..case_reviews.rules import beat_codes, current_rules
 from ..timeutil import london_day_start, to_london
 from .scope import ASB, ENTRY, LINK, Scope, add_months, aware, counted, every_beat, list_url, within_a_month
 
 REPEAT_MONTHS, REPEAT_AT_LEAST = 3, 3
+OPEN_APPLICATION = {CaseReviewState.RECEIVED, CaseReviewState.THRESHOLD_MET, CaseReviewState.REVIEWED,
+                    CaseReviewState.APPEALED}
 
 
 @dataclass
@@ -153,14 +157,35 @@ def _in_time(incident: VictimIncident, months: int) -> bool:
     return to_london(incident.recorded_at) <= add_months(to_london(incident.occurred_at), months)
 
 
-def case_review_victims(rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
+def _latest_applications(user: User, person_ids) -> dict[int, tuple[CaseReviewState, date]]:
+    """Each victim's latest application the user may see: (state, received on)."""
+    latest: dict[int, tuple[CaseReviewState, date]] = {}
+    ids = sorted(person_ids)
+    for start in range(0, len(ids), 5000):
+        for victim_id, state, received_on in db.session.execute(
+                sa.select(CaseReview.victim_id, CaseReview.state, CaseReview.received_on)
+                .where(CaseReview.victim_id.in_(ids[start:start + 5000]),
+                       visible_case_reviews(user, CaseReview.beat_id))
+                .order_by(CaseReview.received_on, CaseReview.id)):
+            latest[victim_id] = (state, received_on)
+    return latest
+
+
+def case_review_victims(user: User, rows: dict[int, list[VictimIncident]], today: date) -> list[Victim]:
+    """Victims who may ask for a Case Review: the area's threshold met, and not applying already (an application
+    still open), nor asking again about the same complaints (after a decided one, a complaint recorded since)."""
     rules = current_rules()
     codes = beat_codes() if rules.beats else {}
     found = []
+    applied = _latest_applications(user, rows)
     for person_id, incidents in rows.items():
         area = rules.for_beat(codes.get(incidents[-1].beat_id))  # the beat of the latest incident
         since = london_day_start(add_months(today, -area.window_months))
         complaints = [i for i in incidents if i.occurred_at >= since and _in_time(i, area.complaint_within_months)]
+        state, received_on = applied.get(person_id, (None, None))
+        if state is not None and (state in OPEN_APPLICATION or all(
+                to_london(i.recorded_at).date() <= received_on for i in complaints)):
+            continue
         if len(complaints) >= area.threshold:
             # qualified once the threshold's complaint was recorded
             nth = sorted(complaints, key=lambda i: i.recorded_at)[area.threshold - 1]
@@ -202,7 +227,7 @@ def risk_reviews_due(user: User, today: date) -> list[Victim]:
 
 VICTIM_RULES = {"risk-review-due": lambda user, rows, today: risk_reviews_due(user, today),
                 "repeat-victims": lambda user, rows, today: repeat_victims(rows, today),
-                "case-review": lambda user, rows, today: case_review_victims(rows, today)}
+                "case-review": case_review_victims}
 
 
 def victim_rows(user: User, beat_ids, today: date) -> dict[int, list[VictimIncident]]:
