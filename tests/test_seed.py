@@ -25,8 +25,9 @@ from pcso.seed.summary import KIND_SHARE
 from pcso.beats.services import locate_beat
 from pcso.extensions import db
 from pcso.models import (
-    AsbIncident, AuditAction, AuditEvent, Beat, Entry, EntryKind, EntryReview, EntryRevision, EntryStatus, HandlingCode,
-    IntelligenceReport, InvolvementRole, LinkRole, NsirCategory, Patrol, Role, SecurityMarking, User, WelfareCheck,
+    AsbIncident, AuditAction, AuditEvent, Beat, CaseReview, CaseReviewState, Entry, EntryKind, EntryReview,
+    EntryRevision, EntryStatus, HandlingCode, IntelligenceReport, InvolvementRole, LinkRole, NsirCategory, Patrol,
+    Role, SecurityMarking, User, WelfareCheck,
 )
 from pcso.models.asb import VRM_ALLOWED
 from pcso.timeutil import age_on, to_london, utcnow
@@ -423,3 +424,18 @@ def test_the_demo_has_priorities_shifts_and_a_review_queue_with_old_items(app):
     seeded(app)
     assert db.session.scalar(sa.select(sa.func.count(BeatPriority.id))) == 2 * sum(len(p.beats) for p in pcsos)
     assert db.session.scalar(sa.select(sa.func.count(Shift.id))) == len(pcsos)
+
+
+def test_the_demo_has_case_review_applications_and_running_again_replaces_them(app):
+    seeded(app, "--entries", 600)  # enough incidents for a victim to meet the threshold
+    reviews = db.session.scalars(sa.select(CaseReview).order_by(CaseReview.id)).all()
+    assert [r.state for r in reviews] == [CaseReviewState.RECEIVED, CaseReviewState.THRESHOLD_NOT_MET]
+    received, not_met = reviews
+    assert received.qualifying >= received.threshold and received.threshold_due_on > received.received_on
+    assert not_met.qualifying < 3 and "the threshold in this area is 3" in not_met.threshold_reason
+    assert all(r.victim is not None and r.incidents for r in reviews)
+    counted = {db.session.get(Entry, i.entry_id).client_key for r in reviews for i in r.incidents}
+    seeded(app, "--entries", 600, "--seed", 99)  # the demo victims go with the demo entries: their reviews first
+    db.session.expire_all()
+    again = db.session.scalars(sa.select(CaseReview)).all()
+    assert again and not counted & {db.session.get(Entry, i.entry_id).client_key for r in again for i in r.incidents}

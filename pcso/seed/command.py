@@ -95,5 +95,5 @@ def seed_demo_command(if_empty, force, n_entries, days, seed):
                f"{summary.intel_raised} intelligence reports raised from incidents and checks)")
     click.echo(f"  Reviewed: {summary.reviewed['approved']} approved, {summary.reviewed['returned']} returned; "
                f"{summary.priorities} beat priorities; {summary.risk_assessments} victim risk assessments, "
-               f"{summary.risk_reviews} risk reviews.")
+               f"{summary.risk_reviews} risk reviews; {summary.case_reviews} ASB Case Review applications.")
     _echo_logins()

@@ -13,11 +13,12 @@ from ..boundaries import parse_boundaries
 from ..extensions import db
 from ..geo import DATA_DIR
 from ..models import (
-    AuditAction, BeatPriority, Entry, EntryKind, EntryStatus, IntelligenceReport, Link, Person, School, Shift,
-    Vehicle,
+    AsbIncident, AuditAction, BeatPriority, CaseReview, Entry, EntryKind, EntryStatus, IntelligenceReport, Link,
+    Person, School, Shift, Vehicle,
 )
 from ..schools.services import import_schools
 from ..search.index import index_entries
+from .case_reviews import CaseReviews
 from .entries import StreetEntries
 from .people import upsert_users
 from .review import Review
@@ -49,6 +50,9 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_on
     users = upsert_users({shape.name: shape.code for shape in shapes}, wards_file=WARDS_PATH.name)
     summary.users = len(users)
     demo_ids = [u.id for u in users.values()]
+    # The demo's case reviews first: they name demo victims, who go with the demo entries below.
+    db.session.execute(sa.delete(CaseReview).where(CaseReview.recorded_by_id.in_(demo_ids))
+                       .execution_options(synchronize_session=False))
     demo_entries = sa.select(Entry.id).where(Entry.author_id.in_(demo_ids)).scalar_subquery()
     # Reports raised from a demo entry lose that link first (PostgreSQL checks the key before it cascades).
     db.session.execute(sa.update(IntelligenceReport).where(IntelligenceReport.raised_from_id.in_(demo_entries))
@@ -77,7 +81,7 @@ def seed_demo(*, n_entries: int, days: int, seed: int, anchor: datetime, demo_on
     return summary
 
 
-class Builder(StreetEntries, Safeguarding, Review):
+class Builder(StreetEntries, Safeguarding, Review, CaseReviews):
     """All the demo's entries, in a fixed order of random choices."""
 
     def build(self, n: int) -> list[Entry]:
@@ -97,4 +101,5 @@ class Builder(StreetEntries, Safeguarding, Review):
         db.session.flush()  # ids, for intelligence raised from incidents and checks
         entries += self._intelligence_reports(n_intel, incidents, welfare)
         self._finish(entries)
+        self._case_reviews([e for e in entries if isinstance(e, AsbIncident)])
         return entries

@@ -29,4 +29,5 @@ class SeedSummary:
     reviewed: Counter = field(default_factory=Counter)
     risk_assessments: int = 0  # initial, one per victim of an incident with a victim risk
     risk_reviews: int = 0
+    case_reviews: int = 0  # ASB Case Review applications
     priorities: int = 0
