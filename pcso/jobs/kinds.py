@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from ..auditlog import keys, partitions, protection
@@ -24,7 +25,7 @@ from ..auditlog.sealing import seal
 from ..beats.services import import_beats
 from ..boundaries import BoundaryError, parse_boundaries
 from ..briefing.pdf import briefing_pdf
-from ..briefing.services import build_briefing, record_briefing_disclosure
+from ..briefing.services import add_patrol_plans, build_briefing, record_briefing_disclosure
 from ..context.police_uk import PoliceUkFileError, check_file
 from ..context.police_uk_import import import_street_crimes
 from ..database import reads_only
@@ -98,6 +99,7 @@ def _write_file(ctx: JobContext, stream, fmt: str, *, total: int | None) -> dict
 def briefing_pdf_job(ctx: JobContext, *, purpose: str, recipient: str) -> dict:
     ctx.progress(0, 3, "Gathering the briefing", force=True)
     briefing = build_briefing(ctx.actor)
+    add_patrol_plans(briefing, config=current_app.config, consulted=False)  # named by the disclosure instead
     record_briefing_disclosure(briefing, purpose=purpose, recipient=recipient)
     db.session.commit()  # the disclosure is on record before a byte is written
     ctx.progress(1, 3, "Drawing the PDF", force=True)
