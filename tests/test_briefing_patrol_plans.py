@@ -46,11 +46,14 @@ def ago(days: float):
 
 @pytest.fixture
 def world(app):
-    """Three ASB reports at SPOT, one, eight and fifteen days ago (one weekday and hour): one plan."""
+    """Three ASB reports at SPOT, one, eight and fifteen days ago (one weekday and hour): one plan. Submitted as
+    they happened, so the briefing does not list them as new: only its suggested patrols draw on them."""
     pcso = factories.user(Role.PCSO, beats=[BEAT], name="Pat Beat")
     colleague = factories.user(Role.PCSO, beats=[BEAT], name="Col League")
     entries = [placed(factories.asb(colleague, BEAT, occurred_at=ago(1 + 7 * i)), (SPOT[0] + i * 0.0001, SPOT[1]))
                for i in range(3)]
+    for entry in entries:
+        entry.submitted_at = entry.occurred_at
     db.session.commit()
     return pcso, colleague, entries
 
@@ -100,6 +103,7 @@ def test_the_briefing_pdf_prints_the_pages_suggested_patrols_and_its_disclosure_
     assert f"When: {latin1_text(row.reason.split(', ')[1])}" in text  # "Fri 20:00-23:00": the window
     assert f"Where: {row.lat:.4f}, {row.lon:.4f}, about {int(row.radius_m)} m around" in text
     event = disclosure()
+    assert event.details["new"] == 0  # not listed: named because the suggestion is drawn from them
     assert {e.id for e in entries} <= set(event.details["records"]["entry"]["ids"])
     assert event.details["suggestions"] == [row.id]  # the row the page kept today: one suggestion, kept once
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PatrolSuggestion)) == 1
