@@ -4,7 +4,8 @@ and is idempotent (see pcso/jobs/__init__.py).
 - list_export    a CSV/GeoJSON list export too large for the request (EXPORT_JOB_ROWS): the disclosure is
                  recorded and committed by the job before a byte is written, naming exactly the rows written
 - approved_export the download of an approved OFFICIAL-SENSITIVE export too large for the request, the same way
-- briefing_pdf   the printable shift briefing: the disclosure, then the PDF (fpdf2 outside any transaction)
+- briefing_pdf   the printable shift briefing, its suggested patrols kept: the disclosure (naming them), then the
+                 PDF (fpdf2 outside any transaction)
 - audit_seal     seal the audit log (pcso/auditlog/sealing.py: one sealer at a time, a batch per transaction)
 - audit_partitions  PostgreSQL: make audit_event's partitions for the coming months (pcso/auditlog/partitions.py)
 - search_reindex rebuild entries' search text, a batch per transaction
