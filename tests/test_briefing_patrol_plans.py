@@ -4,7 +4,7 @@ and the PDF's disclosure names the entries behind them."""
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from pcso.extensions import db
 from pcso.models import AuditAction, AuditEvent, EntryStatus, HandlingCode, PatrolSuggestion, Role, SecurityMarking
 from pcso.patrol_plans.method import to_metres
 from pcso.pdf import latin1_text
-from pcso.timeutil import utcnow
+from pcso.timeutil import from_london, to_london, utcnow
 from tests import factories
 from tests.api.helpers import bearer, token
 from tests.factories import signed_in, soup
@@ -179,3 +179,22 @@ def test_handling_code_c_conditions_go_with_a_suggestion_into_the_pdf_and_the_ap
     text = printed(app, pcso)
     assert "No new intelligence you can see." in text  # the report itself is not in the briefing's list
     assert text.count("Handling code C - share only on these conditions: Only to the council ASB team") == 1
+
+
+def test_a_window_open_now_says_until_when_on_the_page_in_the_pdf_and_in_the_api(app, core_font):
+    """Reports at this London hour one, two and three weeks ago: the window is centred on them (this hour, with
+    one before and one after), so it is open now and closes two hours after this hour starts."""
+    pcso = factories.user(Role.PCSO, beats=[BEAT])
+    colleague = factories.user(Role.PCSO, beats=[BEAT])
+    here = to_london(utcnow()).replace(tzinfo=None)
+    for weeks in (1, 2, 3):
+        entry = placed(factories.asb(colleague, BEAT, occurred_at=from_london(here - timedelta(weeks=weeks))), SPOT)
+        entry.submitted_at = entry.occurred_at
+    db.session.commit()
+    closes = f"{(here.hour + 2) % 24:02d}:00"
+    (plan,) = api_plans(app, pcso)
+    assert plan["is_now"] and plan["hours"] == 3
+    assert to_london(datetime.fromisoformat(plan["next_end"])).strftime("%H:%M") == closes
+    page = soup(signed_in(app, pcso).get("/briefing")).select_one("[data-testid=briefing-suggestions]")
+    assert f"Now, until {closes}" in " ".join(page.select_one("[data-testid=suggestion] .meta").text.split())
+    assert f"now, until {closes}" in printed(app, pcso)

@@ -166,7 +166,7 @@ class ReviewSchema(ma.Schema):
 
 @example({"id": 12, "rank": 1, "beat_id": 7, "place": "M32 0DH", "postcode": "M32 0DH", "lat": 53.4651, "lon": -2.27,
           "radius_m": 180, "days": [5, 6], "hour_from": 20, "hours": 3, "window": "Fri–Sat 20:00–23:00",
-          "next_start": STAMP, "is_now": False,
+          "next_start": "2026-11-28T20:00:00Z", "next_end": "2026-11-28T23:00:00Z", "is_now": False,
           "reason": "7 ASB reports near M32 0DH, Fri–Sat 20:00–23:00, last 28 days; 1 intelligence report",
           "counts": {"asb": 7, "asb_in_window": 7, "intel": 1, "intel_in_window": 1, "street_crime": 0},
           "handling_conditions": [], "start_url": "/patrols/suggested/12/start"})
@@ -186,9 +186,12 @@ class PatrolPlanSchema(ma.Schema):
     hour_from = fields.Integer(required=True, metadata={"description": "London hour the window opens"})
     hours = fields.Integer(required=True)
     window = fields.String(required=True, attribute="when", metadata={"description": "The window as words"})
-    next_start = fields.AwareDateTime(required=True, metadata={"description": "When the window next opens (or opened, if now)"})
-    is_now = fields.Boolean(required=True)
-    reason = fields.String(required=True, metadata={"description": "Why: the reports counted, where, when, over what period"})
+    next_start = fields.AwareDateTime(required=True,
+                                      metadata={"description": "When the window next opens (or opened, if now)"})
+    next_end = fields.AwareDateTime(required=True, metadata={"description": "When that window closes"})
+    is_now = fields.Boolean(required=True, metadata={"description": "The window is open now"})
+    reason = fields.String(required=True,
+                           metadata={"description": "Why: the reports counted, where, when, over what period"})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     handling_conditions = fields.List(fields.String(), required=True, metadata={
         "description": "Conditions of handling code C intelligence the suggestion counts: they go with it"})

@@ -108,8 +108,8 @@ def briefing(user: User) -> dict:
 def patrol_plan(s, conditions: list[str]) -> dict:
     return {"id": s.id, "rank": s.rank, "beat_id": s.beat_id, "place": s.place, "postcode": s.postcode, "lat": s.lat,
             "lon": s.lon, "radius_m": s.radius_m, "days": list(s.days), "hour_from": s.hour_from, "hours": s.hours,
-            "when": s.when, "next_start": s.next_start, "is_now": s.is_now, "reason": s.reason, "counts": s.counts,
-            "handling_conditions": conditions,
+            "when": s.when, "next_start": s.next_start, "next_end": s.next_end, "is_now": s.is_now,
+            "reason": s.reason, "counts": s.counts, "handling_conditions": conditions,
             "start_url": url_for("patrol_plans.start", suggestion_id=s.id) if s.id else None}
 
 

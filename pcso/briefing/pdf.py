@@ -22,10 +22,14 @@ def patrol_plans(doc: MarkedPDF, b: Briefing) -> None:
         doc.paragraph("Nothing clusters enough in the last 28 days to suggest a place.")
     names = {beat.id: beat.name for beat in b.beats}
     for s in b.patrol_plans:
-        start = "now" if s.is_now else format_london(s.next_start, "%a %d %b %H:%M")
+        if s.is_now:
+            start = f"now, until {format_london(s.next_end, '%H:%M')}"
+        else:
+            start = format_london(s.next_start, "%a %d %b %H:%M")
         where = f"{s.lat:.4f}, {s.lon:.4f}, about {int(s.radius_m)} m around"
         lines = [s.reason, f"When: {s.when} (next: {start})", f"Where: {where}"]
-        lines += [f"Handling code C - share only on these conditions: {text}" for text in b.plan_conditions.get(s.key, [])]
+        lines += [f"Handling code C - share only on these conditions: {text}"
+                  for text in b.plan_conditions.get(s.key, [])]
         beat = f" ({names[s.beat_id]})" if len(b.beats) > 1 and s.beat_id in names else ""
         doc.field(f"{s.rank}. Near {s.place}{beat}", "\n".join(lines))
 
