@@ -164,9 +164,43 @@ class ReviewSchema(ma.Schema):
     at = fields.AwareDateTime(required=True)
 
 
+@example({"id": 12, "rank": 1, "beat_id": 7, "place": "M32 0DH", "postcode": "M32 0DH", "lat": 53.4651, "lon": -2.27,
+          "radius_m": 180, "days": [5, 6], "hour_from": 20, "hours": 3, "window": "Fri–Sat 20:00–23:00",
+          "next_start": "2026-11-28T20:00:00Z", "next_end": "2026-11-28T23:00:00Z", "is_now": False,
+          "reason": "7 ASB reports near M32 0DH, Fri–Sat 20:00–23:00, last 28 days; 1 intelligence report",
+          "counts": {"asb": 7, "asb_in_window": 7, "intel": 1, "intel_in_window": 1, "street_crime": 0},
+          "handling_conditions": [], "start_url": "/patrols/suggested/12/start"})
+class PatrolPlanSchema(ma.Schema):
+    """A suggested patrol, as the briefing page shows it (docs/PATROL_SUGGESTIONS.md): built only from OFFICIAL
+    ASB and intelligence reports you may open on your beats, and street crime context."""
+    id = fields.Integer(allow_none=True, metadata={"description": "The kept suggestion (once per officer and day)"})
+    rank = fields.Integer(required=True, metadata={"description": "1 = best, within its beat"})
+    beat_id = fields.Integer(required=True)
+    place = fields.String(required=True, metadata={"description": "The nearest postcode, or the point"})
+    postcode = fields.String(allow_none=True)
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    radius_m = fields.Float(required=True)
+    days = fields.List(fields.Integer(validate=validate.Range(1, 7)), required=True,
+                       metadata={"description": "ISO weekdays of the window (1 = Monday)"})
+    hour_from = fields.Integer(required=True, metadata={"description": "London hour the window opens"})
+    hours = fields.Integer(required=True)
+    window = fields.String(required=True, attribute="when", metadata={"description": "The window as words"})
+    next_start = fields.AwareDateTime(required=True,
+                                      metadata={"description": "When the window next opens (or opened, if now)"})
+    next_end = fields.AwareDateTime(required=True, metadata={"description": "When that window closes"})
+    is_now = fields.Boolean(required=True, metadata={"description": "The window is open now"})
+    reason = fields.String(required=True,
+                           metadata={"description": "Why: the reports counted, where, when, over what period"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    handling_conditions = fields.List(fields.String(), required=True, metadata={
+        "description": "Conditions of handling code C intelligence the suggestion counts: they go with it"})
+    start_url = fields.String(allow_none=True, metadata={"description": "The page that starts a patrol from it"})
+
+
 @example({"since": STAMP, "counts": {"new": 1, "intelligence": 0, "returned": 0, "hotspots": 0, "welfare_due": 0,
           "priorities": 0, "open_actions": 0}, "marking": "OFFICIAL", "new_entries": [ENTRY], "intelligence": [],
-          "returned": [], "drafts": []})
+          "returned": [], "drafts": [], "patrol_plans": [PatrolPlanSchema.example]})
 class BriefingSchema(ma.Schema):
     since = fields.AwareDateTime(required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
@@ -175,6 +209,8 @@ class BriefingSchema(ma.Schema):
     intelligence = fields.List(fields.Nested(EntrySummarySchema), required=True)
     returned = fields.List(fields.Nested(EntrySummarySchema), required=True)
     drafts = fields.List(fields.Nested(EntrySummarySchema), required=True)
+    patrol_plans = fields.List(fields.Nested(PatrolPlanSchema), required=True,
+                               metadata={"description": "Suggested patrols for your beats, best first per beat"})
 
 
 LIST_FILTERS = {

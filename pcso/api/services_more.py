@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..access import can_review_entry
-from ..briefing.services import build_briefing, record_briefing
+from ..briefing.services import add_patrol_plans, build_briefing, record_briefing
 from ..lists.filters import EntryFilter, FilterError
 from ..models import EntryStatus, IntelligenceReport, User, name_key, normalise_vrm
 from ..review.services import ReviewRejected, approve, record_queue_view, return_to_author, review_queue
@@ -95,11 +96,21 @@ def decide(user: User, entry_id: int, decision: dict):
 def briefing(user: User) -> dict:
     built = build_briefing(user)
     record_briefing(built, fmt="api")
+    add_patrol_plans(built, config=current_app.config)  # the page's suggestions, named in the same view event
     return {"since": built.since, "counts": built.counts(), "marking": built.marking.value,
             "new_entries": [entry_summary(e) for e in built.new_entries],
             "intelligence": [entry_summary(e) for e in built.intelligence],
             "returned": [entry_summary(e) for e in built.returned],
-            "drafts": [entry_summary(e) for e in built.drafts]}
+            "drafts": [entry_summary(e) for e in built.drafts],
+            "patrol_plans": [patrol_plan(s, built.plan_conditions.get(s.key, [])) for s in built.patrol_plans]}
+
+
+def patrol_plan(s, conditions: list[str]) -> dict:
+    return {"id": s.id, "rank": s.rank, "beat_id": s.beat_id, "place": s.place, "postcode": s.postcode, "lat": s.lat,
+            "lon": s.lon, "radius_m": s.radius_m, "days": list(s.days), "hour_from": s.hour_from, "hours": s.hours,
+            "when": s.when, "next_start": s.next_start, "next_end": s.next_end, "is_now": s.is_now,
+            "reason": s.reason, "counts": s.counts, "handling_conditions": conditions,
+            "start_url": url_for("patrol_plans.start", suggestion_id=s.id) if s.id else None}
 
 
 # --- list filters ------------------------------------------------------------------------------

@@ -14,6 +14,26 @@ def conditions_of(entry) -> str | None:
     return None
 
 
+def patrol_plans(doc: MarkedPDF, b: Briefing) -> None:
+    """The page's "Suggested patrols" (pcso/patrol_plans): place, window, next start and the reason of each,
+    with the handling code C conditions of any intelligence it counts."""
+    doc.heading("Suggested patrols")
+    if not b.patrol_plans:
+        doc.paragraph("Nothing clusters enough in the last 28 days to suggest a place.")
+    names = {beat.id: beat.name for beat in b.beats}
+    for s in b.patrol_plans:
+        if s.is_now:
+            start = f"now, until {format_london(s.next_end, '%H:%M')}"
+        else:
+            start = format_london(s.next_start, "%a %d %b %H:%M")
+        where = f"{s.lat:.4f}, {s.lon:.4f}, about {int(s.radius_m)} m around"
+        lines = [s.reason, f"When: {s.when} (next: {start})", f"Where: {where}"]
+        lines += [f"Handling code C - share only on these conditions: {text}"
+                  for text in b.plan_conditions.get(s.key, [])]
+        beat = f" ({names[s.beat_id]})" if len(b.beats) > 1 and s.beat_id in names else ""
+        doc.field(f"{s.rank}. Near {s.place}{beat}", "\n".join(lines))
+
+
 def briefing_pdf(b: Briefing, *, purpose: str | None = None, recipient: str | None = None,
                  unicode_font: bool | None = None) -> bytes:
     beats = ", ".join(beat.name for beat in b.beats) or "no beats assigned"
@@ -48,6 +68,8 @@ def briefing_pdf(b: Briefing, *, purpose: str | None = None, recipient: str | No
         doc.paragraph("No clusters of ASB in the last 7 days.")
     for h in b.hotspots:
         doc.field(f"Near {h.postcode}" if h.postcode else f"{h.lat:.4f}, {h.lon:.4f}", f"{h.count} incidents ({h.trend}); {h.before} in the 28 days before")
+
+    patrol_plans(doc, b)
 
     doc.heading("Welfare visits due")
     if not b.welfare_due:

@@ -18,6 +18,7 @@ from ..dashboard.hotspots import hotspots
 from ..dashboard.welfare import welfare_due
 from ..entries.services import open_patrol
 from ..extensions import db
+from ..patrol_plans.shown import briefing_suggestions, handling_conditions, suggestion_entry_ids
 from ..models import (
     AuditAction, BeatPriority, EntryKind, EntryStatus, Patrol, SchoolVisit, SecurityMarking, Shift, User,
 )
@@ -162,6 +163,8 @@ class Briefing:
     open_patrol: Patrol | None = None
     follow_ups: list = field(default_factory=list)
     priorities: list = field(default_factory=list)
+    patrol_plans: list = field(default_factory=list)  # add_patrol_plans(): pcso/patrol_plans, best first per beat
+    plan_conditions: dict = field(default_factory=dict)  # suggestion key -> handling code C conditions behind it
 
     @property
     def beat_ids(self) -> set[int]:
@@ -225,6 +228,17 @@ def build_briefing(user: User, *, now: datetime | None = None) -> Briefing:
     return briefing
 
 
+def add_patrol_plans(briefing: Briefing, *, config, consulted: bool = True) -> Briefing:
+    """The suggested patrols of the page's section (pcso/patrol_plans/shown.py, the one service), for the
+    briefing's officer, beats and moment, kept as shown. Suggestions read only OFFICIAL entries the officer may
+    open, so they never change the marking. `consulted`: named in the request's view event (the page, the API);
+    the PDF names them in its disclosure."""
+    briefing.patrol_plans = briefing_suggestions(briefing.user, briefing.beat_ids, now=briefing.now, config=config,
+                                                 consulted=consulted)
+    briefing.plan_conditions = handling_conditions(briefing.patrol_plans)
+    return briefing
+
+
 def record_briefing(briefing: Briefing, *, fmt: str = "html") -> None:
     """Opening a briefing is a consultation of what it shows (DPA 2018 s.62): the entries it lists and the
     children whose welfare visits are due are named by the request's one view event."""
@@ -236,10 +250,11 @@ def record_briefing(briefing: Briefing, *, fmt: str = "html") -> None:
 
 
 def shown_entry_ids(briefing: Briefing) -> list[int]:
-    """Every entry the briefing shows (each list is bounded), for its audit event."""
+    """Every entry the briefing shows (each list is bounded) or draws its suggested patrols from, for its audit
+    event."""
     shown = [*briefing.returned, *briefing.new_entries, *briefing.intelligence, *briefing.drafts,
              *(item.check for item in briefing.welfare_due)]
-    return sorted({entry.id for entry in shown})
+    return sorted({entry.id for entry in shown} | set(suggestion_entry_ids(briefing.patrol_plans)))
 
 
 def record_briefing_disclosure(briefing: Briefing, *, purpose: str, recipient: str) -> None:
@@ -247,4 +262,5 @@ def record_briefing_disclosure(briefing: Briefing, *, purpose: str, recipient: s
     audit.record(AuditAction.DISCLOSE, actor=briefing.user, object_type="briefing", format="pdf", purpose=purpose,
                  recipient=recipient, marking=briefing.marking.value, since=briefing.since.isoformat(),
                  beat_ids=sorted(briefing.beat_ids), records={"entry": audit.id_summary(shown_entry_ids(briefing))},
-                 context=audit.endpoint(), **briefing.counts())
+                 suggestions=[s.id for s in briefing.patrol_plans if s.id], context=audit.endpoint(),
+                 **briefing.counts())

@@ -13,10 +13,9 @@ from ..jobs import runner as jobs
 from ..models import Beat, BeatPriority
 from ..timeutil import london_today
 from ..lists.forms import EntryExportForm
-from ..patrol_plans.shown import briefing_suggestions
 from .forms import PriorityForm
 from .services import (
-    build_briefing, close_priority, end_shift, get_priority, record_briefing,
+    add_patrol_plans, build_briefing, close_priority, end_shift, get_priority, record_briefing,
     save_priority, start_shift,
 )
 
@@ -29,13 +28,13 @@ bp = Blueprint("briefing", __name__)
 def show():
     briefing = build_briefing(current_user)
     record_briefing(briefing)
-    plans = briefing_suggestions(current_user, briefing.beat_ids, now=briefing.now, config=current_app.config)
+    add_patrol_plans(briefing, config=current_app.config)
     db.session.commit()
     points = [{"lat": h.lat, "lon": h.lon, "url": h.url, "kind": "asb_incident",
                "label": f"{h.count} ASB incidents in 7 days ({h.before} in the 28 days before)"}
               for h in briefing.hotspots]
     return render_template("briefing/show.html", b=briefing, button_form=EmptyForm(), hotspot_points=points,
-                           patrol_plans=plans)
+                           patrol_plans=briefing.patrol_plans)
 
 
 @bp.route("/briefing.pdf", methods=["GET", "POST"])

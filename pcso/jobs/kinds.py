@@ -4,7 +4,8 @@ and is idempotent (see pcso/jobs/__init__.py).
 - list_export    a CSV/GeoJSON list export too large for the request (EXPORT_JOB_ROWS): the disclosure is
                  recorded and committed by the job before a byte is written, naming exactly the rows written
 - approved_export the download of an approved OFFICIAL-SENSITIVE export too large for the request, the same way
-- briefing_pdf   the printable shift briefing: the disclosure, then the PDF (fpdf2 outside any transaction)
+- briefing_pdf   the printable shift briefing, its suggested patrols kept: the disclosure (naming them), then the
+                 PDF (fpdf2 outside any transaction)
 - audit_seal     seal the audit log (pcso/auditlog/sealing.py: one sealer at a time, a batch per transaction)
 - audit_partitions  PostgreSQL: make audit_event's partitions for the coming months (pcso/auditlog/partitions.py)
 - search_reindex rebuild entries' search text, a batch per transaction
@@ -17,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from ..auditlog import keys, partitions, protection
@@ -24,7 +26,7 @@ from ..auditlog.sealing import seal
 from ..beats.services import import_beats
 from ..boundaries import BoundaryError, parse_boundaries
 from ..briefing.pdf import briefing_pdf
-from ..briefing.services import build_briefing, record_briefing_disclosure
+from ..briefing.services import add_patrol_plans, build_briefing, record_briefing_disclosure
 from ..context.police_uk import PoliceUkFileError, check_file
 from ..context.police_uk_import import import_street_crimes
 from ..database import reads_only
@@ -98,6 +100,7 @@ def _write_file(ctx: JobContext, stream, fmt: str, *, total: int | None) -> dict
 def briefing_pdf_job(ctx: JobContext, *, purpose: str, recipient: str) -> dict:
     ctx.progress(0, 3, "Gathering the briefing", force=True)
     briefing = build_briefing(ctx.actor)
+    add_patrol_plans(briefing, config=current_app.config, consulted=False)  # named by the disclosure instead
     record_briefing_disclosure(briefing, purpose=purpose, recipient=recipient)
     db.session.commit()  # the disclosure is on record before a byte is written
     ctx.progress(1, 3, "Drawing the PDF", force=True)

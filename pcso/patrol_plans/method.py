@@ -95,6 +95,11 @@ class Suggestion:
         return window_label(self.days, self.hour_from, self.hours)
 
     @property
+    def next_end(self) -> datetime:
+        """When the window that next opens (or is open now) closes."""
+        return self.next_start + timedelta(hours=self.hours)
+
+    @property
     def place(self) -> str:
         return self.postcode or f"{self.lat:.4f}, {self.lon:.4f}"
 
