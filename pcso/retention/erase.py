@@ -8,10 +8,10 @@ API's stored answers about it; entries that pointed at it (logged on a
 patrol, raised from it) lose the pointer with a revision; POLE records it leaves with no link at all are
 erased with it (and the records merged into them). For a POLE record: its links (each entry reindexed,
 with a revision), the amendments of those entries (their posted form may name it), a person's risk
-assessments and the ASB Case Reviews they are the victim in, the records merged into it, and itself. Export requests keep their filter, which may hold a
-person's id, never a name (docs/RETENTION.md). Street-crime context and audit events are not
-touched. Each record erased leaves an ErasedRecord (metadata only) and an `erase` audit event.
-The caller commits once per decision: a failure rolls back and leaves the record whole.
+assessments and the ASB Case Reviews they are the victim in, the records merged into it, and itself. Export
+requests keep their filter, which may hold a person's id, never a name (docs/RETENTION.md). Street-crime
+context and audit events are not touched. Each record erased leaves an ErasedRecord (metadata only) and an
+`erase` audit event. The caller commits once per decision: a failure rolls back and leaves the record whole.
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from .. import audit
 from ..entries.revisions import add_revision, snapshot
 from ..extensions import db
 from ..models import (
-    AuditAction, CaseReview, Entry, EntryAmendment, ErasedRecord, HeldSubmission, IdempotencyKey, IntelligenceReport, Link,
-    RetentionDecision, RetentionDecisionType, RiskAssessment, SearchDocument, User,
+    AuditAction, CaseReview, Entry, EntryAmendment, ErasedRecord, HeldSubmission, IdempotencyKey, IntelligenceReport,
+    Link, RetentionDecision, RetentionDecisionType, RiskAssessment, SearchDocument, User,
 )
 from ..photos.storage import THUMB, photo_store
 from ..queries import AnyEntry
