@@ -269,7 +269,9 @@ def test_a_new_service_worker_keeps_the_offline_form_working(live_app, page, con
             const kept = await BeatbookVault.getMeta('pages-kept');
             return kept && kept.version === '{second}'; }}""", timeout=WAIT_MS)
         context.set_offline(True)
-        page.goto("/asb-incidents/new")
+        # The worker just took over: on a loaded machine it may be started afresh for this navigation and wait
+        # out its network try (NETWORK_WAIT_MS) before the kept copy, so this load gets the longer wait.
+        page.goto("/asb-incidents/new", timeout=WAIT_MS)
         fill_asb(page, "Logged after the app updated")
         page.get_by_role("button", name="Submit for review").click()
         expect(page).to_have_url("/outbox", timeout=WAIT_MS)
