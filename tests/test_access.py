@@ -107,6 +107,8 @@ ACCESS = {
     "pole_records.edit_vehicle": frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
     "pole.merge_person": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # welfare children
     "pole.merge_vehicle": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),
+    "pole.merge_location": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # welfare checks'
+    "pole.merge_organisation": frozenset({Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING}),  # places too
     "places.suggest_location": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "places.suggest_organisation": frozenset({Role.PCSO, Role.SUPERVISOR}),
     "places.new_location": frozenset({Role.PCSO, Role.SUPERVISOR}),
@@ -333,6 +335,8 @@ POST_MATRIX = {  # routes that only take POST, sent with an empty body
     "/people/{child}/merge":       (LOGIN,    403,   400,   404,   400,   403),
     "/vehicles/{vehicle}/merge":   (LOGIN,    403,   400,   400,   404,   403),
     "/vehicles/{missing}/merge":   (LOGIN,    403,   404,   404,   404,   403),
+    "/locations/{missing}/merge":  (LOGIN,    403,   404,   404,   404,   403),
+    "/organisations/{missing}/merge": (LOGIN, 403,   404,   404,   404,   403),
     "/asb-incidents/{entry}/risk-reviews": (LOGIN, 403, 400,  403,   403,   403),  # 400: no victim or level chosen
     "/asb-incidents/{welfare}/risk-reviews": (LOGIN, 403, 404, 403,  403,   403),
     "/asb-incidents/{missing}/risk-reviews": (LOGIN, 403, 404, 403,  403,   403),

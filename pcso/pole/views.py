@@ -1,4 +1,5 @@
-"""POLE records: profiles of people, vehicles and places; merging duplicates; type-ahead for the forms."""
+"""POLE records: profiles of people, vehicles and places; merging duplicates (people, vehicles, places and
+organisations); type-ahead for the forms."""
 from __future__ import annotations
 
 from datetime import date
@@ -10,12 +11,13 @@ from ..access import LOGGERS, MERGERS, READERS, can_merge_records, can_view_reco
 from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
-from ..models import Location, Person, Vehicle, name_key, normalise_vrm
+from ..models import Location, Organisation, Person, Vehicle, name_key, normalise_vrm
 from . import match_keys, matching, network_view, queries, suggest  # noqa: F401  match_keys: the flush hook
 from .forms import MergeForm
 from .records import profile_extras
 from .network import NetworkFilter, NetworkFilterError, build_network
 from .network_view import record_network_shown
+from .place_merge import merge_places, place_merge_refusal, possible_place_duplicates
 from .services import (
     MergeForbidden, MergeRefused, RecordNotFound, merge_people, merge_refusal, merge_vehicles, record_profile_view,
     record_records_shown, survivor, visible_record,
@@ -97,7 +99,7 @@ def suggest_vehicles():
 # --- profiles --------------------------------------------------------------------------------------
 
 PROFILE = {Person: ("pole.person", "person_id"), Vehicle: ("pole.vehicle", "vehicle_id"),
-           Location: ("pole.location", "location_id")}
+           Location: ("pole.location", "location_id"), Organisation: ("places.organisation", "organisation_id")}
 
 
 def _profile(model, record_id: int):
@@ -119,7 +121,8 @@ def _profile(model, record_id: int):
     timeline = queries.timeline(current_user, record)
     duplicates = []
     if can_merge_records(current_user):
-        find = {Person: queries.possible_duplicates, Vehicle: queries.possible_vehicle_duplicates}.get(model)
+        find = {Person: queries.possible_duplicates, Vehicle: queries.possible_vehicle_duplicates,
+                Location: possible_place_duplicates}.get(model)
         duplicates = find(current_user, record) if find else []
     associates, merged_from = queries.associates(current_user, record), queries.merged_from(record)
     extras = profile_extras(current_user, record)  # addresses, keeper, vehicles kept: pcso/pole/records.py
@@ -159,7 +162,8 @@ def location(location_id: int):
 
 # --- merging ---------------------------------------------------------------------------------------
 
-MERGE = {Person: merge_people, Vehicle: merge_vehicles}
+MERGE = {Person: merge_people, Vehicle: merge_vehicles, Location: merge_places, Organisation: merge_places}
+REFUSAL = {Person: merge_refusal, Location: place_merge_refusal, Organisation: place_merge_refusal}
 
 
 def _merge(model, record_id: int):
@@ -177,7 +181,7 @@ def _merge(model, record_id: int):
         abort(404)
     if other.id == keep.id:
         abort(400, description="A record can't be merged into itself.")
-    refused = merge_refusal(keep, other, actor=current_user) if model is Person else None
+    refused = REFUSAL[model](keep, other, actor=current_user) if model in REFUSAL else None
     if refused is not None and form.is_merge:  # a rule, not a race: said on the page, as a 4xx
         return _compare(model, keep, other, form, refused), 403 if isinstance(refused, MergeForbidden) else 409
     if form.is_merge and form.reason_given():
@@ -215,3 +219,15 @@ def merge_person(person_id: int):
 @require(*MERGERS)
 def merge_vehicle(vehicle_id: int):
     return _merge(Vehicle, vehicle_id)
+
+
+@bp.post("/locations/<int:location_id>/merge")
+@require(*MERGERS)
+def merge_location(location_id: int):
+    return _merge(Location, location_id)
+
+
+@bp.post("/organisations/<int:organisation_id>/merge")
+@require(*MERGERS)
+def merge_organisation(organisation_id: int):
+    return _merge(Organisation, organisation_id)

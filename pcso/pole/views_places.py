@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import LOGGERS, READERS, require
+from ..access import LOGGERS, READERS, can_merge_records, require
 from ..database import writes_on_read
 from ..entries.queries import entry_map_points
 from ..extensions import db
@@ -18,7 +18,9 @@ from .locations import (
     LocationRejected, create_location, create_organisation, suggest_locations, suggest_organisations,
     update_location, update_organisation,
 )
+from .forms import MergeForm
 from .place_forms import LocationPageForm, OrganisationPageForm
+from .place_merge import possible_place_duplicates
 from .services import RecordNotFound, record_profile_view, record_records_shown, visible_record
 
 bp = Blueprint("places", __name__)
@@ -163,11 +165,15 @@ def organisation(organisation_id: int):
     network = _network(record)
     timeline = queries.timeline(current_user, record)
     associates = queries.associates(current_user, record)
-    record_profile_view(record, entries=timeline.total, actor=current_user, joined=bool(associates),
-                        shown=[*timeline.entries, *(a.record for a in associates), record.location])
+    duplicates = possible_place_duplicates(current_user, record) if can_merge_records(current_user) else []
+    merged_from = queries.merged_from(record)
+    record_profile_view(record, entries=timeline.total, actor=current_user, joined=bool(associates), shown=[
+        *timeline.entries, *(a.record for a in associates), record.location, *(d.record for d in duplicates),
+        *(m.record for m in merged_from)])
     record_network_shown(network, actor=current_user)
     page = render_template("pole/profile.html", kind="organisation", record=record, timeline=timeline,
-                           associates=associates, points=entry_map_points(timeline.entries), merged_from=[],
-                           duplicates=[], network=network, network_view=network_view)
+                           associates=associates, points=entry_map_points(timeline.entries), merged_from=merged_from,
+                           duplicates=duplicates, merge_form=MergeForm(formdata=None), network=network,
+                           network_view=network_view)
     db.session.commit()  # after rendering, as the other profiles: a commit expires what the page reads
     return page

@@ -117,3 +117,35 @@ def test_analyst_compares_a_duplicate_and_a_supervisor_merges_it(page, make_user
     expect(page.get_by_test_id("aliases")).to_contain_text("Reece Halworth")
     expect(page.get_by_test_id("timeline").locator("[data-entry-id]")).to_have_count(4)  # the check too: a sergeant
     check_page(page, "64-person-after-merge")
+
+
+def test_a_supervisor_merges_a_place_typed_twice_from_its_page(page, make_user, in_db):
+    """The same house typed two ways in two incidents: offered as a duplicate on the place's page, merged there."""
+    author = make_user(name="Pat Walker")
+    street = f"Shrewsbury Street {next(_plates)}"  # the live app's database lasts the session: a street of its own
+
+    def two_places():
+        officer = db.session.get(User, author.id)
+        ids = []
+        for address in (f"12 {street}", f"12 {street[:-3]} St{street[-3:]}"):
+            record = factories.location(address, "M16 9AX", house="12", number_key="12")
+            factories.link(factories.asb(officer, OLD_TRAFFORD, summary=f"Noise at {address}"), record,
+                           LinkRole.SCENE)
+            ids.append(record.id)
+        return ids
+
+    keep, dupe = in_db(two_places)
+    login(page, make_user(Role.SUPERVISOR, beats=()))
+    page.goto(f"/locations/{keep}")
+    duplicate = page.locator(f'[data-duplicate="{dupe}"]')
+    expect(duplicate).to_contain_text("Same postcode and house number")
+    duplicate.get_by_role("button", name="Compare and merge").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Merge two records")
+    expect(page.get_by_text("people's addresses and organisations at the other move to it")).to_be_visible()
+    page.fill("#reason", "The same house: the street typed short in one report")
+    check_page(page, "65-place-merge-compare")
+    page.get_by_role("button", name=re.compile(r"^Merge into 12 ")).tap()
+    expect(page.locator(".flash")).to_contain_text("Records merged")
+    expect(page.get_by_test_id("merged-from")).to_be_visible()
+    expect(page.get_by_test_id("timeline").locator("[data-entry-id]")).to_have_count(2)
+    check_page(page, "66-place-after-merge")
