@@ -33,7 +33,7 @@ from pcso.lists.exports import export_summary
 from pcso.lists.filters import EntryFilter
 from pcso.timeutil import london_today, utcnow
 from pcso.models import BeatPriority, EntryKind, EntryStatus, LinkRole, Role, TokenScope, User
-from pcso.models import AddressRole, PersonAddress, PersonWarningMarker
+from pcso.models import AddressRole, Organisation, OrganisationType, PersonAddress, PersonWarningMarker
 from tests import factories
 from tests.factories import signed_in, soup
 from tests.hostile import NASTY, hostile, text
@@ -72,6 +72,7 @@ PAGES = [  # (who opens it, the page): every POST form on it is fuzzed
     ("pcso", "/briefing"), ("pcso", "/account/tokens"), ("pcso", "/entries/held/{held}"),
     ("supervisor", "/entries/{submitted}"), ("supervisor", "/entries/{welfare}"),  # the reason for access
     ("supervisor", "/people/{person}"), ("supervisor", "/vehicles/{vehicle}"),
+    ("supervisor", "/locations/{location}"), ("supervisor", "/organisations/{organisation}"),  # merge forms
     ("supervisor", "/people/{person}/edit"), ("supervisor", "/vehicles/{vehicle}/edit"),
     ("supervisor", "/beats/{beat}/priorities/new"), ("supervisor", "/priorities/{priority}/edit"),
     ("supervisor", "/beats/{beat}"), ("supervisor", "/briefing"),  # not on shift: "Start shift"
@@ -161,8 +162,13 @@ def world(app):
     person.markers.append(PersonWarningMarker(marker="violent"))
     person.addresses.append(PersonAddress(location=factories.location("1 Fuzz Road"), role=AddressRole.HOME))
     vehicle = factories.link(submitted, factories.vehicle("FZ12 ZZY")).vehicle
+    location = factories.link(submitted, factories.location("2 Fuzz Road", "M16 9AX"), LinkRole.SCENE).location
+    organisation = Organisation(name="Fuzz Shop", name_key="fuzz shop", org_type=OrganisationType.SHOP)
+    db.session.add(organisation)
+    db.session.flush()
+    factories.link(submitted, organisation)
     ids = {"draft": draft.id, "asb": asb.id, "patrol": patrol.id, "submitted": submitted.id, "person": person.id,
-           "vehicle": vehicle.id, "beat": factories.beat(OLD_TRAFFORD).id, "victim": victim.id,
+           "vehicle": vehicle.id, "location": location.id, "organisation": organisation.id, "beat": factories.beat(OLD_TRAFFORD).id, "victim": victim.id,
            "priority": _priority(supervisor).id, "held": _held(pcso).id}
     factories.link(submitted, factories.person("Fuzz Victim"), LinkRole.VICTIM)  # the supervisor's risk review
     victim.locked_at, victim.lock_reason = utcnow(), "fuzz"  # the admin's unlock form
