@@ -105,7 +105,7 @@ def visible(user: User, case_review_id: int) -> CaseReview:
 def shown(user: User, review: CaseReview) -> dict:
     """The review as its page shows it, and the consultation: the victim and the incidents the user may open."""
     entries = visible_incidents(user, [link.entry_id for link in review.incidents])
-    audit.consulted([review.victim], actor=user, case_review=review.id, via="api")
+    audit.consulted(review.victim, actor=user, case_review=review.id, via="api")  # the event is about the victim
     audit.consulted([entries[link.entry_id] for link in review.incidents if link.entry_id in entries],
                     actor=user, object_type="entry")
     return detail(user, review, entries)

@@ -26,7 +26,8 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"t
             "description": "The review's ETag (from GET): 412 if it has changed since"}
 LINKS = {"links": {"GetCaseReview": {"operationRef": "#/paths/~1api~1v1~1case-reviews~1{case_review_id}/get",
                                      "parameters": {"case_review_id": "$response.body#/id"}}}}
-STEP_DOC = {"parameters": [IF_MATCH], "responses": {200: LINKS}}
+IDEMPOTENCY_KEY = "IDEMPOTENCY_KEY"  # a component; manual parameters replace the one @idempotent adds
+STEP_DOC = {"parameters": [IDEMPOTENCY_KEY, IF_MATCH], "responses": {200: LINKS}}
 
 
 @bp.route("/case-reviews", methods=["GET"])
