@@ -11,9 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .account import views as account_views
 from .admin import views as admin
 from .api import (
-    views_core, views_docs, views_entries, views_forms, views_lists, views_phone, views_photos, views_records,
-    views_search,
-    views_work,
+    views_case_reviews, views_core, views_docs, views_entries, views_forms, views_lists, views_phone, views_photos,
+    views_records, views_search, views_work,
 )
 from .api.setup import init_api
 from .assets import init_assets
@@ -108,7 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(views_docs.bp)
     init_api(app, [views_core.bp, views_entries.bp, views_forms.bp, views_photos.bp, views_lists.bp, views_records.bp,
-                   views_search.bp, views_work.bp, views_phone.bp])
+                   views_search.bp, views_work.bp, views_phone.bp, views_case_reviews.bp])
 
     register_cli(app)
 

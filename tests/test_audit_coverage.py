@@ -170,8 +170,11 @@ def _extra(endpoint: str, records: dict, browser) -> tuple[dict, set]:
                 {("person", records["vera"].id), ("entry", records["noise"].id)})
     if endpoint == "case_reviews.new":  # the application form for a victim names them and their incidents
         return {"person": records["vera"].id}, {("person", records["vera"].id), ("entry", records["noise"].id)}
-    if endpoint == "case_reviews.index":
+    if endpoint in ("case_reviews.index", "api_case_reviews.index"):
         return {}, {("person", records["vera"].id)}
+    if endpoint == "api_case_reviews.detail":  # the API's read of the application: the same records as its page
+        return ({"case_review_id": records["case_review"].id},
+                {("person", records["vera"].id), ("entry", records["noise"].id)})
     if endpoint == "patrol_plans.start":  # a suggestion shown to the author (the world's ASB incidents make one)
         assert browser.get("/patrols/suggested").status_code == 200
         suggestion_id = db.session.scalar(sa.select(PatrolSuggestion.id).order_by(PatrolSuggestion.id))
@@ -247,7 +250,7 @@ def test_every_get_route_that_shows_records_writes_one_view_event_naming_them(ap
             "beats.detail", "briefing.show", "search.results", "photos.photo", "entries.held",
             "api_entries.entry", "api_lists.entries", "api_records.person", "api_work.review_queue",
             "api_work.briefing", "main.index", "case_reviews.index", "case_reviews.detail",
-            "network.person", "network.vehicle", "network.location", "network.organisation"} <= set(walked)  # networks: JSON, one event each
+            "api_case_reviews.index", "api_case_reviews.detail", "network.person", "network.vehicle", "network.location", "network.organisation"} <= set(walked)  # networks: JSON, one event each
 
 
 

@@ -176,6 +176,18 @@ def test_on_behalf_needs_a_name_and_the_date_cannot_be_in_the_future(world):
     assert (review.applicant_name, review.applicant_relationship) == ("Pat Parent", "mother")
 
 
+def test_an_application_needs_a_real_beat_and_a_date_since_the_case_review_began(world):
+    _, sergeant, victim, incidents = world  # a supervisor may choose any beat: one that exists
+    with pytest.raises(CaseReviewRejected) as refused:
+        apply(sergeant, victim, incidents, beat_id=987654)
+    assert refused.value.field == "beat_id"
+    for day in (date(2014, 10, 19), date(1, 1, 1)):  # no date arithmetic on year 1 (it would overflow)
+        with pytest.raises(CaseReviewRejected, match="20 October 2014") as refused:
+            apply(sergeant, victim, incidents, received_on=day)
+        assert refused.value.field == "received_on"
+    assert apply(sergeant, victim, incidents, received_on=date(2014, 10, 20)).state == S.THRESHOLD_NOT_MET
+
+
 # --- the steps ------------------------------------------------------------------------------------------
 
 def test_from_application_to_outcome_each_step_audited(world):

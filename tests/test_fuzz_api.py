@@ -16,8 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pcso.case_reviews.services import ApplicationInput, record_application
 from pcso.extensions import db
 from pcso.models import EntryStatus, LinkRole, Role
+from pcso.timeutil import london_today
 from tests import factories
 from tests.api.helpers import bearer, key, token
 from tests.hostile import NASTY, huge, text
@@ -76,6 +78,10 @@ def world(app):
            "person_id": factories.link(submitted, factories.person("Api Fuzz"), LinkRole.WITNESS).person_id,
            "vehicle_id": factories.link(submitted, factories.vehicle("AF12 ZZZ")).vehicle_id,
            "location_id": factories.link(submitted, factories.location("Fuzz Road", "M16 0AA")).location_id}
+    victim_id = factories.link(submitted, factories.person("Fuzz Victim"), LinkRole.VICTIM).person_id
+    ids["case_review_id"] = record_application(ApplicationInput(  # for the steps to reach the services
+        victim_id, factories.beat(OLD_TRAFFORD).id, london_today(), [submitted.id]), actor=supervisor).id
+    ids["recommendation_id"] = 1
     db.session.commit()
     # The author for writes on their own entries; a supervisor for the review queue and reviews.
     return ids, {"PCSO": token(pcso), "SUPERVISOR": token(supervisor)}

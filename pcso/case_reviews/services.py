@@ -12,7 +12,7 @@ from .. import audit
 from ..access import can_decide_case_review, can_start_case_review, can_view_record
 from ..extensions import db
 from ..models import (
-    AppealOutcome, ApplicantType, AuditAction, CaseReview, CaseReviewIncident, CaseReviewRecommendation,
+    AppealOutcome, ApplicantType, AuditAction, Beat, CaseReview, CaseReviewIncident, CaseReviewRecommendation,
     CaseReviewState, Person, RecommendationStatus, User,
 )
 from ..timeutil import london_today, utcnow
@@ -20,6 +20,7 @@ from .queries import assess, not_met_reason, victim_incidents
 from .rules import current_rules, rules_for_beat_id
 
 S = CaseReviewState
+IN_FORCE_ON = date(2014, 10, 20)  # the ASB Case Review (s.104 of the 2014 Act) commenced on 20 October 2014
 
 
 class CaseReviewRejected(ValueError):
@@ -71,10 +72,13 @@ def record_application(data: ApplicationInput, *, actor: User) -> CaseReview:
     person = db.session.get(Person, data.victim_id)
     if person is None or not can_view_record(actor, person):
         raise CaseReviewNotFound(data.victim_id)
-    if not can_start_case_review(actor, data.beat_id):
+    if not can_start_case_review(actor, data.beat_id) or db.session.get(Beat, data.beat_id) is None:
         raise CaseReviewRejected("beat_id", "Choose one of your beats")
     if data.received_on > london_today():
         raise CaseReviewRejected("received_on", "The date received can't be in the future")
+    if data.received_on < IN_FORCE_ON:
+        raise CaseReviewRejected("received_on", "The date received can't be before the Case Review began "
+                                                "(20 October 2014)")
     name = (data.applicant_name or "").strip() or None
     if data.applicant_type == ApplicantType.ON_BEHALF and not name:
         raise CaseReviewRejected("applicant_name", "Enter the name of the person applying for the victim")

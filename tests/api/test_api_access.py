@@ -17,6 +17,8 @@ READ = frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST, Role.SAFEGUARDING})
 LOG = frozenset({Role.PCSO, Role.SUPERVISOR})
 SUPERVISE = frozenset({Role.SUPERVISOR})
 EXPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST})  # bulk exports (issue 10)
+CASE_REVIEW_READ = frozenset({Role.PCSO, Role.SUPERVISOR, Role.ANALYST})  # as the pages: not safeguarding
+CASE_REVIEW_DECIDE = frozenset({Role.SUPERVISOR, Role.ANALYST})
 API_ACCESS = {
     "api_docs.openapi_json": PUBLIC, "api_docs.reference": PUBLIC,
     "api_core.me": EVERYONE, "api_core.beats": STAFF, "api_core.schools": READ,
@@ -32,6 +34,10 @@ API_ACCESS = {
     "api_work.briefing": LOG,
     "api_phone.seal_key": LOG, "api_phone.sealed": LOG, "api_phone.csrf_token": EVERYONE,
     "api_phone.outbox_discarded": LOG,
+    "api_case_reviews.index": CASE_REVIEW_READ, "api_case_reviews.detail": CASE_REVIEW_READ,
+    "api_case_reviews.create": CASE_REVIEW_READ,
+    **{f"api_case_reviews.{step}": CASE_REVIEW_DECIDE for step in
+       ("threshold", "informed", "review", "recommendation", "appeal", "appeal_decision")},
 }
 
 
@@ -82,6 +88,11 @@ MATRIX = [
     ("POST", "/api/v1/entries/{draft}/reviews", {"decision": "approve"}, (401, 403, 404, 403, 403, 403)),
     ("POST", "/api/v1/entries/{welfare}/reviews", {"decision": "return", "comment": "Add the risk"},
                                                           (401, 403, 201, 403, 403, 403)),
+    # ASB Case Reviews: as the pages, not for safeguarding; decisions for supervisors and analysts only
+    ("GET", "/api/v1/case-reviews", None,                 (401, 200, 200, 200, 403, 403)),
+    ("GET", "/api/v1/case-reviews/{missing}", None,       (401, 404, 404, 404, 403, 403)),
+    ("POST", "/api/v1/case-reviews/{missing}/threshold-decision", {"decision": "met"},
+                                                          (401, 403, 404, 404, 403, 403)),
 ]
 
 

@@ -13,8 +13,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from pcso.case_reviews.services import ApplicationInput, record_application
 from pcso.extensions import db
 from pcso.models import LinkRole, Role, SecurityMarking
+from pcso.timeutil import london_today
 from tests import factories
 from tests.api.helpers import bearer, token
 from tests.conftest import migrated_app
@@ -48,6 +50,10 @@ def world():
         factories.intel(author, OLD_TRAFFORD)
         factories.link(incident, factories.person("Schema Person"), LinkRole.WITNESS)
         factories.link(incident, factories.vehicle("SC71 HMA"))
+        victim = factories.person("Schema Victim")  # an ASB Case Review application, for the list to show
+        factories.link(incident, victim, LinkRole.VICTIM)
+        record_application(ApplicationInput(victim.id, factories.beat(OLD_TRAFFORD).id, london_today(), [incident.id]),
+                           actor=supervisor)
         db.session.commit()
         SECRETS["supervisor"] = token(supervisor)
         db.session.remove()
