@@ -16,8 +16,9 @@ from tests.test_case_reviews import BEAT, FORCE, OTHER, complaints, rules_file  
 S = CaseReviewState
 
 
-@pytest.fixture
-def world(app):
+def officers_and_a_victim():
+    """A PCSO and a sergeant of the beat, an analyst, a PCSO of another beat, a safeguarding lead; a victim with
+    three complaints the PCSO recorded (the pages' tests and the API's, tests/api/test_case_reviews.py)."""
     people = {"pcso": factories.user(Role.PCSO, beats=[BEAT]), "sergeant": factories.user(Role.SUPERVISOR, beats=[BEAT]),
               "analyst": factories.user(Role.ANALYST), "other_pcso": factories.user(Role.PCSO, beats=[OTHER]),
               "safeguarding": factories.user(Role.SAFEGUARDING)}
@@ -25,6 +26,11 @@ def world(app):
     incidents = complaints(people["pcso"], victim)
     db.session.commit()
     return people, victim, incidents
+
+
+@pytest.fixture
+def world(app):
+    return officers_and_a_victim()
 
 
 def form(victim, incidents, **extra):

@@ -18,6 +18,7 @@ from pcso.timeutil import london_today
 from tests import factories
 from tests.api.helpers import bearer, key, problem, token
 from tests.test_case_reviews import BEAT, OTHER, complaints
+from tests.test_case_reviews_views import officers_and_a_victim
 
 S = CaseReviewState
 URL = "/api/v1/case-reviews"
@@ -25,12 +26,7 @@ URL = "/api/v1/case-reviews"
 
 @pytest.fixture
 def world(app):
-    people = {"pcso": factories.user(Role.PCSO, beats=[BEAT]), "sergeant": factories.user(Role.SUPERVISOR, beats=[BEAT]),
-              "analyst": factories.user(Role.ANALYST), "other_pcso": factories.user(Role.PCSO, beats=[OTHER]),
-              "safeguarding": factories.user(Role.SAFEGUARDING)}
-    victim = factories.person("Vera Victim")
-    incidents = complaints(people["pcso"], victim)
-    db.session.commit()
+    people, victim, incidents = officers_and_a_victim()
     secrets = {name: token(person) for name, person in people.items()}
     return people, secrets, victim, incidents
 
