@@ -17,7 +17,7 @@ from pcso.models import AuditAction, AuditEvent, CaseReview, CaseReviewState, Ro
 from pcso.timeutil import london_today
 from tests import factories
 from tests.api.helpers import bearer, key, problem, token
-from tests.test_case_reviews import BEAT, OTHER, complaints
+from tests.test_case_reviews import BEAT, OTHER
 from tests.test_case_reviews_views import officers_and_a_victim
 
 S = CaseReviewState
