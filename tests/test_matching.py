@@ -103,9 +103,11 @@ def test_a_namesake_is_possible_not_likely():
     one, two = tiered(Query("John Smith", today=TODAY), ("John Smith", born), ("John Smith", None))
     assert one.tier == two.tier == matching.POSSIBLE
     assert one.reason == "same name, no date of birth or age typed, another record as close"
-    dated, undated = tiered(Query("John Smith", born_on=born, today=TODAY), ("John Smith", born), ("John Smith", None))
-    assert dated.tier == matching.LIKELY and undated.tier == matching.POSSIBLE
-    assert undated.reason == "same name, no date of birth on record to compare"
+    (undated,) = tiered(Query("John Smith", born_on=born, today=TODAY), ("John Smith", None))
+    assert undated.tier == matching.POSSIBLE and undated.reason == "same name, no date of birth on record to compare"
+    slip, undated = tiered(Query("John Smith", born_on=date(1998, 1, 5), today=TODAY), ("John Smith", born),
+                           ("John Smith", None))
+    assert slip.tier == matching.LIKELY and undated.tier == matching.POSSIBLE  # a slip of the date: still possible
     (aged,) = tiered(Query("John Smith", age=28, today=TODAY), ("John Smith", born))
     assert aged.tier == matching.POSSIBLE and aged.reason == "same name, age fits (28), only an age to compare"
 
@@ -116,10 +118,32 @@ def test_a_name_typed_alone_is_likely_only_clear_of_the_next_by_the_margin():
     clear, far = tiered(Query("Kirsty Macdonald", today=TODAY), ("Kirsty MacDonald", None), ("Kirsty Donald", None))
     assert far.score <= clear.score - matching.MARGIN and clear.tier == matching.LIKELY
     close, near = tiered(Query("Kirsty Macdonald", today=TODAY), ("Kirsty MacDonald", None), ("Kirsty Mcdonald", None))
-    assert close.score - near.score < matching.MARGIN
-    assert close.tier == near.tier == matching.POSSIBLE
+    assert close.score - near.score < matching.MARGIN and close.tier == matching.POSSIBLE  # not clear by the margin
+    assert near.tier is None and close.reason == "same name, no date of birth or age typed"  # far below, not offered
     (weak,) = tiered(Query("Jhon Smtih", today=TODAY), ("John Smith", None))
     assert weak.tier is None  # a typo in each name and nothing else typed: not offered at all
+
+
+def test_the_very_date_of_birth_typed_on_record_leaves_nothing_merely_possible():
+    born = date(1998, 5, 1)
+    dated, undated, aged = tiered(Query("Jon Smith", born_on=born, today=TODAY), ("John Smith", born),
+                                  ("John Smith", None), ("Jon Smith", None))
+    assert dated.tier == matching.LIKELY and dated.reason == "similar name (Jon for John), same date of birth"
+    assert undated.tier is None and aged.tier is None and aged.score > dated.score - 0.1  # close, but not offered
+
+
+def test_a_possible_candidate_far_below_the_best_possible_one_is_not_offered():
+    query = Query("Kath Brookercliffe", today=TODAY)
+    best, near, far = tiered(query, ("Kath Brookercliffe", None), ("Kath Brookercliffe", None),
+                             ("Cathy Brookercliffe", None))
+    assert best.tier == near.tier == matching.POSSIBLE  # namesakes: nothing typed tells them apart
+    assert matching.THRESHOLD <= far.score < best.score - matching.WINDOW and far.tier is None
+    (alone,) = tiered(query, ("Cathy Brookercliffe", None))
+    assert alone.tier is not None  # alone, it is offered
+    one, other = tiered(Query("Kath Brookercliff", today=TODAY), ("Kath Brookercliffe", None),
+                        ("Kath Brookercliffs", None))  # a letter dropped from either: as near as each other
+    assert one.score == other.score and one.tier == other.tier == matching.POSSIBLE
+    assert one.reason == "similar name, no date of birth or age typed, another record as close"
 
 
 names = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12), min_size=2, max_size=3)

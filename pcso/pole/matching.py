@@ -14,7 +14,9 @@ much as the average, so two brothers with one surname stay apart) and by date of
 a candidate at or over THRESHOLD is offered with its reasons ("similar name, same date of birth"), in one of
 two tiers (tier_matches): LIKELY when a date of birth typed is the one on record (or a slip of it), or when a
 name typed alone stands clear of every other candidate by MARGIN; POSSIBLE when nothing typed tells it apart
-from others (a namesake, no date of birth on record to compare, an age only).
+from others (a namesake, no date of birth on record to compare, an age only) and it is within WINDOW of the
+best of them (a near name further down is noise); nothing is merely possible beside a record holding the name
+and the very date of birth typed.
 
 Vehicles: a registration is normalised (upper case, no spaces) and put in the shape of its
 look-alike characters (0/O/D/Q, 1/I, 2/Z, 5/S, 6/G, 8/B), so "A812 CDE" finds "AB12 CDE".
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -35,10 +36,12 @@ import jellyfish
 from ..models.asb import normalise_vrm
 
 # Calibrated at 500,000 people by bench/person_matching.py (docs/PERFORMANCE.md, "the person matcher"):
-THRESHOLD = 0.88  # a candidate scoring this or more is offered, as likely or possible
+THRESHOLD = 0.89  # a candidate scoring this or more is offered, as likely or possible
 DATED_THRESHOLD = 0.92  # it is likely if the date of birth typed is the one on record (or a slip of it) and it scores this
 ALONE_THRESHOLD = 0.92  # ... or, only a name typed, if it scores this and stands MARGIN above every other candidate
 MARGIN = 0.10
+WINDOW = 0.01  # a possible candidate is offered only this close to the best possible one: further below, it is noise
+POSSIBLE_LIMIT = 8  # possible offers at most (suggest.choose_offers), best first
 LIKELY, POSSIBLE = "likely", "possible"
 MAX_TOKENS = 4  # tokens of a name used for keys (first and last names and two middle names)
 NICKNAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "nicknames.csv"
@@ -320,8 +323,10 @@ def tier_matches(matches: list[Match]) -> None:
 
     LIKELY: the date of birth typed is the one on record (or a slip of it) and the score is DATED_THRESHOLD or
     more; or only a name was typed and it scores ALONE_THRESHOLD or more, MARGIN above every other candidate.
-    POSSIBLE: scored THRESHOLD or more but nothing typed tells it apart: a namesake, no date of birth on record
-    to compare, an age only. Below THRESHOLD: None (not offered)."""
+    POSSIBLE: scored THRESHOLD or more, within WINDOW of the best such candidate, but nothing typed tells it
+    apart: a namesake, no date of birth on record to compare, an age only. None (not offered): a near name
+    further below the best possible one, anything below THRESHOLD, and every candidate not likely when one is
+    likely by the very date of birth typed (a record with the name and that date leaves the rest far behind)."""
     ranked = sorted(m.score for m in matches)
     best, second = ([0.0, 0.0] + ranked)[-1:-3:-1]
     for match in matches:
@@ -335,12 +340,21 @@ def tier_matches(matches: list[Match]) -> None:
             match.reasons.append("no other record comes close")
         else:
             match.tier = POSSIBLE
-            if match.dates == NOTHING_TYPED:
-                close = len(ranked) - bisect_right(ranked, match.score - MARGIN) - 1  # others within the margin
-                match.reasons.append("no date of birth or age typed" + (
-                    "" if not close else ", another record as close" if close == 1 else f", {close} other records as close"))
-            elif match.dates == AGE_FITS:
-                match.reasons.append("only an age to compare")
+    possible = [m for m in matches if m.tier == POSSIBLE]
+    if any(m.tier == LIKELY and m.dates == SAME_DATE for m in matches):
+        floor = 2.0  # the date of birth typed is on record with the name: nothing merely possible is offered
+    else:
+        floor = max((m.score for m in possible), default=0.0) - WINDOW
+    offered = [m for m in possible if m.score >= floor]
+    for match in possible:
+        if match.score < floor:
+            match.tier = None
+        elif match.dates == NOTHING_TYPED:
+            close = len(offered) - 1  # the others offered: all within WINDOW
+            match.reasons.append("no date of birth or age typed" + (
+                "" if not close else ", another record as close" if close == 1 else f", {close} other records as close"))
+        elif match.dates == AGE_FITS:
+            match.reasons.append("only an age to compare")
 
 
 # --- vehicles ------------------------------------------------------------------------------------

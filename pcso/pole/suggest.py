@@ -106,21 +106,26 @@ class Suggestion:
         return self.tier == matching.LIKELY
 
 
+def choose_offers(found: list[Candidate], prefixed: set[int], *, limit: int) -> list[tuple[Candidate, str]]:
+    """What the form offers from the scored, tiered candidates (best first): the likely ones, then at most
+    matching.POSSIBLE_LIMIT possible ones; only if neither, the names that begin as typed (a name still being
+    typed: "dale w"). At most `limit` in all. bench/person_matching_report.py counts these very offers."""
+    likely = [(c, matching.LIKELY) for c in found if c.match.tier == matching.LIKELY]
+    possible = [(c, matching.POSSIBLE) for c in found if c.match.tier == matching.POSSIBLE]
+    offered = likely + possible[:matching.POSSIBLE_LIMIT]
+    if not offered:
+        offered = [(c, BEGINS) for c in found if c.match.tier is None and c.id in prefixed]
+    return offered[:limit]
+
+
 def suggest_people(user: User, query: matching.Query, *, limit: int) -> list[Suggestion]:
     """Live people the user can see who may be the one typed: likely matches first, then possible ones
-    (each with its reasons), then people whose name begins as typed."""
+    (each with its reasons), or else people whose name begins as typed."""
     found, prefixed = scored_people(user, query)
-    offered = []
-    for candidate in found:
-        match = candidate.match
-        if match.tier is not None:
-            offered.append((candidate, match.tier))
-        elif candidate.id in prefixed:
-            match.reasons[0] = f"name begins “{query.tokens[-1]}”"
-            offered.append((candidate, BEGINS))
-    order = {matching.LIKELY: 0, matching.POSSIBLE: 1, BEGINS: 2}
-    offered.sort(key=lambda pair: order[pair[1]])  # stable: best first within a tier
-    offered = offered[:limit]
+    offered = choose_offers(found, prefixed, limit=limit)
+    for candidate, tier in offered:
+        if tier == BEGINS:
+            candidate.match.reasons[0] = f"name begins “{query.tokens[-1]}”"
     people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_([c.id for c, _ in offered])))}
     return [Suggestion(people[c.id], c.match, tier) for c, tier in offered if c.id in people]
 
