@@ -36,11 +36,11 @@ import jellyfish
 from ..models.asb import normalise_vrm
 
 # Calibrated at 500,000 people by bench/person_matching.py (docs/PERFORMANCE.md, "the person matcher"):
-THRESHOLD = 0.89  # a candidate scoring this or more is offered, as likely or possible
+THRESHOLD = 0.88  # a candidate scoring this or more is offered, as likely or possible
 DATED_THRESHOLD = 0.92  # it is likely if the date of birth typed is the one on record (or a slip of it) and it scores this
 ALONE_THRESHOLD = 0.92  # ... or, only a name typed, if it scores this and stands MARGIN above every other candidate
 MARGIN = 0.10
-WINDOW = 0.01  # a possible candidate is offered only this close to the best possible one: further below, it is noise
+WINDOW = 0.005  # a possible candidate is offered only this close to the best possible one: further below, it is noise
 POSSIBLE_LIMIT = 8  # possible offers at most (suggest.choose_offers), best first
 LIKELY, POSSIBLE = "likely", "possible"
 MAX_TOKENS = 4  # tokens of a name used for keys (first and last names and two middle names)
