@@ -1,6 +1,7 @@
 """The person and vehicle matcher (pcso/pole/matching.py): pure functions, no database."""
 from __future__ import annotations
 
+import gc
 from datetime import date
 
 from hypothesis import given, settings
@@ -144,6 +145,14 @@ def test_a_possible_candidate_far_below_the_best_possible_one_is_not_offered():
                         ("Kath Brookercliffs", None))  # a letter dropped from either: as near as each other
     assert one.score == other.score and one.tier == other.tier == matching.POSSIBLE
     assert one.reason == "similar name, no date of birth or age typed, another record as close"
+
+
+def test_cached_name_comparisons_hold_nothing_the_garbage_collector_keeps_tracking():
+    result = matching.name_similarity(["jon", "smyth"], ["john", "smith"])
+    assert result[1] == ("nickname", "sounds")
+    for _ in range(3):  # tuples of strings and numbers are untracked once the collector has seen them (one level
+        gc.collect()    # of nesting a pass); sets never are
+    assert not any(gc.is_tracked(part) for part in (result, *result, *result[3]))
 
 
 names = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12), min_size=2, max_size=3)
