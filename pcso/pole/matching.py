@@ -225,8 +225,9 @@ def name_similarity(typed: list[str], known: list[str]) -> tuple[float, tuple[st
 
     Returns the score (half the mean, half the weakest pair: one very different token sinks it),
     the kinds of token match used (sorted, each once), whether the order was swapped, and the (typed, known)
-    short forms. Tuples of strings only: the garbage collector stops tracking them, so a full cache costs its
-    full passes nothing (with frozensets, 130,000 tracked objects made each pass at 500,000 people ~0.1 s longer)."""
+    short forms. Tuples of strings only: the garbage collector stops tracking them once it has seen them, so a
+    full cache adds next to nothing to its full passes (with frozensets it added ~130,000 tracked objects, and
+    those passes were the bench's rare 0.2-0.7 s outliers: docs/PERFORMANCE.md)."""
     return _name_similarity(tuple(typed), tuple(known))
 
 
