@@ -293,7 +293,7 @@ def plant(rng: random.Random, everyone: list[dict], generator: People) -> list[d
         roll, born_on, age, typed_dob = rng.random(), None, None, "nothing"
         if person["born_on"] and roll < 0.45:
             born_on, typed_dob = person["born_on"], "date"
-        elif roll < 0.45:  # the person gives a date of birth that their record doesn't hold (until 5 Dec never
+        elif roll < 0.45:  # the person gives a date of birth that their record doesn't hold (until 4 Dec never
             # typed: a matcher dropping "no date of birth on record" whenever a date was typed lost nothing here)
             near = year if year is not None else rng.randint(1945, 2012)
             born_on = date(near + rng.randint(-2, 2), rng.randint(1, 12), rng.randint(1, 28))
