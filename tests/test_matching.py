@@ -170,6 +170,26 @@ def test_a_name_typed_as_recorded_matches_and_is_found_by_its_keys(parts, born_o
     assert swapped.keys() & stored and is_match(score(swapped, [name], born_on=born_on))
 
 
+def one_typo(word: str, at: int, edit: int, letter: str) -> str:
+    at = 1 + at % (len(word) - 1)  # never the first letter, as the bench's typos
+    return [word[:at] + letter + word[at + 1:], word[:at] + word[at + 1:], word[:at] + letter + word[at:],
+            word[:at - 1] + word[at] + word[at - 1] + word[at + 1:]][edit]
+
+
+@settings(max_examples=300, deadline=None)
+@given(names, st.integers(0, 2), st.integers(0, 50), st.integers(0, 3), st.sampled_from("abcdefghijklmnopqrstuvwxyz"))
+def test_one_typo_anywhere_in_one_name_still_shares_a_key(parts, which, at, edit, letter):
+    stored = person_keys([" ".join(parts)], None)
+    which %= len(parts)
+    typed = Query(" ".join(one_typo(p, at, edit, letter) if i == which else p for i, p in enumerate(parts)))
+    assert (typed.keys() | typed.typo_keys()) & stored
+
+
+def test_a_typo_early_in_a_name_changes_its_code_and_first_letters_but_not_its_keys():
+    assert matching.code("ahser") != matching.code("asher") and "ahs" != "ash"
+    assert matching.typo_keys("Alfie Ahser") & matching.typo_keys("Alfie Asher") >= {"d:ALF|ase", "d:ALF|ahe"}
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60), st.text(max_size=60))
 def test_scores_are_between_0_and_1_whatever_is_typed(typed, known):

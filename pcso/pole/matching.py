@@ -6,7 +6,8 @@ pcso/pole/queries.py uses them to find candidates through an index, then scores 
 People: a name is split into tokens; each token has a phonetic code (Metaphone, from jellyfish)
 of itself and of the formal names it is short for (pcso/data/nicknames.csv: Jon -> John). Keys:
 - ``p:A|B``: every unordered pair of token codes (so "Smith John" finds "John Smith");
-- ``q:A|bbb``: a token's code with another token's first three letters (a typo late in a name);
+- ``d:A|bbb``: a token's code with one of another token's heads (its first four letters, each with one left
+  out: a typo anywhere in that name);
 - ``y:1998:A``: a token code with the year of birth (known, or estimated from an approximate age);
 - ``c:A``: a token code alone, and ``t:smith``: a token itself, for typing a name in part.
 A candidate is scored by Jaro-Winkler (with the edit distance) over its best-matched tokens (the weakest token counts as
@@ -105,12 +106,21 @@ def pair_keys(name: str) -> set[str]:
     return keys
 
 
+def heads(token: str) -> set[str]:
+    """A token's first four letters, and each of them with one letter left out ('asher' -> ashe, she, ahe, ase,
+    ash): two tokens one typo apart (a letter changed, dropped, added, two swapped) share one of these (a
+    deletion neighbourhood, as SymSpell's), wherever the typo is; a typo past the fourth letter keeps the head."""
+    head = token[:4]
+    return {head, *(head[:i] + head[i + 1:] for i in range(len(head)))} - {""}
+
+
 def typo_keys(name: str) -> set[str]:
-    """'q:A|bbb' for every ordered pair of tokens: the first's code, the second's first three letters. A typo
-    late in one name keeps the pair (its code from the other name, its first letters from this one)."""
+    """'d:A|bbb' for every ordered pair of tokens: the first's code, one of the second's heads. A typo in one
+    name keeps a key (its code from the other name, a head from this one), even early in the name, where it
+    changes the typed token's code and first letters ('Alfie Ahser' meets 'Alfie Asher' by d:ALF|ase)."""
     name_tokens = tokens(name)[:MAX_TOKENS]
-    return {f"q:{a}|{other[:3]}" for i, one in enumerate(name_tokens) for j, other in enumerate(name_tokens)
-            if i != j for a in token_codes(one)}
+    return {f"d:{a}|{h}" for i, one in enumerate(name_tokens) for j, other in enumerate(name_tokens)
+            if i != j for a in token_codes(one) for h in heads(other)}
 
 
 def person_keys(names: list[str], birth_year: int | None) -> set[str]:

@@ -19,7 +19,7 @@ from . import matching
 CANDIDATES = 100  # people scored for one typed name, at most, found by name keys: those sharing the most keys
 BORN_ON_CANDIDATES = 300  # ... and people born on the day typed
 PREFIX_CANDIDATES = 50  # ... and people whose name begins as typed
-PAIR_WEIGHT = 3  # a shared pair of name codes (p:) counts as three of the other keys (q:, y:) in that ranking
+PAIR_WEIGHT = 3  # a shared pair of name codes (p:) counts as three of the other keys (d:, y:) in that ranking
 BEGINS = "begins"  # Suggestion.tier of a person offered only because their name begins as typed
 
 
@@ -34,7 +34,7 @@ def person_candidates(query: matching.Query) -> tuple[set[int], set[int]]:
     found: set[int] = set()
     keys = query.keys() | query.typo_keys()
     if keys:  # a common name shares a key with thousands: keep those sharing the most (a pair of codes weighs more)
-        weight = sa.func.sum(sa.case((PersonMatchKey.key < "q", PAIR_WEIGHT), else_=1))
+        weight = sa.func.sum(sa.case((sa.func.substr(PersonMatchKey.key, 1, 2) == "p:", PAIR_WEIGHT), else_=1))
         found |= set(db.session.scalars(sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key.in_(keys))
                                         .group_by(PersonMatchKey.person_id)
                                         .order_by(weight.desc(), PersonMatchKey.person_id.desc()).limit(CANDIDATES)))
