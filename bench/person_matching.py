@@ -53,7 +53,8 @@ sys.path.insert(0, str(ROOT))
 from bench.search_1m import make_app, prepare  # noqa: E402
 from pcso.config import normalise_database_url  # noqa: E402
 from pcso.extensions import db  # noqa: E402
-from pcso.models import User  # noqa: E402
+from pcso.access import visible_entries  # noqa: E402
+from pcso.models import Entry, Link, User  # noqa: E402
 from pcso.pole import matching, suggest  # noqa: E402
 from bench import person_matching_report as report  # noqa: E402
 from pcso.seed.words import NAME_GROUPS  # noqa: E402
@@ -317,6 +318,16 @@ def namesake(q: dict, found, truth_name: str) -> bool:
     return same and (nothing_typed or nothing_known)
 
 
+def scored_for(user, query: matching.Query, q: dict, truth: dict | None, by_id: dict) -> list:
+    """Every candidate the user's suggest query scores, labelled: the planted person, a namesake or another."""
+    found, begins = suggest.scored_people(user, query)
+    truth_name = truth["full_name"] if truth else q["text"]
+    return [report.Scored(c.match.score, c.match.dates, c.id in begins,
+                          "tp" if truth is not None and c.id == truth["id"]
+                          else "namesake" if namesake(q, by_id[c.id], truth_name) else "fp", c.id, c.name_key)
+            for c in found]
+
+
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -358,16 +369,17 @@ def measure(app, planted: list[dict], everyone: list[dict]) -> None:
                 timings[f"{who}, CPU"].append((time.process_time() - cpu) * 1000)
             db.session.expunge_all()
         gc.callbacks.remove(collector)
+        # The PCSO sees one beat's people: a planted person on another beat is, for them, a new person.
+        seen = set(db.session.scalars(sa.select(Link.person_id).join(Entry, Entry.id == Link.entry_id)
+                                      .where(visible_entries(pcso))))
+        as_pcso = []
         for q in planted:
             query = matching.Query(q["text"], born_on=q["born_on"], age=q["age"])
-            found, begins = suggest.scored_people(supervisor, query)  # every candidate, for the counts
-            truth = q["truth"]
-            truth_name = truth["full_name"] if truth else q["text"]
-            q["group"] = f'{q["typed_dob"]}' if truth else "new person"
-            q["scored"] = [report.Scored(c.match.score, c.match.dates, c.id in begins,
-                                         "tp" if truth is not None and c.id == truth["id"]
-                                         else "namesake" if namesake(q, by_id[c.id], truth_name) else "fp", c.id, c.name_key)
-                           for c in found]
+            q["group"] = f'{q["typed_dob"]}' if q["truth"] else "new person"
+            q["scored"] = scored_for(supervisor, query, q, q["truth"], by_id)  # every candidate, for the counts
+            truth = q["truth"] if q["truth"] and q["truth"]["id"] in seen else None
+            as_pcso.append(q | {"truth": truth, "group": q["group"] if truth else "new to the PCSO",
+                                "scored": scored_for(pcso, query, q, truth, by_id)})
             db.session.expunge_all()
     if DUMP:
         with open(DUMP, "wb") as handle:
@@ -375,6 +387,13 @@ def measure(app, planted: list[dict], everyone: list[dict]) -> None:
                          for q in planted], handle)
     report.report(planted)
     report.sweep(planted)
+    print(f"\n  as the PCSO (one beat; {sum(q['truth'] is not None for q in as_pcso):,} planted people they can see):")
+    own = [p for p, q in zip(as_pcso, planted) if p["truth"] is not None or q["truth"] is None]
+    for what, typed in (("every typed name (most are people of other beats: new to them)", as_pcso),
+                        ("people of their beat and new people only", own)):
+        recall, wrong, right = report.point(report.tally(typed)[0])
+        print(f"    {what}: {len(typed):,} typed names, recall {recall:.3f}, precision {right:.3f} namesakes right, "
+              f"{wrong:.3f} namesakes wrong")
     if not TIMED:
         return
     print(f"\n  latency in process (ms; CPU: this process's CPU time, which the machine's load hardly changes; "
