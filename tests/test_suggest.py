@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from pcso import audit
 from pcso.extensions import db
 from pcso.models import AuditAction, AuditEvent, PersonMatchKey, Role, SecurityMarking, VehicleMatchKey
+from pcso.pole import matching
+from pcso.pole.suggest import BEGINS, Candidate, choose_offers
 from pcso.timeutil import utcnow
 from tests import factories
 from tests.factories import OLD_TRAFFORD, signed_in
@@ -75,12 +77,15 @@ def test_likely_matches_come_first_and_namesakes_are_possible_with_the_reason(br
     other = seen(officer, factories.person("John Smith", date(1971, 3, 3)))
     db.session.commit()
 
-    dated = suggest(browser, q="Jon Smith", born_on="1998-05-01")
-    assert [(r["id"], r["tier"]) for r in dated] == [(john.id, "likely"), (namesake.id, "possible")]
-    assert dated[0]["is_likely"] is True and dated[1]["is_likely"] is False
+    dated = suggest(browser, q="Jon Smith", born_on="1998-05-01")  # the very date on record: he alone is offered
+    assert [(r["id"], r["tier"], r["is_likely"]) for r in dated] == [(john.id, "likely", True)]
     assert dated[0]["reason"] == "similar name (Jon for John), same date of birth"
-    assert dated[1]["reason"] == "similar name (Jon for John), no date of birth on record to compare"
-    assert other.id not in [r["id"] for r in dated]  # a different date of birth rules him out
+    slip = suggest(browser, q="Jon Smith", born_on="1998-01-05")  # day and month swapped: a slip, not proof
+    assert [(r["id"], r["tier"]) for r in slip] == [(john.id, "likely"), (namesake.id, "possible")]
+    assert slip[0]["is_likely"] is True and slip[1]["is_likely"] is False
+    assert slip[0]["reason"] == "similar name (Jon for John), date of birth nearly the same"
+    assert slip[1]["reason"] == "similar name (Jon for John), no date of birth on record to compare"
+    assert other.id not in [r["id"] for r in dated + slip]  # a different date of birth rules him out
 
     alone = suggest(browser, q="John Smith")  # three namesakes: nothing typed tells them apart
     assert {r["id"] for r in alone} == {john.id, namesake.id, other.id} and {r["tier"] for r in alone} == {"possible"}
@@ -116,8 +121,9 @@ def test_pcso_is_never_offered_people_they_may_not_see(app, browser, officer):
     assert [r["name"] for r in suggest(browser, q="Jon Smyth")] == ["John Smyth"]
     supervisor = signed_in(app, factories.user(Role.SUPERVISOR))
     db.session.commit()
-    assert sorted(r["name"] for r in suggest(supervisor, q="Jon Smyth")) == ["John Smith", "John Smith",
-                                                                             "John Smyth"]
+    assert sorted(r["name"] for r in suggest(supervisor, q="John Smith")) == ["John Smith", "John Smith"]
+    assert [r["name"] for r in suggest(supervisor, q="John Smyth")] == ["John Smyth"]
+    assert "Jon Smith" not in [r["name"] for r in suggest(supervisor, q="Jon Smith")]  # linked to nothing
 
 
 def test_a_merged_away_record_is_never_offered(browser, officer):
@@ -148,6 +154,31 @@ def test_suggestions_are_audited_as_consulted(browser, officer):
 def test_a_date_of_birth_or_age_that_cant_be_read_is_a_400(browser, body, message):
     response = browser.post("/people/suggest", json=body)
     assert response.status_code == 400 and response.is_json and message in response.get_json()["detail"]
+
+
+def test_names_that_only_begin_as_typed_are_offered_only_when_nothing_matches(browser, officer):
+    dale = seen(officer, factories.person("Dale Wrigley"))
+    wrig = seen(officer, factories.person("Dale Wrig"))
+    db.session.commit()
+    assert [(r["id"], r["tier"]) for r in suggest(browser, q="dale wrig")] == [(wrig.id, "likely")]  # not Wrigley
+    assert [(r["id"], r["tier"], r["reason"]) for r in suggest(browser, q="dale wr")] == [
+        (wrig.id, "begins", "name begins “wr”"), (dale.id, "begins", "name begins “wr”")]
+
+
+def test_possible_offers_are_the_best_few(monkeypatch):
+    def candidate(person_id, score, tier):
+        return Candidate(person_id, f"name {person_id}", matching.Match(score, ["why"], "", tier=tier))
+
+    likely = candidate(1, 1.0, matching.LIKELY)
+    possible = [candidate(i, 0.95, matching.POSSIBLE) for i in range(2, 7)]
+    begins = candidate(7, 0.5, None)
+    found = [likely, *possible, begins]
+    assert [(c.id, tier) for c, tier in choose_offers(found, {7}, limit=8)] == [
+        (1, matching.LIKELY), *((i, matching.POSSIBLE) for i in range(2, 7))]
+    assert [c.id for c, _ in choose_offers(found, {7}, limit=3)] == [1, 2, 3]
+    monkeypatch.setattr(matching, "POSSIBLE_LIMIT", 2)
+    assert [c.id for c, _ in choose_offers(found, {7}, limit=8)] == [1, 2, 3]
+    assert choose_offers([begins], {7}, limit=8) == [(begins, BEGINS)]
 
 
 def test_nothing_typed_is_no_suggestions(browser):

@@ -6,7 +6,8 @@ pcso/pole/queries.py uses them to find candidates through an index, then scores 
 People: a name is split into tokens; each token has a phonetic code (Metaphone, from jellyfish)
 of itself and of the formal names it is short for (pcso/data/nicknames.csv: Jon -> John). Keys:
 - ``p:A|B``: every unordered pair of token codes (so "Smith John" finds "John Smith");
-- ``q:A|bbb``: a token's code with another token's first three letters (a typo late in a name);
+- ``d:A|bbb``: a token's code with one of another token's heads (its first four letters, each with one left
+  out: a typo anywhere in that name);
 - ``y:1998:A``: a token code with the year of birth (known, or estimated from an approximate age);
 - ``c:A``: a token code alone, and ``t:smith``: a token itself, for typing a name in part.
 A candidate is scored by Jaro-Winkler (with the edit distance) over its best-matched tokens (the weakest token counts as
@@ -14,7 +15,9 @@ much as the average, so two brothers with one surname stay apart) and by date of
 a candidate at or over THRESHOLD is offered with its reasons ("similar name, same date of birth"), in one of
 two tiers (tier_matches): LIKELY when a date of birth typed is the one on record (or a slip of it), or when a
 name typed alone stands clear of every other candidate by MARGIN; POSSIBLE when nothing typed tells it apart
-from others (a namesake, no date of birth on record to compare, an age only).
+from others (a namesake, no date of birth on record to compare, an age only) and it is within WINDOW of the
+best of them (a near name further down is noise); nothing is merely possible beside a record holding the name
+and the very date of birth typed.
 
 Vehicles: a registration is normalised (upper case, no spaces) and put in the shape of its
 look-alike characters (0/O/D/Q, 1/I, 2/Z, 5/S, 6/G, 8/B), so "A812 CDE" finds "AB12 CDE".
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -39,6 +41,8 @@ THRESHOLD = 0.88  # a candidate scoring this or more is offered, as likely or po
 DATED_THRESHOLD = 0.92  # it is likely if the date of birth typed is the one on record (or a slip of it) and it scores this
 ALONE_THRESHOLD = 0.92  # ... or, only a name typed, if it scores this and stands MARGIN above every other candidate
 MARGIN = 0.10
+WINDOW = 0.005  # a possible candidate is offered only this close to the best possible one: further below, it is noise
+POSSIBLE_LIMIT = 8  # possible offers at most (suggest.choose_offers), best first
 LIKELY, POSSIBLE = "likely", "possible"
 MAX_TOKENS = 4  # tokens of a name used for keys (first and last names and two middle names)
 NICKNAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "nicknames.csv"
@@ -102,12 +106,21 @@ def pair_keys(name: str) -> set[str]:
     return keys
 
 
+def heads(token: str) -> set[str]:
+    """A token's first four letters, and each of them with one letter left out ('asher' -> ashe, she, ahe, ase,
+    ash): two tokens one typo apart (a letter changed, dropped, added, two swapped) share one of these (a
+    deletion neighbourhood, as SymSpell's), wherever the typo is; a typo past the fourth letter keeps the head."""
+    head = token[:4]
+    return {head, *(head[:i] + head[i + 1:] for i in range(len(head)))} - {""}
+
+
 def typo_keys(name: str) -> set[str]:
-    """'q:A|bbb' for every ordered pair of tokens: the first's code, the second's first three letters. A typo
-    late in one name keeps the pair (its code from the other name, its first letters from this one)."""
+    """'d:A|bbb' for every ordered pair of tokens: the first's code, one of the second's heads. A typo in one
+    name keeps a key (its code from the other name, a head from this one), even early in the name, where it
+    changes the typed token's code and first letters ('Alfie Ahser' meets 'Alfie Asher' by d:ALF|ase)."""
     name_tokens = tokens(name)[:MAX_TOKENS]
-    return {f"q:{a}|{other[:3]}" for i, one in enumerate(name_tokens) for j, other in enumerate(name_tokens)
-            if i != j for a in token_codes(one)}
+    return {f"d:{a}|{h}" for i, one in enumerate(name_tokens) for j, other in enumerate(name_tokens)
+            if i != j for a in token_codes(one) for h in heads(other)}
 
 
 def person_keys(names: list[str], birth_year: int | None) -> set[str]:
@@ -217,18 +230,21 @@ def edit_similarity(a: str, b: str) -> float:
     return 0.6 * jellyfish.jaro_winkler_similarity(a, b) + 0.4 * max(0.0, 1 - distance / max(len(a), len(b)))
 
 
-def name_similarity(typed: list[str], known: list[str]) -> tuple[float, frozenset[str], bool, tuple[tuple[str, str], ...]]:
+def name_similarity(typed: list[str], known: list[str]) -> tuple[float, tuple[str, ...], bool, tuple[tuple[str, str], ...]]:
     """Best one-to-one pairing of the typed tokens with the known ones (in any order).
 
     Returns the score (half the mean, half the weakest pair: one very different token sinks it),
-    the kinds of token match used, whether the order was swapped, and the (typed, known) short forms."""
+    the kinds of token match used (sorted, each once), whether the order was swapped, and the (typed, known)
+    short forms. Tuples of strings only: the garbage collector stops tracking them once it has seen them, so a
+    full cache adds next to nothing to its full passes (with frozensets it added ~130,000 tracked objects, and
+    those passes were the bench's rare 0.2-0.7 s outliers: docs/PERFORMANCE.md)."""
     return _name_similarity(tuple(typed), tuple(known))
 
 
 @lru_cache(maxsize=65536)  # names repeat: a typed name meets the same common names again and again
 def _name_similarity(typed: tuple[str, ...], known: tuple[str, ...]):
     if not typed or not known:
-        return 0.0, frozenset(), False, ()
+        return 0.0, (), False, ()
     pairs = sorted(((token_similarity(t, k), i, j) for i, t in enumerate(typed) for j, k in enumerate(known)),
                    key=lambda p: (-p[0][0], abs(p[1] - p[2]), p[1]))
     used_typed, used_known, chosen = set(), set(), []
@@ -245,7 +261,7 @@ def _name_similarity(typed: tuple[str, ...], known: tuple[str, ...]):
     by_typed = sorted(chosen, key=lambda c: c[2])
     swapped = len(chosen) > 1 and [c[3] for c in by_typed] != sorted(c[3] for c in by_typed)
     short_forms = tuple((typed[c[2]], known[c[3]]) for c in by_typed if c[1] == "nickname")
-    return score, frozenset(c[1] for c in chosen), swapped, short_forms
+    return score, tuple(sorted({c[1] for c in chosen})), swapped, short_forms
 
 
 def _age_on(born_on: date, today: date) -> int:
@@ -296,7 +312,7 @@ def score(query: Query, names: list[str], *, born_on: date | None = None, approx
     similarity, kinds, swapped, short_forms, name = best
     adjustment, dob_reason, dates = birth_agreement(query, born_on, approx_age, recorded_on)
     reasons = []
-    if kinds == {"same"}:
+    if kinds == ("same",):
         reasons.append("same name" + (", swapped" if swapped else ""))
     else:
         forms = "; ".join(f"{a.title()} for {b.title()}" for a, b in short_forms)
@@ -320,8 +336,10 @@ def tier_matches(matches: list[Match]) -> None:
 
     LIKELY: the date of birth typed is the one on record (or a slip of it) and the score is DATED_THRESHOLD or
     more; or only a name was typed and it scores ALONE_THRESHOLD or more, MARGIN above every other candidate.
-    POSSIBLE: scored THRESHOLD or more but nothing typed tells it apart: a namesake, no date of birth on record
-    to compare, an age only. Below THRESHOLD: None (not offered)."""
+    POSSIBLE: scored THRESHOLD or more, within WINDOW of the best such candidate, but nothing typed tells it
+    apart: a namesake, no date of birth on record to compare, an age only. None (not offered): a near name
+    further below the best possible one, anything below THRESHOLD, and every candidate not likely when one is
+    likely by the very date of birth typed (a record with the name and that date leaves the rest far behind)."""
     ranked = sorted(m.score for m in matches)
     best, second = ([0.0, 0.0] + ranked)[-1:-3:-1]
     for match in matches:
@@ -335,12 +353,21 @@ def tier_matches(matches: list[Match]) -> None:
             match.reasons.append("no other record comes close")
         else:
             match.tier = POSSIBLE
-            if match.dates == NOTHING_TYPED:
-                close = len(ranked) - bisect_right(ranked, match.score - MARGIN) - 1  # others within the margin
-                match.reasons.append("no date of birth or age typed" + (
-                    "" if not close else ", another record as close" if close == 1 else f", {close} other records as close"))
-            elif match.dates == AGE_FITS:
-                match.reasons.append("only an age to compare")
+    possible = [m for m in matches if m.tier == POSSIBLE]
+    if any(m.tier == LIKELY and m.dates == SAME_DATE for m in matches):
+        floor = 2.0  # the date of birth typed is on record with the name: nothing merely possible is offered
+    else:
+        floor = max((m.score for m in possible), default=0.0) - WINDOW
+    offered = [m for m in possible if m.score >= floor]
+    for match in possible:
+        if match.score < floor:
+            match.tier = None
+        elif match.dates == NOTHING_TYPED:
+            close = len(offered) - 1  # the others offered: all within WINDOW
+            match.reasons.append("no date of birth or age typed" + (
+                "" if not close else ", another record as close" if close == 1 else f", {close} other records as close"))
+        elif match.dates == AGE_FITS:
+            match.reasons.append("only an age to compare")
 
 
 # --- vehicles ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from . import matching
 CANDIDATES = 100  # people scored for one typed name, at most, found by name keys: those sharing the most keys
 BORN_ON_CANDIDATES = 300  # ... and people born on the day typed
 PREFIX_CANDIDATES = 50  # ... and people whose name begins as typed
-PAIR_WEIGHT = 3  # a shared pair of name codes (p:) counts as three of the other keys (q:, y:) in that ranking
+PAIR_WEIGHT = 3  # a shared pair of name codes (p:) counts as three of the other keys (d:, y:) in that ranking
 BEGINS = "begins"  # Suggestion.tier of a person offered only because their name begins as typed
 
 
@@ -34,7 +34,7 @@ def person_candidates(query: matching.Query) -> tuple[set[int], set[int]]:
     found: set[int] = set()
     keys = query.keys() | query.typo_keys()
     if keys:  # a common name shares a key with thousands: keep those sharing the most (a pair of codes weighs more)
-        weight = sa.func.sum(sa.case((PersonMatchKey.key < "q", PAIR_WEIGHT), else_=1))
+        weight = sa.func.sum(sa.case((sa.func.substr(PersonMatchKey.key, 1, 2) == "p:", PAIR_WEIGHT), else_=1))
         found |= set(db.session.scalars(sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key.in_(keys))
                                         .group_by(PersonMatchKey.person_id)
                                         .order_by(weight.desc(), PersonMatchKey.person_id.desc()).limit(CANDIDATES)))
@@ -106,21 +106,26 @@ class Suggestion:
         return self.tier == matching.LIKELY
 
 
+def choose_offers(found: list[Candidate], prefixed: set[int], *, limit: int) -> list[tuple[Candidate, str]]:
+    """What the form offers from the scored, tiered candidates (best first): the likely ones, then at most
+    matching.POSSIBLE_LIMIT possible ones; only if neither, the names that begin as typed (a name still being
+    typed: "dale w"). At most `limit` in all. bench/person_matching_report.py counts these very offers."""
+    likely = [(c, matching.LIKELY) for c in found if c.match.tier == matching.LIKELY]
+    possible = [(c, matching.POSSIBLE) for c in found if c.match.tier == matching.POSSIBLE]
+    offered = likely + possible[:matching.POSSIBLE_LIMIT]
+    if not offered:
+        offered = [(c, BEGINS) for c in found if c.match.tier is None and c.id in prefixed]
+    return offered[:limit]
+
+
 def suggest_people(user: User, query: matching.Query, *, limit: int) -> list[Suggestion]:
     """Live people the user can see who may be the one typed: likely matches first, then possible ones
-    (each with its reasons), then people whose name begins as typed."""
+    (each with its reasons), or else people whose name begins as typed."""
     found, prefixed = scored_people(user, query)
-    offered = []
-    for candidate in found:
-        match = candidate.match
-        if match.tier is not None:
-            offered.append((candidate, match.tier))
-        elif candidate.id in prefixed:
-            match.reasons[0] = f"name begins “{query.tokens[-1]}”"
-            offered.append((candidate, BEGINS))
-    order = {matching.LIKELY: 0, matching.POSSIBLE: 1, BEGINS: 2}
-    offered.sort(key=lambda pair: order[pair[1]])  # stable: best first within a tier
-    offered = offered[:limit]
+    offered = choose_offers(found, prefixed, limit=limit)
+    for candidate, tier in offered:
+        if tier == BEGINS:
+            candidate.match.reasons[0] = f"name begins “{query.tokens[-1]}”"
     people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_([c.id for c, _ in offered])))}
     return [Suggestion(people[c.id], c.match, tier) for c, tier in offered if c.id in people]
 

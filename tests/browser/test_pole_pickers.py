@@ -95,10 +95,15 @@ def test_pcso_typing_jon_smyth_is_offered_john_smith_with_the_reason_and_picks_h
     page.fill("#people-0-born_on", "1998-05-01")
     page.fill("#people-0-name", "Jon Smyth ")
     likely = offered.locator(".suggestion-option--likely button")
+    expect(likely.locator(".suggestion__reason")).to_have_text("similar name (Jon for John), same date of birth")
+    expect(offered.locator(".suggestion-option--possible")).to_have_count(0)  # the very date: he alone
+    page.fill("#people-0-born_on", "1998-01-05")  # day and month swapped: likely still, the namesake possible
+    page.fill("#people-0-name", "Jon Smyth")
     expect(likely).to_have_count(1)
     expect(likely.locator(".suggestion__name")).to_have_text("John Smith")
     expect(likely.locator(".suggestion__meta")).to_have_text("b. 1998")
-    expect(likely.locator(".suggestion__reason")).to_have_text("similar name (Jon for John), same date of birth")
+    expect(likely.locator(".suggestion__reason")).to_have_text(
+        "similar name (Jon for John), date of birth nearly the same")
     possible = offered.locator(".suggestion-option--possible button")
     expect(possible).to_have_count(1)
     expect(possible.locator(".suggestion__reason")).to_have_text(
