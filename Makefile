@@ -58,6 +58,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 migrate: venv
 	$(FLASK) db upgrade
+	$(FLASK) pole rebuild-match-keys  # idempotent: rewrites only the keys the matcher now makes differently
 
 # Sealing the audit log (`flask audit seal`) is a scheduled job (docs/DEPLOY.md), not part of `make run`.
 keys: migrate
