@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pcso.extensions import db
 from pcso.models import (
     AddressRole, AuditAction, AuditEvent, Link, LinkRole, Location, Organisation, OrganisationType, PersonAddress,
-    Role, name_key, number_key,
+    Role, School, name_key, number_key,
 )
 from tests import factories
 from tests.factories import signed_in, soup
@@ -131,3 +131,21 @@ def test_only_mergers_may_merge_and_a_place_they_cannot_see_is_a_404(app, world)
     assert merge(app, people["supervisor"], "locations", keep_id, hidden.id).status_code == 404
     assert merge(app, people["supervisor"], "locations", hidden.id, keep_id).status_code == 404
     assert db.session.get(Location, dupe_id).merged_into_id is None
+
+
+def test_a_typed_organisation_merged_with_the_schools_own_record_becomes_that_school(app, world):
+    people = world[0]
+    school = db.session.scalars(sa.select(School).order_by(School.id)).first()
+    listed = Organisation(name=school.name, name_key=name_key(school.name), org_type=OrganisationType.SCHOOL,
+                          school_id=school.id, is_listed=True)
+    typed = Organisation(name=school.name, name_key=name_key(school.name), org_type=OrganisationType.SCHOOL)
+    db.session.add_all([listed, typed])
+    db.session.flush()
+    factories.link(factories.asb(people["pcso"], OLD_TRAFFORD), typed, LinkRole.MENTIONED)
+    db.session.commit()
+    listed_id, typed_id = listed.id, typed.id
+    assert merge(app, people["supervisor"], "organisations", typed_id, listed_id).status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Organisation, typed_id)
+    assert kept.school_id == school.id and kept.is_listed
+    assert db.session.get(Organisation, listed_id).school_id is None

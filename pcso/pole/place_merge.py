@@ -7,7 +7,7 @@ its page sends readers to the survivor.
 
 What moves with a place: people's addresses (home, frequents...) and organisations' addresses at it. What
 fills the survivor's blanks: a place's name, its address (the whole of it, with its postcode), its point (with
-its beat); an organisation's address. Details typed in a welfare check stay where they were: a loser linked to a
+its beat); an organisation's address and the school it is. Details typed in a welfare check stay where they were: a loser linked to a
 welfare check fills nothing (its address line may be a child's home, seen by fewer people than the survivor),
 and a merge where either record is linked to one needs a supervisor or safeguarding lead, as for people. The
 survivor is listed in the directory if either was, unless it is itself linked to a welfare check.
@@ -70,9 +70,15 @@ def merge_places(keep: Location | Organisation, loser: Location | Organisation, 
     if not welfare_linked(loser):
         if model is Location:
             filled = _fill_location(keep, loser)
-        elif keep.location_id is None and loser.location_id is not None:
-            keep.location_id = loser.location_id
-            filled = ["location_id"]
+        else:
+            if keep.location_id is None and loser.location_id is not None:
+                keep.location_id = loser.location_id
+                filled.append("location_id")
+            if keep.school_id is None and loser.school_id is not None:  # the school it is (one record a school)
+                school_id, loser.school_id = loser.school_id, None
+                db.session.flush()  # the school leaves the loser before it joins the survivor (it is unique)
+                keep.school_id = school_id
+                filled.append("school_id")
     if loser.is_listed and not keep.is_listed and not welfare_linked(keep):
         keep.is_listed = True
         filled.append("is_listed")
